@@ -1,0 +1,78 @@
+#include "cli/arguments.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace opctl::cli {
+
+const std::vector<FlagSpec>& AllFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"filename", 'f', true, "manifest file, directory or - (repeatable)"},
+      {"output", 'o', true, "yaml, json, wide or name"},
+      {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache"},
+      {"watch", 'w', false, "after listing, print changes as they happen"},
+      {"stack", 0, true, "only objects of this stack"},
+      {"dry-run", 0, false, "validate and report, change nothing (--dry-run=client: no controller)"},
+      {"replicas", 0, true, "desired replicas (scale)"},
+      {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts"},
+      {"ignore-not-found", 0, false, "delete: an absent object is no error"},
+      {"server", 's', true, "controller address (default $OPCTL_SERVER or 127.0.0.1:7070)"},
+      {"timeout", 0, true, "how long to wait for the controller, e.g. 30s"},
+      {"help", 'h', false, "show help"},
+  };
+  return *flags;
+}
+
+absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words) {
+  Arguments arguments;
+  auto find = [](const std::string& name, char short_name) -> const FlagSpec* {
+    for (const FlagSpec& spec : AllFlags()) {
+      if ((!name.empty() && spec.name == name) || (short_name != 0 && spec.short_name == short_name)) return &spec;
+    }
+    return nullptr;
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "-" || word.size() < 2 || word[0] != '-') {
+      arguments.positional_.push_back(word);
+      continue;
+    }
+    const FlagSpec* spec = nullptr;
+    std::string value;
+    bool has_value = false;
+    if (word.rfind("--", 0) == 0) {
+      std::string name = word.substr(2);
+      if (size_t equals = name.find('='); equals != std::string::npos) {
+        value = name.substr(equals + 1);
+        name = name.substr(0, equals);
+        has_value = true;
+      }
+      spec = find(name, 0);
+      if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see opctl --help)"));
+    } else {
+      spec = find("", word[1]);
+      if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", word, " (see opctl --help)"));
+      if (word.size() > 2) {  // -owide, -f=x
+        value = word.substr(word[2] == '=' ? 3 : 2);
+        has_value = true;
+      }
+    }
+    if (spec->takes_value && !has_value) {
+      if (i + 1 >= words.size()) return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " needs a value"));
+      value = words[++i];
+    }
+    arguments.values_[spec->name].push_back(value);
+  }
+  return arguments;
+}
+
+std::string Arguments::Get(const std::string& name, const std::string& fallback) const {
+  auto found = values_.find(name);
+  return found == values_.end() || found->second.empty() ? fallback : found->second.back();
+}
+
+std::vector<std::string> Arguments::GetAll(const std::string& name) const {
+  auto found = values_.find(name);
+  return found == values_.end() ? std::vector<std::string>{} : found->second;
+}
+
+}  // namespace opctl::cli

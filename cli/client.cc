@@ -1,0 +1,30 @@
+#include "cli/client.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace opctl::cli {
+
+ControllerClient::ControllerClient(std::string address, absl::Duration timeout)
+    : address_(std::move(address)), timeout_(timeout) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(256 << 20);
+  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments);
+  stub_ = v1::Controller::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (with_deadline) context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  return context;
+}
+
+std::string ControllerClient::Explain(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && status.error_message() == "Deadline Exceeded")) {
+    return absl::StrCat("cannot reach the controller at ", address_, ": ", status.error_message(),
+                        " (is opctl-controller running? set --server or OPCTL_SERVER)");
+  }
+  return status.error_message();
+}
+
+}  // namespace opctl::cli

@@ -1,0 +1,33 @@
+// The CLI's connection to opctl-controller and the way its errors read. Not thread-safe (one per
+// command).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "opctl/v1/controller.grpc.pb.h"
+
+namespace opctl::cli {
+
+class ControllerClient {
+ public:
+  ControllerClient(std::string address, absl::Duration timeout);
+
+  v1::Controller::Stub& stub() { return *stub_; }
+  const std::string& address() const { return address_; }
+  // A context with the call deadline set (none for watches).
+  std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline = true) const;
+  // "cannot reach the controller at 127.0.0.1:7070: ..." for transport failures; the server's own
+  // message otherwise.
+  std::string Explain(const grpc::Status& status) const;
+
+ private:
+  std::string address_;
+  absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Controller::Stub> stub_;
+};
+
+}  // namespace opctl::cli

@@ -1,0 +1,39 @@
+// The `opctl` subcommands. Each returns the process exit code: 0 on success, 1 when the request
+// failed (message on err), 2 for a usage error.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/arguments.h"
+#include "cli/client.h"
+#include "common/object.h"
+
+namespace opctl::cli {
+
+struct CommandContext {
+  const Arguments& arguments;
+  ControllerClient& client;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+int RunApply(CommandContext& context);
+int RunGet(CommandContext& context);
+int RunDescribe(CommandContext& context);
+int RunDelete(CommandContext& context);
+int RunScale(CommandContext& context);
+
+// An object reference from the words after the verb: "service/redis" or "service redis".
+struct ObjectReference {
+  const KindInfo* kind = nullptr;
+  std::string name;  // empty when only a kind was given
+};
+absl::StatusOr<ObjectReference> ParseReference(const std::vector<std::string>& words);
+
+// Prints "opctl: <message>" on err and returns `code`.
+int Fail(CommandContext& context, const std::string& message, int code = 1);
+
+}  // namespace opctl::cli

@@ -1,0 +1,74 @@
+// opctl: the command line of opctl, in kubectl's habits. Parses the verb and flags, then hands over
+// to cli/commands.
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cli/arguments.h"
+#include "cli/commands/commands.h"
+#include "common/quantity.h"
+
+namespace opctl::cli {
+namespace {
+
+constexpr char kUsage[] = R"(opctl controls Docker hosts declaratively through opctl-controller.
+
+Usage:
+  opctl apply -f FILE|DIR|- [--dry-run[=server|client]]   create or update objects (all or nothing)
+  opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
+  opctl describe KIND NAME                                 spec, status, conditions, owned objects
+  opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
+  opctl scale service/NAME --replicas N
+
+Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
+)";
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  absl::StatusOr<Arguments> arguments = Arguments::Parse(words);
+  if (!arguments.ok()) {
+    std::cerr << "opctl: " << arguments.status().message() << "\n";
+    return 2;
+  }
+  std::vector<std::string> positional = arguments->positional();
+  if (positional.empty() || arguments->Has("help")) {
+    std::cout << kUsage << "\nFlags:\n";
+    for (const FlagSpec& flag : AllFlags()) {
+      std::cout << "  " << (flag.short_name ? absl::StrCat("-", std::string(1, flag.short_name), ", ") : "    ") << "--"
+                << flag.name << (flag.takes_value ? " VALUE" : "") << "\t" << flag.help << "\n";
+    }
+    return positional.empty() && !arguments->Has("help") ? 2 : 0;
+  }
+  std::string verb = positional.front();
+  // The verb's own words: rebuild the arguments without it.
+  std::vector<std::string> rest(words);
+  rest.erase(std::find(rest.begin(), rest.end(), verb));
+  absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest);
+
+  const char* environment_server = std::getenv("OPCTL_SERVER");
+  std::string server = command_arguments->Get("server", environment_server ? environment_server : "127.0.0.1:7070");
+  absl::Duration timeout = absl::Seconds(30);
+  if (command_arguments->Has("timeout")) {
+    absl::StatusOr<absl::Duration> parsed = ParseDuration(command_arguments->Get("timeout"));
+    if (!parsed.ok()) {
+      std::cerr << "opctl: --timeout: " << parsed.status().message() << "\n";
+      return 2;
+    }
+    timeout = *parsed;
+  }
+  ControllerClient client(server, timeout);
+  CommandContext context{*command_arguments, client, std::cout, std::cerr};
+  if (verb == "apply") return RunApply(context);
+  if (verb == "get") return RunGet(context);
+  if (verb == "describe") return RunDescribe(context);
+  if (verb == "delete") return RunDelete(context);
+  if (verb == "scale") return RunScale(context);
+  std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace opctl::cli
+
+int main(int argc, char** argv) { return opctl::cli::Main(argc, argv); }

@@ -1,0 +1,271 @@
+#include "cli/manifest.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/object.h"
+
+namespace opctl::cli {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr int kMaxDepth = 32;
+
+// Walks one YAML document and the proto schema side by side.
+class DocumentReader {
+ public:
+  DocumentReader(ManifestDocument& document, std::vector<std::string>& errors)
+      : document_(document), errors_(errors) {}
+
+  void Read(const YAML::Node& root) {
+    int line = root.Mark().line + 1;
+    document_.line = line;
+    if (!root.IsMap()) {
+      return Fail(line, "", "a document must be a mapping with apiVersion, kind, metadata and spec");
+    }
+    const YAML::Node api_version = root["apiVersion"];
+    const YAML::Node kind = root["kind"];
+    if (!api_version || !api_version.IsScalar()) {
+      Fail(line, "apiVersion", absl::StrCat("is required (", kApiVersion, ")"));
+    } else if (api_version.Scalar() != kApiVersion) {
+      Fail(api_version.Mark().line + 1, "apiVersion",
+           absl::StrCat("\"", api_version.Scalar(), "\" is not supported; use ", kApiVersion));
+    }
+    if (!kind || !kind.IsScalar()) {
+      return Fail(line, "kind", absl::StrCat("is required; one of ", KnownKindNames()));
+    }
+    const KindInfo* info = FindKind(kind.Scalar());
+    if (info == nullptr || info->kind != kind.Scalar()) {
+      return Fail(kind.Mark().line + 1, "kind",
+                  absl::StrCat("\"", kind.Scalar(), "\" is not a kind; one of ", KnownKindNames()));
+    }
+    object_name_ = root["metadata"] && root["metadata"].IsMap() && root["metadata"]["name"] &&
+                           root["metadata"]["name"].IsScalar()
+                       ? DisplayName(info->kind, root["metadata"]["name"].Scalar())
+                       : absl::AsciiStrToLower(info->kind);
+    Message* inner = MutableInner(&document_.object, info->kind);
+    ReadMessage(root, inner, "", 0);
+  }
+
+ private:
+  void Fail(int line, const std::string& field, const std::string& message) {
+    std::string where = absl::StrCat(document_.file, ":", line, ": ");
+    std::string what = object_name_.empty() ? "" : object_name_ + " ";
+    errors_.push_back(field.empty() ? absl::StrCat(where, what, message)
+                                    : absl::StrCat(where, what, field, ": ", message));
+  }
+
+  static std::string Join(const std::string& path, const std::string& name) {
+    return path.empty() ? name : absl::StrCat(path, ".", name);
+  }
+
+  static std::string AllowedFields(const google::protobuf::Descriptor* descriptor) {
+    std::vector<std::string> names;
+    for (int i = 0; i < descriptor->field_count(); ++i) names.push_back(descriptor->field(i)->json_name());
+    return absl::StrJoin(names, ", ");
+  }
+
+  void ReadMessage(const YAML::Node& node, Message* message, const std::string& path, int depth) {
+    if (depth > kMaxDepth) return Fail(node.Mark().line + 1, path, "is nested too deeply");
+    if (!node.IsMap()) {
+      return Fail(node.Mark().line + 1, path, "must be a mapping of fields");
+    }
+    const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {
+        Fail(entry.first.Mark().line + 1, path, "field names must be plain strings");
+        continue;
+      }
+      std::string name = entry.first.Scalar();
+      std::string field_path = Join(path, name);
+      int line = entry.first.Mark().line + 1;
+      document_.field_lines[field_path] = line;
+      if (path.empty() && (name == "apiVersion" || name == "kind")) continue;
+      const FieldDescriptor* field = nullptr;
+      for (int i = 0; i < descriptor->field_count() && field == nullptr; ++i) {
+        if (descriptor->field(i)->json_name() == name) field = descriptor->field(i);
+      }
+      if (field == nullptr) {
+        Fail(line, field_path, absl::StrCat("unknown field; allowed here: ", AllowedFields(descriptor)));
+        continue;
+      }
+      if (entry.second.IsNull()) continue;  // "key:" with no value leaves the field unset
+      ReadField(entry.second, message, field, field_path, depth + 1);
+    }
+  }
+
+  void ReadField(const YAML::Node& node, Message* message, const FieldDescriptor* field, const std::string& path,
+                 int depth) {
+    const Reflection* reflection = message->GetReflection();
+    if (field->is_map()) {
+      if (!node.IsMap()) return Fail(node.Mark().line + 1, path, "must be a mapping of strings");
+      const FieldDescriptor* key_field = field->message_type()->FindFieldByName("key");
+      const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
+      for (const auto& entry : node) {
+        std::string entry_path = absl::StrCat(path, ".", entry.first.Scalar());
+        document_.field_lines[entry_path] = entry.first.Mark().line + 1;
+        if (!entry.first.IsScalar() || !entry.second.IsScalar()) {
+          Fail(entry.first.Mark().line + 1, entry_path, "keys and values must be strings");
+          continue;
+        }
+        Message* pair = reflection->AddMessage(message, field);
+        pair->GetReflection()->SetString(pair, key_field, entry.first.Scalar());
+        pair->GetReflection()->SetString(pair, value_field, entry.second.Scalar());
+      }
+      return;
+    }
+    if (field->is_repeated()) {
+      // A health check test written as one string runs through the shell, as in compose.
+      if (node.IsScalar() && field->name() == "test") {
+        reflection->AddString(message, field, "CMD-SHELL");
+        reflection->AddString(message, field, node.Scalar());
+        return;
+      }
+      if (!node.IsSequence()) return Fail(node.Mark().line + 1, path, "must be a list");
+      for (size_t i = 0; i < node.size(); ++i) {
+        std::string item_path = absl::StrCat(path, "[", i, "]");
+        document_.field_lines[item_path] = node[i].Mark().line + 1;
+        ReadValue(node[i], message, field, item_path, depth);
+      }
+      return;
+    }
+    ReadValue(node, message, field, path, depth);
+  }
+
+  // One value of a field (one element, for a repeated field).
+  void ReadValue(const YAML::Node& node, Message* message, const FieldDescriptor* field, const std::string& path,
+                 int depth) {
+    const Reflection* reflection = message->GetReflection();
+    int line = node.Mark().line + 1;
+    if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      Message* child = field->is_repeated() ? reflection->AddMessage(message, field)
+                                            : reflection->MutableMessage(message, field);
+      return ReadMessage(node, child, path, depth);
+    }
+    if (!node.IsScalar()) return Fail(line, path, "must be a single value, not a list or mapping");
+    const std::string& text = node.Scalar();
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        if (field->is_repeated()) reflection->AddString(message, field, text);
+        else reflection->SetString(message, field, text);
+        return;
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64: {
+        int64_t value = 0;
+        if (!absl::SimpleAtoi(text, &value) ||
+            (field->cpp_type() == FieldDescriptor::CPPTYPE_INT32 && (value < INT32_MIN || value > INT32_MAX))) {
+          return Fail(line, path, absl::StrCat("\"", text, "\" is not a whole number"));
+        }
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
+          if (field->is_repeated()) reflection->AddInt32(message, field, static_cast<int32_t>(value));
+          else reflection->SetInt32(message, field, static_cast<int32_t>(value));
+        } else {
+          if (field->is_repeated()) reflection->AddInt64(message, field, value);
+          else reflection->SetInt64(message, field, value);
+        }
+        return;
+      }
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        if (text != "true" && text != "false") return Fail(line, path, absl::StrCat("\"", text, "\" is not true or false"));
+        reflection->SetBool(message, field, text == "true");
+        return;
+      }
+      default:
+        return Fail(line, path, "has a type manifests cannot set");
+    }
+  }
+
+  ManifestDocument& document_;
+  std::vector<std::string>& errors_;
+  std::string object_name_;
+};
+
+void AppendFile(const std::string& path, std::istream& stream, ParsedManifests& parsed) {
+  std::stringstream text;
+  text << stream.rdbuf();
+  ParsedManifests one = ParseManifests(text.str(), path);
+  for (auto& document : one.documents) parsed.documents.push_back(std::move(document));
+  for (auto& error : one.errors) parsed.errors.push_back(std::move(error));
+}
+
+}  // namespace
+
+int ManifestDocument::LineOf(const std::string& field) const {
+  std::string path = field;
+  while (!path.empty()) {
+    if (auto found = field_lines.find(path); found != field_lines.end()) return found->second;
+    size_t cut = path.find_last_of(".[");
+    path = cut == std::string::npos ? "" : path.substr(0, cut);
+  }
+  return line;
+}
+
+std::string ManifestDocument::Describe(const FieldError& error) const {
+  return absl::StrCat(file, ":", LineOf(error.field), ": ", error.ToString());
+}
+
+ParsedManifests ParseManifests(const std::string& text, const std::string& file) {
+  ParsedManifests parsed;
+  std::vector<YAML::Node> nodes;
+  try {
+    nodes = YAML::LoadAll(text);
+  } catch (const YAML::Exception& error) {
+    parsed.errors.push_back(absl::StrCat(file, ":", error.mark.line + 1, ": invalid YAML: ", error.msg));
+    return parsed;
+  }
+  for (const YAML::Node& node : nodes) {
+    if (!node || node.IsNull()) continue;
+    ManifestDocument document;
+    document.file = file;
+    DocumentReader(document, parsed.errors).Read(node);
+    parsed.documents.push_back(std::move(document));
+  }
+  return parsed;
+}
+
+ParsedManifests LoadManifests(const std::vector<std::string>& paths) {
+  ParsedManifests parsed;
+  for (const std::string& path : paths) {
+    if (path == "-") {
+      AppendFile("-", std::cin, parsed);
+      continue;
+    }
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+      std::vector<std::string> files;
+      for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+        std::string extension = entry.path().extension();
+        if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml")) files.push_back(entry.path());
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) parsed.errors.push_back(absl::StrCat(path, ": no *.yaml or *.yml files in this directory"));
+      for (const std::string& file : files) {
+        std::ifstream stream(file);
+        AppendFile(file, stream, parsed);
+      }
+      continue;
+    }
+    std::ifstream stream(path);
+    if (!stream) {
+      parsed.errors.push_back(absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+      continue;
+    }
+    AppendFile(path, stream, parsed);
+  }
+  return parsed;
+}
+
+}  // namespace opctl::cli

@@ -1,0 +1,183 @@
+#include "cli/output.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "common/object.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace opctl::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json ToJsonValue(const v1::Object& object) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  (void)google::protobuf::util::MessageToJsonString(Inner(object), &text, options);
+  return Json::parse(text);
+}
+
+void EmitYaml(YAML::Emitter& out, const Json& value) {
+  if (value.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [key, item] : value.items()) {
+      out << YAML::Key << key << YAML::Value;
+      EmitYaml(out, item);
+    }
+    out << YAML::EndMap;
+  } else if (value.is_array()) {
+    out << YAML::BeginSeq;
+    for (const Json& item : value) EmitYaml(out, item);
+    out << YAML::EndSeq;
+  } else if (value.is_string()) {
+    // Quote what YAML would otherwise read back as a number, boolean or null.
+    const std::string& text = value.get<std::string>();
+    double number = 0;
+    bool ambiguous = text.empty() || text == "true" || text == "false" || text == "null" || text == "~" ||
+                     text == "yes" || text == "no" || absl::SimpleAtod(text, &number);
+    if (ambiguous) out << YAML::DoubleQuoted;
+    out << text;
+  } else {
+    out << value.dump();
+  }
+}
+
+std::string Age(const v1::ObjectMeta& meta, absl::Time now) {
+  absl::Time created = ParseTimestamp(meta.creation_timestamp());
+  if (created == absl::InfinitePast()) return "<unknown>";
+  return FormatAge(now - created);
+}
+
+std::string OrNone(const std::string& value) { return value.empty() ? "<none>" : value; }
+
+std::string ConditionStatus(const google::protobuf::RepeatedPtrField<v1::Condition>& conditions,
+                            const std::string& type) {
+  for (const v1::Condition& condition : conditions) {
+    if (condition.type() == type) return condition.status();
+  }
+  return "Unknown";
+}
+
+std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> sorted(labels.begin(), labels.end());
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : sorted) parts.push_back(absl::StrCat(key, "=", value));
+  return parts.empty() ? "<none>" : absl::StrJoin(parts, ",");
+}
+
+}  // namespace
+
+std::string ToJson(const v1::Object& object) { return ToJsonValue(object).dump(2); }
+
+std::string ToJsonList(const std::vector<v1::Object>& objects) {
+  Json list = Json::object();
+  list["apiVersion"] = std::string(kApiVersion);
+  list["kind"] = "List";
+  list["items"] = Json::array();
+  for (const v1::Object& object : objects) list["items"].push_back(ToJsonValue(object));
+  return list.dump(2);
+}
+
+std::string ToYaml(const v1::Object& object) {
+  YAML::Emitter out;
+  EmitYaml(out, ToJsonValue(object));
+  return out.c_str();
+}
+
+std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
+  if (kind == "Network") return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
+  if (kind == "Volume") return {"NAME", "STACK", "DRIVER", "STATUS", "AGE"};
+  if (kind == "Service") {
+    if (wide) return {"NAME", "STACK", "READY", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
+    return {"NAME", "STACK", "READY", "IMAGE", "AGE"};
+  }
+  if (kind == "Container") {
+    if (wide) return {"NAME", "STACK", "SERVICE", "PHASE", "HEALTH", "RESTARTS", "NODE", "IP", "AGE"};
+    return {"NAME", "STACK", "PHASE", "HEALTH", "RESTARTS", "NODE", "AGE"};
+  }
+  if (wide) return {"NAME", "STATUS", "MEMORY", "CPUS", "DOCKER", "LAST HEARTBEAT", "AGE", "LABELS"};
+  return {"NAME", "STATUS", "MEMORY", "CPUS", "AGE"};
+}
+
+std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now) {
+  const v1::ObjectMeta& meta = MetaOf(object);
+  std::string kind = KindOf(object);
+  std::string stack = OrNone(meta.stack());
+  if (kind == "Network") {
+    const v1::NetworkSpec& spec = object.network().spec();
+    return {meta.name(), stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
+            Age(meta, now)};
+  }
+  if (kind == "Volume") {
+    return {meta.name(), stack, object.volume().spec().driver().empty() ? "local" : object.volume().spec().driver(),
+            meta.deletion_timestamp().empty() ? "Available" : "Terminating", Age(meta, now)};
+  }
+  if (kind == "Service") {
+    const v1::Service& service = object.service();
+    std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
+    if (wide) {
+      return {meta.name(), stack, ready, service.spec().template_().image(), OrNone(service.spec().network().name()),
+              Age(meta, now), Labels(service.spec().node_selector())};
+    }
+    return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
+  }
+  if (kind == "Container") {
+    const v1::Container& container = object.container();
+    const v1::ContainerStatus& status = container.status();
+    std::string phase = status.phase().empty() ? "Pending" : status.phase();
+    std::string health = status.health().empty() ? "-" : status.health();
+    std::string node = OrNone(container.spec().node_name());
+    std::string restarts = absl::StrCat(status.restart_count());
+    if (wide) {
+      std::string ip = !status.ip_address().empty() ? status.ip_address() : OrNone(container.spec().network().ipv4_address());
+      return {meta.name(), stack, container.spec().service(), phase, health, restarts, node, ip, Age(meta, now)};
+    }
+    return {meta.name(), stack, phase, health, restarts, node, Age(meta, now)};
+  }
+  const v1::Node& node = object.node();
+  std::string ready = ConditionStatus(node.status().conditions(), "Ready") == "True" ? "Ready" : "NotReady";
+  if (node.spec().unschedulable()) ready += ",SchedulingDisabled";
+  std::string memory = absl::StrCat(node.status().capacity().memory_bytes() >> 20, "Mi");
+  std::string cpus = absl::StrCat(node.status().capacity().milli_cpus() / 1000.0);
+  if (wide) {
+    absl::Time heartbeat = ParseTimestamp(node.status().last_heartbeat());
+    return {meta.name(), ready, memory, cpus, OrNone(node.status().docker_version()),
+            heartbeat == absl::InfinitePast() ? "<never>" : absl::StrCat(FormatAge(now - heartbeat), " ago"),
+            Age(meta, now), Labels(meta.labels())};
+  }
+  return {meta.name(), ready, memory, cpus, Age(meta, now)};
+}
+
+std::string FormatRows(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 3, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string ToTable(const std::string& kind, const std::vector<v1::Object>& objects, bool wide, absl::Time now,
+                    bool with_header) {
+  std::vector<std::vector<std::string>> rows;
+  if (with_header) rows.push_back(TableHeader(kind, wide));
+  for (const v1::Object& object : objects) rows.push_back(TableRow(object, wide, now));
+  return FormatRows(rows);
+}
+
+}  // namespace opctl::cli

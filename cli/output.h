@@ -1,0 +1,29 @@
+// How `opctl` prints objects: kubectl's tables (default and -o wide), YAML, JSON and names.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "opctl/v1/resources.pb.h"
+
+namespace opctl::cli {
+
+// The object as JSON with camelCase field names (the manifest's own names), indented.
+std::string ToJson(const v1::Object& object);
+// Several objects as {"apiVersion":"opctl.io/v1","kind":"List","items":[...]}.
+std::string ToJsonList(const std::vector<v1::Object>& objects);
+// The same as YAML, ready to apply again.
+std::string ToYaml(const v1::Object& object);
+
+// A table of objects of one kind: a header line and a row each, columns padded to fit.
+std::string ToTable(const std::string& kind, const std::vector<v1::Object>& objects, bool wide, absl::Time now,
+                    bool with_header = true);
+// Column headers and one object's cells (for watches, which print rows as they come).
+std::vector<std::string> TableHeader(const std::string& kind, bool wide);
+std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now);
+// Rows padded to the widths of the widest cell in each column.
+std::string FormatRows(const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace opctl::cli

@@ -1,0 +1,40 @@
+#include "common/clock.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace opctl {
+namespace {
+
+class RealClock : public Clock {
+ public:
+  absl::Time Now() const override { return absl::Now(); }
+};
+
+}  // namespace
+
+Clock& Clock::Real() {
+  static RealClock* clock = new RealClock();
+  return *clock;
+}
+
+std::string FormatTimestamp(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+absl::Time ParseTimestamp(const std::string& text) {
+  absl::Time time;
+  std::string error;
+  if (text.empty() || !absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return absl::InfinitePast();
+  return time;
+}
+
+std::string FormatAge(absl::Duration age) {
+  int64_t seconds = absl::ToInt64Seconds(age);
+  if (seconds < 0) seconds = 0;
+  if (seconds < 120) return absl::StrCat(seconds, "s");
+  if (seconds < 7200) return absl::StrCat(seconds / 60, "m");
+  if (seconds < 172800) return absl::StrCat(seconds / 3600, "h");
+  return absl::StrCat(seconds / 86400, "d");
+}
+
+}  // namespace opctl

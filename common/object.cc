@@ -1,0 +1,120 @@
+#include "common/object.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+const FieldDescriptor* OneofField(const v1::Object& object) {
+  const auto* oneof = v1::Object::descriptor()->FindOneofByName("kind");
+  return object.GetReflection()->GetOneofFieldDescriptor(object, oneof);
+}
+
+const FieldDescriptor* Field(const Message& message, const char* name) {
+  return message.GetDescriptor()->FindFieldByName(name);
+}
+
+}  // namespace
+
+const std::vector<KindInfo>& AllKinds() {
+  static const auto* kinds = new std::vector<KindInfo>{
+      {"Network", "network", "networks", "net", v1::Object::kNetworkFieldNumber},
+      {"Volume", "volume", "volumes", "vol", v1::Object::kVolumeFieldNumber},
+      {"Service", "service", "services", "svc", v1::Object::kServiceFieldNumber},
+      {"Container", "container", "containers", "ctr", v1::Object::kContainerFieldNumber},
+      {"Node", "node", "nodes", "no", v1::Object::kNodeFieldNumber},
+  };
+  return *kinds;
+}
+
+const KindInfo* FindKind(absl::string_view name) {
+  std::string lower = absl::AsciiStrToLower(name);
+  for (const KindInfo& info : AllKinds()) {
+    if (lower == info.singular || lower == info.plural || lower == info.short_name) return &info;
+  }
+  return nullptr;
+}
+
+std::string KnownKindNames() {
+  std::vector<std::string> names;
+  for (const KindInfo& info : AllKinds()) names.push_back(info.kind);
+  return absl::StrJoin(names, ", ");
+}
+
+std::string KindOf(const v1::Object& object) {
+  const FieldDescriptor* field = OneofField(object);
+  if (field == nullptr) return "";
+  for (const KindInfo& info : AllKinds()) {
+    if (info.oneof_field == field->number()) return info.kind;
+  }
+  return "";
+}
+
+const Message& Inner(const v1::Object& object) {
+  const FieldDescriptor* field = OneofField(object);
+  if (field == nullptr) return v1::Service::default_instance();
+  return object.GetReflection()->GetMessage(object, field);
+}
+
+Message* MutableInner(v1::Object* object, absl::string_view kind) {
+  const KindInfo* info = FindKind(kind);
+  const FieldDescriptor* field = v1::Object::descriptor()->FindFieldByNumber(info->oneof_field);
+  return object->GetReflection()->MutableMessage(object, field);
+}
+
+const v1::ObjectMeta& MetaOf(const v1::Object& object) {
+  const Message& inner = Inner(object);
+  return static_cast<const v1::ObjectMeta&>(inner.GetReflection()->GetMessage(inner, Field(inner, "metadata")));
+}
+
+v1::ObjectMeta* MutableMetaOf(v1::Object* object) {
+  Message* inner = MutableInner(object, KindOf(*object));
+  return static_cast<v1::ObjectMeta*>(inner->GetReflection()->MutableMessage(inner, Field(*inner, "metadata")));
+}
+
+const Message& SpecOf(const v1::Object& object) {
+  const Message& inner = Inner(object);
+  return inner.GetReflection()->GetMessage(inner, Field(inner, "spec"));
+}
+
+const Message& StatusOf(const v1::Object& object) {
+  const Message& inner = Inner(object);
+  return inner.GetReflection()->GetMessage(inner, Field(inner, "status"));
+}
+
+Message* MutableStatusOf(v1::Object* object) {
+  Message* inner = MutableInner(object, KindOf(*object));
+  return inner->GetReflection()->MutableMessage(inner, Field(*inner, "status"));
+}
+
+bool SpecEquals(const v1::Object& a, const v1::Object& b) {
+  return KindOf(a) == KindOf(b) && google::protobuf::util::MessageDifferencer::Equals(SpecOf(a), SpecOf(b));
+}
+
+std::string KindPrefix(absl::string_view kind) { return absl::StrCat(kObjectsPrefix, kind, "/"); }
+
+std::string StoreKey(absl::string_view kind, absl::string_view name) { return absl::StrCat(KindPrefix(kind), name); }
+
+std::string StoreKey(const v1::Object& object) { return StoreKey(KindOf(object), MetaOf(object).name()); }
+
+std::string DisplayName(absl::string_view kind, absl::string_view name) {
+  return absl::StrCat(absl::AsciiStrToLower(kind), "/", name);
+}
+
+std::string DisplayName(const v1::Object& object) { return DisplayName(KindOf(object), MetaOf(object).name()); }
+
+void FillTypeMeta(v1::Object* object) {
+  std::string kind = KindOf(*object);
+  if (kind.empty()) return;
+  Message* inner = MutableInner(object, kind);
+  inner->GetReflection()->SetString(inner, Field(*inner, "api_version"), std::string(kApiVersion));
+  inner->GetReflection()->SetString(inner, Field(*inner, "kind"), kind);
+}
+
+}  // namespace opctl

@@ -1,0 +1,185 @@
+#include "controller/controller_service.h"
+
+#include <deque>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/object.h"
+#include "controller/watch_filter.h"
+
+namespace opctl::controller {
+namespace {
+
+// Answers a unary call from a Registry callback: copy the value, finish with the status.
+template <typename T>
+std::function<void(absl::StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](absl::StatusOr<T> result) {
+    if (result.ok()) *response = *std::move(result);
+    reactor->Finish(ToWireStatus(result.status()));
+  };
+}
+
+// One Watch stream: the hub's sink queues events, and the reactor writes them one at a time.
+class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
+ public:
+  WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog) : max_backlog_(max_backlog) {
+    absl::StatusOr<WatchFilter> filter = WatchFilter::Create(request);
+    if (!filter.ok()) {
+      Finish(ToWireStatus(filter.status()));
+      return;
+    }
+    filter_ = *std::move(filter);
+    // The state outlives the reactor: the hub may call the sink until it declines once.
+    auto state = state_;
+    absl::StatusOr<uint64_t> id = hub.Subscribe(
+        request.resource_version(),
+        [this, state](const std::vector<ChangePtr>& changes, int64_t revision) {
+          absl::MutexLock lock(&state->mutex);
+          if (state->done) return false;
+          return OnChanges(changes, revision);
+        });
+    if (!id.ok()) {
+      absl::MutexLock lock(&state_->mutex);
+      FinishLocked(ToWireStatus(id.status()));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&state_->mutex);
+    writing_ = false;
+    if (!ok) return FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken"));
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&state_->mutex);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mutex);
+      state_->done = true;
+    }
+    delete this;
+  }
+
+ private:
+  struct State {
+    absl::Mutex mutex;
+    bool done = false;  // the reactor is gone; the sink must decline
+  };
+
+  bool OnChanges(const std::vector<ChangePtr>& changes, int64_t revision) {
+    state_->mutex.AssertHeld();
+    if (finished_) return false;
+    if (changes.empty()) {
+      // A bookmark is only worth sending when the watcher is idle.
+      if (queue_.empty() && !writing_) {
+        v1::WatchEvent bookmark;
+        bookmark.set_type(v1::WatchEvent::BOOKMARK);
+        bookmark.set_revision(revision);
+        queue_.push_back(std::move(bookmark));
+      }
+    }
+    for (const ChangePtr& change : changes) {
+      if (std::optional<v1::WatchEvent> event = filter_.ToEvent(*change)) queue_.push_back(*std::move(event));
+    }
+    if (queue_.size() > max_backlog_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                absl::StrCat("watcher fell behind by more than ", max_backlog_,
+                                             " events; list again and watch from the list's revision")));
+      return false;
+    }
+    WriteNextLocked();
+    return true;
+  }
+
+  void WriteNextLocked() {
+    state_->mutex.AssertHeld();
+    if (writing_ || finished_ || queue_.empty()) return;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  void FinishLocked(const grpc::Status& status) {
+    state_->mutex.AssertHeld();
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  const size_t max_backlog_;
+  WatchFilter filter_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+  // Guarded by state_->mutex.
+  std::deque<v1::WatchEvent> queue_;
+  v1::WatchEvent current_;
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+grpc::Status ToWireStatus(const absl::Status& status) {
+  grpc::Status wire = ToGrpcStatus(status);
+  std::vector<v1::FieldError> errors = ApplyErrorsOf(status);
+  if (errors.empty()) return wire;
+  v1::ApplyErrors details;
+  for (v1::FieldError& error : errors) *details.add_errors() = std::move(error);
+  return grpc::Status(wire.error_code(), wire.error_message(), details.SerializeAsString());
+}
+
+grpc::ServerUnaryReactor* ControllerService::Apply(grpc::CallbackServerContext* context,
+                                                   const v1::ApplyRequest* request, v1::ApplyResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.Apply({request->objects().begin(), request->objects().end()}, request->dry_run(),
+                  FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* context, const v1::GetRequest* request,
+                                                 v1::Object* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishWith(reactor, response)(registry_.Get(request->kind(), request->name()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* context,
+                                                  const v1::ListRequest* request, v1::ListResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishWith(reactor, response)(registry_.List(request->kind(), request->stack(), request->label_selector()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControllerService::Delete(grpc::CallbackServerContext* context,
+                                                    const v1::DeleteRequest* request, v1::DeleteResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.Delete(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::WatchEvent>* ControllerService::Watch(grpc::CallbackServerContext* context,
+                                                                   const v1::WatchRequest* request) {
+  return new WatchReactor(hub_, *request, options_.max_watch_backlog);
+}
+
+grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerContext* context,
+                                                          const v1::UpdateStatusRequest* request,
+                                                          v1::Object* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.UpdateStatus(request->object(), request->expected_resource_version(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControllerService::Scale(grpc::CallbackServerContext* context,
+                                                   const v1::ScaleRequest* request, v1::Object* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.Scale(request->name(), request->replicas(), FinishWith(reactor, response));
+  return reactor;
+}
+
+}  // namespace opctl::controller

@@ -1,0 +1,48 @@
+// The gRPC edge of the controller: opctl.v1.Controller on the callback API. Thin: it converts
+// between the wire and the Registry/WatchHub and never blocks a gRPC thread (writes finish from the
+// store's callback; each watch is a reactor with its own queue and one write in flight).
+#pragma once
+
+#include <cstddef>
+
+#include "controller/registry.h"
+#include "controller/watch_hub.h"
+#include "opctl/v1/controller.grpc.pb.h"
+
+namespace opctl::controller {
+
+struct ControllerServiceOptions {
+  // A watcher more than this many events behind is ended with RESOURCE_EXHAUSTED and must relist.
+  size_t max_watch_backlog = 100000;
+};
+
+class ControllerService final : public v1::Controller::CallbackService {
+ public:
+  ControllerService(Registry& registry, WatchHub& hub, ControllerServiceOptions options = {})
+      : registry_(registry), hub_(hub), options_(options) {}
+
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
+                                  v1::ApplyResponse* response) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context, const v1::GetRequest* request,
+                                v1::Object* response) override;
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* context, const v1::ListRequest* request,
+                                 v1::ListResponse* response) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context, const v1::DeleteRequest* request,
+                                   v1::DeleteResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
+                                                  const v1::WatchRequest* request) override;
+  grpc::ServerUnaryReactor* UpdateStatus(grpc::CallbackServerContext* context,
+                                         const v1::UpdateStatusRequest* request, v1::Object* response) override;
+  grpc::ServerUnaryReactor* Scale(grpc::CallbackServerContext* context, const v1::ScaleRequest* request,
+                                  v1::Object* response) override;
+
+ private:
+  Registry& registry_;
+  WatchHub& hub_;
+  const ControllerServiceOptions options_;
+};
+
+// An absl::Status as gRPC sends it; Apply's validation errors travel in the details as ApplyErrors.
+grpc::Status ToWireStatus(const absl::Status& status);
+
+}  // namespace opctl::controller

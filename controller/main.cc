@@ -1,0 +1,90 @@
+// opctl-controller: parses flags and wires the store, watch hub, registry, controllers and gRPC server.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "controller/controller_service.h"
+#include "controller/registry.h"
+#include "controller/service_controller.h"
+#include "controller/store/sqlite_store.h"
+#include "controller/watch_hub.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "address to serve gRPC on (port 0: any free port)");
+ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable store");
+ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
+ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
+ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
+
+namespace opctl::controller {
+namespace {
+
+int Run() {
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SqliteStoreOptions store_options;
+  store_options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(absl::GetFlag(FLAGS_data_dir), store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "opctl-controller: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
+  Registry registry(**store, Clock::Real());
+  ServiceController service_controller(registry, hub);
+  if (absl::Status started = service_controller.Start(); !started.ok()) {
+    std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());
+    return 1;
+  }
+  ControllerService service(registry, hub);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "opctl-controller: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
+    return 1;
+  }
+  std::string listen = absl::GetFlag(FLAGS_listen);
+  std::string host = listen.substr(0, listen.rfind(':'));
+  // Tests and scripts read this line to learn the port.
+  std::printf("opctl-controller: serving on %s:%d (store %s, revision %lld)\n", host.c_str(), port,
+              absl::GetFlag(FLAGS_data_dir).c_str(), static_cast<long long>((*store)->Revision()));
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::printf("opctl-controller: signal %d, stopping\n", signal);
+  std::fflush(stdout);
+  // Finish in-flight calls (and their durable writes) for a moment, then cancel watches.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
+
+}  // namespace
+}  // namespace opctl::controller
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("opctl-controller --listen 127.0.0.1:7070 --data-dir DIR");
+  std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
+  std::vector<char*> normalized = opctl::ArgvOf(arguments);
+  absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());
+  return opctl::controller::Run();
+}

@@ -1,0 +1,358 @@
+#include "controller/registry.h"
+
+#include <memory>
+#include <random>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/label_selector.h"
+#include "common/object.h"
+#include "controller/stored_object.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl::controller {
+namespace {
+
+constexpr int kMaxConflictRetries = 8;
+
+using google::protobuf::util::MessageDifferencer;
+
+absl::Status UnknownKind(const std::string& kind) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown kind \"", kind, "\"; known kinds: ", KnownKindNames()));
+}
+
+absl::Status ValidationFailed(const std::vector<FieldError>& errors) {
+  v1::ApplyErrors details;
+  std::vector<std::string> lines;
+  for (const FieldError& error : errors) {
+    v1::FieldError* out = details.add_errors();
+    out->set_document(error.document);
+    out->set_object(error.object);
+    out->set_field(error.field);
+    out->set_message(error.message);
+    lines.push_back(absl::StrCat("document ", error.document + 1, ": ", error.ToString()));
+  }
+  absl::Status status = absl::InvalidArgumentError(
+      absl::StrCat("nothing was applied; ", errors.size(), " error(s):\n", absl::StrJoin(lines, "\n")));
+  status.SetPayload(kApplyErrorsPayload, absl::Cord(details.SerializeAsString()));
+  return status;
+}
+
+bool MetaChanged(const v1::ObjectMeta& a, const v1::ObjectMeta& b) {
+  return a.stack() != b.stack() ||
+         std::map<std::string, std::string>(a.labels().begin(), a.labels().end()) !=
+             std::map<std::string, std::string>(b.labels().begin(), b.labels().end()) ||
+         std::map<std::string, std::string>(a.annotations().begin(), a.annotations().end()) !=
+             std::map<std::string, std::string>(b.annotations().begin(), b.annotations().end());
+}
+
+bool IsOwnedBy(const v1::Object& object, const std::string& uid) {
+  for (const v1::OwnerReference& owner : MetaOf(object).owner_references()) {
+    if (owner.uid() == uid) return true;
+  }
+  return false;
+}
+
+// Services whose template mounts the volume or that attach to the network.
+std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const std::string& kind,
+                                 const std::string& name) {
+  std::vector<std::string> users;
+  for (const v1::Object& object : services) {
+    const v1::ServiceSpec& spec = object.service().spec();
+    bool uses = kind == "Network" && spec.network().name() == name;
+    for (const v1::VolumeMount& mount : spec.template_().volume_mounts()) uses |= kind == "Volume" && mount.name() == name;
+    if (uses) users.push_back(DisplayName(object));
+  }
+  return users;
+}
+
+}  // namespace
+
+std::vector<v1::FieldError> ApplyErrorsOf(const absl::Status& status) {
+  std::vector<v1::FieldError> errors;
+  auto payload = status.GetPayload(kApplyErrorsPayload);
+  v1::ApplyErrors details;
+  if (payload && details.ParseFromString(std::string(*payload))) {
+    errors.assign(details.errors().begin(), details.errors().end());
+  }
+  return errors;
+}
+
+std::string Registry::NewUid() const {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  uint64_t high = generator(), low = generator();
+  // RFC 4122 version 4, variant 1.
+  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32, (high >> 16) & 0xffff, high & 0xffff, low >> 48,
+                         low & 0xffffffffffffULL);
+}
+
+absl::StatusOr<v1::Object> Registry::Get(const std::string& kind, const std::string& name) const {
+  const KindInfo* info = FindKind(kind);
+  if (info == nullptr) return UnknownKind(kind);
+  absl::StatusOr<KeyValue> kv = store_.Get(StoreKey(info->kind, name));
+  if (absl::IsNotFound(kv.status())) {
+    return absl::NotFoundError(absl::StrCat(DisplayName(info->kind, name), " not found"));
+  }
+  if (!kv.ok()) return kv.status();
+  return DecodeObject(*kv);
+}
+
+std::optional<v1::Object> Registry::Find(const std::string& kind, const std::string& name) const {
+  absl::StatusOr<v1::Object> object = Get(kind, name);
+  if (!object.ok()) return std::nullopt;
+  return *std::move(object);
+}
+
+std::vector<v1::Object> Registry::ListKind(const std::string& kind) const {
+  absl::StatusOr<v1::ListResponse> list = List(kind, "", "");
+  if (!list.ok()) return {};
+  return std::vector<v1::Object>(list->items().begin(), list->items().end());
+}
+
+absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const std::string& stack,
+                                                const std::string& selector) const {
+  std::string prefix(kObjectsPrefix);
+  if (!kind.empty()) {
+    const KindInfo* info = FindKind(kind);
+    if (info == nullptr) return UnknownKind(kind);
+    prefix = KindPrefix(info->kind);
+  }
+  absl::StatusOr<LabelSelector> parsed = LabelSelector::Parse(selector);
+  if (!parsed.ok()) return parsed.status();
+  RangeResult range = store_.Range(prefix);
+  v1::ListResponse response;
+  response.set_revision(range.revision);
+  for (const KeyValue& kv : range.kvs) {
+    absl::StatusOr<v1::Object> object = DecodeObject(kv);
+    if (!object.ok()) return object.status();
+    const v1::ObjectMeta& meta = MetaOf(*object);
+    if (!stack.empty() && meta.stack() != stack) continue;
+    if (!parsed->Matches(meta.labels())) continue;
+    *response.add_items() = *std::move(object);
+  }
+  return response;
+}
+
+void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done) {
+  for (v1::Object& object : objects) FillTypeMeta(&object);
+  std::vector<FieldError> errors = ValidateApply(objects, this);
+  if (!errors.empty()) return done(ValidationFailed(errors));
+  ApplyAttempt(std::move(objects), dry_run, 0, std::move(done));
+}
+
+void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt,
+                            Done<v1::ApplyResponse> done) {
+  auto response = std::make_shared<v1::ApplyResponse>();
+  std::vector<Mutation> mutations;
+  bool versions_given = false;
+  std::string now = FormatTimestamp(clock_.Now());
+  for (const v1::Object& input : objects) {
+    std::string key = StoreKey(input);
+    absl::StatusOr<KeyValue> existing = store_.Get(key);
+    const v1::ObjectMeta& given = MetaOf(input);
+    versions_given |= given.resource_version() != 0;
+    int64_t current_version = existing.ok() ? existing->mod_revision : 0;
+    if (given.resource_version() != 0 && given.resource_version() != current_version) {
+      return done(absl::AbortedError(absl::StrCat(
+          "conflict: ", DisplayName(input), " is at resourceVersion ", current_version,
+          ", not ", given.resource_version(), "; get it again, reapply your change, or drop resourceVersion")));
+    }
+    v1::Object stored = input;
+    v1::ObjectMeta* meta = MutableMetaOf(&stored);
+    std::string action;
+    if (!existing.ok()) {
+      action = "created";
+      meta->set_uid(NewUid());
+      meta->set_creation_timestamp(now);
+      meta->set_generation(1);
+      meta->clear_deletion_timestamp();
+      meta->clear_finalizers();
+      meta->clear_owner_references();
+      MutableStatusOf(&stored)->Clear();
+    } else {
+      absl::StatusOr<v1::Object> old = DecodeObject(*existing);
+      if (!old.ok()) return done(old.status());
+      const v1::ObjectMeta& old_meta = MetaOf(*old);
+      if (!old_meta.deletion_timestamp().empty()) {
+        return done(absl::FailedPreconditionError(
+            absl::StrCat(DisplayName(input), " is being deleted; apply it again once it is gone")));
+      }
+      bool spec_changed = !SpecEquals(*old, input);
+      action = spec_changed || MetaChanged(old_meta, given) ? "configured" : "unchanged";
+      meta->set_uid(old_meta.uid());
+      meta->set_creation_timestamp(old_meta.creation_timestamp());
+      meta->set_generation(old_meta.generation() + (spec_changed ? 1 : 0));
+      *meta->mutable_finalizers() = old_meta.finalizers();
+      *meta->mutable_owner_references() = old_meta.owner_references();
+      MutableStatusOf(&stored)->CopyFrom(StatusOf(*old));
+    }
+    v1::ApplyResult* result = response->add_results();
+    result->set_kind(KindOf(input));
+    result->set_name(given.name());
+    result->set_action(action);
+    result->set_resource_version(current_version);
+    if (action != "unchanged") mutations.push_back({key, EncodeObject(stored), current_version});
+  }
+  response->set_revision(store_.Revision());
+  if (dry_run || mutations.empty()) return done(*response);
+  store_.Commit(std::move(mutations), [this, objects = std::move(objects), dry_run, attempt, versions_given, response,
+                                       done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
+    // A concurrent writer got in between reading and committing: read again, unless the user pinned a version.
+    if (absl::IsAborted(revision.status()) && !versions_given && attempt < kMaxConflictRetries) {
+      return ApplyAttempt(std::move(objects), dry_run, attempt + 1, std::move(done));
+    }
+    if (!revision.ok()) return done(revision.status());
+    response->set_revision(*revision);
+    for (v1::ApplyResult& result : *response->mutable_results()) {
+      if (result.action() != "unchanged") result.set_resource_version(*revision);
+    }
+    done(*response);
+  });
+}
+
+void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse> done) {
+  absl::StatusOr<v1::Object> object = Get(request.kind(), request.name());
+  if (!object.ok()) return done(object.status());
+  const v1::ObjectMeta& meta = MetaOf(*object);
+  std::string kind = KindOf(*object);
+  if (request.expected_resource_version() != 0 && request.expected_resource_version() != meta.resource_version()) {
+    return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
+                                                meta.resource_version(), ", not ",
+                                                request.expected_resource_version())));
+  }
+  if (kind == "Network" || kind == "Volume") {
+    std::vector<std::string> users = UsersOf(ListKind("Service"), kind, request.name());
+    if (!users.empty()) {
+      return done(absl::FailedPreconditionError(absl::StrCat(DisplayName(*object), " is used by ",
+                                                             absl::StrJoin(users, ", "),
+                                                             "; delete or change those first")));
+    }
+  }
+  if (kind == "Volume" && request.delete_data()) {
+    // The data lives on the hosts: mark the Volume, and its agents remove the data and then the object.
+    std::string now = FormatTimestamp(clock_.Now());
+    return UpdateAttempt(kind, request.name(), meta.resource_version(), 0,
+                         [now](v1::Object& volume) {
+                           v1::ObjectMeta* marked = MutableMetaOf(&volume);
+                           if (marked->deletion_timestamp().empty()) marked->set_deletion_timestamp(now);
+                           bool has = false;
+                           for (const std::string& f : marked->finalizers()) has |= f == kDeleteDataFinalizer;
+                           if (!has) marked->add_finalizers(kDeleteDataFinalizer);
+                           return absl::OkStatus();
+                         },
+                         [done](absl::StatusOr<v1::Object> marked) {
+                           if (!marked.ok()) return done(marked.status());
+                           v1::DeleteResponse response;
+                           response.add_deleted(DisplayName(*marked));
+                           response.set_revision(MetaOf(*marked).resource_version());
+                           done(response);
+                         });
+  }
+  std::vector<v1::Object> doomed = {*object};
+  // Owned objects go in the same transaction: no orphan is ever visible.
+  if (kind == "Service") {
+    for (v1::Object& owned : ListKind("Container")) {
+      if (IsOwnedBy(owned, meta.uid())) doomed.push_back(std::move(owned));
+    }
+  }
+  auto names = std::make_shared<std::vector<std::string>>();
+  for (const v1::Object& gone : doomed) names->push_back(DisplayName(gone));
+  DeleteObjects(std::move(doomed), [names, done](absl::StatusOr<int64_t> revision) {
+    if (!revision.ok()) return done(revision.status());
+    v1::DeleteResponse response;
+    for (const std::string& name : *names) response.add_deleted(name);
+    response.set_revision(*revision);
+    done(response);
+  });
+}
+
+void Registry::DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done) {
+  std::vector<Mutation> mutations;
+  for (const v1::Object& object : objects) {
+    mutations.push_back({StoreKey(object), std::nullopt, MetaOf(object).resource_version()});
+  }
+  store_.Commit(std::move(mutations), std::move(done));
+}
+
+void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
+                             std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done) {
+  absl::StatusOr<v1::Object> object = Get(kind, name);
+  if (!object.ok()) return done(object.status());
+  int64_t current = MetaOf(*object).resource_version();
+  if (expected != 0 && expected != current) {
+    return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
+                                                current, ", not ", expected)));
+  }
+  v1::Object updated = *object;
+  if (absl::Status status = change(updated); !status.ok()) return done(status);
+  if (MessageDifferencer::Equals(updated, *object)) return done(*object);
+  auto result = std::make_shared<v1::Object>(updated);
+  std::vector<Mutation> mutations = {{StoreKey(updated), EncodeObject(updated), current}};
+  store_.Commit(std::move(mutations), [this, kind = std::move(kind), name = std::move(name), expected, attempt,
+                                       change = std::move(change), result,
+                                       done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
+    if (absl::IsAborted(revision.status()) && expected == 0 && attempt < kMaxConflictRetries) {
+      return UpdateAttempt(std::move(kind), std::move(name), expected, attempt + 1, std::move(change),
+                           std::move(done));
+    }
+    if (!revision.ok()) return done(revision.status());
+    MutableMetaOf(result.get())->set_resource_version(*revision);
+    done(*result);
+  });
+}
+
+void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done) {
+  std::string kind = KindOf(object);
+  if (kind.empty()) return done(absl::InvalidArgumentError("object.kind is required"));
+  auto status = std::make_shared<v1::Object>(object);
+  UpdateAttempt(kind, MetaOf(object).name(), expected_resource_version, 0,
+                [status](v1::Object& stored) {
+                  MutableStatusOf(&stored)->CopyFrom(StatusOf(*status));
+                  return absl::OkStatus();
+                },
+                std::move(done));
+}
+
+void Registry::Scale(const std::string& name, int replicas, Done<v1::Object> done) {
+  UpdateAttempt("Service", name, 0, 0,
+                [replicas](v1::Object& service) {
+                  if (service.service().spec().replicas() == replicas) return absl::OkStatus();
+                  service.mutable_service()->mutable_spec()->set_replicas(replicas);
+                  std::vector<FieldError> errors = ValidateReplicas(service.service(), 0);
+                  if (!errors.empty()) return absl::InvalidArgumentError(errors.front().ToString());
+                  v1::ObjectMeta* meta = service.mutable_service()->mutable_metadata();
+                  meta->set_generation(meta->generation() + 1);
+                  return absl::OkStatus();
+                },
+                std::move(done));
+}
+
+void Registry::Put(v1::Object object, Done<v1::Object> done) {
+  FillTypeMeta(&object);
+  v1::ObjectMeta* meta = MutableMetaOf(&object);
+  int64_t expected = meta->resource_version();
+  absl::StatusOr<KeyValue> existing = store_.Get(StoreKey(object));
+  if (existing.ok()) {
+    absl::StatusOr<v1::Object> old = DecodeObject(*existing);
+    if (!old.ok()) return done(old.status());
+    meta->set_generation(MetaOf(*old).generation() + (SpecEquals(*old, object) ? 0 : 1));
+  } else {
+    if (meta->uid().empty()) meta->set_uid(NewUid());
+    if (meta->creation_timestamp().empty()) meta->set_creation_timestamp(FormatTimestamp(clock_.Now()));
+    meta->set_generation(1);
+  }
+  auto result = std::make_shared<v1::Object>(object);
+  std::vector<Mutation> mutations = {{StoreKey(object), EncodeObject(object), expected}};
+  store_.Commit(std::move(mutations), [result, done = std::move(done)](absl::StatusOr<int64_t> revision) {
+    if (!revision.ok()) return done(revision.status());
+    MutableMetaOf(result.get())->set_resource_version(*revision);
+    done(*result);
+  });
+}
+
+}  // namespace opctl::controller

@@ -1,0 +1,75 @@
+// Typed objects over the Store: what the API does to objects (apply, get, list, delete with cascade,
+// status updates, scale), independent of gRPC. Validation runs here so every client gets it.
+//
+// Thread-safe. Reads answer at once from the store's memory; writes answer through a callback once
+// durable (from the store's writer thread), so callers never block on a disk sync.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/validation.h"
+#include "controller/store/store.h"
+#include "opctl/v1/controller.pb.h"
+
+namespace opctl::controller {
+
+inline constexpr char kApplyErrorsPayload[] = "type.googleapis.com/opctl.v1.ApplyErrors";
+inline constexpr char kDeleteDataFinalizer[] = "opctl.io/delete-data";
+
+class Registry : public ObjectLookup {
+ public:
+  template <typename T>
+  using Done = std::function<void(absl::StatusOr<T>)>;
+
+  Registry(Store& store, Clock& clock) : store_(store), clock_(clock) {}
+
+  // NOT_FOUND names the object; INVALID_ARGUMENT for an unknown kind.
+  absl::StatusOr<v1::Object> Get(const std::string& kind, const std::string& name) const;
+  // Objects of `kind` (empty: every kind) in `stack` (empty: any) matching `selector`, read at one
+  // revision. INVALID_ARGUMENT for an unknown kind or a bad selector.
+  absl::StatusOr<v1::ListResponse> List(const std::string& kind, const std::string& stack,
+                                        const std::string& selector) const;
+
+  // Validates every object against each other and the store, then writes all in one transaction.
+  // INVALID_ARGUMENT carries an ApplyErrors payload (kApplyErrorsPayload); ABORTED when a given
+  // metadata.resourceVersion is stale. Conflicts with concurrent writers are retried.
+  void Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done);
+  // Deletes an object and the objects it owns. FAILED_PRECONDITION while a Network or Volume is
+  // used by a Service. A Volume deleted with delete_data is marked (deletionTimestamp and the
+  // kDeleteDataFinalizer) for its agents to remove the data, then removed by RemoveFinalizer.
+  void Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse> done);
+  // Replaces the status of the object (kind and name from `object`), nothing else.
+  void UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done);
+  // Sets a Service's replicas; INVALID_ARGUMENT when out of range or short of static addresses.
+  void Scale(const std::string& name, int replicas, Done<v1::Object> done);
+  // Writes a whole object as in-process controllers do: created when metadata.resourceVersion is 0,
+  // else replaced only if still at that version (ABORTED otherwise). Generation follows the spec.
+  void Put(v1::Object object, Done<v1::Object> done);
+  // Deletes objects if still at their resourceVersion (ABORTED otherwise), in one transaction.
+  void DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done);
+
+  // ObjectLookup (for validation).
+  std::optional<v1::Object> Find(const std::string& kind, const std::string& name) const override;
+  std::vector<v1::Object> ListKind(const std::string& kind) const override;
+
+  Store& store() { return store_; }
+
+ private:
+  void ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done);
+  void UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
+                     std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done);
+  std::string NewUid() const;
+
+  Store& store_;
+  Clock& clock_;
+};
+
+// The FieldErrors inside an INVALID_ARGUMENT from Apply (empty for any other status).
+std::vector<v1::FieldError> ApplyErrorsOf(const absl::Status& status);
+
+}  // namespace opctl::controller

@@ -1,0 +1,298 @@
+#include "controller/service_controller.h"
+
+#include <cstdio>
+#include <future>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/object.h"
+#include "controller/scheduler.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl::controller {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+constexpr char kScheduleKey[] = "schedule";
+constexpr char kServiceKeyPrefix[] = "service/";
+constexpr absl::Duration kRetryDelay = absl::Seconds(1);
+
+// Runs an asynchronous Registry call and waits for it (the worker thread may block; gRPC threads never do).
+template <typename T, typename Call>
+absl::StatusOr<T> Wait(Call call) {
+  std::promise<absl::StatusOr<T>> promise;
+  auto future = promise.get_future();
+  call([&promise](absl::StatusOr<T> result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
+
+bool IsReady(const v1::Container& container) {
+  const v1::ContainerStatus& status = container.status();
+  bool has_check = container.spec().template_().has_healthcheck() &&
+                   !(container.spec().template_().healthcheck().test_size() > 0 &&
+                     container.spec().template_().healthcheck().test(0) == "NONE");
+  return status.phase() == "Running" && (!has_check || status.health() == "healthy");
+}
+
+void SetCondition(google::protobuf::RepeatedPtrField<v1::Condition>* conditions, const std::string& type,
+                  bool value, const std::string& reason, const std::string& message,
+                  const google::protobuf::RepeatedPtrField<v1::Condition>& previous, const std::string& now) {
+  v1::Condition* condition = conditions->Add();
+  condition->set_type(type);
+  condition->set_status(value ? "True" : "False");
+  condition->set_reason(reason);
+  condition->set_message(message);
+  condition->set_last_transition_time(now);
+  for (const v1::Condition& old : previous) {
+    if (old.type() == type && old.status() == condition->status()) condition->set_last_transition_time(old.last_transition_time());
+  }
+}
+
+}  // namespace
+
+std::string TemplateVolumeName(const std::string& template_name, const std::string& service, int ordinal) {
+  return absl::StrCat(template_name, "-", service, "-", ordinal);
+}
+
+std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
+  std::vector<v1::Container> containers;
+  const v1::ServiceSpec& spec = service.spec();
+  for (int ordinal = 0; ordinal < spec.replicas(); ++ordinal) {
+    v1::Container container;
+    container.set_api_version(std::string(kApiVersion));
+    container.set_kind("Container");
+    v1::ObjectMeta* meta = container.mutable_metadata();
+    meta->set_name(absl::StrCat(service.metadata().name(), "-", ordinal));
+    meta->set_stack(service.metadata().stack());
+    *meta->mutable_labels() = service.metadata().labels();
+    (*meta->mutable_labels())[kServiceLabel] = service.metadata().name();
+    v1::OwnerReference* owner = meta->add_owner_references();
+    owner->set_kind("Service");
+    owner->set_name(service.metadata().name());
+    owner->set_uid(service.metadata().uid());
+    owner->set_controller(true);
+    v1::ContainerSpec* container_spec = container.mutable_spec();
+    container_spec->set_service(service.metadata().name());
+    container_spec->set_ordinal(ordinal);
+    *container_spec->mutable_node_selector() = spec.node_selector();
+    *container_spec->mutable_template_() = spec.template_();
+    if (!spec.network().name().empty()) {
+      container_spec->mutable_network()->set_name(spec.network().name());
+      if (ordinal < spec.network().addresses_size()) {
+        container_spec->mutable_network()->set_ipv4_address(spec.network().addresses(ordinal));
+      }
+    }
+    for (const v1::VolumeTemplate& volume : spec.volume_templates()) {
+      v1::VolumeMount* mount = container_spec->mutable_template_()->add_volume_mounts();
+      mount->set_name(TemplateVolumeName(volume.name(), service.metadata().name(), ordinal));
+      mount->set_mount_path(volume.mount_path());
+    }
+    containers.push_back(std::move(container));
+  }
+  return containers;
+}
+
+ServiceController::ServiceController(Registry& registry, WatchHub& hub) : registry_(registry), hub_(hub) {}
+
+ServiceController::~ServiceController() {
+  if (subscription_ != 0) hub_.Unsubscribe(subscription_);
+  queue_.ShutDown();
+  if (worker_.joinable()) worker_.join();
+}
+
+absl::Status ServiceController::Start() {
+  absl::StatusOr<uint64_t> id = hub_.Subscribe(0, [this](const std::vector<ChangePtr>& changes, int64_t) {
+    OnChanges(changes);
+    return true;
+  });
+  if (!id.ok()) return id.status();
+  subscription_ = *id;
+  for (const v1::Object& service : registry_.ListKind("Service")) {
+    queue_.Add(absl::StrCat(kServiceKeyPrefix, service.service().metadata().name()));
+  }
+  queue_.Add(kScheduleKey);
+  worker_ = std::thread([this] { Work(); });
+  return absl::OkStatus();
+}
+
+void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
+  for (const ChangePtr& change : changes) {
+    std::string kind = KindOf(change->object);
+    if (kind == "Service") queue_.Add(absl::StrCat(kServiceKeyPrefix, change->object.service().metadata().name()));
+    if (kind == "Container") {
+      queue_.Add(absl::StrCat(kServiceKeyPrefix, change->object.container().spec().service()));
+      if (change->object.container().spec().node_name().empty()) queue_.Add(kScheduleKey);
+    }
+    // A node that changes readiness or labels may make room for pending containers.
+    if (kind == "Node") {
+      bool was_ready = change->previous && NodeIsReady(change->previous->node());
+      if (change->created || NodeIsReady(change->object.node()) != was_ready ||
+          (change->previous && !MessageDifferencer::Equals(change->previous->node().metadata(),
+                                                           change->object.node().metadata()))) {
+        queue_.Add(kScheduleKey);
+      }
+    }
+  }
+}
+
+void ServiceController::Work() {
+  while (std::optional<std::string> key = queue_.Get()) {
+    absl::Status status = *key == kScheduleKey
+                              ? ScheduleContainers()
+                              : SyncService(key->substr(std::string(kServiceKeyPrefix).size()));
+    if (!status.ok()) {
+      // Conflicts are normal (someone wrote first); anything else is worth a line. Either way: retry soon.
+      if (!absl::IsAborted(status)) std::fprintf(stderr, "controller: %s: %s\n", key->c_str(), status.ToString().c_str());
+      queue_.AddAfter(*key, kRetryDelay);
+    }
+    queue_.Done(*key);
+  }
+}
+
+absl::Status ServiceController::SyncService(const std::string& name) {
+  absl::StatusOr<v1::Object> found = registry_.Get("Service", name);
+  std::vector<v1::Object> owned;
+  for (v1::Object& container : registry_.ListKind("Container")) {
+    if (container.container().spec().service() == name) owned.push_back(std::move(container));
+  }
+  if (absl::IsNotFound(found.status())) {
+    // Deleting a Service cascades in one transaction; this only catches leftovers.
+    if (owned.empty()) return absl::OkStatus();
+    return Wait<int64_t>([&](auto done) { registry_.DeleteObjects(owned, done); }).status();
+  }
+  if (!found.ok()) return found.status();
+  const v1::Service& service = found->service();
+
+  std::map<std::string, v1::Object> existing;
+  for (v1::Object& container : owned) existing[container.container().metadata().name()] = std::move(container);
+
+  // Per-replica volumes first, so a container never starts without its data volume.
+  for (int ordinal = 0; ordinal < service.spec().replicas(); ++ordinal) {
+    for (const v1::VolumeTemplate& volume : service.spec().volume_templates()) {
+      std::string volume_name = TemplateVolumeName(volume.name(), name, ordinal);
+      if (registry_.Find("Volume", volume_name)) continue;
+      v1::Object object;
+      v1::ObjectMeta* meta = object.mutable_volume()->mutable_metadata();
+      meta->set_name(volume_name);
+      meta->set_stack(service.metadata().stack());
+      (*meta->mutable_labels())[kServiceLabel] = name;
+      absl::StatusOr<v1::Object> created = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
+      if (!created.ok() && !absl::IsAborted(created.status())) return created.status();
+    }
+  }
+
+  std::vector<v1::Object> desired_objects;
+  for (v1::Container& desired : DesiredContainers(service)) {
+    v1::Object object;
+    *object.mutable_container() = std::move(desired);
+    desired_objects.push_back(std::move(object));
+  }
+  for (v1::Object& desired : desired_objects) {
+    v1::Container* want = desired.mutable_container();
+    auto it = existing.find(want->metadata().name());
+    if (it == existing.end()) {
+      want->mutable_status()->set_phase("Pending");
+    } else {
+      const v1::Container& have = it->second.container();
+      // The binding belongs to the scheduler: keep it while comparing and writing.
+      want->mutable_spec()->set_node_name(have.spec().node_name());
+      bool same = MessageDifferencer::Equals(want->spec(), have.spec()) &&
+                  MessageDifferencer::Equals(want->metadata().owner_references(0), have.metadata().owner_references(0)) &&
+                  std::map<std::string, std::string>(want->metadata().labels().begin(), want->metadata().labels().end()) ==
+                      std::map<std::string, std::string>(have.metadata().labels().begin(), have.metadata().labels().end());
+      if (same) continue;
+      v1::ObjectMeta* meta = want->mutable_metadata();
+      meta->set_uid(have.metadata().uid());
+      meta->set_creation_timestamp(have.metadata().creation_timestamp());
+      meta->set_resource_version(have.metadata().resource_version());
+      *want->mutable_status() = have.status();
+    }
+    absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(desired, done); });
+    if (!written.ok()) return written.status();
+  }
+
+  // Scale-down and leftovers: the highest ordinals go; their template volumes stay.
+  std::vector<v1::Object> surplus;
+  std::map<std::string, bool> wanted;
+  for (const v1::Object& desired : desired_objects) wanted[desired.container().metadata().name()] = true;
+  for (auto& [container_name, object] : existing) {
+    if (!wanted.count(container_name)) surplus.push_back(object);
+  }
+  if (!surplus.empty()) {
+    absl::Status deleted = Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();
+    if (!deleted.ok()) return deleted;
+  }
+
+  // Status from the containers as they are now.
+  int ready = 0, present = 0;
+  for (const v1::Object& object : registry_.ListKind("Container")) {
+    if (object.container().spec().service() != name) continue;
+    ++present;
+    ready += IsReady(object.container()) ? 1 : 0;
+  }
+  v1::Object updated = *found;
+  v1::ServiceStatus* status = updated.mutable_service()->mutable_status();
+  const v1::ServiceStatus previous = service.status();
+  status->set_observed_generation(service.metadata().generation());
+  status->set_replicas(present);
+  status->set_ready_replicas(ready);
+  status->clear_conditions();
+  std::string now = FormatTimestamp(Clock::Real().Now());
+  int want = service.spec().replicas();
+  std::string summary = absl::StrCat(ready, "/", want, " replicas ready");
+  SetCondition(status->mutable_conditions(), "Available", ready >= want,
+               ready >= want ? "ReplicasReady" : "ReplicasNotReady", summary, previous.conditions(), now);
+  SetCondition(status->mutable_conditions(), "Progressing", ready < want || present != want,
+               ready < want || present != want ? "ReplicasUpdating" : "Complete", summary, previous.conditions(), now);
+  if (MessageDifferencer::Equals(*status, previous)) return absl::OkStatus();
+  return Wait<v1::Object>([&](auto done) {
+           registry_.UpdateStatus(updated, service.metadata().resource_version(), done);
+         }).status();
+}
+
+absl::Status ServiceController::ScheduleContainers() {
+  std::vector<v1::Node> nodes;
+  for (v1::Object& node : registry_.ListKind("Node")) nodes.push_back(std::move(*node.mutable_node()));
+  std::vector<v1::Container> bound, unbound;
+  for (v1::Object& object : registry_.ListKind("Container")) {
+    if (object.container().spec().node_name().empty()) unbound.push_back(std::move(*object.mutable_container()));
+    else bound.push_back(std::move(*object.mutable_container()));
+  }
+  absl::Status result = absl::OkStatus();
+  std::string now = FormatTimestamp(Clock::Real().Now());
+  for (v1::Container& container : unbound) {
+    absl::StatusOr<std::string> node = ChooseNode(container, nodes, bound);
+    v1::Object object;
+    if (node.ok()) {
+      container.mutable_spec()->set_node_name(*node);
+      container.mutable_status()->clear_conditions();
+      SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", true, "Bound",
+                   absl::StrCat("bound to node ", *node), {}, now);
+      *object.mutable_container() = container;
+      absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
+      if (!written.ok()) result.Update(written.status());
+      else bound.push_back(written->container());
+      continue;
+    }
+    // Record why, once: rewriting the same reason on every pass would only wake every watcher.
+    std::string message = std::string(node.status().message());
+    const v1::ContainerStatus& status = container.status();
+    bool same = status.phase() == "Pending" && status.conditions_size() == 1 &&
+                status.conditions(0).message() == message;
+    if (same) continue;
+    v1::ContainerStatus* updated = container.mutable_status();
+    updated->set_phase("Pending");
+    auto previous = updated->conditions();
+    updated->clear_conditions();
+    SetCondition(updated->mutable_conditions(), "Scheduled", false, "Unschedulable", message, previous, now);
+    *object.mutable_container() = container;
+    result.Update(Wait<v1::Object>([&](auto done) {
+                    registry_.UpdateStatus(object, container.metadata().resource_version(), done);
+                  }).status());
+  }
+  return result;
+}
+
+}  // namespace opctl::controller

@@ -1,0 +1,52 @@
+// The in-process controllers of opctl-controller: Service -> Containers (stable ordinals, static
+// addresses, per-replica volumes, readiness in the Service's status) and the scheduling of unbound
+// Containers onto Nodes. Level-based: each pass reads what is wanted and what is, never what changed.
+//
+// Thread-safe. Watch events only enqueue keys; one worker thread processes them.
+#pragma once
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/work_queue.h"
+#include "controller/registry.h"
+#include "controller/watch_hub.h"
+
+namespace opctl::controller {
+
+inline constexpr char kServiceLabel[] = "opctl.io/service";
+
+// The Containers a Service wants, without node binding or status: "<service>-<ordinal>", each with
+// its static address, its volume-template volumes mounted, owned by the Service.
+std::vector<v1::Container> DesiredContainers(const v1::Service& service);
+// "<template>-<service>-<ordinal>", the Volume a volume template gives one replica.
+std::string TemplateVolumeName(const std::string& template_name, const std::string& service, int ordinal);
+
+class ServiceController {
+ public:
+  ServiceController(Registry& registry, WatchHub& hub);
+  ~ServiceController();  // stops the worker
+
+  // Subscribes to changes and starts the worker; every Service gets a first pass.
+  absl::Status Start();
+
+  // One pass over one Service: create, update and delete its Containers and template Volumes, then
+  // write its status. Public so tests can drive it without threads.
+  absl::Status SyncService(const std::string& name);
+  // Binds every unbound Container to a Node, or records in its status why none fits.
+  absl::Status ScheduleContainers();
+
+ private:
+  void OnChanges(const std::vector<ChangePtr>& changes);
+  void Work();
+
+  Registry& registry_;
+  WatchHub& hub_;
+  WorkQueue queue_;
+  uint64_t subscription_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace opctl::controller

@@ -1,0 +1,87 @@
+// The default Store: embedded SQLite in WAL mode with synchronous=FULL, so a commit is on disk before
+// it is acknowledged. The current key space and the uncompacted history are also held in memory, so
+// reads and watch replays never touch the disk; one writer thread owns the database connection and
+// groups concurrent commits into one transaction (one fsync for many writers).
+//
+// Thread-safe: readers take mutex_ shared; the writer thread alone mutates.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/store/store.h"
+
+struct sqlite3;
+
+namespace opctl::controller {
+
+struct SqliteStoreOptions {
+  // History older than this many revisions is compacted in the background.
+  int64_t history_revisions = 10000;
+  // Most transactions grouped into one disk sync.
+  int max_batch = 1000;
+};
+
+class SqliteStore : public Store {
+ public:
+  // Opens (or creates) DIR/opctl.db, checks its integrity and loads it. Errors name the file.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& directory,
+                                                           SqliteStoreOptions options = {});
+  ~SqliteStore() override;  // finishes queued commits, then closes
+
+  absl::StatusOr<KeyValue> Get(absl::string_view key) const override;
+  RangeResult Range(absl::string_view prefix) const override;
+  void Commit(std::vector<Mutation> mutations, CommitCallback done) override;
+  int64_t Revision() const override;
+  int64_t CompactedRevision() const override;
+  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override;
+  absl::Status Compact(int64_t revision) override;
+  void SetCommitListener(CommitListener listener) override;
+
+ private:
+  struct PendingCommit {
+    std::vector<Mutation> mutations;
+    CommitCallback done;
+  };
+  // A transaction checked against the state including earlier transactions of the same batch.
+  struct PreparedCommit {
+    absl::Status status;
+    int64_t revision = 0;
+    std::vector<Event> events;
+  };
+
+  SqliteStore(sqlite3* db, std::string path, SqliteStoreOptions options);
+  absl::Status Load();
+  void WriterLoop();
+  void WriteBatch(std::vector<PendingCommit>& batch);
+  PreparedCommit Prepare(const std::vector<Mutation>& mutations, int64_t revision,
+                         std::map<std::string, std::optional<KeyValue>>& overlay) const;
+  absl::Status Persist(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to);
+  absl::Status Exec(const char* sql);
+  absl::Status SqliteError(const char* what) const;
+
+  sqlite3* const db_;  // used by the writer thread only (and by Load before it starts)
+  const std::string path_;
+  const SqliteStoreOptions options_;
+
+  mutable absl::Mutex mutex_;
+  std::map<std::string, KeyValue, std::less<>> kv_ ABSL_GUARDED_BY(mutex_);
+  std::deque<Event> history_ ABSL_GUARDED_BY(mutex_);  // events after compacted_revision_
+  int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t compacted_revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  CommitListener listener_ ABSL_GUARDED_BY(mutex_);
+
+  absl::Mutex queue_mutex_;
+  std::deque<PendingCommit> queue_ ABSL_GUARDED_BY(queue_mutex_);
+  std::optional<int64_t> compact_request_ ABSL_GUARDED_BY(queue_mutex_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mutex_) = false;
+  std::thread writer_;
+};
+
+}  // namespace opctl::controller

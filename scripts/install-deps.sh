@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every build and runtime dependency that is missing (Debian packages only) and makes sure a
+# Docker engine answers on /var/run/docker.sock. Idempotent and quiet: a second run does nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+  docker.io busybox-static iproute2 procps curl
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# shellcheck source=scripts/lib/docker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/docker.sh"
+ensure_dockerd
