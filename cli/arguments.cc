@@ -47,17 +47,20 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
         has_value = true;
       }
       spec = find(name, 0);
-      if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see opctl --help)"));
+      if (spec == nullptr)
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see opctl --help)"));
     } else {
       spec = find("", word[1]);
-      if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", word, " (see opctl --help)"));
+      if (spec == nullptr)
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag ", word, " (see opctl --help)"));
       if (word.size() > 2) {  // -owide, -f=x
         value = word.substr(word[2] == '=' ? 3 : 2);
         has_value = true;
       }
     }
     if (spec->takes_value && !has_value) {
-      if (i + 1 >= words.size()) return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " needs a value"));
+      if (i + 1 >= words.size())
+        return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " needs a value"));
       value = words[++i];
     }
     arguments.values_[spec->name].push_back(value);

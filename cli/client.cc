@@ -1,6 +1,7 @@
 #include "cli/client.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace opctl::cli {
 

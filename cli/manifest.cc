@@ -27,8 +27,7 @@ constexpr int kMaxDepth = 32;
 // Walks one YAML document and the proto schema side by side.
 class DocumentReader {
  public:
-  DocumentReader(ManifestDocument& document, std::vector<std::string>& errors)
-      : document_(document), errors_(errors) {}
+  DocumentReader(ManifestDocument& document, std::vector<std::string>& errors) : document_(document), errors_(errors) {}
 
   void Read(const YAML::Node& root) {
     int line = root.Mark().line + 1;
@@ -38,6 +37,12 @@ class DocumentReader {
     }
     const YAML::Node api_version = root["apiVersion"];
     const YAML::Node kind = root["kind"];
+    const KindInfo* info = kind && kind.IsScalar() ? FindKind(kind.Scalar()) : nullptr;
+    const YAML::Node metadata = root["metadata"];
+    if (info != nullptr) {
+      bool named = metadata && metadata.IsMap() && metadata["name"] && metadata["name"].IsScalar();
+      object_name_ = named ? DisplayName(info->kind, metadata["name"].Scalar()) : info->singular;
+    }
     if (!api_version || !api_version.IsScalar()) {
       Fail(line, "apiVersion", absl::StrCat("is required (", kApiVersion, ")"));
     } else if (api_version.Scalar() != kApiVersion) {
@@ -47,17 +52,13 @@ class DocumentReader {
     if (!kind || !kind.IsScalar()) {
       return Fail(line, "kind", absl::StrCat("is required; one of ", KnownKindNames()));
     }
-    const KindInfo* info = FindKind(kind.Scalar());
     if (info == nullptr || info->kind != kind.Scalar()) {
       return Fail(kind.Mark().line + 1, "kind",
                   absl::StrCat("\"", kind.Scalar(), "\" is not a kind; one of ", KnownKindNames()));
     }
-    object_name_ = root["metadata"] && root["metadata"].IsMap() && root["metadata"]["name"] &&
-                           root["metadata"]["name"].IsScalar()
-                       ? DisplayName(info->kind, root["metadata"]["name"].Scalar())
-                       : absl::AsciiStrToLower(info->kind);
     Message* inner = MutableInner(&document_.object, info->kind);
     ReadMessage(root, inner, "", 0);
+    FillTypeMeta(&document_.object);
   }
 
  private:
@@ -151,16 +152,18 @@ class DocumentReader {
     const Reflection* reflection = message->GetReflection();
     int line = node.Mark().line + 1;
     if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      Message* child = field->is_repeated() ? reflection->AddMessage(message, field)
-                                            : reflection->MutableMessage(message, field);
+      Message* child =
+          field->is_repeated() ? reflection->AddMessage(message, field) : reflection->MutableMessage(message, field);
       return ReadMessage(node, child, path, depth);
     }
     if (!node.IsScalar()) return Fail(line, path, "must be a single value, not a list or mapping");
     const std::string& text = node.Scalar();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
-        if (field->is_repeated()) reflection->AddString(message, field, text);
-        else reflection->SetString(message, field, text);
+        if (field->is_repeated())
+          reflection->AddString(message, field, text);
+        else
+          reflection->SetString(message, field, text);
         return;
       case FieldDescriptor::CPPTYPE_INT32:
       case FieldDescriptor::CPPTYPE_INT64: {
@@ -170,16 +173,21 @@ class DocumentReader {
           return Fail(line, path, absl::StrCat("\"", text, "\" is not a whole number"));
         }
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
-          if (field->is_repeated()) reflection->AddInt32(message, field, static_cast<int32_t>(value));
-          else reflection->SetInt32(message, field, static_cast<int32_t>(value));
+          if (field->is_repeated())
+            reflection->AddInt32(message, field, static_cast<int32_t>(value));
+          else
+            reflection->SetInt32(message, field, static_cast<int32_t>(value));
         } else {
-          if (field->is_repeated()) reflection->AddInt64(message, field, value);
-          else reflection->SetInt64(message, field, value);
+          if (field->is_repeated())
+            reflection->AddInt64(message, field, value);
+          else
+            reflection->SetInt64(message, field, value);
         }
         return;
       }
       case FieldDescriptor::CPPTYPE_BOOL: {
-        if (text != "true" && text != "false") return Fail(line, path, absl::StrCat("\"", text, "\" is not true or false"));
+        if (text != "true" && text != "false")
+          return Fail(line, path, absl::StrCat("\"", text, "\" is not true or false"));
         reflection->SetBool(message, field, text == "true");
         return;
       }

@@ -111,7 +111,7 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   std::string stack = OrNone(meta.stack());
   if (kind == "Network") {
     const v1::NetworkSpec& spec = object.network().spec();
-    return {meta.name(), stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
+    return {meta.name(),   stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
             Age(meta, now)};
   }
   if (kind == "Volume") {
@@ -122,8 +122,13 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
     const v1::Service& service = object.service();
     std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
     if (wide) {
-      return {meta.name(), stack, ready, service.spec().template_().image(), OrNone(service.spec().network().name()),
-              Age(meta, now), Labels(service.spec().node_selector())};
+      return {meta.name(),
+              stack,
+              ready,
+              service.spec().template_().image(),
+              OrNone(service.spec().network().name()),
+              Age(meta, now),
+              Labels(service.spec().node_selector())};
     }
     return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
   }
@@ -135,7 +140,8 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
     std::string node = OrNone(container.spec().node_name());
     std::string restarts = absl::StrCat(status.restart_count());
     if (wide) {
-      std::string ip = !status.ip_address().empty() ? status.ip_address() : OrNone(container.spec().network().ipv4_address());
+      std::string ip =
+          !status.ip_address().empty() ? status.ip_address() : OrNone(container.spec().network().ipv4_address());
       return {meta.name(), stack, container.spec().service(), phase, health, restarts, node, ip, Age(meta, now)};
     }
     return {meta.name(), stack, phase, health, restarts, node, Age(meta, now)};
@@ -147,9 +153,14 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   std::string cpus = absl::StrCat(node.status().capacity().milli_cpus() / 1000.0);
   if (wide) {
     absl::Time heartbeat = ParseTimestamp(node.status().last_heartbeat());
-    return {meta.name(), ready, memory, cpus, OrNone(node.status().docker_version()),
+    return {meta.name(),
+            ready,
+            memory,
+            cpus,
+            OrNone(node.status().docker_version()),
             heartbeat == absl::InfinitePast() ? "<never>" : absl::StrCat(FormatAge(now - heartbeat), " ago"),
-            Age(meta, now), Labels(meta.labels())};
+            Age(meta, now),
+            Labels(meta.labels())};
   }
   return {meta.name(), ready, memory, cpus, Age(meta, now)};
 }

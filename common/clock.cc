@@ -1,6 +1,7 @@
 #include "common/clock.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace opctl {
 namespace {

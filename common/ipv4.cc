@@ -19,8 +19,8 @@ absl::StatusOr<uint32_t> ParseIpv4(absl::string_view text) {
   for (absl::string_view part : parts) {
     uint32_t octet = 0;
     // Leading zeros are refused: "010" reads as octal in some tools and as decimal in others.
-    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0') ||
-        !absl::SimpleAtoi(part, &octet) || octet > 255) {
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0') || !absl::SimpleAtoi(part, &octet) ||
+        octet > 255) {
       return error();
     }
     address = address << 8 | octet;
@@ -46,8 +46,8 @@ absl::StatusOr<Ipv4Subnet> ParseIpv4Subnet(absl::string_view text) {
   if (prefix > 30) return error("prefix longer than /30 leaves no room for containers");
   Ipv4Subnet subnet{*address, prefix};
   if ((*address & ~subnet.mask()) != 0) {
-    return error(absl::StrCat("host bits are set; did you mean ", FormatIpv4(*address & subnet.mask()), "/",
-                              prefix, "?"));
+    return error(
+        absl::StrCat("host bits are set; did you mean ", FormatIpv4(*address & subnet.mask()), "/", prefix, "?"));
   }
   return subnet;
 }

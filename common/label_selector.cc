@@ -102,17 +102,25 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
     auto found = labels.find(requirement.key);
     bool present = found != labels.end();
     auto in_values = [&] {
-      return present && std::find(requirement.values.begin(), requirement.values.end(), found->second) !=
-                            requirement.values.end();
+      return present &&
+             std::find(requirement.values.begin(), requirement.values.end(), found->second) != requirement.values.end();
     };
     bool ok = false;
     switch (requirement.op) {
       case Operator::kEquals:
-      case Operator::kIn: ok = in_values(); break;
+      case Operator::kIn:
+        ok = in_values();
+        break;
       case Operator::kNotEquals:
-      case Operator::kNotIn: ok = !in_values(); break;
-      case Operator::kExists: ok = present; break;
-      case Operator::kDoesNotExist: ok = !present; break;
+      case Operator::kNotIn:
+        ok = !in_values();
+        break;
+      case Operator::kExists:
+        ok = present;
+        break;
+      case Operator::kDoesNotExist:
+        ok = !present;
+        break;
     }
     if (!ok) return false;
   }

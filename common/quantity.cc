@@ -47,23 +47,37 @@ absl::StatusOr<int64_t> ParseMemoryBytes(absl::string_view text) {
   if (!SplitNumber(text, number, suffix)) return MemoryError(text);
   double multiplier = 0;
   // Kubernetes' decimal suffixes are upper case; compose's lower-case ones are binary, as Docker reads them.
-  if (suffix == "K") multiplier = 1e3;
-  else if (suffix == "M") multiplier = 1e6;
-  else if (suffix == "G") multiplier = 1e9;
-  else if (suffix == "T") multiplier = 1e12;
-  else if (suffix == "Ki") multiplier = kKibi;
-  else if (suffix == "Mi") multiplier = kKibi * kKibi;
-  else if (suffix == "Gi") multiplier = kKibi * kKibi * kKibi;
-  else if (suffix == "Ti") multiplier = double(kKibi * kKibi * kKibi) * kKibi;
+  if (suffix == "K")
+    multiplier = 1e3;
+  else if (suffix == "M")
+    multiplier = 1e6;
+  else if (suffix == "G")
+    multiplier = 1e9;
+  else if (suffix == "T")
+    multiplier = 1e12;
+  else if (suffix == "Ki")
+    multiplier = kKibi;
+  else if (suffix == "Mi")
+    multiplier = kKibi * kKibi;
+  else if (suffix == "Gi")
+    multiplier = kKibi * kKibi * kKibi;
+  else if (suffix == "Ti")
+    multiplier = double(kKibi * kKibi * kKibi) * kKibi;
   else {
     std::string lower = absl::AsciiStrToLower(suffix);
     if (lower.size() == 2 && lower[1] == 'b') lower.pop_back();
-    if (lower.empty() || lower == "b") multiplier = 1;
-    else if (lower == "k") multiplier = kKibi;
-    else if (lower == "m") multiplier = kKibi * kKibi;
-    else if (lower == "g") multiplier = kKibi * kKibi * kKibi;
-    else if (lower == "t") multiplier = double(kKibi * kKibi * kKibi) * kKibi;
-    else return MemoryError(text);
+    if (lower.empty() || lower == "b")
+      multiplier = 1;
+    else if (lower == "k")
+      multiplier = kKibi;
+    else if (lower == "m")
+      multiplier = kKibi * kKibi;
+    else if (lower == "g")
+      multiplier = kKibi * kKibi * kKibi;
+    else if (lower == "t")
+      multiplier = double(kKibi * kKibi * kKibi) * kKibi;
+    else
+      return MemoryError(text);
   }
   double bytes = number * multiplier;
   if (bytes > kMaxMemoryBytes) {
@@ -82,9 +96,12 @@ absl::StatusOr<int64_t> ParseMilliCpus(absl::string_view text) {
   };
   if (!SplitNumber(text, number, suffix)) return error();
   double milli = 0;
-  if (suffix.empty()) milli = number * 1000;
-  else if (suffix == "m") milli = number;
-  else return error();
+  if (suffix.empty())
+    milli = number * 1000;
+  else if (suffix == "m")
+    milli = number;
+  else
+    return error();
   if (milli < 1 || milli > 1024 * 1000) return error();
   return static_cast<int64_t>(std::llround(milli));
 }
@@ -107,13 +124,20 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
       ++unit_length;
     }
     absl::string_view unit = suffix.substr(0, unit_length);
-    if (unit == "ns") total += absl::Nanoseconds(number);
-    else if (unit == "us") total += absl::Microseconds(number);
-    else if (unit == "ms") total += absl::Milliseconds(number);
-    else if (unit == "s") total += absl::Seconds(number);
-    else if (unit == "m") total += absl::Minutes(number);
-    else if (unit == "h") total += absl::Hours(number);
-    else return error();
+    if (unit == "ns")
+      total += absl::Nanoseconds(number);
+    else if (unit == "us")
+      total += absl::Microseconds(number);
+    else if (unit == "ms")
+      total += absl::Milliseconds(number);
+    else if (unit == "s")
+      total += absl::Seconds(number);
+    else if (unit == "m")
+      total += absl::Minutes(number);
+    else if (unit == "h")
+      total += absl::Hours(number);
+    else
+      return error();
     rest = suffix.substr(unit_length);
   }
   return total;

@@ -64,8 +64,8 @@ class Checker {
                                 "optionally behind a DNS prefix and '/'"));
       }
       if (value.size() > kMaxNameLength || (!value.empty() && !std::regex_match(value, kLabelName))) {
-        Fail(path, absl::StrCat("\"", value,
-                                "\" is not a valid label value: letters, digits, '-', '_' and '.', at most 63"));
+        Fail(path,
+             absl::StrCat("\"", value, "\" is not a valid label value: letters, digits, '-', '_' and '.', at most 63"));
       }
     }
   }
@@ -127,7 +127,8 @@ void ValidateVolume(Checker& check, const v1::VolumeSpec& spec) {
 
 void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<std::string>& mount_paths) {
   const std::string base = "spec.template.";
-  if (t.image().empty()) check.Fail(base + "image", "is required (e.g. opctl/redis:7.0)");
+  if (t.image().empty())
+    check.Fail(base + "image", "is required (e.g. opctl/redis:7.0)");
   else if (t.image().size() > 255 || !std::regex_match(t.image(), kImage)) {
     check.Fail(base + "image", absl::StrCat("\"", t.image(), "\" is not a valid image reference"));
   }
@@ -158,8 +159,8 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
       check.Fail(path + ".hostIp", absl::StrCat("\"", port.host_ip(), "\" is not an IPv4 address"));
     }
     check.OneOf(path + ".protocol", port.protocol(), {"tcp", "udp"});
-    std::string key = absl::StrCat(port.host_ip(), ":", port.host_port() ? port.host_port() : port.container_port(), "/",
-                                   port.protocol().empty() ? "tcp" : port.protocol());
+    std::string key = absl::StrCat(port.host_ip(), ":", port.host_port() ? port.host_port() : port.container_port(),
+                                   "/", port.protocol().empty() ? "tcp" : port.protocol());
     if (!published.insert(key).second) check.Fail(path, absl::StrCat("publishes ", key, " twice"));
   }
   for (int i = 0; i < t.volume_mounts_size(); ++i) {
@@ -177,11 +178,13 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
   absl::StatusOr<int64_t> limit = ParseMemoryBytes(resources.memory_limit());
   absl::StatusOr<int64_t> reservation = ParseMemoryBytes(resources.memory_reservation());
   if (limit.ok() && *limit < kMinMemoryLimitBytes) {
-    check.Fail(base + "resources.memoryLimit", absl::StrCat("\"", resources.memory_limit(), "\" is below Docker's minimum of 6m"));
+    check.Fail(base + "resources.memoryLimit",
+               absl::StrCat("\"", resources.memory_limit(), "\" is below Docker's minimum of 6m"));
   }
   if (limit.ok() && reservation.ok() && *reservation > *limit) {
     check.Fail(base + "resources.memoryReservation",
-               absl::StrCat("\"", resources.memory_reservation(), "\" is above memoryLimit \"", resources.memory_limit(), "\""));
+               absl::StrCat("\"", resources.memory_reservation(), "\" is above memoryLimit \"",
+                            resources.memory_limit(), "\""));
   }
   if (t.has_healthcheck()) {
     const v1::HealthCheck& health = t.healthcheck();
@@ -222,8 +225,10 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
   for (int i = 0; i < spec.network().addresses_size(); ++i) {
     const std::string& address = spec.network().addresses(i);
     std::string path = absl::StrCat("spec.network.addresses[", i, "]");
-    if (!ParseIpv4(address).ok()) check.Fail(path, absl::StrCat("\"", address, "\" is not an IPv4 address"));
-    else if (!seen.insert(address).second) check.Fail(path, absl::StrCat("\"", address, "\" is listed twice"));
+    if (!ParseIpv4(address).ok())
+      check.Fail(path, absl::StrCat("\"", address, "\" is not an IPv4 address"));
+    else if (!seen.insert(address).second)
+      check.Fail(path, absl::StrCat("\"", address, "\" is listed twice"));
   }
   for (FieldError& error : ValidateReplicas(service, document)) errors.push_back(std::move(error));
 }
@@ -284,19 +289,22 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
   std::optional<v1::Object> network = resolver.Find("Network", spec.network().name(), known);
   if (!network) {
     if (known) {
-      check.Fail("spec.network.name", absl::StrCat("network \"", spec.network().name(),
-                                                   "\" does not exist; declare it in the same apply or apply it first"));
+      check.Fail("spec.network.name",
+                 absl::StrCat("network \"", spec.network().name(),
+                              "\" does not exist; declare it in the same apply or apply it first"));
     }
     return;
   }
   const v1::NetworkSpec& network_spec = network->network().spec();
+  if (spec.network().addresses().empty()) return;
   absl::StatusOr<Ipv4Subnet> subnet = ParseIpv4Subnet(network_spec.subnet());
-  if (!spec.network().addresses().empty() && !subnet.ok()) {
-    check.Fail("spec.network.addresses", absl::StrCat("static addresses need a subnet on network \"",
-                                                      spec.network().name(), "\""));
+  if (!subnet.ok() && !network_spec.subnet().empty()) return;  // the network's own error says why
+  if (!subnet.ok()) {
+    check.Fail("spec.network.addresses",
+               absl::StrCat("static addresses need a subnet on network \"", spec.network().name(), "\""));
     return;
   }
-  uint32_t gateway = subnet.ok() ? subnet->first_host() : 0;
+  uint32_t gateway = subnet->first_host();
   if (absl::StatusOr<uint32_t> given = ParseIpv4(network_spec.gateway()); given.ok()) gateway = *given;
   auto& taken = addresses_by_network[spec.network().name()];
   for (int i = 0; i < spec.network().addresses_size(); ++i) {
@@ -370,9 +378,9 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
     if (kind.empty()) continue;
     auto [it, inserted] = first_document.emplace(StoreKey(object), i);
     if (!inserted) {
-      errors.push_back({i, DisplayName(object), "metadata.name",
-                        absl::StrCat("duplicate: ", DisplayName(object), " is already declared in document ",
-                                     it->second + 1)});
+      errors.push_back(
+          {i, DisplayName(object), "metadata.name",
+           absl::StrCat("duplicate: ", DisplayName(object), " is already declared in document ", it->second + 1)});
     }
   }
   Resolver resolver(objects, stored);
@@ -380,9 +388,8 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
   std::map<std::string, std::map<uint32_t, std::string>> addresses_by_network;
   std::vector<v1::Object> services = resolver.Services();
   // Stored services claim their addresses first, so the error lands on the object being applied.
-  std::stable_partition(services.begin(), services.end(), [&](const v1::Object& service) {
-    return !first_document.count(StoreKey(service));
-  });
+  std::stable_partition(services.begin(), services.end(),
+                        [&](const v1::Object& service) { return !first_document.count(StoreKey(service)); });
   for (const v1::Object& service : services) {
     auto document = first_document.find(StoreKey(service));
     std::vector<FieldError> ignored;

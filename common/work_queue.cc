@@ -30,8 +30,10 @@ void WorkQueue::PromoteDelayedLocked() {
       continue;
     }
     const std::string& key = it->first;
-    if (processing_.count(key)) dirty_.insert(key);
-    else if (queued_.insert(key).second) ready_.push_back(key);
+    if (processing_.count(key))
+      dirty_.insert(key);
+    else if (queued_.insert(key).second)
+      ready_.push_back(key);
     it = delayed_.erase(it);
   }
 }

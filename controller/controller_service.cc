@@ -32,13 +32,12 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
     filter_ = *std::move(filter);
     // The state outlives the reactor: the hub may call the sink until it declines once.
     auto state = state_;
-    absl::StatusOr<uint64_t> id = hub.Subscribe(
-        request.resource_version(),
-        [this, state](const std::vector<ChangePtr>& changes, int64_t revision) {
-          absl::MutexLock lock(&state->mutex);
-          if (state->done) return false;
-          return OnChanges(changes, revision);
-        });
+    absl::StatusOr<uint64_t> id = hub.Subscribe(request.resource_version(),
+                                                [this, state](const std::vector<ChangePtr>& changes, int64_t revision) {
+                                                  absl::MutexLock lock(&state->mutex);
+                                                  if (state->done) return false;
+                                                  return OnChanges(changes, revision);
+                                                });
     if (!id.ok()) {
       absl::MutexLock lock(&state_->mutex);
       FinishLocked(ToWireStatus(id.status()));
@@ -148,8 +147,8 @@ grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* co
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* context,
-                                                  const v1::ListRequest* request, v1::ListResponse* response) {
+grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* context, const v1::ListRequest* request,
+                                                  v1::ListResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   FinishWith(reactor, response)(registry_.List(request->kind(), request->stack(), request->label_selector()));
   return reactor;

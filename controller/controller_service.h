@@ -31,8 +31,8 @@ class ControllerService final : public v1::Controller::CallbackService {
                                    v1::DeleteResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
                                                   const v1::WatchRequest* request) override;
-  grpc::ServerUnaryReactor* UpdateStatus(grpc::CallbackServerContext* context,
-                                         const v1::UpdateStatusRequest* request, v1::Object* response) override;
+  grpc::ServerUnaryReactor* UpdateStatus(grpc::CallbackServerContext* context, const v1::UpdateStatusRequest* request,
+                                         v1::Object* response) override;
   grpc::ServerUnaryReactor* Scale(grpc::CallbackServerContext* context, const v1::ScaleRequest* request,
                                   v1::Object* response) override;
 

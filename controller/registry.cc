@@ -20,8 +20,7 @@ constexpr int kMaxConflictRetries = 8;
 using google::protobuf::util::MessageDifferencer;
 
 absl::Status UnknownKind(const std::string& kind) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown kind \"", kind, "\"; known kinds: ", KnownKindNames()));
+  return absl::InvalidArgumentError(absl::StrCat("unknown kind \"", kind, "\"; known kinds: ", KnownKindNames()));
 }
 
 absl::Status ValidationFailed(const std::vector<FieldError>& errors) {
@@ -63,7 +62,8 @@ std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const 
   for (const v1::Object& object : services) {
     const v1::ServiceSpec& spec = object.service().spec();
     bool uses = kind == "Network" && spec.network().name() == name;
-    for (const v1::VolumeMount& mount : spec.template_().volume_mounts()) uses |= kind == "Volume" && mount.name() == name;
+    for (const v1::VolumeMount& mount : spec.template_().volume_mounts())
+      uses |= kind == "Volume" && mount.name() == name;
     if (uses) users.push_back(DisplayName(object));
   }
   return users;
@@ -145,8 +145,7 @@ void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::App
   ApplyAttempt(std::move(objects), dry_run, 0, std::move(done));
 }
 
-void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt,
-                            Done<v1::ApplyResponse> done) {
+void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done) {
   auto response = std::make_shared<v1::ApplyResponse>();
   std::vector<Mutation> mutations;
   bool versions_given = false;
@@ -158,9 +157,9 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
     versions_given |= given.resource_version() != 0;
     int64_t current_version = existing.ok() ? existing->mod_revision : 0;
     if (given.resource_version() != 0 && given.resource_version() != current_version) {
-      return done(absl::AbortedError(absl::StrCat(
-          "conflict: ", DisplayName(input), " is at resourceVersion ", current_version,
-          ", not ", given.resource_version(), "; get it again, reapply your change, or drop resourceVersion")));
+      return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(input), " is at resourceVersion ",
+                                                  current_version, ", not ", given.resource_version(),
+                                                  "; get it again, reapply your change, or drop resourceVersion")));
     }
     v1::Object stored = input;
     v1::ObjectMeta* meta = MutableMetaOf(&stored);
@@ -221,37 +220,37 @@ void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse>
   const v1::ObjectMeta& meta = MetaOf(*object);
   std::string kind = KindOf(*object);
   if (request.expected_resource_version() != 0 && request.expected_resource_version() != meta.resource_version()) {
-    return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
-                                                meta.resource_version(), ", not ",
-                                                request.expected_resource_version())));
+    return done(
+        absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
+                                        meta.resource_version(), ", not ", request.expected_resource_version())));
   }
   if (kind == "Network" || kind == "Volume") {
     std::vector<std::string> users = UsersOf(ListKind("Service"), kind, request.name());
     if (!users.empty()) {
-      return done(absl::FailedPreconditionError(absl::StrCat(DisplayName(*object), " is used by ",
-                                                             absl::StrJoin(users, ", "),
-                                                             "; delete or change those first")));
+      return done(absl::FailedPreconditionError(absl::StrCat(
+          DisplayName(*object), " is used by ", absl::StrJoin(users, ", "), "; delete or change those first")));
     }
   }
   if (kind == "Volume" && request.delete_data()) {
     // The data lives on the hosts: mark the Volume, and its agents remove the data and then the object.
     std::string now = FormatTimestamp(clock_.Now());
-    return UpdateAttempt(kind, request.name(), meta.resource_version(), 0,
-                         [now](v1::Object& volume) {
-                           v1::ObjectMeta* marked = MutableMetaOf(&volume);
-                           if (marked->deletion_timestamp().empty()) marked->set_deletion_timestamp(now);
-                           bool has = false;
-                           for (const std::string& f : marked->finalizers()) has |= f == kDeleteDataFinalizer;
-                           if (!has) marked->add_finalizers(kDeleteDataFinalizer);
-                           return absl::OkStatus();
-                         },
-                         [done](absl::StatusOr<v1::Object> marked) {
-                           if (!marked.ok()) return done(marked.status());
-                           v1::DeleteResponse response;
-                           response.add_deleted(DisplayName(*marked));
-                           response.set_revision(MetaOf(*marked).resource_version());
-                           done(response);
-                         });
+    return UpdateAttempt(
+        kind, request.name(), meta.resource_version(), 0,
+        [now](v1::Object& volume) {
+          v1::ObjectMeta* marked = MutableMetaOf(&volume);
+          if (marked->deletion_timestamp().empty()) marked->set_deletion_timestamp(now);
+          bool has = false;
+          for (const std::string& f : marked->finalizers()) has |= f == kDeleteDataFinalizer;
+          if (!has) marked->add_finalizers(kDeleteDataFinalizer);
+          return absl::OkStatus();
+        },
+        [done](absl::StatusOr<v1::Object> marked) {
+          if (!marked.ok()) return done(marked.status());
+          v1::DeleteResponse response;
+          response.add_deleted(DisplayName(*marked));
+          response.set_revision(MetaOf(*marked).resource_version());
+          done(response);
+        });
   }
   std::vector<v1::Object> doomed = {*object};
   // Owned objects go in the same transaction: no orphan is ever visible.
@@ -285,8 +284,8 @@ void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expecte
   if (!object.ok()) return done(object.status());
   int64_t current = MetaOf(*object).resource_version();
   if (expected != 0 && expected != current) {
-    return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
-                                                current, ", not ", expected)));
+    return done(absl::AbortedError(
+        absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ", current, ", not ", expected)));
   }
   v1::Object updated = *object;
   if (absl::Status status = change(updated); !status.ok()) return done(status);
@@ -297,8 +296,7 @@ void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expecte
                                        change = std::move(change), result,
                                        done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
     if (absl::IsAborted(revision.status()) && expected == 0 && attempt < kMaxConflictRetries) {
-      return UpdateAttempt(std::move(kind), std::move(name), expected, attempt + 1, std::move(change),
-                           std::move(done));
+      return UpdateAttempt(std::move(kind), std::move(name), expected, attempt + 1, std::move(change), std::move(done));
     }
     if (!revision.ok()) return done(revision.status());
     MutableMetaOf(result.get())->set_resource_version(*revision);
@@ -310,26 +308,28 @@ void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_
   std::string kind = KindOf(object);
   if (kind.empty()) return done(absl::InvalidArgumentError("object.kind is required"));
   auto status = std::make_shared<v1::Object>(object);
-  UpdateAttempt(kind, MetaOf(object).name(), expected_resource_version, 0,
-                [status](v1::Object& stored) {
-                  MutableStatusOf(&stored)->CopyFrom(StatusOf(*status));
-                  return absl::OkStatus();
-                },
-                std::move(done));
+  UpdateAttempt(
+      kind, MetaOf(object).name(), expected_resource_version, 0,
+      [status](v1::Object& stored) {
+        MutableStatusOf(&stored)->CopyFrom(StatusOf(*status));
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Registry::Scale(const std::string& name, int replicas, Done<v1::Object> done) {
-  UpdateAttempt("Service", name, 0, 0,
-                [replicas](v1::Object& service) {
-                  if (service.service().spec().replicas() == replicas) return absl::OkStatus();
-                  service.mutable_service()->mutable_spec()->set_replicas(replicas);
-                  std::vector<FieldError> errors = ValidateReplicas(service.service(), 0);
-                  if (!errors.empty()) return absl::InvalidArgumentError(errors.front().ToString());
-                  v1::ObjectMeta* meta = service.mutable_service()->mutable_metadata();
-                  meta->set_generation(meta->generation() + 1);
-                  return absl::OkStatus();
-                },
-                std::move(done));
+  UpdateAttempt(
+      "Service", name, 0, 0,
+      [replicas](v1::Object& service) {
+        if (service.service().spec().replicas() == replicas) return absl::OkStatus();
+        service.mutable_service()->mutable_spec()->set_replicas(replicas);
+        std::vector<FieldError> errors = ValidateReplicas(service.service(), 0);
+        if (!errors.empty()) return absl::InvalidArgumentError(errors.front().ToString());
+        v1::ObjectMeta* meta = service.mutable_service()->mutable_metadata();
+        meta->set_generation(meta->generation() + 1);
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Registry::Put(v1::Object object, Done<v1::Object> done) {

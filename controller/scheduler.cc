@@ -21,7 +21,8 @@ Demand DemandOf(const v1::Container& container) {
   Demand demand;
   const std::string& memory =
       resources.memory_reservation().empty() ? resources.memory_limit() : resources.memory_reservation();
-  if (absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory); bytes.ok() && !memory.empty()) demand.memory_bytes = *bytes;
+  if (absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory); bytes.ok() && !memory.empty())
+    demand.memory_bytes = *bytes;
   if (absl::StatusOr<int64_t> milli = ParseMilliCpus(resources.cpus()); milli.ok() && !resources.cpus().empty()) {
     demand.milli_cpus = *milli;
   }
@@ -96,8 +97,8 @@ absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std
   if (best != nullptr) return best->metadata().name();
   std::vector<std::string> reasons;
   for (const auto& [reason, count] : ruled_out) reasons.push_back(absl::StrCat(count, " ", reason));
-  return absl::FailedPreconditionError(absl::StrCat("0/", nodes.size(), " nodes can run it",
-                                                    reasons.empty() ? "" : ": ", absl::StrJoin(reasons, ", ")));
+  return absl::FailedPreconditionError(
+      absl::StrCat("0/", nodes.size(), " nodes can run it", reasons.empty() ? "" : ": ", absl::StrJoin(reasons, ", ")));
 }
 
 }  // namespace opctl::controller

@@ -30,14 +30,14 @@ absl::StatusOr<T> Wait(Call call) {
 
 bool IsReady(const v1::Container& container) {
   const v1::ContainerStatus& status = container.status();
-  bool has_check = container.spec().template_().has_healthcheck() &&
-                   !(container.spec().template_().healthcheck().test_size() > 0 &&
-                     container.spec().template_().healthcheck().test(0) == "NONE");
+  bool has_check =
+      container.spec().template_().has_healthcheck() && !(container.spec().template_().healthcheck().test_size() > 0 &&
+                                                          container.spec().template_().healthcheck().test(0) == "NONE");
   return status.phase() == "Running" && (!has_check || status.health() == "healthy");
 }
 
-void SetCondition(google::protobuf::RepeatedPtrField<v1::Condition>* conditions, const std::string& type,
-                  bool value, const std::string& reason, const std::string& message,
+void SetCondition(google::protobuf::RepeatedPtrField<v1::Condition>* conditions, const std::string& type, bool value,
+                  const std::string& reason, const std::string& message,
                   const google::protobuf::RepeatedPtrField<v1::Condition>& previous, const std::string& now) {
   v1::Condition* condition = conditions->Add();
   condition->set_type(type);
@@ -46,7 +46,8 @@ void SetCondition(google::protobuf::RepeatedPtrField<v1::Condition>* conditions,
   condition->set_message(message);
   condition->set_last_transition_time(now);
   for (const v1::Condition& old : previous) {
-    if (old.type() == type && old.status() == condition->status()) condition->set_last_transition_time(old.last_transition_time());
+    if (old.type() == type && old.status() == condition->status())
+      condition->set_last_transition_time(old.last_transition_time());
   }
 }
 
@@ -129,8 +130,8 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
     if (kind == "Node") {
       bool was_ready = change->previous && NodeIsReady(change->previous->node());
       if (change->created || NodeIsReady(change->object.node()) != was_ready ||
-          (change->previous && !MessageDifferencer::Equals(change->previous->node().metadata(),
-                                                           change->object.node().metadata()))) {
+          (change->previous &&
+           !MessageDifferencer::Equals(change->previous->node().metadata(), change->object.node().metadata()))) {
         queue_.Add(kScheduleKey);
       }
     }
@@ -139,12 +140,12 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
 
 void ServiceController::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
-    absl::Status status = *key == kScheduleKey
-                              ? ScheduleContainers()
-                              : SyncService(key->substr(std::string(kServiceKeyPrefix).size()));
+    absl::Status status =
+        *key == kScheduleKey ? ScheduleContainers() : SyncService(key->substr(std::string(kServiceKeyPrefix).size()));
     if (!status.ok()) {
       // Conflicts are normal (someone wrote first); anything else is worth a line. Either way: retry soon.
-      if (!absl::IsAborted(status)) std::fprintf(stderr, "controller: %s: %s\n", key->c_str(), status.ToString().c_str());
+      if (!absl::IsAborted(status))
+        std::fprintf(stderr, "controller: %s: %s\n", key->c_str(), status.ToString().c_str());
       queue_.AddAfter(*key, kRetryDelay);
     }
     queue_.Done(*key);
@@ -198,10 +199,11 @@ absl::Status ServiceController::SyncService(const std::string& name) {
       const v1::Container& have = it->second.container();
       // The binding belongs to the scheduler: keep it while comparing and writing.
       want->mutable_spec()->set_node_name(have.spec().node_name());
-      bool same = MessageDifferencer::Equals(want->spec(), have.spec()) &&
-                  MessageDifferencer::Equals(want->metadata().owner_references(0), have.metadata().owner_references(0)) &&
-                  std::map<std::string, std::string>(want->metadata().labels().begin(), want->metadata().labels().end()) ==
-                      std::map<std::string, std::string>(have.metadata().labels().begin(), have.metadata().labels().end());
+      bool same =
+          MessageDifferencer::Equals(want->spec(), have.spec()) &&
+          MessageDifferencer::Equals(want->metadata().owner_references(0), have.metadata().owner_references(0)) &&
+          std::map<std::string, std::string>(want->metadata().labels().begin(), want->metadata().labels().end()) ==
+              std::map<std::string, std::string>(have.metadata().labels().begin(), have.metadata().labels().end());
       if (same) continue;
       v1::ObjectMeta* meta = want->mutable_metadata();
       meta->set_uid(have.metadata().uid());
@@ -247,9 +249,9 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   SetCondition(status->mutable_conditions(), "Progressing", ready < want || present != want,
                ready < want || present != want ? "ReplicasUpdating" : "Complete", summary, previous.conditions(), now);
   if (MessageDifferencer::Equals(*status, previous)) return absl::OkStatus();
-  return Wait<v1::Object>([&](auto done) {
-           registry_.UpdateStatus(updated, service.metadata().resource_version(), done);
-         }).status();
+  return Wait<v1::Object>(
+             [&](auto done) { registry_.UpdateStatus(updated, service.metadata().resource_version(), done); })
+      .status();
 }
 
 absl::Status ServiceController::ScheduleContainers() {
@@ -257,8 +259,10 @@ absl::Status ServiceController::ScheduleContainers() {
   for (v1::Object& node : registry_.ListKind("Node")) nodes.push_back(std::move(*node.mutable_node()));
   std::vector<v1::Container> bound, unbound;
   for (v1::Object& object : registry_.ListKind("Container")) {
-    if (object.container().spec().node_name().empty()) unbound.push_back(std::move(*object.mutable_container()));
-    else bound.push_back(std::move(*object.mutable_container()));
+    if (object.container().spec().node_name().empty())
+      unbound.push_back(std::move(*object.mutable_container()));
+    else
+      bound.push_back(std::move(*object.mutable_container()));
   }
   absl::Status result = absl::OkStatus();
   std::string now = FormatTimestamp(Clock::Real().Now());
@@ -272,15 +276,17 @@ absl::Status ServiceController::ScheduleContainers() {
                    absl::StrCat("bound to node ", *node), {}, now);
       *object.mutable_container() = container;
       absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
-      if (!written.ok()) result.Update(written.status());
-      else bound.push_back(written->container());
+      if (!written.ok())
+        result.Update(written.status());
+      else
+        bound.push_back(written->container());
       continue;
     }
     // Record why, once: rewriting the same reason on every pass would only wake every watcher.
     std::string message = std::string(node.status().message());
     const v1::ContainerStatus& status = container.status();
-    bool same = status.phase() == "Pending" && status.conditions_size() == 1 &&
-                status.conditions(0).message() == message;
+    bool same =
+        status.phase() == "Pending" && status.conditions_size() == 1 && status.conditions(0).message() == message;
     if (same) continue;
     v1::ContainerStatus* updated = container.mutable_status();
     updated->set_phase("Pending");

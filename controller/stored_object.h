@@ -20,8 +20,8 @@ struct ObjectChange {
   int64_t revision = 0;
   bool created = false;
   bool deleted = false;
-  v1::Object object;                     // new state; for a deletion the last state
-  std::optional<v1::Object> previous;    // state before a modification
+  v1::Object object;                   // new state; for a deletion the last state
+  std::optional<v1::Object> previous;  // state before a modification
 };
 
 absl::StatusOr<ObjectChange> DecodeChange(const Event& event);

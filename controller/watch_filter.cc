@@ -46,9 +46,12 @@ std::optional<v1::WatchEvent> WatchFilter::ToEvent(const ObjectChange& change) c
     event.set_type(v1::WatchEvent::DELETED);
   } else {
     bool matched_before = change.previous && Matches(*change.previous);
-    if (matches_now) event.set_type(matched_before ? v1::WatchEvent::MODIFIED : v1::WatchEvent::ADDED);
-    else if (matched_before) event.set_type(v1::WatchEvent::DELETED);
-    else return std::nullopt;
+    if (matches_now)
+      event.set_type(matched_before ? v1::WatchEvent::MODIFIED : v1::WatchEvent::ADDED);
+    else if (matched_before)
+      event.set_type(v1::WatchEvent::DELETED);
+    else
+      return std::nullopt;
   }
   *event.mutable_object() = change.object;
   return event;

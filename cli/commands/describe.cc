@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "cli/commands/commands.h"
 #include "cli/output.h"
 #include "common/clock.h"
@@ -17,8 +18,10 @@ std::string Section(const std::string& yaml, const std::string& key) {
   std::string out;
   bool inside = false;
   for (absl::string_view line : absl::StrSplit(yaml, '\n')) {
-    if (!line.empty() && line[0] != ' ' && line[0] != '-') inside = absl::StartsWith(line, key + ":");
-    else if (inside) out += absl::StrCat(line, "\n");
+    if (!line.empty() && line[0] != ' ' && line[0] != '-')
+      inside = absl::StartsWith(line, key + ":");
+    else if (inside)
+      out += absl::StrCat(line, "\n");
   }
   return out.empty() ? "  <none>\n" : out;
 }
@@ -47,8 +50,10 @@ int RunDescribe(CommandContext& context) {
   std::map<std::string, std::string> labels(meta.labels().begin(), meta.labels().end());
   bool first = true;
   for (const auto& [key, value] : labels) {
-    if (first) header.back()[1] = absl::StrCat(key, "=", value);
-    else header.push_back({"", absl::StrCat(key, "=", value)});
+    if (first)
+      header.back()[1] = absl::StrCat(key, "=", value);
+    else
+      header.push_back({"", absl::StrCat(key, "=", value)});
     first = false;
   }
   header.push_back({"UID:", meta.uid()});
@@ -71,8 +76,8 @@ int RunDescribe(CommandContext& context) {
   if (conditions_field != nullptr) {
     const auto* reflection = status_message->GetReflection();
     for (int i = 0; i < reflection->FieldSize(*status_message, conditions_field); ++i) {
-      const auto& condition = static_cast<const v1::Condition&>(
-          reflection->GetRepeatedMessage(*status_message, conditions_field, i));
+      const auto& condition =
+          static_cast<const v1::Condition&>(reflection->GetRepeatedMessage(*status_message, conditions_field, i));
       condition_rows.push_back({condition.type(), condition.status(), condition.reason(), condition.message(),
                                 condition.last_transition_time()});
     }

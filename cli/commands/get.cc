@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cli/commands/commands.h"
 #include "cli/output.h"
 #include "common/clock.h"
@@ -13,10 +14,14 @@ constexpr absl::Duration kMaxReconnectDelay = absl::Seconds(5);
 
 std::string EventName(v1::WatchEvent::Type type) {
   switch (type) {
-    case v1::WatchEvent::ADDED: return "ADDED";
-    case v1::WatchEvent::MODIFIED: return "MODIFIED";
-    case v1::WatchEvent::DELETED: return "DELETED";
-    default: return "BOOKMARK";
+    case v1::WatchEvent::ADDED:
+      return "ADDED";
+    case v1::WatchEvent::MODIFIED:
+      return "MODIFIED";
+    case v1::WatchEvent::DELETED:
+      return "DELETED";
+    default:
+      return "BOOKMARK";
   }
 }
 

@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   }
   std::string path = absl::StrCat(directory, "/opctl.db");
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return absl::UnavailableError(absl::StrCat("cannot open ", path, ": ", message));
@@ -113,13 +113,16 @@ absl::Status SqliteStore::Load() {
   {
     Statement check(db_, "PRAGMA quick_check");
     if (!check.ok() || sqlite3_step(check.get()) != SQLITE_ROW || check.ColumnText(0) != "ok") {
-      return absl::DataLossError(absl::StrCat("integrity check of ", path_, " failed: ",
-                                              check.ok() ? check.ColumnText(0) : sqlite3_errmsg(db_)));
+      return absl::DataLossError(absl::StrCat("integrity check of ", path_,
+                                              " failed: ", check.ok() ? check.ColumnText(0) : sqlite3_errmsg(db_)));
     }
   }
   if (absl::Status status = Exec(kSchema); !status.ok()) return status;
 
   absl::MutexLock lock(&mutex_);
+  // As in etcd, an empty store is at revision 1: "list at revision R, then watch after R" then works
+  // from the very start, and 0 stays free to mean "from now".
+  revision_ = 1;
   Statement meta(db_, "SELECT name, value FROM meta");
   while (sqlite3_step(meta.get()) == SQLITE_ROW) {
     std::string name = meta.ColumnText(0);
@@ -252,9 +255,9 @@ SqliteStore::PreparedCommit SqliteStore::Prepare(const std::vector<Mutation>& mu
     if (mutation.expected_mod_revision) {
       int64_t actual = existing ? existing->mod_revision : 0;
       if (actual != *mutation.expected_mod_revision) {
-        prepared.status = absl::AbortedError(
-            absl::StrCat(mutation.key, " was modified: expected revision ", *mutation.expected_mod_revision,
-                         ", found ", actual == 0 ? "none (absent)" : absl::StrCat(actual)));
+        prepared.status = absl::AbortedError(absl::StrCat(mutation.key, " was modified: expected revision ",
+                                                          *mutation.expected_mod_revision, ", found ",
+                                                          actual == 0 ? "none (absent)" : absl::StrCat(actual)));
         return prepared;
       }
     }
@@ -313,8 +316,10 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
       for (const PreparedCommit& commit : prepared) {
         if (!commit.status.ok()) continue;
         for (const Event& event : commit.events) {
-          if (event.type == Event::Type::kPut) kv_[event.kv.key] = event.kv;
-          else kv_.erase(event.kv.key);
+          if (event.type == Event::Type::kPut)
+            kv_[event.kv.key] = event.kv;
+          else
+            kv_.erase(event.kv.key);
           history_.push_back(event);
         }
       }
@@ -334,8 +339,10 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
     if (prepared[i].status.ok() && !prepared[i].events.empty() && listener) {
       listener(prepared[i].revision, prepared[i].events);
     }
-    if (prepared[i].status.ok()) batch[i].done(prepared[i].revision);
-    else batch[i].done(prepared[i].status);
+    if (prepared[i].status.ok())
+      batch[i].done(prepared[i].revision);
+    else
+      batch[i].done(prepared[i].status);
   }
 }
 

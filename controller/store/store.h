@@ -1,6 +1,6 @@
 // The store seam: a revisioned key-value store with etcd's semantics. One global revision counts every
-// committed transaction; each key carries the revisions of its creation and last change; the history
-// of changes since the compacted revision can be replayed (what watches resume from).
+// committed transaction (an empty store is at revision 1); each key carries the revisions of its creation and last
+// change; the history of changes since the compacted revision can be replayed (what watches resume from).
 //
 // Implementations are thread-safe. Reads see only committed, durable state.
 #pragma once
@@ -27,9 +27,9 @@ struct KeyValue {
 struct Event {
   enum class Type { kPut, kDelete };
   Type type = Type::kPut;
-  KeyValue kv;  // for kDelete: the last value before the deletion
-  bool created = false;     // kPut of a key that did not exist
-  std::string prev_value;   // kPut of an existing key: its value before (what filtered watches need)
+  KeyValue kv;             // for kDelete: the last value before the deletion
+  bool created = false;    // kPut of a key that did not exist
+  std::string prev_value;  // kPut of an existing key: its value before (what filtered watches need)
 };
 
 // One change inside a transaction.

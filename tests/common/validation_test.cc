@@ -1,0 +1,275 @@
+#include "common/validation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "common/object.h"
+
+namespace opctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+v1::Object Network(const std::string& name, const std::string& subnet) {
+  v1::Object object;
+  object.mutable_network()->mutable_metadata()->set_name(name);
+  object.mutable_network()->mutable_spec()->set_subnet(subnet);
+  return object;
+}
+
+v1::Object Volume(const std::string& name) {
+  v1::Object object;
+  object.mutable_volume()->mutable_metadata()->set_name(name);
+  return object;
+}
+
+v1::Object Service(const std::string& name, std::vector<std::string> addresses) {
+  v1::Object object;
+  v1::Service* service = object.mutable_service();
+  service->mutable_metadata()->set_name(name);
+  service->mutable_spec()->set_replicas(static_cast<int>(addresses.size()));
+  service->mutable_spec()->mutable_network()->set_name("redis-net");
+  for (const std::string& address : addresses) service->mutable_spec()->mutable_network()->add_addresses(address);
+  v1::ContainerTemplate* t = service->mutable_spec()->mutable_template_();
+  t->set_image("opctl/redis:7.0");
+  t->mutable_resources()->set_memory_limit("2g");
+  t->mutable_resources()->set_memory_reservation("1g");
+  t->mutable_resources()->set_cpus("2");
+  t->add_volume_mounts()->set_name("redis_master_data");
+  t->mutable_volume_mounts(0)->set_mount_path("/data");
+  v1::HealthCheck* health = t->mutable_healthcheck();
+  for (const char* word : {"CMD", "redis-cli", "ping"}) health->add_test(word);
+  health->set_interval("5s");
+  health->set_timeout("3s");
+  health->set_retries(3);
+  health->set_start_period("10s");
+  return object;
+}
+
+std::vector<v1::Object> Stack() {
+  return {Network("redis-net", "172.19.0.0/16"), Volume("redis_master_data"), Service("redis-master", {"172.19.0.2"}),
+          Service("redis-replica", {"172.19.0.3", "172.19.0.4"})};
+}
+
+// Applies `change` to the stack's document `index` and returns the errors.
+std::vector<FieldError> ErrorsAfter(int index, const std::function<void(v1::Object&)>& change) {
+  std::vector<v1::Object> objects = Stack();
+  change(objects[index]);
+  return ValidateApply(objects, nullptr);
+}
+
+// The single error's "field: message".
+std::string Only(const std::vector<FieldError>& errors) {
+  EXPECT_EQ(errors.size(), 1u);
+  if (errors.size() != 1) {
+    for (const FieldError& error : errors) ADD_FAILURE() << error.ToString();
+    return "";
+  }
+  return errors[0].field + ": " + errors[0].message;
+}
+
+v1::ContainerTemplate& Template(v1::Object& object) {
+  return *object.mutable_service()->mutable_spec()->mutable_template_();
+}
+
+TEST(Validation, TheSeedStackIsValid) { EXPECT_THAT(ValidateApply(Stack(), nullptr), IsEmpty()); }
+
+TEST(Validation, Names) {
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { MutableMetaOf(&o)->set_name("Redis_Master"); })),
+              HasSubstr("metadata.name: \"Redis_Master\" is not a valid name"));
+  EXPECT_THAT(Only(ErrorsAfter(0, [](v1::Object& o) { MutableMetaOf(&o)->set_name(""); })),
+              HasSubstr("metadata.name: is required"));
+  EXPECT_THAT(Only(ErrorsAfter(0, [](v1::Object& o) { MutableMetaOf(&o)->set_name(std::string(64, 'a')); })),
+              HasSubstr("at most 63"));
+  // Volumes follow Docker's rule, so the seed's underscores are fine, but not a leading dot.
+  EXPECT_THAT(ErrorsAfter(1, [](v1::Object& o) { MutableMetaOf(&o)->set_name("data_1.x"); }), IsEmpty());
+  EXPECT_THAT(ValidateObject(Volume(".hidden"), 0).size(), 1u);
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { MutableMetaOf(&o)->set_stack("My Stack"); })),
+              HasSubstr("metadata.stack"));
+}
+
+TEST(Validation, Labels) {
+  EXPECT_THAT(ErrorsAfter(2, [](v1::Object& o) { (*MutableMetaOf(&o)->mutable_labels())["opctl.io/role"] = "master"; }),
+              IsEmpty());
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { (*MutableMetaOf(&o)->mutable_labels())["bad key!"] = "x"; })),
+              HasSubstr("metadata.labels.bad key!: \"bad key!\" is not a valid label key"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { (*MutableMetaOf(&o)->mutable_labels())["app"] = "a b"; })),
+              HasSubstr("not a valid label value"));
+}
+
+TEST(Validation, Subnets) {
+  EXPECT_THAT(
+      Only(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_subnet("172.19.0.0/33"); })),
+      HasSubstr("spec.subnet: \"172.19.0.0/33\" is not a valid IPv4 subnet"));
+  EXPECT_THAT(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_gateway("10.0.0.1"); }),
+              testing::Contains(testing::Field(&FieldError::field, "spec.gateway")));
+  EXPECT_THAT(Only(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_driver("overlay"); })),
+              HasSubstr("spec.driver: \"overlay\" is not one of: bridge"));
+}
+
+TEST(Validation, StaticAddresses) {
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(0, "10.0.0.2");
+                               })),
+              HasSubstr("spec.network.addresses[0]: \"10.0.0.2\" is outside network \"redis-net\" (172.19.0.0/16)"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(0, "172.19.0.1");
+                               })),
+              HasSubstr("is the gateway"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(
+                                     0, "172.19.255.255");
+                               })),
+              HasSubstr("network or broadcast address"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(0, "172.19.0.3");
+                               })),
+              HasSubstr("already used by service/redis-"));
+  EXPECT_THAT(Only(ErrorsAfter(3,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(1, "172.19.0.3");
+                               })),
+              HasSubstr("spec.network.addresses[1]: \"172.19.0.3\" is listed twice"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->mutable_network()->set_addresses(0,
+                                                                                                       "172.19.0.300");
+                               })),
+              HasSubstr("is not an IPv4 address"));
+}
+
+TEST(Validation, ReplicasAndAddresses) {
+  EXPECT_THAT(Only(ErrorsAfter(3, [](v1::Object& o) { o.mutable_service()->mutable_spec()->set_replicas(3); })),
+              HasSubstr("spec.replicas: 3 replicas need 3 static addresses in spec.network.addresses, 2 given"));
+  EXPECT_THAT(ErrorsAfter(3, [](v1::Object& o) { o.mutable_service()->mutable_spec()->set_replicas(1); }), IsEmpty());
+  EXPECT_THAT(Only(ErrorsAfter(3,
+                               [](v1::Object& o) {
+                                 o.mutable_service()->mutable_spec()->clear_network();
+                                 o.mutable_service()->mutable_spec()->set_replicas(kMaxReplicas + 1);
+                               })),
+              HasSubstr("is out of range (0 to 1000)"));
+  EXPECT_THAT(Only(ErrorsAfter(3, [](v1::Object& o) { o.mutable_service()->mutable_spec()->set_replicas(-1); })),
+              HasSubstr("out of range"));
+}
+
+TEST(Validation, Resources) {
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_resources()->set_memory_limit("2x"); })),
+              HasSubstr("spec.template.resources.memoryLimit: \"2x\" is not a memory quantity (e.g. 512m, 2g, 1Gi"));
+  EXPECT_THAT(
+      Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_resources()->set_memory_reservation("3g"); })),
+      HasSubstr("memoryReservation: \"3g\" is above memoryLimit \"2g\""));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 Template(o).mutable_resources()->set_memory_limit("1m");
+                                 Template(o).mutable_resources()->clear_memory_reservation();
+                               })),
+              HasSubstr("below Docker's minimum"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_resources()->set_cpus("two"); })),
+              HasSubstr("spec.template.resources.cpus: \"two\" is not a CPU quantity"));
+}
+
+TEST(Validation, HealthCheck) {
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_healthcheck()->set_interval("5"); })),
+              HasSubstr("spec.template.healthcheck.interval: \"5\" is not a duration"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_healthcheck()->set_test(0, "RUN"); })),
+              HasSubstr("healthcheck.test[0]: \"RUN\" is not one of: CMD, CMD-SHELL, NONE"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_healthcheck()->clear_test(); })),
+              HasSubstr("healthcheck.test: is required"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_healthcheck()->set_retries(-1); })),
+              HasSubstr("retries: must not be negative"));
+}
+
+TEST(Validation, TemplateFields) {
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).clear_image(); })), HasSubstr("image: is required"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).set_image("Bad Image"); })),
+              HasSubstr("not a valid image reference"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).set_restart_policy("sometimes"); })),
+              HasSubstr("restartPolicy: \"sometimes\" is not one of"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).set_working_dir("data"); })),
+              HasSubstr("workingDir: \"data\" must be an absolute path"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).set_user("redis user"); })), HasSubstr("user:"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 Template(o).add_env()->set_name("A");
+                                 Template(o).add_env()->set_name("A");
+                               })),
+              HasSubstr("env[1].name: \"A\" is set twice"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).add_env()->set_name("1A"); })),
+              HasSubstr("not a valid variable name"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).add_ports()->set_container_port(70000); })),
+              HasSubstr("ports[0].containerPort: 70000 is not a port"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 v1::PortMapping* port = Template(o).add_ports();
+                                 port->set_container_port(6379);
+                                 port->set_host_ip("localhost");
+                               })),
+              HasSubstr("ports[0].hostIp"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 Template(o).add_ports()->set_container_port(6379);
+                                 Template(o).add_ports()->set_container_port(6379);
+                               })),
+              HasSubstr("publishes :6379/tcp twice"));
+  EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_volume_mounts(0)->set_mount_path("data"); })),
+              HasSubstr("volumeMounts[0].mountPath: \"data\" must be an absolute path"));
+}
+
+TEST(Validation, References) {
+  std::vector<v1::Object> objects = Stack();
+  objects.erase(objects.begin());  // no network
+  std::vector<FieldError> errors = ValidateApply(objects, nullptr);
+  EXPECT_THAT(errors, IsEmpty()) << "without a store the CLI leaves missing references to the controller";
+
+  struct EmptyStore : ObjectLookup {
+    std::optional<v1::Object> Find(const std::string&, const std::string&) const override { return std::nullopt; }
+    std::vector<v1::Object> ListKind(const std::string&) const override { return {}; }
+  } empty;
+  errors = ValidateApply(objects, &empty);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].field, "spec.network.name");
+  EXPECT_THAT(errors[0].message, HasSubstr("network \"redis-net\" does not exist"));
+
+  objects = Stack();
+  objects.erase(objects.begin() + 1);  // no volume
+  errors = ValidateApply(objects, &empty);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].field, "spec.template.volumeMounts[0].name");
+}
+
+TEST(Validation, AddressesClashWithStoredServices) {
+  struct Stored : ObjectLookup {
+    std::optional<v1::Object> Find(const std::string& kind, const std::string& name) const override {
+      if (kind == "Network") return Network("redis-net", "172.19.0.0/16");
+      if (kind == "Volume") return Volume(name);
+      return std::nullopt;
+    }
+    std::vector<v1::Object> ListKind(const std::string&) const override { return {Service("other", {"172.19.0.9"})}; }
+  } stored;
+  std::vector<v1::Object> objects = {Service("redis-master", {"172.19.0.9"})};
+  std::vector<FieldError> errors = ValidateApply(objects, &stored);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("already used by service/other"));
+  EXPECT_EQ(errors[0].document, 0);
+}
+
+TEST(Validation, DuplicatesAndSystemKinds) {
+  std::vector<v1::Object> objects = Stack();
+  objects.push_back(Volume("redis_master_data"));
+  EXPECT_THAT(Only(ValidateApply(objects, nullptr)),
+              HasSubstr("duplicate: volume/redis_master_data is already declared in document 2"));
+  v1::Object container;
+  container.mutable_container()->mutable_metadata()->set_name("x");
+  EXPECT_THAT(Only(ValidateApply({container}, nullptr)), HasSubstr("Containers are written by the controller"));
+  EXPECT_THAT(Only(ValidateApply({v1::Object()}, nullptr)), HasSubstr("kind: is required"));
+}
+
+}  // namespace
+}  // namespace opctl

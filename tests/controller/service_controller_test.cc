@@ -1,0 +1,130 @@
+#include "controller/service_controller.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "common/object.h"
+#include "controller/store/sqlite_store.h"
+#include "tests/controller/test_objects.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
+
+namespace opctl::controller {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class ServiceControllerTest : public ::testing::Test {
+ protected:
+  void Apply(std::vector<v1::Object> objects) {
+    std::promise<absl::Status> promise;
+    registry_.Apply(objects, false,
+                    [&](absl::StatusOr<v1::ApplyResponse> result) { promise.set_value(result.status()); });
+    ASSERT_TRUE(promise.get_future().get().ok());
+  }
+  std::vector<std::string> ContainerNames() {
+    std::vector<std::string> names;
+    for (const v1::Object& object : registry_.ListKind("Container")) names.push_back(MetaOf(object).name());
+    return names;
+  }
+  void AddNode(const v1::Node& node) {
+    v1::Object object;
+    *object.mutable_node() = node;
+    std::promise<absl::Status> promise;
+    registry_.Put(object, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
+    ASSERT_TRUE(promise.get_future().get().ok());
+  }
+
+  std::unique_ptr<SqliteStore> store_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-svc"));
+  WatchHub hub_{*store_};
+  ManualClock clock_;
+  Registry registry_{*store_, clock_};
+  ServiceController controller_{registry_, hub_};
+};
+
+TEST(DesiredContainers, OrdinalsAddressesAndTemplateVolumes) {
+  v1::Object object = testing::ServiceObject("redis-replica", 2, {"172.19.0.3", "172.19.0.4"});
+  v1::VolumeTemplate* volume = object.mutable_service()->mutable_spec()->add_volume_templates();
+  volume->set_name("data");
+  volume->set_mount_path("/data");
+  object.mutable_service()->mutable_metadata()->set_uid("uid-1");
+  std::vector<v1::Container> containers = DesiredContainers(object.service());
+  ASSERT_EQ(containers.size(), 2u);
+  EXPECT_EQ(containers[1].metadata().name(), "redis-replica-1");
+  EXPECT_EQ(containers[1].spec().network().ipv4_address(), "172.19.0.4");
+  EXPECT_EQ(containers[1].spec().template_().volume_mounts(0).name(), "data-redis-replica-1");
+  EXPECT_EQ(containers[1].metadata().owner_references(0).uid(), "uid-1");
+  EXPECT_EQ(containers[1].metadata().labels().at(kServiceLabel), "redis-replica");
+}
+
+TEST_F(ServiceControllerTest, KeepsExactlyReplicasContainers) {
+  v1::Object service = testing::ServiceObject("web", 3);
+  v1::VolumeTemplate* volume = service.mutable_service()->mutable_spec()->add_volume_templates();
+  volume->set_name("data");
+  volume->set_mount_path("/data");
+  Apply({service});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_THAT(ContainerNames(), ElementsAre("web-0", "web-1", "web-2"));
+  EXPECT_TRUE(registry_.Find("Volume", "data-web-2").has_value());
+
+  service.mutable_service()->mutable_spec()->set_replicas(1);
+  Apply({service});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_THAT(ContainerNames(), ElementsAre("web-0"));
+  EXPECT_TRUE(registry_.Find("Volume", "data-web-2").has_value()) << "scale-down keeps the replica's data";
+
+  // A changed template reaches the container; a second pass writes nothing.
+  service.mutable_service()->mutable_spec()->mutable_template_()->set_image("busybox:v2");
+  Apply({service});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().template_().image(), "busybox:v2");
+  int64_t revision = store_->Revision();
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(store_->Revision(), revision);
+}
+
+TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
+  Apply({testing::ServiceObject("web", 2)});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  v1::Container pending = registry_.Get("Container", "web-0")->container();
+  EXPECT_EQ(pending.status().phase(), "Pending");
+  EXPECT_THAT(pending.status().conditions(0).message(), HasSubstr("no node is registered"));
+
+  AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
+  AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  std::string first = registry_.Get("Container", "web-0")->container().spec().node_name();
+  std::string second = registry_.Get("Container", "web-1")->container().spec().node_name();
+  EXPECT_FALSE(first.empty());
+  EXPECT_FALSE(second.empty());
+  EXPECT_NE(first, second) << "replicas spread over nodes";
+}
+
+TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {
+  AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
+  ASSERT_TRUE(controller_.Start().ok());
+  Apply({testing::ServiceObject("web", 1)});
+  ASSERT_TRUE(opctl::testing::WaitFor(
+      [&] {
+        std::optional<v1::Object> container = registry_.Find("Container", "web-0");
+        return container && container->container().spec().node_name() == "host-a";
+      },
+      absl::Seconds(10)));
+  v1::Object container = *registry_.Get("Container", "web-0");
+  container.mutable_container()->mutable_status()->set_phase("Running");
+  std::promise<absl::Status> promise;
+  registry_.UpdateStatus(container, 0, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
+  ASSERT_TRUE(promise.get_future().get().ok());
+  EXPECT_TRUE(opctl::testing::WaitFor(
+      [&] { return registry_.Get("Service", "web")->service().status().ready_replicas() == 1; }, absl::Seconds(10)));
+  const v1::ServiceStatus status = registry_.Get("Service", "web")->service().status();
+  EXPECT_EQ(status.conditions(0).type(), "Available");
+  EXPECT_EQ(status.conditions(0).status(), "True");
+}
+
+}  // namespace
+}  // namespace opctl::controller

@@ -1,0 +1,293 @@
+// The real opctl-controller binary on a loopback port, driven through gRPC and through the opctl CLI.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/object.h"
+#include "opctl/v1/controller.grpc.pb.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
+
+namespace opctl {
+namespace {
+
+using testing::ControllerProcess;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::SourcePath;
+using testing::WaitFor;
+
+class ControllerIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartController(); }
+
+  void StartController(int port = 0) {
+    controller_.reset();
+    auto started = ControllerProcess::Start(data_dir_, port);
+    ASSERT_TRUE(started.ok()) << started.status();
+    controller_ = *std::move(started);
+    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    std::string path = absl::StrCat(data_dir_, "/", name);
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  int CountLines(const std::string& text, const std::string& needle) {
+    int count = 0;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) count += absl::StrContains(line, needle) ? 1 : 0;
+    return count;
+  }
+
+  static v1::Object Network(const std::string& name, int index) {
+    v1::Object object;
+    object.mutable_network()->mutable_metadata()->set_name(name);
+    object.mutable_network()->mutable_spec()->set_subnet(absl::StrCat("10.", index / 250, ".", index % 250, ".0/24"));
+    return object;
+  }
+
+  // Apply is idempotent, so a call that met a connection broken by a restart is simply sent again.
+  grpc::Status ApplyOne(v1::Controller::Stub& stub, const v1::Object& object, v1::ApplyResponse* response,
+                        bool retry = true) {
+    grpc::Status status;
+    for (int attempt = 0; attempt < (retry ? 5 : 1); ++attempt) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      context.set_wait_for_ready(retry);
+      v1::ApplyRequest request;
+      *request.add_objects() = object;
+      status = stub.Apply(&context, request, response);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    }
+    return status;
+  }
+
+  std::string data_dir_ = testing::MakeTempDir("opctl-it");
+  std::unique_ptr<ControllerProcess> controller_;
+  std::unique_ptr<v1::Controller::Stub> stub_;
+};
+
+TEST_F(ControllerIntegrationTest, ApplyGetDeleteTheRedisStackThroughTheCli) {
+  testing::CommandResult applied = controller_->Opctl({"apply", "-f", SourcePath("manifests/redis.yaml")});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(applied.out,
+            "network/redis-net created\nvolume/redis_master_data created\nservice/redis-master created\n"
+            "service/redis-replica created\nservice/redis-sentinel created\n");
+  // The service controller expands the services into six Containers, Pending until an agent exists.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return CountLines(controller_->Opctl({"get", "containers"}).out, "Pending") == 6;
+      },
+      absl::Seconds(10)));
+  testing::CommandResult containers = controller_->Opctl({"get", "ctr", "-o", "wide"});
+  EXPECT_THAT(containers.out, HasSubstr("redis-replica-1"));
+  EXPECT_THAT(containers.out, HasSubstr("172.19.0.7"));
+
+  testing::CommandResult again = controller_->Opctl({"apply", "-f", SourcePath("manifests/redis.yaml")});
+  EXPECT_EQ(CountLines(again.out, "unchanged"), 5) << again.out;
+
+  testing::CommandResult masters = controller_->Opctl({"get", "svc", "-l", "role=master", "-o", "name"});
+  EXPECT_EQ(masters.out, "service/redis-master\n");
+  testing::CommandResult json = controller_->Opctl({"get", "service", "redis-master", "-o", "json"});
+  EXPECT_THAT(json.out, HasSubstr("\"memoryLimit\": \"2g\""));
+  EXPECT_THAT(json.out, Not(HasSubstr("\"List\"")));
+  EXPECT_THAT(controller_->Opctl({"get", "services", "-o", "json"}).out, HasSubstr("\"kind\": \"List\""));
+  EXPECT_THAT(controller_->Opctl({"describe", "svc", "redis-replica"}).out, HasSubstr("redis-replica-1"));
+
+  testing::CommandResult scaled = controller_->Opctl({"scale", "service/redis-sentinel", "--replicas", "1"});
+  EXPECT_EQ(scaled.exit_code, 0) << scaled.err;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return CountLines(controller_->Opctl({"get", "containers"}).out, "redis-sentinel") == 1;
+      },
+      absl::Seconds(10)));
+
+  testing::CommandResult deleted = controller_->Opctl({"delete", "-f", SourcePath("manifests/redis.yaml")});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_THAT(deleted.out, HasSubstr("container/redis-master-0 deleted"));
+  EXPECT_THAT(deleted.out, HasSubstr("network/redis-net deleted"));
+  EXPECT_EQ(controller_->Opctl({"get", "containers", "-o", "name"}).out, "");
+  // Per-replica volumes outlive their service.
+  EXPECT_THAT(controller_->Opctl({"get", "volumes", "-o", "name"}).out, HasSubstr("volume/data-redis-replica-0"));
+  testing::CommandResult missing = controller_->Opctl({"get", "svc", "redis-master"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("service/redis-master not found"));
+}
+
+TEST_F(ControllerIntegrationTest, OneBadDocumentAndNothingIsStored) {
+  std::string path = WriteFile("bad.yaml", R"(apiVersion: opctl.io/v1
+kind: Network
+metadata:
+  name: good-net
+spec:
+  subnet: 10.5.0.0/24
+---
+apiVersion: opctl.io/v1
+kind: Service
+metadata:
+  name: web
+spec:
+  replicas: 1
+  template:
+    image: busybox
+    resources:
+      memoryLimit: 2x
+)");
+  testing::CommandResult result = controller_->Opctl({"apply", "-f", path});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat(path,
+                                                 ":17: service/web spec.template.resources.memoryLimit: \"2x\" "
+                                                 "is not a memory quantity")));
+  EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
+
+  // Errors only the controller can see (a reference to nothing) come back with file and line too.
+  std::string dangling = WriteFile("dangling.yaml", R"(apiVersion: opctl.io/v1
+kind: Network
+metadata:
+  name: good-net
+spec:
+  subnet: 10.5.0.0/24
+---
+apiVersion: opctl.io/v1
+kind: Service
+metadata:
+  name: web
+spec:
+  replicas: 1
+  network:
+    name: no-such-net
+  template:
+    image: busybox
+)");
+  result = controller_->Opctl({"apply", "-f", dangling});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat(dangling,
+                                                 ":15: service/web spec.network.name: network "
+                                                 "\"no-such-net\" does not exist")));
+  EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
+}
+
+TEST_F(ControllerIntegrationTest, UnreachableControllerIsNamed) {
+  testing::CommandResult result =
+      testing::RunCommand({testing::BinaryPath("opctl"), "--server=127.0.0.1:1", "get", "services"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("cannot reach the controller at 127.0.0.1:1"));
+}
+
+TEST_F(ControllerIntegrationTest, WatchResumesAfterARestartWithNoEventLostOrRepeated) {
+  constexpr int kBefore = 10, kWhileAway = 10, kAfter = 10;
+  std::vector<std::pair<int64_t, std::string>> seen;  // (revision, network) in the order received
+  int64_t last_revision = 0;
+  auto read_until = [&](int wanted) {
+    grpc::ClientContext context;
+    v1::WatchRequest request;
+    request.set_kind("Network");
+    request.set_resource_version(last_revision);
+    auto reader = stub_->Watch(&context, request);
+    v1::WatchEvent event;
+    while (static_cast<int>(seen.size()) < wanted && reader->Read(&event)) {
+      last_revision = event.revision();
+      if (event.type() == v1::WatchEvent::ADDED) seen.emplace_back(event.revision(), MetaOf(event.object()).name());
+    }
+    context.TryCancel();
+  };
+  v1::ListRequest list;
+  v1::ListResponse listed;
+  grpc::ClientContext list_context;
+  ASSERT_TRUE(stub_->List(&list_context, list, &listed).ok());
+  last_revision = listed.revision();
+
+  v1::ApplyResponse response;
+  for (int i = 0; i < kBefore; ++i) ASSERT_TRUE(ApplyOne(*stub_, Network(absl::StrCat("net-", i), i), &response).ok());
+  read_until(kBefore);
+  ASSERT_EQ(seen.size(), size_t{kBefore});
+
+  // The controller dies hard; changes land while the watcher is away; it resumes where it stopped.
+  int port = controller_->port();
+  controller_->process().Signal(SIGKILL);
+  controller_->process().Wait();
+  StartController(port);
+  for (int i = kBefore; i < kBefore + kWhileAway; ++i) {
+    grpc::Status status = ApplyOne(*stub_, Network(absl::StrCat("net-", i), i), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  std::thread writer([&] {
+    auto stub =
+        v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+    v1::ApplyResponse ignored;
+    for (int i = kBefore + kWhileAway; i < kBefore + kWhileAway + kAfter; ++i) {
+      EXPECT_TRUE(ApplyOne(*stub, Network(absl::StrCat("net-", i), i), &ignored).ok());
+    }
+  });
+  read_until(kBefore + kWhileAway + kAfter);
+  writer.join();
+
+  ASSERT_EQ(seen.size(), size_t{kBefore + kWhileAway + kAfter});
+  std::set<std::string> names;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    names.insert(seen[i].second);
+    if (i > 0) EXPECT_GT(seen[i].first, seen[i - 1].first) << "revisions strictly increase";
+  }
+  EXPECT_EQ(names.size(), seen.size()) << "no event repeated";
+}
+
+TEST_F(ControllerIntegrationTest, AcknowledgedWritesSurviveKill9) {
+  constexpr int kClients = 4;
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::map<std::string, int64_t> acknowledged;  // network -> resourceVersion the controller answered
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub =
+          v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+      for (int i = 0; !stop; ++i) {
+        std::string name = absl::StrCat("c", c, "-", i);
+        v1::ApplyResponse response;
+        if (!ApplyOne(*stub, Network(name, c * 10000 + i), &response, false).ok()) return;  // the controller is gone
+        std::lock_guard<std::mutex> lock(mutex);
+        acknowledged[name] = response.results(0).resource_version();
+      }
+    });
+  }
+  // Kill once enough writes are acknowledged, while the clients are still writing.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return acknowledged.size() >= 200;
+      },
+      absl::Seconds(60)));
+  controller_->process().Signal(SIGKILL);
+  controller_->process().Wait();
+  stop = true;
+  for (std::thread& client : clients) client.join();
+
+  StartController();
+  v1::ListRequest request;
+  request.set_kind("Network");
+  v1::ListResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->List(&context, request, &response).ok());
+  std::map<std::string, int64_t> stored;
+  for (const v1::Object& object : response.items()) stored[MetaOf(object).name()] = MetaOf(object).resource_version();
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const auto& [name, version] : acknowledged) {
+    ASSERT_TRUE(stored.count(name)) << name << " was acknowledged at " << version << " and lost";
+    EXPECT_EQ(stored[name], version) << name;
+  }
+  std::cout << "acknowledged writes checked after kill -9: " << acknowledged.size() << " (stored " << stored.size()
+            << ")\n";
+}
+
+}  // namespace
+}  // namespace opctl
