@@ -150,7 +150,25 @@ grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* context, const v1::ListRequest* request,
                                                   v1::ListResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  FinishWith(reactor, response)(registry_.List(request->kind(), request->stack(), request->label_selector()));
+  absl::StatusOr<v1::ListResponse> list = registry_.List(request->kind(), request->stack(), request->label_selector());
+  if (list.ok() && !request->node_name().empty()) {
+    // What an agent sees: the same filter as its watch.
+    v1::WatchRequest as_watch;
+    as_watch.set_kind(request->kind());
+    as_watch.set_node_name(request->node_name());
+    absl::StatusOr<WatchFilter> filter = WatchFilter::Create(as_watch);
+    if (!filter.ok()) {
+      list = filter.status();
+    } else {
+      v1::ListResponse filtered;
+      filtered.set_revision(list->revision());
+      for (const v1::Object& object : list->items()) {
+        if (filter->Matches(object)) *filtered.add_items() = object;
+      }
+      list = std::move(filtered);
+    }
+  }
+  FinishWith(reactor, response)(std::move(list));
   return reactor;
 }
 

@@ -8,7 +8,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "controller/agent_service.h"
 #include "controller/controller_service.h"
+#include "controller/node_monitor.h"
 #include "controller/registry.h"
 #include "controller/service_controller.h"
 #include "controller/store/sqlite_store.h"
@@ -22,6 +24,7 @@ ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable sto
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
+ABSL_FLAG(absl::Duration, node_grace, absl::Seconds(3), "a node without heartbeat for this long is NotReady");
 
 namespace opctl::controller {
 namespace {
@@ -49,6 +52,11 @@ int Run() {
     return 1;
   }
   ControllerService service(registry, hub);
+  NodeMonitorOptions node_options;
+  node_options.grace = absl::GetFlag(FLAGS_node_grace);
+  NodeMonitor node_monitor(registry, Clock::Real(), node_options);
+  node_monitor.Start();
+  AgentService agent_service(registry, node_monitor);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -57,6 +65,7 @@ int Run() {
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
   builder.RegisterService(&service);
+  builder.RegisterService(&agent_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "opctl-controller: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());

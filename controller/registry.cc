@@ -270,6 +270,31 @@ void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse>
   });
 }
 
+void Registry::ReleaseFinalizer(const std::string& kind, const std::string& name, const std::string& finalizer,
+                                Done<v1::Object> done) {
+  absl::StatusOr<v1::Object> object = Get(kind, name);
+  if (!object.ok()) return done(object.status());
+  v1::ObjectMeta meta = MetaOf(*object);
+  auto kept = std::make_shared<google::protobuf::RepeatedPtrField<std::string>>();
+  for (const std::string& existing : meta.finalizers()) {
+    if (existing != finalizer) *kept->Add() = existing;
+  }
+  if (kept->empty() && !meta.deletion_timestamp().empty()) {
+    v1::Object gone = *object;
+    return DeleteObjects({gone}, [gone, done](absl::StatusOr<int64_t> revision) {
+      if (!revision.ok()) return done(revision.status());
+      done(gone);
+    });
+  }
+  UpdateAttempt(
+      KindOf(*object), name, meta.resource_version(), 0,
+      [kept](v1::Object& stored) {
+        *MutableMetaOf(&stored)->mutable_finalizers() = *kept;
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
 void Registry::DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done) {
   std::vector<Mutation> mutations;
   for (const v1::Object& object : objects) {

@@ -50,6 +50,9 @@ class Registry : public ObjectLookup {
   // Writes a whole object as in-process controllers do: created when metadata.resourceVersion is 0,
   // else replaced only if still at that version (ABORTED otherwise). Generation follows the spec.
   void Put(v1::Object object, Done<v1::Object> done);
+  // Removes `finalizer` from the object; an object being deleted goes once it has none left.
+  void ReleaseFinalizer(const std::string& kind, const std::string& name, const std::string& finalizer,
+                        Done<v1::Object> done);
   // Deletes objects if still at their resourceVersion (ABORTED otherwise), in one transaction.
   void DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done);
 

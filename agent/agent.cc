@@ -1,0 +1,118 @@
+#include "agent/agent.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace opctl::agent {
+namespace {
+
+absl::Duration Backoff(int failures) {
+  absl::Duration delay = absl::Milliseconds(250);
+  for (int i = 1; i < failures && delay < absl::Seconds(30); ++i) delay *= 2;
+  return std::min(delay, absl::Seconds(30));
+}
+
+}  // namespace
+
+Agent::Agent(DockerClient& docker, AgentOptions options) : docker_(docker), options_(std::move(options)) {}
+
+Agent::~Agent() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  events_.reset();
+  link_.reset();
+  queue_.ShutDown();
+  for (std::thread& worker : workers_) worker.join();
+  if (resync_thread_.joinable()) resync_thread_.join();
+}
+
+absl::Status Agent::Start() {
+  absl::StatusOr<DockerHostInfo> info = docker_.Info();
+  for (int attempt = 0; !info.ok() && attempt < 100; ++attempt) {
+    if (attempt == 0) std::fprintf(stderr, "agent: waiting for dockerd: %s\n", info.status().ToString().c_str());
+    absl::SleepFor(absl::Milliseconds(200));
+    info = docker_.Info();
+  }
+  if (!info.ok()) return info.status();
+
+  v1::Node node;
+  node.mutable_metadata()->set_name(options_.node_name);
+  for (const auto& [key, value] : options_.labels) (*node.mutable_metadata()->mutable_labels())[key] = value;
+  node.mutable_status()->mutable_capacity()->set_memory_bytes(info->memory_bytes);
+  node.mutable_status()->mutable_capacity()->set_milli_cpus(info->cpus * 1000);
+  node.mutable_status()->set_docker_version(info->server_version);
+  node.mutable_status()->set_api_version(info->api_version);
+
+  ReconcilerOptions reconciler_options;
+  reconciler_options.node_name = options_.node_name;
+  reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(256 << 20);
+  auto channel = grpc::CreateCustomChannel(options_.controller_address, grpc::InsecureChannelCredentials(), arguments);
+  ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
+  link_ = std::make_unique<ControllerLink>(
+      channel, desired_, [this](const std::vector<std::string>& keys) { Enqueue(keys); }, link_options);
+  reconciler_ = std::make_unique<Reconciler>(docker_, desired_, *link_, Clock::Real(), reconciler_options);
+  events_ = std::make_unique<DockerEventWatcher>(
+      docker_, options_.node_name, [this](const std::string& key) { Enqueue({key}); }, [this] { ResyncAll(); });
+
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  events_->Start();
+  link_->Start(node);
+  resync_thread_ = std::thread([this] {
+    absl::MutexLock lock(&mutex_);
+    while (!stopping_) {
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.resync_interval);
+      if (stopping_) break;
+      mutex_.Unlock();
+      ResyncAll();
+      mutex_.Lock();
+    }
+  });
+  std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s\n",
+              options_.node_name.c_str(), info->server_version.c_str(), info->api_version.c_str(),
+              static_cast<long long>(info->cpus), static_cast<long long>(info->memory_bytes >> 20),
+              options_.controller_address.c_str());
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+void Agent::Enqueue(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) queue_.Add(key);
+}
+
+void Agent::ResyncAll() {
+  Enqueue(desired_.Keys());
+  queue_.Add(kGcKey);
+}
+
+void Agent::Work() {
+  while (std::optional<std::string> key = queue_.Get()) {
+    absl::StatusOr<absl::Duration> result = reconciler_->Reconcile(*key);
+    int failures = 0;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (result.ok())
+        failures_.erase(*key);
+      else
+        failures = ++failures_[*key];
+    }
+    if (!result.ok()) {
+      // Retried with backoff without holding up other keys.
+      if (failures == 1 || failures % 10 == 0) {
+        std::fprintf(stderr, "agent: %s: %s (attempt %d)\n", key->c_str(), result.status().ToString().c_str(),
+                     failures);
+      }
+      queue_.AddAfter(*key, Backoff(failures));
+    } else if (*result > absl::ZeroDuration()) {
+      queue_.AddAfter(*key, *result);
+    }
+    queue_.Done(*key);
+  }
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,61 @@
+// One opctl-agent: wires the Docker client, the controller link, the desired state, the reconciler,
+// the work queue with its workers, the Docker event watcher and the periodic resync.
+//
+// Thread-safe; Start spawns the threads, the destructor stops them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/controller_link.h"
+#include "agent/desired_state.h"
+#include "agent/docker_client.h"
+#include "agent/docker_events.h"
+#include "agent/reconciler.h"
+#include "common/work_queue.h"
+
+namespace opctl::agent {
+
+struct AgentOptions {
+  std::string controller_address;
+  std::string node_name;
+  std::map<std::string, std::string> labels;
+  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  absl::Duration resync_interval = absl::Seconds(30);
+  absl::Duration unhealthy_restart_after = absl::Seconds(30);
+  int workers = 2;
+};
+
+class Agent {
+ public:
+  Agent(DockerClient& docker, AgentOptions options);
+  ~Agent();
+
+  // Reads the host's capacity from Docker (waiting for dockerd to answer) and starts everything.
+  absl::Status Start();
+
+ private:
+  void Enqueue(const std::vector<std::string>& keys);
+  void ResyncAll();
+  void Work();
+
+  DockerClient& docker_;
+  const AgentOptions options_;
+  DesiredState desired_;
+  WorkQueue queue_;
+  std::unique_ptr<ControllerLink> link_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<DockerEventWatcher> events_;
+  absl::Mutex mutex_;
+  std::map<std::string, int> failures_ ABSL_GUARDED_BY(mutex_);  // consecutive, per key, for backoff
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<std::thread> workers_;
+  std::thread resync_thread_;
+};
+
+}  // namespace opctl::agent

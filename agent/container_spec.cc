@@ -1,0 +1,105 @@
+#include "agent/container_spec.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/quantity.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace opctl::agent {
+namespace {
+
+int64_t Nanoseconds(const std::string& duration) {
+  if (duration.empty()) return 0;
+  absl::StatusOr<absl::Duration> parsed = ParseDuration(duration);
+  return parsed.ok() ? absl::ToInt64Nanoseconds(*parsed) : 0;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ManagedLabels(const std::string& node) {
+  return {{kManagedByLabel, kManagedByValue}, {kNodeLabel, node}};
+}
+
+std::map<std::string, std::string> ObjectLabels(const std::string& node, const std::string& kind,
+                                                const v1::ObjectMeta& meta) {
+  std::map<std::string, std::string> labels = ManagedLabels(node);
+  labels[kKindLabel] = kind;
+  labels[kNameLabel] = meta.name();
+  labels[kUidLabel] = meta.uid();
+  if (!meta.stack().empty()) labels[kStackLabel] = meta.stack();
+  return labels;
+}
+
+std::string SpecHash(const v1::ContainerSpec& spec) {
+  v1::ContainerSpec shaping = spec;
+  shaping.clear_node_name();
+  shaping.clear_node_selector();
+  std::string bytes;
+  {
+    // Deterministic: map fields (env labels) serialize in key order, so the hash is stable across runs.
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    shaping.SerializeToCodedStream(&coded);
+  }
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char byte : bytes) {
+    hash ^= byte;
+    hash *= 1099511628211ULL;
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container, const std::string& node) {
+  const v1::ContainerTemplate& t = container.spec().template_();
+  DockerContainerSpec spec;
+  spec.image = t.image();
+  spec.entrypoint.assign(t.command().begin(), t.command().end());
+  spec.cmd.assign(t.args().begin(), t.args().end());
+  for (const v1::EnvVar& env : t.env()) spec.env.push_back(absl::StrCat(env.name(), "=", env.value()));
+  spec.user = t.user();
+  spec.working_dir = t.working_dir();
+  spec.labels.insert(t.labels().begin(), t.labels().end());
+  for (auto& [key, value] : ObjectLabels(node, "Container", container.metadata())) spec.labels[key] = value;
+  spec.labels[kSpecHashLabel] = SpecHash(container.spec());
+  const v1::Resources& resources = t.resources();
+  if (!resources.memory_limit().empty()) {
+    absl::StatusOr<int64_t> bytes = ParseMemoryBytes(resources.memory_limit());
+    if (!bytes.ok()) return bytes.status();
+    spec.memory_bytes = *bytes;
+  }
+  if (!resources.memory_reservation().empty()) {
+    absl::StatusOr<int64_t> bytes = ParseMemoryBytes(resources.memory_reservation());
+    if (!bytes.ok()) return bytes.status();
+    spec.memory_reservation_bytes = *bytes;
+  }
+  if (!resources.cpus().empty()) {
+    absl::StatusOr<int64_t> milli = ParseMilliCpus(resources.cpus());
+    if (!milli.ok()) return milli.status();
+    spec.nano_cpus = *milli * 1'000'000;
+  }
+  if (t.has_healthcheck()) {
+    DockerHealthCheck health;
+    health.test.assign(t.healthcheck().test().begin(), t.healthcheck().test().end());
+    health.interval_ns = Nanoseconds(t.healthcheck().interval());
+    health.timeout_ns = Nanoseconds(t.healthcheck().timeout());
+    health.start_period_ns = Nanoseconds(t.healthcheck().start_period());
+    health.retries = t.healthcheck().retries();
+    spec.healthcheck = health;
+  }
+  spec.restart_policy = t.restart_policy().empty() ? "unless-stopped" : t.restart_policy();
+  for (const v1::VolumeMount& mount : t.volume_mounts()) {
+    spec.mounts.push_back({mount.name(), mount.mount_path(), mount.read_only()});
+  }
+  for (const v1::PortMapping& port : t.ports()) {
+    spec.ports.push_back({port.container_port(), port.protocol().empty() ? "tcp" : port.protocol(),
+                          port.host_ip().empty() ? kDefaultHostIp : port.host_ip(),
+                          port.host_port() == 0 ? port.container_port() : port.host_port()});
+  }
+  spec.network = container.spec().network().name();
+  spec.ipv4_address = container.spec().network().ipv4_address();
+  return spec;
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,151 @@
+#include "agent/controller_link.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/object.h"
+
+namespace opctl::agent {
+namespace {
+
+constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+
+std::unique_ptr<grpc::ClientContext> CallContext() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  return context;
+}
+
+}  // namespace
+
+ControllerLink::ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Enqueue enqueue,
+                               ControllerLinkOptions options)
+    : controller_(v1::Controller::NewStub(channel)),
+      agent_(v1::Agent::NewStub(channel)),
+      desired_(desired),
+      enqueue_(std::move(enqueue)),
+      options_(std::move(options)) {}
+
+ControllerLink::~ControllerLink() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+    if (watch_context_ != nullptr) watch_context_->TryCancel();
+  }
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  if (watch_thread_.joinable()) watch_thread_.join();
+}
+
+void ControllerLink::Start(const v1::Node& node) {
+  heartbeat_thread_ = std::thread([this, node] { HeartbeatLoop(node); });
+  watch_thread_ = std::thread([this] { WatchLoop(); });
+}
+
+bool ControllerLink::Pause(absl::Duration duration) {
+  absl::MutexLock lock(&mutex_);
+  mutex_.AwaitWithTimeout(absl::Condition(&stopping_), duration);
+  return !stopping_;
+}
+
+void ControllerLink::HeartbeatLoop(v1::Node node) {
+  v1::HeartbeatRequest request;
+  *request.mutable_node() = std::move(node);
+  bool failing = false;
+  do {
+    v1::HeartbeatResponse response;
+    auto context = CallContext();
+    grpc::Status status = agent_->Heartbeat(context.get(), request, &response);
+    if (!status.ok() && !failing) std::fprintf(stderr, "agent: heartbeat failed: %s\n", status.error_message().c_str());
+    if (status.ok() && failing) std::fprintf(stderr, "agent: heartbeats are getting through again\n");
+    failing = !status.ok();
+  } while (Pause(options_.heartbeat_interval));
+}
+
+void ControllerLink::WatchLoop() {
+  bool need_list = true;
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopping_) return;
+    }
+    if (need_list) {
+      v1::ListRequest request;
+      request.set_node_name(options_.node_name);
+      v1::ListResponse response;
+      auto context = CallContext();
+      grpc::Status status = controller_->List(context.get(), request, &response);
+      if (!status.ok()) {
+        std::fprintf(stderr, "agent: list failed: %s\n", status.error_message().c_str());
+        if (!Pause(backoff)) return;
+        backoff = std::min(backoff * 2, absl::Seconds(5));
+        continue;
+      }
+      std::vector<v1::Object> items(response.items().begin(), response.items().end());
+      std::vector<std::string> changed = desired_.Replace(items, response.revision());
+      changed.push_back(kGcKey);
+      enqueue_(changed);
+      need_list = false;
+    }
+    grpc::ClientContext context;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopping_) return;
+      watch_context_ = &context;
+    }
+    v1::WatchRequest request;
+    request.set_node_name(options_.node_name);
+    request.set_resource_version(desired_.revision());
+    auto reader = controller_->Watch(&context, request);
+    v1::WatchEvent event;
+    while (reader->Read(&event)) {
+      backoff = absl::Milliseconds(100);
+      if (event.type() == v1::WatchEvent::BOOKMARK) {
+        desired_.SetRevision(event.revision());
+        continue;
+      }
+      enqueue_({desired_.Apply(event)});
+    }
+    grpc::Status status = reader->Finish();
+    {
+      absl::MutexLock lock(&mutex_);
+      watch_context_ = nullptr;
+      if (stopping_) return;
+    }
+    if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE ||
+        status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      need_list = true;  // history gone or fell behind: start over from a fresh list
+      continue;
+    }
+    std::fprintf(stderr, "agent: watch ended (%s); resuming from revision %lld\n", status.error_message().c_str(),
+                 static_cast<long long>(desired_.revision()));
+    if (!Pause(backoff)) return;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+absl::Status ControllerLink::UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) {
+  v1::UpdateStatusRequest request;
+  v1::Container* container = request.mutable_object()->mutable_container();
+  container->mutable_metadata()->set_name(name);
+  *container->mutable_status() = status;
+  v1::Object response;
+  auto context = CallContext();
+  return FromGrpcStatus(controller_->UpdateStatus(context.get(), request, &response));
+}
+
+absl::Status ControllerLink::ReleaseFinalizer(const std::string& kind, const std::string& name,
+                                              const std::string& finalizer) {
+  v1::ReleaseFinalizerRequest request;
+  request.set_kind(kind);
+  request.set_name(name);
+  request.set_finalizer(finalizer);
+  request.set_node_name(options_.node_name);
+  v1::Object response;
+  auto context = CallContext();
+  return FromGrpcStatus(agent_->ReleaseFinalizer(context.get(), request, &response));
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,67 @@
+// The agent's side of the agent <-> controller protocol (proto/opctl/v1/agent.proto): heartbeats,
+// list-then-watch of what is bound to this node into DesiredState (resuming from the last revision
+// after a break, relisting when that history is gone), and status reports.
+//
+// Thread-safe; two background threads (heartbeat, watch). UpdateContainerStatus and
+// ReleaseFinalizer are called from reconcile workers.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/desired_state.h"
+#include "agent/reconciler.h"
+#include "grpcpp/grpcpp.h"
+#include "opctl/v1/agent.grpc.pb.h"
+#include "opctl/v1/controller.grpc.pb.h"
+
+namespace opctl::agent {
+
+struct ControllerLinkOptions {
+  std::string node_name;
+  std::map<std::string, std::string> labels;
+  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+};
+
+class ControllerLink : public StatusSink {
+ public:
+  using Enqueue = std::function<void(const std::vector<std::string>& keys)>;
+
+  ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Enqueue enqueue,
+                 ControllerLinkOptions options);
+  ~ControllerLink() override;  // stops
+
+  // Starts heartbeating with `node` (capacity and versions filled in) and watching.
+  void Start(const v1::Node& node);
+
+  absl::Status UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) override;
+  absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
+                                const std::string& finalizer) override;
+
+ private:
+  void HeartbeatLoop(v1::Node node);
+  void WatchLoop();
+  // Sleeps up to `duration`, returning early (false) when stopping.
+  bool Pause(absl::Duration duration);
+
+  std::unique_ptr<v1::Controller::Stub> controller_;
+  std::unique_ptr<v1::Agent::Stub> agent_;
+  DesiredState& desired_;
+  Enqueue enqueue_;
+  const ControllerLinkOptions options_;
+
+  absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  std::thread heartbeat_thread_;
+  std::thread watch_thread_;
+};
+
+}  // namespace opctl::agent

@@ -1,0 +1,450 @@
+#include "agent/curl_docker_client.h"
+
+#include <curl/curl.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace opctl::agent {
+namespace {
+
+using Json = nlohmann::json;
+
+// The newest API this client was written against; an older daemon is spoken to in its own version.
+constexpr char kNewestApiVersion[] = "1.43";
+
+size_t AppendToString(char* data, size_t size, size_t count, void* target) {
+  static_cast<std::string*>(target)->append(data, size * count);
+  return size * count;
+}
+
+std::string Escape(const std::string& text) {
+  char* escaped = curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
+  std::string result(escaped);
+  curl_free(escaped);
+  return result;
+}
+
+// ?filters={"label":["k=v",...]} as Docker wants it.
+std::string LabelFilter(const std::map<std::string, std::string>& labels, const std::string& extra = "") {
+  Json filters = Json::object();
+  if (!labels.empty()) {
+    Json list = Json::array();
+    for (const auto& [key, value] : labels) list.push_back(key + "=" + value);
+    filters["label"] = list;
+  }
+  if (!extra.empty()) filters["type"] = Json::array({extra});
+  return filters.empty() ? "" : "filters=" + Escape(filters.dump());
+}
+
+std::map<std::string, std::string> StringMap(const Json& value) {
+  std::map<std::string, std::string> result;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      if (item.is_string()) result[key] = item.get<std::string>();
+    }
+  }
+  return result;
+}
+
+std::string String(const Json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : "";
+}
+
+int64_t Integer(const Json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_number() ? found->get<int64_t>() : 0;
+}
+
+std::map<std::string, std::string> Addresses(const Json& networks) {
+  std::map<std::string, std::string> addresses;
+  if (!networks.is_object()) return addresses;
+  for (const auto& [name, endpoint] : networks.items()) addresses[name] = String(endpoint, "IPAddress");
+  return addresses;
+}
+
+// Parses a response body, turning malformed JSON into an error instead of an exception.
+absl::StatusOr<Json> ParseJson(const std::string& body, const std::string& what) {
+  Json parsed = Json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return absl::InternalError(absl::StrCat("dockerd sent malformed JSON for ", what));
+  return parsed;
+}
+
+DockerNetwork NetworkFromJson(const Json& item) {
+  DockerNetwork network;
+  network.id = String(item, "Id");
+  network.name = String(item, "Name");
+  network.labels = StringMap(item.value("Labels", Json::object()));
+  network.internal = item.value("Internal", false);
+  const Json& config = item.value("IPAM", Json::object()).value("Config", Json::array());
+  if (config.is_array() && !config.empty()) {
+    network.subnet = String(config[0], "Subnet");
+    network.gateway = String(config[0], "Gateway");
+  }
+  const Json containers = item.value("Containers", Json::object());
+  network.containers = containers.is_object() ? static_cast<int>(containers.size()) : 0;
+  return network;
+}
+
+}  // namespace
+
+CurlDockerClient::CurlDockerClient(std::string socket_path) : socket_path_(std::move(socket_path)) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Send(const std::string& method, const std::string& url,
+                                                                  const std::string& body, long timeout_seconds) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  Response response;
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (method == "POST" || !body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.code);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach dockerd at ", socket_path_, ": ", curl_easy_strerror(code)));
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> CurlDockerClient::ApiPrefix() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!api_version_.empty()) return absl::StrCat("http://localhost/v", api_version_);
+  }
+  absl::StatusOr<Response> version = Send("GET", "http://localhost/version", "", 10);
+  if (!version.ok()) return version.status();
+  absl::StatusOr<Json> parsed = ParseJson(version->body, "/version");
+  if (!parsed.ok()) return parsed.status();
+  std::string server = String(*parsed, "ApiVersion");
+  double server_number = 0, newest = 0;
+  absl::SimpleAtod(server, &server_number);
+  absl::SimpleAtod(kNewestApiVersion, &newest);
+  absl::MutexLock lock(&mutex_);
+  api_version_ = server.empty() || server_number > newest ? kNewestApiVersion : server;
+  return absl::StrCat("http://localhost/v", api_version_);
+}
+
+absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Call(const std::string& method, const std::string& path,
+                                                                  const std::string& body, long timeout_seconds) {
+  absl::StatusOr<std::string> prefix = ApiPrefix();
+  if (!prefix.ok()) return prefix.status();
+  absl::StatusOr<Response> response = Send(method, *prefix + path, body, timeout_seconds);
+  if (!response.ok()) return response.status();
+  if (response->code < 400) return response;
+  std::string message = response->body;
+  Json error = Json::parse(response->body, nullptr, false);
+  if (!error.is_discarded() && error.is_object()) message = String(error, "message");
+  std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
+  if (response->code == 404) return absl::NotFoundError(text);
+  if (response->code == 409) return absl::AlreadyExistsError(text);
+  if (response->code < 500) return absl::FailedPreconditionError(text);
+  return absl::InternalError(text);
+}
+
+absl::StatusOr<DockerHostInfo> CurlDockerClient::Info() {
+  absl::StatusOr<Response> response = Call("GET", "/info");
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> info = ParseJson(response->body, "/info");
+  if (!info.ok()) return info.status();
+  DockerHostInfo host;
+  host.server_version = String(*info, "ServerVersion");
+  host.memory_bytes = Integer(*info, "MemTotal");
+  host.cpus = Integer(*info, "NCPU");
+  absl::MutexLock lock(&mutex_);
+  host.api_version = api_version_;
+  return host;
+}
+
+absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
+    const std::map<std::string, std::string>& labels) {
+  std::string filter = LabelFilter(labels);
+  absl::StatusOr<Response> response = Call("GET", "/containers/json?all=1" + (filter.empty() ? "" : "&" + filter));
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> list = ParseJson(response->body, "/containers/json");
+  if (!list.ok()) return list.status();
+  std::vector<DockerContainer> containers;
+  for (const Json& item : *list) {
+    DockerContainer container;
+    container.id = String(item, "Id");
+    const Json names = item.value("Names", Json::array());
+    if (!names.empty() && names[0].is_string()) container.name = names[0].get<std::string>().substr(1);
+    container.labels = StringMap(item.value("Labels", Json::object()));
+    container.state = String(item, "State");
+    std::string status = String(item, "Status");
+    if (status.find("(healthy)") != std::string::npos)
+      container.health = "healthy";
+    else if (status.find("(unhealthy)") != std::string::npos)
+      container.health = "unhealthy";
+    else if (status.find("(health: starting)") != std::string::npos)
+      container.health = "starting";
+    container.network_addresses =
+        Addresses(item.value("NetworkSettings", Json::object()).value("Networks", Json::object()));
+    containers.push_back(std::move(container));
+  }
+  return containers;
+}
+
+absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::string& id_or_name) {
+  absl::StatusOr<Response> response = Call("GET", "/containers/" + Escape(id_or_name) + "/json");
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> item = ParseJson(response->body, "container inspect");
+  if (!item.ok()) return item.status();
+  DockerContainer container;
+  container.id = String(*item, "Id");
+  container.name = String(*item, "Name");
+  if (!container.name.empty() && container.name[0] == '/') container.name.erase(0, 1);
+  const Json config = item->value("Config", Json::object());
+  container.labels = StringMap(config.value("Labels", Json::object()));
+  const Json state = item->value("State", Json::object());
+  container.state = String(state, "Status");
+  container.exit_code = static_cast<int>(Integer(state, "ExitCode"));
+  container.oom_killed = state.value("OOMKilled", false);
+  container.started_at = String(state, "StartedAt");
+  container.error = String(state, "Error");
+  container.health = String(state.value("Health", Json::object()), "Status");
+  container.restart_count = static_cast<int>(Integer(*item, "RestartCount"));
+  container.network_addresses =
+      Addresses(item->value("NetworkSettings", Json::object()).value("Networks", Json::object()));
+  const Json host = item->value("HostConfig", Json::object());
+  container.memory_bytes = Integer(host, "Memory");
+  container.nano_cpus = Integer(host, "NanoCpus");
+  return container;
+}
+
+absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string& name,
+                                                              const DockerContainerSpec& spec) {
+  Json body = {{"Image", spec.image}, {"Labels", spec.labels}, {"Env", spec.env}};
+  if (!spec.entrypoint.empty()) body["Entrypoint"] = spec.entrypoint;
+  if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
+  if (!spec.user.empty()) body["User"] = spec.user;
+  if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
+  if (spec.healthcheck) {
+    body["Healthcheck"] = {{"Test", spec.healthcheck->test},
+                           {"Interval", spec.healthcheck->interval_ns},
+                           {"Timeout", spec.healthcheck->timeout_ns},
+                           {"StartPeriod", spec.healthcheck->start_period_ns},
+                           {"Retries", spec.healthcheck->retries}};
+  }
+  Json host = {{"RestartPolicy", {{"Name", spec.restart_policy}}}};
+  if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
+  if (spec.memory_reservation_bytes > 0) host["MemoryReservation"] = spec.memory_reservation_bytes;
+  if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
+  Json mounts = Json::array();
+  for (const DockerMount& mount : spec.mounts) {
+    mounts.push_back(
+        {{"Type", "volume"}, {"Source", mount.volume}, {"Target", mount.target}, {"ReadOnly", mount.read_only}});
+  }
+  host["Mounts"] = mounts;
+  Json exposed = Json::object(), bindings = Json::object();
+  for (const DockerPort& port : spec.ports) {
+    std::string key = absl::StrCat(port.container_port, "/", port.protocol);
+    exposed[key] = Json::object();
+    bindings[key].push_back({{"HostIp", port.host_ip}, {"HostPort", absl::StrCat(port.host_port)}});
+  }
+  if (!exposed.empty()) {
+    body["ExposedPorts"] = exposed;
+    host["PortBindings"] = bindings;
+  }
+  if (!spec.network.empty()) {
+    host["NetworkMode"] = spec.network;
+    Json endpoint = Json::object();
+    if (!spec.ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", spec.ipv4_address}};
+    body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, endpoint}}}};
+  }
+  body["HostConfig"] = host;
+  absl::StatusOr<Response> response = Call("POST", "/containers/create?name=" + Escape(name), body.dump());
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> created = ParseJson(response->body, "container create");
+  if (!created.ok()) return created.status();
+  return String(*created, "Id");
+}
+
+absl::Status CurlDockerClient::StartContainer(const std::string& id) {
+  return Call("POST", "/containers/" + Escape(id) + "/start").status();  // 304: already running, fine
+}
+
+absl::Status CurlDockerClient::RestartContainer(const std::string& id, int timeout_seconds) {
+  return Call("POST", absl::StrCat("/containers/", Escape(id), "/restart?t=", timeout_seconds), "",
+              timeout_seconds + 60)
+      .status();
+}
+
+absl::Status CurlDockerClient::RemoveContainer(const std::string& id) {
+  return Call("DELETE", "/containers/" + Escape(id) + "?force=1&v=1").status();
+}
+
+absl::StatusOr<std::vector<DockerNetwork>> CurlDockerClient::ListNetworks(
+    const std::map<std::string, std::string>& labels) {
+  std::string filter = LabelFilter(labels);
+  absl::StatusOr<Response> response = Call("GET", "/networks" + (filter.empty() ? "" : "?" + filter));
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> list = ParseJson(response->body, "/networks");
+  if (!list.ok()) return list.status();
+  std::vector<DockerNetwork> networks;
+  for (const Json& item : *list) {
+    DockerNetwork network = NetworkFromJson(item);
+    network.containers = 0;  // the list does not report attachments
+    networks.push_back(std::move(network));
+  }
+  return networks;
+}
+
+absl::StatusOr<DockerNetwork> CurlDockerClient::InspectNetwork(const std::string& id_or_name) {
+  absl::StatusOr<Response> response = Call("GET", "/networks/" + Escape(id_or_name));
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> item = ParseJson(response->body, "network inspect");
+  if (!item.ok()) return item.status();
+  return NetworkFromJson(*item);
+}
+
+absl::StatusOr<std::string> CurlDockerClient::CreateNetwork(const DockerNetworkSpec& spec) {
+  Json body = {{"Name", spec.name},
+               {"Driver", "bridge"},
+               {"Internal", spec.internal},
+               {"Labels", spec.labels},
+               {"CheckDuplicate", true}};
+  if (!spec.subnet.empty()) {
+    Json config = {{"Subnet", spec.subnet}};
+    if (!spec.gateway.empty()) config["Gateway"] = spec.gateway;
+    body["IPAM"] = {{"Driver", "default"}, {"Config", Json::array({config})}};
+  }
+  absl::StatusOr<Response> response = Call("POST", "/networks/create", body.dump());
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> created = ParseJson(response->body, "network create");
+  if (!created.ok()) return created.status();
+  return String(*created, "Id");
+}
+
+absl::Status CurlDockerClient::RemoveNetwork(const std::string& id) {
+  return Call("DELETE", "/networks/" + Escape(id)).status();
+}
+
+absl::StatusOr<std::vector<DockerVolume>> CurlDockerClient::ListVolumes(
+    const std::map<std::string, std::string>& labels) {
+  std::string filter = LabelFilter(labels);
+  absl::StatusOr<Response> response = Call("GET", "/volumes" + (filter.empty() ? "" : "?" + filter));
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Json> list = ParseJson(response->body, "/volumes");
+  if (!list.ok()) return list.status();
+  std::vector<DockerVolume> volumes;
+  const Json items = list->value("Volumes", Json::array());
+  for (const Json& item : items.is_array() ? items : Json::array()) {
+    volumes.push_back({String(item, "Name"), StringMap(item.value("Labels", Json::object()))});
+  }
+  return volumes;
+}
+
+absl::Status CurlDockerClient::CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) {
+  Json body = {{"Name", name}, {"Labels", labels}};
+  return Call("POST", "/volumes/create", body.dump()).status();
+}
+
+absl::Status CurlDockerClient::RemoveVolume(const std::string& name) {
+  return Call("DELETE", "/volumes/" + Escape(name)).status();
+}
+
+absl::Status CurlDockerClient::InspectImage(const std::string& reference) {
+  return Call("GET", "/images/" + Escape(reference) + "/json").status();
+}
+
+absl::Status CurlDockerClient::PullImage(const std::string& reference) {
+  std::string image = reference, tag = "latest";
+  size_t colon = reference.rfind(':');
+  if (colon != std::string::npos && reference.find('/', colon) == std::string::npos) {
+    image = reference.substr(0, colon);
+    tag = reference.substr(colon + 1);
+  }
+  absl::StatusOr<Response> response =
+      Call("POST", "/images/create?fromImage=" + Escape(image) + "&tag=" + Escape(tag), "", 600);
+  if (!response.ok()) return response.status();
+  // A pull answers 200 and reports failure inside its progress stream.
+  for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
+    Json progress = Json::parse(line, nullptr, false);
+    if (!progress.is_discarded() && progress.contains("error")) {
+      return absl::NotFoundError(absl::StrCat("pull ", reference, ": ", String(progress, "error")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+struct EventStream {
+  std::string buffer;
+  const std::function<bool(const DockerEvent&)>* on_event;
+  bool stopped = false;
+};
+
+size_t OnEventBytes(char* data, size_t size, size_t count, void* target) {
+  auto* stream = static_cast<EventStream*>(target);
+  stream->buffer.append(data, size * count);
+  size_t newline;
+  while ((newline = stream->buffer.find('\n')) != std::string::npos) {
+    std::string line = stream->buffer.substr(0, newline);
+    stream->buffer.erase(0, newline + 1);
+    Json item = Json::parse(line, nullptr, false);
+    if (item.is_discarded() || !item.is_object()) continue;
+    DockerEvent event;
+    event.type = String(item, "Type");
+    event.action = String(item, "Action");
+    const Json actor = item.value("Actor", Json::object());
+    event.id = String(actor, "ID");
+    event.attributes = StringMap(actor.value("Attributes", Json::object()));
+    if (!(*stream->on_event)(event)) {
+      stream->stopped = true;
+      return 0;  // aborts the transfer
+    }
+  }
+  return size * count;
+}
+
+int CheckCancel(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+}
+
+}  // namespace
+
+absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::string>& labels,
+                                            const std::function<bool(const DockerEvent&)>& on_event,
+                                            const std::atomic<bool>& cancel) {
+  absl::StatusOr<std::string> prefix = ApiPrefix();
+  if (!prefix.ok()) return prefix.status();
+  std::string url = *prefix + "/events?" + LabelFilter(labels, "container");
+  CURL* curl = curl_easy_init();
+  EventStream stream{"", &on_event};
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnEventBytes);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckCancel);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancel);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  CURLcode code = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  if (stream.stopped || cancel) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("docker event stream ended: ", curl_easy_strerror(code)));
+}
+
+}  // namespace opctl::agent

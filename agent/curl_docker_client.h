@@ -1,0 +1,57 @@
+// DockerClient over the Engine's HTTP API on a unix socket, with libcurl. The API version is
+// negotiated once from /version (Debian's dockerd speaks 1.41) and every path carries it.
+//
+// Thread-safe: each call uses its own curl handle.
+#pragma once
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/docker_client.h"
+
+namespace opctl::agent {
+
+class CurlDockerClient : public DockerClient {
+ public:
+  explicit CurlDockerClient(std::string socket_path = "/var/run/docker.sock");
+
+  absl::StatusOr<DockerHostInfo> Info() override;
+  absl::StatusOr<std::vector<DockerContainer>> ListContainers(
+      const std::map<std::string, std::string>& labels) override;
+  absl::StatusOr<DockerContainer> InspectContainer(const std::string& id_or_name) override;
+  absl::StatusOr<std::string> CreateContainer(const std::string& name, const DockerContainerSpec& spec) override;
+  absl::Status StartContainer(const std::string& id) override;
+  absl::Status RestartContainer(const std::string& id, int timeout_seconds) override;
+  absl::Status RemoveContainer(const std::string& id) override;
+  absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) override;
+  absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;
+  absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) override;
+  absl::Status RemoveNetwork(const std::string& id) override;
+  absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) override;
+  absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveVolume(const std::string& name) override;
+  absl::Status InspectImage(const std::string& reference) override;
+  absl::Status PullImage(const std::string& reference) override;
+  absl::Status StreamEvents(const std::map<std::string, std::string>& labels,
+                            const std::function<bool(const DockerEvent&)>& on_event,
+                            const std::atomic<bool>& cancel) override;
+
+ private:
+  struct Response {
+    long code = 0;
+    std::string body;
+  };
+  // Sends one request to /vX.YZ<path>; Docker's error statuses become absl errors.
+  absl::StatusOr<Response> Call(const std::string& method, const std::string& path, const std::string& body = "",
+                                long timeout_seconds = 60);
+  absl::StatusOr<Response> Send(const std::string& method, const std::string& url, const std::string& body,
+                                long timeout_seconds);
+  absl::StatusOr<std::string> ApiPrefix();
+
+  const std::string socket_path_;
+  absl::Mutex mutex_;
+  std::string api_version_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace opctl::agent

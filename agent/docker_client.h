@@ -1,0 +1,152 @@
+// The Docker seam: the few Engine API calls the agent needs, in opctl's own types. The real
+// implementation speaks HTTP on the unix socket (curl_docker_client.h); tests of reconcile logic use
+// FakeDockerClient.
+//
+// Errors: NOT_FOUND for Docker's 404, ALREADY_EXISTS for 409, FAILED_PRECONDITION for other 4xx,
+// INTERNAL for 5xx, UNAVAILABLE when dockerd cannot be reached; each carries Docker's own message.
+// Implementations are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace opctl::agent {
+
+struct DockerHostInfo {
+  std::string server_version;
+  std::string api_version;  // the version the client speaks (negotiated)
+  int64_t memory_bytes = 0;
+  int64_t cpus = 0;
+};
+
+struct DockerHealthCheck {
+  std::vector<std::string> test;
+  int64_t interval_ns = 0, timeout_ns = 0, start_period_ns = 0;
+  int retries = 0;
+};
+
+struct DockerPort {
+  int container_port = 0;
+  std::string protocol = "tcp";
+  std::string host_ip;
+  int host_port = 0;
+};
+
+struct DockerMount {
+  std::string volume;
+  std::string target;
+  bool read_only = false;
+};
+
+// What to create: Docker's container config, host config and one network endpoint.
+struct DockerContainerSpec {
+  std::string image;
+  std::vector<std::string> entrypoint;  // empty: the image's
+  std::vector<std::string> cmd;         // empty: the image's
+  std::vector<std::string> env;         // NAME=value
+  std::string user;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+  int64_t memory_bytes = 0;
+  int64_t memory_reservation_bytes = 0;
+  int64_t nano_cpus = 0;
+  std::optional<DockerHealthCheck> healthcheck;
+  std::string restart_policy;  // no, always, on-failure, unless-stopped
+  std::vector<DockerMount> mounts;
+  std::vector<DockerPort> ports;
+  std::string network;       // attach to this network (empty: Docker's default bridge)
+  std::string ipv4_address;  // static address on `network`
+};
+
+struct DockerContainer {
+  std::string id;
+  std::string name;  // without the leading '/'
+  std::map<std::string, std::string> labels;
+  std::string state;   // created, running, paused, restarting, removing, exited, dead
+  std::string health;  // starting, healthy, unhealthy, or empty
+  int exit_code = 0;
+  bool oom_killed = false;
+  int restart_count = 0;  // Docker's own restarts under its restart policy
+  std::string started_at;
+  std::string error;
+  std::map<std::string, std::string> network_addresses;  // network name -> IPv4
+  // Filled by Inspect only (List leaves them empty).
+  int64_t memory_bytes = 0;
+  int64_t nano_cpus = 0;
+};
+
+struct DockerNetwork {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::string subnet;
+  std::string gateway;
+  bool internal = false;
+  int containers = 0;  // attached containers (Inspect only; List reports 0)
+};
+
+struct DockerNetworkSpec {
+  std::string name;
+  std::string subnet, gateway;
+  bool internal = false;
+  std::map<std::string, std::string> labels;
+};
+
+struct DockerVolume {
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+struct DockerEvent {
+  std::string type;    // container, network, volume, ...
+  std::string action;  // die, kill, destroy, start, oom, health_status: healthy, ...
+  std::string id;
+  std::map<std::string, std::string> attributes;  // includes the container's labels and name
+};
+
+class DockerClient {
+ public:
+  virtual ~DockerClient() = default;
+
+  virtual absl::StatusOr<DockerHostInfo> Info() = 0;
+
+  // Containers (running or not) carrying every label of `labels` (empty: all).
+  virtual absl::StatusOr<std::vector<DockerContainer>> ListContainers(
+      const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::StatusOr<DockerContainer> InspectContainer(const std::string& id_or_name) = 0;
+  // Returns the new container's id. ALREADY_EXISTS when the name is taken.
+  virtual absl::StatusOr<std::string> CreateContainer(const std::string& name, const DockerContainerSpec& spec) = 0;
+  virtual absl::Status StartContainer(const std::string& id) = 0;
+  virtual absl::Status RestartContainer(const std::string& id, int timeout_seconds) = 0;
+  // Force-removes (kills first); anonymous volumes go too, named ones stay. NOT_FOUND when absent.
+  virtual absl::Status RemoveContainer(const std::string& id) = 0;
+
+  virtual absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) = 0;
+  virtual absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) = 0;
+  virtual absl::Status RemoveNetwork(const std::string& id) = 0;
+
+  virtual absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) = 0;
+  virtual absl::Status RemoveVolume(const std::string& name) = 0;
+
+  // NOT_FOUND when the image is not on the host.
+  virtual absl::Status InspectImage(const std::string& reference) = 0;
+  // Pulls from the image's registry; the registry's error when that fails.
+  virtual absl::Status PullImage(const std::string& reference) = 0;
+
+  // Streams events of containers carrying every label of `labels` until `on_event` returns false,
+  // `cancel` becomes true, or the stream breaks (UNAVAILABLE: dockerd went away). Blocks.
+  virtual absl::Status StreamEvents(const std::map<std::string, std::string>& labels,
+                                    const std::function<bool(const DockerEvent&)>& on_event,
+                                    const std::atomic<bool>& cancel) = 0;
+};
+
+}  // namespace opctl::agent

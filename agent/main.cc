@@ -1,0 +1,62 @@
+// opctl-agent: parses flags and runs one agent for this Docker host.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "agent/agent.h"
+#include "agent/curl_docker_client.h"
+#include "common/flags.h"
+
+ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controller");
+ABSL_FLAG(std::string, node, "", "this node's name (default: the host name)");
+ABSL_FLAG(std::string, labels, "", "node labels, k=v,k2=v2");
+ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix socket");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(500), "how often to tell the controller we live");
+ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(30), "full reconcile pass period (events do the rest)");
+ABSL_FLAG(absl::Duration, unhealthy_restart_after, absl::Seconds(30),
+          "restart a container Docker reports unhealthy for this long");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
+  std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
+  std::vector<char*> normalized = opctl::ArgvOf(arguments);
+  absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  opctl::agent::AgentOptions options;
+  options.controller_address = absl::GetFlag(FLAGS_controller);
+  options.node_name = absl::GetFlag(FLAGS_node);
+  if (options.node_name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    options.node_name = host;
+  }
+  for (absl::string_view pair : absl::StrSplit(absl::GetFlag(FLAGS_labels), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> label = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    options.labels[label.first] = label.second;
+  }
+  options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.resync_interval = absl::GetFlag(FLAGS_resync_interval);
+  options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
+
+  opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
+  opctl::agent::Agent agent(docker, options);
+  if (absl::Status started = agent.Start(); !started.ok()) {
+    std::fprintf(stderr, "opctl-agent: %s\n", started.ToString().c_str());
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::printf("opctl-agent: signal %d, stopping (containers keep running)\n", signal);
+  return 0;
+}

@@ -1,0 +1,380 @@
+#include "agent/reconciler.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/container_spec.h"
+#include "common/object.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl::agent {
+namespace {
+
+constexpr char kDeleteDataFinalizer[] = "opctl.io/delete-data";
+
+bool Ignorable(const absl::Status& status) { return status.ok() || absl::IsNotFound(status); }
+
+void SetReadyCondition(v1::ContainerStatus& status, bool ready, const std::string& reason, const std::string& message,
+                       const std::string& now) {
+  v1::Condition* condition = nullptr;
+  for (v1::Condition& existing : *status.mutable_conditions()) {
+    if (existing.type() == "Ready") condition = &existing;
+  }
+  if (condition == nullptr) {
+    condition = status.add_conditions();
+    condition->set_type("Ready");
+  }
+  std::string value = ready ? "True" : "False";
+  if (condition->status() != value) condition->set_last_transition_time(now);
+  condition->set_status(value);
+  condition->set_reason(reason);
+  condition->set_message(message);
+}
+
+bool HasHealthCheck(const v1::Container& container) {
+  const v1::ContainerTemplate& t = container.spec().template_();
+  return t.has_healthcheck() && !t.healthcheck().test().empty() && t.healthcheck().test(0) != "NONE";
+}
+
+}  // namespace
+
+Reconciler::Reconciler(DockerClient& docker, const DesiredState& desired, StatusSink& sink, Clock& clock,
+                       ReconcilerOptions options)
+    : docker_(docker), desired_(desired), sink_(sink), clock_(clock), options_(std::move(options)) {}
+
+absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& key) {
+  if (key == kGcKey) {
+    absl::Status collected = CollectGarbage();
+    if (!collected.ok()) return collected;
+    return absl::ZeroDuration();
+  }
+  size_t slash = key.find('/');
+  std::string kind = key.substr(0, slash), name = key.substr(slash + 1);
+  if (kind == "container") return ReconcileContainer(name);
+  if (kind == "volume") {
+    std::optional<v1::Object> volume = desired_.Find("Volume", name);
+    if (volume && !volume->volume().metadata().deletion_timestamp().empty()) {
+      absl::Status deleted = ReconcileVolumeDeletion(volume->volume());
+      if (!deleted.ok()) return deleted;
+    }
+    return absl::ZeroDuration();
+  }
+  if (kind == "network") {
+    // Created on demand by the containers that use it; a deleted Network goes with the garbage.
+    if (!desired_.Find("Network", name)) {
+      absl::Status collected = CollectGarbage();
+      if (!collected.ok()) return collected;
+    }
+    return absl::ZeroDuration();
+  }
+  return absl::ZeroDuration();  // the Node itself: nothing to do on Docker
+}
+
+absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string& name) {
+  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
+  labels[kNameLabel] = name;
+  absl::StatusOr<std::vector<DockerContainer>> actual = docker_.ListContainers(labels);
+  if (!actual.ok()) return actual.status();
+
+  std::optional<v1::Object> object = desired_.Find("Container", name);
+  if (!object || object->container().spec().node_name() != options_.node_name) {
+    for (const DockerContainer& stale : *actual) {
+      if (absl::Status removed = docker_.RemoveContainer(stale.id); !Ignorable(removed)) return removed;
+    }
+    absl::MutexLock lock(&mutex_);
+    unhealthy_since_.erase(name);
+    restarts_.erase(name);
+    reported_.erase(name);
+    return absl::ZeroDuration();
+  }
+  const v1::Container& container = object->container();
+
+  if (!container.spec().network().name().empty()) {
+    if (absl::Status network = EnsureNetwork(container.spec().network().name()); !network.ok()) {
+      Fail(container, "Pending", "NetworkNotReady", network);
+      return network;
+    }
+  }
+  for (const v1::VolumeMount& mount : container.spec().template_().volume_mounts()) {
+    if (absl::Status volume = EnsureVolume(mount.name()); !volume.ok()) {
+      Fail(container, "Pending", "VolumeNotReady", volume);
+      return volume;
+    }
+  }
+
+  // Keep the one container that matches the spec (adoption after an agent restart); anything else
+  // with this name is from an older spec or a duplicate, and goes.
+  std::string hash = SpecHash(container.spec());
+  const DockerContainer* match = nullptr;
+  bool replaced = false;
+  for (const DockerContainer& candidate : *actual) {
+    bool matches = candidate.labels.count(kSpecHashLabel) && candidate.labels.at(kSpecHashLabel) == hash &&
+                   candidate.labels.count(kUidLabel) && candidate.labels.at(kUidLabel) == container.metadata().uid();
+    if (matches && match == nullptr) {
+      match = &candidate;
+      continue;
+    }
+    if (absl::Status removed = docker_.RemoveContainer(candidate.id); !Ignorable(removed)) return removed;
+    replaced = true;
+  }
+
+  std::string id;
+  if (match == nullptr) {
+    absl::StatusOr<std::string> created = CreateAndStart(container);
+    if (!created.ok()) return created.status();
+    // A container that ran before (recreated after a removal or a spec change) counts as a restart.
+    if (replaced || !container.status().container_id().empty()) AddRestart(container);
+    id = *created;
+  } else {
+    id = match->id;
+  }
+
+  absl::StatusOr<DockerContainer> inspected = docker_.InspectContainer(id);
+  if (absl::IsNotFound(inspected.status())) return absl::Milliseconds(100);  // removed meanwhile: look again
+  if (!inspected.ok()) return inspected.status();
+  absl::Duration requeue = absl::ZeroDuration();
+  const std::string policy = container.spec().template_().restart_policy().empty()
+                                 ? "unless-stopped"
+                                 : container.spec().template_().restart_policy();
+  if (inspected->state == "exited" || inspected->state == "dead" || inspected->state == "created") {
+    // Docker does not restart a container that was killed or stopped by hand; the declared state wins.
+    bool should_run = policy != "no" && !(policy == "on-failure" && inspected->exit_code == 0);
+    if (should_run) {
+      absl::Status started = docker_.StartContainer(id);
+      if (!started.ok()) {
+        Fail(container, "Failed", "StartFailed", started);
+        return started;
+      }
+      if (match != nullptr) AddRestart(container);
+      inspected = docker_.InspectContainer(id);
+      if (!inspected.ok()) return inspected.status();
+    }
+  }
+  absl::Time now = clock_.Now();
+  if (inspected->state == "running" && inspected->health == "unhealthy") {
+    absl::Time since;
+    {
+      absl::MutexLock lock(&mutex_);
+      since = unhealthy_since_.emplace(name, now).first->second;
+    }
+    if (now - since >= options_.unhealthy_restart_after) {
+      absl::Status restarted = docker_.RestartContainer(id, options_.stop_timeout_seconds);
+      if (!restarted.ok()) return restarted;
+      AddRestart(container);
+      {
+        absl::MutexLock lock(&mutex_);
+        unhealthy_since_.erase(name);
+      }
+      inspected = docker_.InspectContainer(id);
+      if (!inspected.ok()) return inspected.status();
+    } else {
+      requeue = options_.unhealthy_restart_after - (now - since);
+    }
+  } else {
+    absl::MutexLock lock(&mutex_);
+    unhealthy_since_.erase(name);
+  }
+  Report(container, StatusFrom(container, *inspected));
+  return requeue;
+}
+
+absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& container) {
+  const std::string& name = container.metadata().name();
+  if (absl::Status image = EnsureImage(container.spec().template_().image()); !image.ok()) {
+    Fail(container, "Pending", "ImageNotFound", image);
+    return image;
+  }
+  absl::StatusOr<DockerContainerSpec> spec = ToDockerSpec(container, options_.node_name);
+  if (!spec.ok()) {
+    Fail(container, "Failed", "InvalidSpec", spec.status());
+    return spec.status();
+  }
+  absl::StatusOr<std::string> id = docker_.CreateContainer(name, *spec);
+  if (absl::IsAlreadyExists(id.status())) {
+    absl::StatusOr<DockerContainer> holder = docker_.InspectContainer(name);
+    bool ours = holder.ok() && holder->labels.count(kManagedByLabel) && holder->labels.count(kNodeLabel) &&
+                holder->labels.at(kNodeLabel) == options_.node_name;
+    if (!ours) {
+      absl::Status taken = absl::FailedPreconditionError(
+          absl::StrCat("a container named ", name,
+                       " exists and is not managed by opctl; opctl leaves it alone: rename or "
+                       "remove it"));
+      Fail(container, "Failed", "NameInUse", taken);
+      return taken;
+    }
+    // One of ours appeared between listing and creating (a lost race): remove it and create again.
+    if (absl::Status removed = docker_.RemoveContainer(holder->id); !Ignorable(removed)) return removed;
+    id = docker_.CreateContainer(name, *spec);
+  }
+  if (!id.ok()) {
+    Fail(container, "Failed", "CreateFailed", id.status());
+    return id.status();
+  }
+  if (absl::Status started = docker_.StartContainer(*id); !started.ok()) {
+    Fail(container, "Failed", "StartFailed", started);
+    return started;
+  }
+  return *id;
+}
+
+absl::Status Reconciler::EnsureImage(const std::string& image) {
+  absl::Status present = docker_.InspectImage(image);
+  if (!absl::IsNotFound(present)) return present;
+  absl::Status pulled = docker_.PullImage(image);
+  if (pulled.ok()) return pulled;
+  return absl::FailedPreconditionError(
+      absl::StrCat("image ", image, " is not on this host and cannot be pulled: ", pulled.message()));
+}
+
+absl::Status Reconciler::EnsureNetwork(const std::string& name) {
+  absl::MutexLock serialize(&network_mutex_);
+  std::optional<v1::Object> object = desired_.Find("Network", name);
+  if (!object) return absl::FailedPreconditionError(absl::StrCat("network ", name, " is not declared"));
+  const v1::NetworkSpec& spec = object->network().spec();
+  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
+  labels[kNameLabel] = name;
+  absl::StatusOr<std::vector<DockerNetwork>> existing = docker_.ListNetworks(labels);
+  if (!existing.ok()) return existing.status();
+  if (!existing->empty()) {
+    const DockerNetwork& network = existing->front();
+    bool same = (spec.subnet().empty() || network.subnet == spec.subnet()) &&
+                (spec.gateway().empty() || network.gateway == spec.gateway()) && network.internal == spec.internal();
+    if (same) return absl::OkStatus();
+    absl::StatusOr<DockerNetwork> inspected = docker_.InspectNetwork(network.id);
+    if (!inspected.ok()) return inspected.status();
+    if (inspected->containers > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "network ", name, " has subnet ", network.subnet, " on this host but the manifest wants ", spec.subnet(),
+          ", and ", inspected->containers, " container(s) use it; it is recreated once they are gone"));
+    }
+    if (absl::Status removed = docker_.RemoveNetwork(network.id); !Ignorable(removed)) return removed;
+  }
+  DockerNetworkSpec create{name, spec.subnet(), spec.gateway(), spec.internal(),
+                           ObjectLabels(options_.node_name, "Network", object->network().metadata())};
+  absl::StatusOr<std::string> created = docker_.CreateNetwork(create);
+  if (absl::IsAlreadyExists(created.status()) ||
+      (!created.ok() && absl::StrContains(created.status().message(), "already exists"))) {
+    absl::StatusOr<std::vector<DockerNetwork>> again = docker_.ListNetworks(labels);
+    if (again.ok() && !again->empty()) return absl::OkStatus();  // another worker made it
+    return absl::FailedPreconditionError(absl::StrCat("a Docker network named ", name,
+                                                      " exists and is not managed by opctl; opctl leaves it alone: "
+                                                      "remove or rename it"));
+  }
+  return created.status();
+}
+
+absl::Status Reconciler::EnsureVolume(const std::string& name) {
+  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
+  labels[kNameLabel] = name;
+  absl::StatusOr<std::vector<DockerVolume>> existing = docker_.ListVolumes(labels);
+  if (!existing.ok()) return existing.status();
+  if (!existing->empty()) return absl::OkStatus();
+  v1::ObjectMeta meta;
+  meta.set_name(name);
+  if (std::optional<v1::Object> object = desired_.Find("Volume", name)) meta = object->volume().metadata();
+  // Creating a volume that exists (made by hand) answers with it: opctl then uses it, as compose does.
+  return docker_.CreateVolume(name, ObjectLabels(options_.node_name, "Volume", meta));
+}
+
+absl::Status Reconciler::ReconcileVolumeDeletion(const v1::Volume& volume) {
+  bool asked = false;
+  for (const std::string& finalizer : volume.metadata().finalizers()) asked |= finalizer == kDeleteDataFinalizer;
+  if (!asked) return absl::OkStatus();
+  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
+  labels[kNameLabel] = volume.metadata().name();
+  absl::StatusOr<std::vector<DockerVolume>> existing = docker_.ListVolumes(labels);
+  if (!existing.ok()) return existing.status();
+  for (const DockerVolume& found : *existing) {
+    // 409 while a container still uses it: retried until the containers are gone.
+    if (absl::Status removed = docker_.RemoveVolume(found.name); !Ignorable(removed)) return removed;
+  }
+  return sink_.ReleaseFinalizer("Volume", volume.metadata().name(), kDeleteDataFinalizer);
+}
+
+absl::Status Reconciler::CollectGarbage() {
+  absl::StatusOr<std::vector<DockerContainer>> containers = docker_.ListContainers(ManagedLabels(options_.node_name));
+  if (!containers.ok()) return containers.status();
+  for (const DockerContainer& container : *containers) {
+    auto name = container.labels.find(kNameLabel);
+    std::optional<v1::Object> wanted =
+        name == container.labels.end() ? std::nullopt : desired_.Find("Container", name->second);
+    if (wanted && wanted->container().spec().node_name() == options_.node_name) continue;
+    if (absl::Status removed = docker_.RemoveContainer(container.id); !Ignorable(removed)) return removed;
+  }
+  absl::StatusOr<std::vector<DockerNetwork>> networks = docker_.ListNetworks(ManagedLabels(options_.node_name));
+  if (!networks.ok()) return networks.status();
+  for (const DockerNetwork& network : *networks) {
+    auto name = network.labels.find(kNameLabel);
+    if (name != network.labels.end() && desired_.Find("Network", name->second)) continue;
+    absl::StatusOr<DockerNetwork> inspected = docker_.InspectNetwork(network.id);
+    if (!inspected.ok() || inspected->containers > 0) continue;
+    if (absl::Status removed = docker_.RemoveNetwork(network.id); !Ignorable(removed)) return removed;
+  }
+  return absl::OkStatus();  // volumes are never collected: data goes only when its Volume says so
+}
+
+int Reconciler::AddRestart(const v1::Container& container) {
+  absl::MutexLock lock(&mutex_);
+  return ++restarts_[container.metadata().name()];
+}
+
+v1::ContainerStatus Reconciler::StatusFrom(const v1::Container& container, const DockerContainer& actual) {
+  v1::ContainerStatus status = container.status();
+  status.set_observed_generation(container.metadata().generation());
+  if (actual.state == "running" || actual.state == "restarting" || actual.state == "paused")
+    status.set_phase("Running");
+  else if (actual.state == "created")
+    status.set_phase("Creating");
+  else
+    status.set_phase("Exited");
+  status.set_container_id(actual.id);
+  auto address = actual.network_addresses.find(container.spec().network().name());
+  status.set_ip_address(address != actual.network_addresses.end() ? address->second : "");
+  status.set_health(HasHealthCheck(container) ? (actual.health.empty() ? "starting" : actual.health) : "");
+  {
+    absl::MutexLock lock(&mutex_);
+    // The first time a container is seen (an agent restart), what was reported before is the base.
+    auto [it, inserted] = restarts_.emplace(container.metadata().name(), 0);
+    if (inserted) it->second = std::max(0, container.status().restart_count() - actual.restart_count);
+    status.set_restart_count(it->second + actual.restart_count);
+  }
+  status.set_exit_code(status.phase() == "Exited" ? actual.exit_code : 0);
+  status.set_started_at(actual.started_at);
+  std::string error = actual.oom_killed ? "killed: out of memory (memoryLimit reached)" : actual.error;
+  status.set_last_error(error);
+  bool ready = status.phase() == "Running" && (status.health().empty() || status.health() == "healthy");
+  std::string reason = ready ? "Running" : status.phase() == "Running" ? "HealthCheck" : status.phase();
+  std::string message = ready                         ? ""
+                        : status.phase() == "Running" ? "health: " + status.health()
+                                                      : absl::StrCat("exit code ", actual.exit_code);
+  SetReadyCondition(status, ready, reason, message, FormatTimestamp(clock_.Now()));
+  return status;
+}
+
+void Reconciler::Fail(const v1::Container& container, const std::string& phase, const std::string& reason,
+                      const absl::Status& error) {
+  v1::ContainerStatus status = container.status();
+  status.set_observed_generation(container.metadata().generation());
+  status.set_phase(phase);
+  status.set_last_error(std::string(error.message()));
+  SetReadyCondition(status, false, reason, std::string(error.message()), FormatTimestamp(clock_.Now()));
+  Report(container, status);
+}
+
+void Reconciler::Report(const v1::Container& container, v1::ContainerStatus status) {
+  const std::string& name = container.metadata().name();
+  // Timestamps of unchanged conditions must not make an otherwise equal status look new.
+  google::protobuf::util::MessageDifferencer same;
+  if (same.Compare(status, container.status())) return;
+  std::string serialized = status.SerializeAsString();
+  {
+    absl::MutexLock lock(&mutex_);
+    if (reported_[name] == serialized) return;
+    reported_[name] = serialized;
+  }
+  if (!sink_.UpdateContainerStatus(name, status).ok()) {
+    absl::MutexLock lock(&mutex_);
+    reported_.erase(name);  // not delivered: the next pass tries again
+  }
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,83 @@
+// The heart of the agent: makes this Docker host match what the controller wants, one work key at a
+// time ("container/NAME", "network/NAME", "volume/NAME", "gc"). Level-based: each pass reads the
+// desired object and the Docker objects carrying opctl's labels, and does what is missing: create,
+// start, recreate on a changed spec hash, restart when unhealthy too long, remove what nobody wants.
+// Every step is idempotent (409 on create: look again; 404 on remove: done). Docker objects without
+// opctl's labels are never touched.
+//
+// Thread-safe: the work queue never hands one key to two workers; shared bookkeeping is locked.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/desired_state.h"
+#include "agent/docker_client.h"
+#include "common/clock.h"
+
+namespace opctl::agent {
+
+inline constexpr char kGcKey[] = "gc";
+
+// Where the reconciler reports what it saw (the controller, through gRPC, in the real agent).
+class StatusSink {
+ public:
+  virtual ~StatusSink() = default;
+  virtual absl::Status UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) = 0;
+  virtual absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
+                                        const std::string& finalizer) = 0;
+};
+
+struct ReconcilerOptions {
+  std::string node_name;
+  // A container Docker reports unhealthy for this long is restarted (Docker alone never does).
+  absl::Duration unhealthy_restart_after = absl::Seconds(30);
+  int stop_timeout_seconds = 10;
+};
+
+class Reconciler {
+ public:
+  Reconciler(DockerClient& docker, const DesiredState& desired, StatusSink& sink, Clock& clock,
+             ReconcilerOptions options);
+
+  // One pass over `key`. Returns when to look again (zero: only on the next event), or an error
+  // (the caller retries with backoff). An error that says what is wrong with the object (image
+  // missing, name taken) is also written into the Container's status.
+  absl::StatusOr<absl::Duration> Reconcile(const std::string& key);
+
+ private:
+  absl::StatusOr<absl::Duration> ReconcileContainer(const std::string& name);
+  absl::Status EnsureNetwork(const std::string& name);
+  absl::Status EnsureVolume(const std::string& name);
+  absl::Status ReconcileVolumeDeletion(const v1::Volume& volume);
+  absl::Status CollectGarbage();
+  // Creates and starts the container; returns its id.
+  absl::StatusOr<std::string> CreateAndStart(const v1::Container& container);
+  absl::Status EnsureImage(const std::string& image);
+  // Reports `status` for the container unless it is what was last reported.
+  void Report(const v1::Container& container, v1::ContainerStatus status);
+  // The status Docker's view of the container gives.
+  v1::ContainerStatus StatusFrom(const v1::Container& container, const DockerContainer& actual);
+  void Fail(const v1::Container& container, const std::string& phase, const std::string& reason,
+            const absl::Status& error);
+  int AddRestart(const v1::Container& container);
+
+  DockerClient& docker_;
+  const DesiredState& desired_;
+  StatusSink& sink_;
+  Clock& clock_;
+  const ReconcilerOptions options_;
+
+  // Held while ensuring a network: two containers of one network must not both create it (Docker
+  // answers the loser with "Pool overlaps", not with a conflict).
+  absl::Mutex network_mutex_;
+  absl::Mutex mutex_;
+  std::map<std::string, absl::Time> unhealthy_since_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, int> restarts_ ABSL_GUARDED_BY(mutex_);          // restarts the agent caused, per container
+  std::map<std::string, std::string> reported_ ABSL_GUARDED_BY(mutex_);  // last status sent, serialized
+};
+
+}  // namespace opctl::agent

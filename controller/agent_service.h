@@ -1,0 +1,25 @@
+// The gRPC edge agents use besides the Controller service: heartbeats and finalizer release (see
+// proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
+#pragma once
+
+#include "controller/node_monitor.h"
+#include "controller/registry.h"
+#include "opctl/v1/agent.grpc.pb.h"
+
+namespace opctl::controller {
+
+class AgentService final : public v1::Agent::CallbackService {
+ public:
+  AgentService(Registry& registry, NodeMonitor& monitor) : registry_(registry), monitor_(monitor) {}
+
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
+                                      v1::HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* ReleaseFinalizer(grpc::CallbackServerContext* context,
+                                             const v1::ReleaseFinalizerRequest* request, v1::Object* response) override;
+
+ private:
+  Registry& registry_;
+  NodeMonitor& monitor_;
+};
+
+}  // namespace opctl::controller

@@ -1,0 +1,124 @@
+#include "controller/node_monitor.h"
+
+#include <cstdio>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "common/object.h"
+#include "controller/scheduler.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl::controller {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+void SetReady(v1::Node& node, bool ready, const std::string& reason, const std::string& message,
+              const std::string& now) {
+  v1::Condition* condition = nullptr;
+  for (v1::Condition& existing : *node.mutable_status()->mutable_conditions()) {
+    if (existing.type() == "Ready") condition = &existing;
+  }
+  if (condition == nullptr) {
+    condition = node.mutable_status()->add_conditions();
+    condition->set_type("Ready");
+  }
+  std::string status = ready ? "True" : "False";
+  if (condition->status() != status) condition->set_last_transition_time(now);
+  condition->set_status(status);
+  condition->set_reason(reason);
+  condition->set_message(message);
+}
+
+}  // namespace
+
+NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options)
+    : registry_(registry), clock_(clock), options_(options) {}
+
+NodeMonitor::~NodeMonitor() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (checker_.joinable()) checker_.join();
+}
+
+void NodeMonitor::Start() {
+  // Nodes known from before a controller restart get one grace period to report in.
+  absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mutex_);
+    for (const v1::Object& node : registry_.ListKind("Node")) last_heartbeat_[node.node().metadata().name()] = now;
+  }
+  checker_ = std::thread([this] {
+    absl::MutexLock lock(&mutex_);
+    while (!stopping_) {
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 4);
+      if (stopping_) break;
+      mutex_.Unlock();
+      CheckNodes();
+      mutex_.Lock();
+    }
+  });
+}
+
+absl::Status NodeMonitor::Write(v1::Object object) {
+  std::promise<absl::Status> promise;
+  registry_.Put(std::move(object), [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
+  return promise.get_future().get();
+}
+
+absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
+  const std::string& name = reported.metadata().name();
+  if (name.empty()) return absl::InvalidArgumentError("heartbeat: node.metadata.name is required");
+  absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mutex_);
+    last_heartbeat_[name] = now;
+  }
+  std::optional<v1::Object> stored = registry_.Find("Node", name);
+  v1::Object object;
+  v1::Node* node = object.mutable_node();
+  if (stored) *node = stored->node();
+  v1::Node before = *node;
+  node->mutable_metadata()->set_name(name);
+  *node->mutable_metadata()->mutable_labels() = reported.metadata().labels();
+  *node->mutable_status()->mutable_capacity() = reported.status().capacity();
+  node->mutable_status()->set_docker_version(reported.status().docker_version());
+  node->mutable_status()->set_api_version(reported.status().api_version());
+  SetReady(*node, true, "AgentHeartbeating", "the agent is sending heartbeats", FormatTimestamp(now));
+  bool changed = !stored || !MessageDifferencer::Equals(before, *node);
+  bool stale = now - ParseTimestamp(before.status().last_heartbeat()) >= options_.heartbeat_write_interval;
+  if (!changed && !stale) return absl::OkStatus();
+  node->mutable_status()->set_last_heartbeat(FormatTimestamp(now));
+  absl::Status written = Write(object);
+  // Another writer (a cordon, the checker) got in first: the next heartbeat writes again.
+  return absl::IsAborted(written) ? absl::OkStatus() : written;
+}
+
+void NodeMonitor::CheckNodes() {
+  absl::Time now = clock_.Now();
+  std::map<std::string, absl::Time> heartbeats;
+  {
+    absl::MutexLock lock(&mutex_);
+    heartbeats = last_heartbeat_;
+  }
+  for (const v1::Object& object : registry_.ListKind("Node")) {
+    const v1::Node& node = object.node();
+    auto heard = heartbeats.find(node.metadata().name());
+    absl::Time last = heard == heartbeats.end() ? absl::InfinitePast() : heard->second;
+    if (now - last <= options_.grace || !NodeIsReady(node)) continue;
+    v1::Object updated = object;
+    std::string message =
+        absl::StrCat("no heartbeat for ", absl::FormatDuration(absl::Trunc(now - last, absl::Milliseconds(1))),
+                     " (grace ", absl::FormatDuration(options_.grace), ")");
+    if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
+    SetReady(*updated.mutable_node(), false, "NodeStatusUnknown", message, FormatTimestamp(now));
+    absl::Status written = Write(updated);
+    if (!written.ok() && !absl::IsAborted(written)) {
+      std::fprintf(stderr, "node monitor: %s: %s\n", node.metadata().name().c_str(), written.ToString().c_str());
+    }
+  }
+}
+
+}  // namespace opctl::controller
