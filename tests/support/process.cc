@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::s
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    execv(args[0], args.data());
+    execvp(args[0], args.data());
     _exit(127);
   }
   close(log);
@@ -122,7 +122,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    execv(args[0], args.data());
+    execvp(args[0], args.data());
     _exit(127);
   }
   int status = 0;

@@ -1,0 +1,245 @@
+#include "agent/reconciler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "agent/container_spec.h"
+#include "tests/agent/fake_docker_client.h"
+
+namespace opctl::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kNode[] = "host-a";
+constexpr char kImage[] = "opctl/busybox:test";
+
+// Records what the reconciler reports, as the controller would store it.
+class RecordingSink : public StatusSink {
+ public:
+  std::map<std::string, v1::ContainerStatus> statuses;
+  std::vector<std::string> released;
+  absl::Status UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) override {
+    statuses[name] = status;
+    return absl::OkStatus();
+  }
+  absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
+                                const std::string& finalizer) override {
+    released.push_back(kind + "/" + name);
+    return absl::OkStatus();
+  }
+};
+
+v1::Object Network() {
+  v1::Object object;
+  object.mutable_network()->mutable_metadata()->set_name("net");
+  object.mutable_network()->mutable_spec()->set_subnet("10.7.0.0/24");
+  return object;
+}
+
+v1::Object Container(const std::string& name, const std::string& image = kImage) {
+  v1::Object object;
+  v1::Container* container = object.mutable_container();
+  container->mutable_metadata()->set_name(name);
+  container->mutable_metadata()->set_uid("uid-" + name);
+  container->mutable_spec()->set_node_name(kNode);
+  container->mutable_spec()->mutable_network()->set_name("net");
+  container->mutable_spec()->mutable_network()->set_ipv4_address("10.7.0.5");
+  v1::ContainerTemplate* t = container->mutable_spec()->mutable_template_();
+  t->set_image(image);
+  t->mutable_resources()->set_memory_limit("64m");
+  t->mutable_resources()->set_cpus("500m");
+  v1::VolumeMount* mount = t->add_volume_mounts();
+  mount->set_name("data");
+  mount->set_mount_path("/data");
+  return object;
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    docker_.images.insert(kImage);
+    options_.node_name = kNode;
+    options_.unhealthy_restart_after = absl::Seconds(30);
+    reconciler_ = std::make_unique<Reconciler>(docker_, desired_, sink_, clock_, options_);
+  }
+  void Want(std::vector<v1::Object> objects) {
+    objects.push_back(Network());
+    desired_.Replace(objects, 1);
+  }
+  absl::StatusOr<absl::Duration> Pass(const std::string& key) { return reconciler_->Reconcile(key); }
+
+  testing::FakeDockerClient docker_;
+  DesiredState desired_;
+  RecordingSink sink_;
+  ManualClock clock_;
+  ReconcilerOptions options_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, CreatesWhatIsMissingWithLabelsLimitsAndAddress) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  const DockerContainer* created = docker_.ByName("web-0");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->state, "running");
+  EXPECT_EQ(created->labels.at(kManagedByLabel), "opctl");
+  EXPECT_EQ(created->labels.at(kNodeLabel), kNode);
+  EXPECT_EQ(created->labels.at(kUidLabel), "uid-web-0");
+  const DockerContainerSpec& spec = docker_.specs[created->id];
+  EXPECT_EQ(spec.memory_bytes, 64 << 20);
+  EXPECT_EQ(spec.nano_cpus, 500'000'000);
+  EXPECT_EQ(spec.ipv4_address, "10.7.0.5");
+  EXPECT_EQ(spec.restart_policy, "unless-stopped");
+  EXPECT_EQ(docker_.networks.size(), 1u);
+  EXPECT_EQ(docker_.networks.begin()->second.subnet, "10.7.0.0/24");
+  EXPECT_TRUE(docker_.volumes.count("data"));
+  EXPECT_EQ(sink_.statuses["web-0"].phase(), "Running");
+  EXPECT_EQ(sink_.statuses["web-0"].ip_address(), "10.7.0.5");
+}
+
+TEST_F(ReconcilerTest, AdoptsAMatchingContainer) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  std::string id = docker_.ByName("web-0")->id;
+  // A new agent (restart) with the same desired state creates nothing.
+  Reconciler restarted(docker_, desired_, sink_, clock_, options_);
+  ASSERT_TRUE(restarted.Reconcile("container/web-0").ok());
+  EXPECT_EQ(docker_.Count("create web-0"), 1);
+  EXPECT_EQ(docker_.ByName("web-0")->id, id);
+}
+
+TEST_F(ReconcilerTest, RecreatesWhenTheSpecHashChanges) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  std::string old_id = docker_.ByName("web-0")->id;
+  docker_.images.insert("opctl/busybox:v2");
+  v1::Object changed = Container("web-0", "opctl/busybox:v2");
+  changed.mutable_container()->mutable_status()->set_container_id(old_id);
+  Want({changed});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_FALSE(docker_.containers.count(old_id));
+  EXPECT_EQ(docker_.specs[docker_.ByName("web-0")->id].image, "opctl/busybox:v2");
+  EXPECT_EQ(docker_.specs[docker_.ByName("web-0")->id].ipv4_address, "10.7.0.5") << "same address";
+  EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
+}
+
+TEST_F(ReconcilerTest, StartsAKilledContainerAndCountsIt) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  DockerContainer& container = docker_.containers[docker_.ByName("web-0")->id];
+  container.state = "exited";
+  container.exit_code = 137;
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0")->state, "running");
+  EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
+}
+
+TEST_F(ReconcilerTest, RestartPolicyNoLeavesAnExitedContainer) {
+  v1::Object once = Container("job-0");
+  once.mutable_container()->mutable_spec()->mutable_template_()->set_restart_policy("no");
+  Want({once});
+  ASSERT_TRUE(Pass("container/job-0").ok());
+  docker_.containers[docker_.ByName("job-0")->id].state = "exited";
+  ASSERT_TRUE(Pass("container/job-0").ok());
+  EXPECT_EQ(docker_.ByName("job-0")->state, "exited");
+  EXPECT_EQ(sink_.statuses["job-0"].phase(), "Exited");
+}
+
+TEST_F(ReconcilerTest, RemovesWhatNobodyWantsAndNeverTouchesUnmanaged) {
+  Want({Container("web-0"), Container("web-1")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  ASSERT_TRUE(Pass("container/web-1").ok());
+  std::string unmanaged = docker_.AddUnmanagedContainer("someone-elses");
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass(kGcKey).ok());
+  EXPECT_EQ(docker_.ByName("web-1"), nullptr);
+  EXPECT_NE(docker_.ByName("web-0"), nullptr);
+  EXPECT_TRUE(docker_.containers.count(unmanaged));
+  EXPECT_TRUE(docker_.volumes.count("data")) << "volumes are never garbage-collected";
+}
+
+TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
+  Want({Container("broken-0", "nowhere/image:1"), Container("web-0")});
+  absl::StatusOr<absl::Duration> broken = Pass("container/broken-0");
+  EXPECT_FALSE(broken.ok());
+  EXPECT_EQ(docker_.Count("pull nowhere/image:1"), 1);
+  const v1::ContainerStatus& status = sink_.statuses["broken-0"];
+  EXPECT_EQ(status.phase(), "Pending");
+  EXPECT_THAT(status.last_error(),
+              HasSubstr("image nowhere/image:1 is not on this host and cannot be pulled: pull access denied"));
+  EXPECT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(sink_.statuses["web-0"].phase(), "Running");
+  // Once the image can be had, the next retry succeeds.
+  docker_.pullable.insert("nowhere/image:1");
+  EXPECT_TRUE(Pass("container/broken-0").ok());
+  EXPECT_EQ(sink_.statuses["broken-0"].phase(), "Running");
+}
+
+TEST_F(ReconcilerTest, NameTakenByAnUnmanagedContainerIsAClearFailure) {
+  std::string unmanaged = docker_.AddUnmanagedContainer("web-0");
+  Want({Container("web-0")});
+  EXPECT_TRUE(absl::IsFailedPrecondition(Pass("container/web-0").status()));
+  EXPECT_THAT(sink_.statuses["web-0"].last_error(), HasSubstr("not managed by opctl"));
+  EXPECT_TRUE(docker_.containers.count(unmanaged));
+}
+
+TEST_F(ReconcilerTest, AContainerGoneMeanwhileIsNoError) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  std::string id = docker_.ByName("web-0")->id;
+  Want({});
+  docker_.containers.erase(id);  // removed by hand between listing and removal: 404 is fine
+  EXPECT_TRUE(Pass("container/web-0").ok());
+  EXPECT_TRUE(Pass(kGcKey).ok());
+}
+
+TEST_F(ReconcilerTest, UnhealthyTooLongIsRestarted) {
+  v1::Object checked = Container("web-0");
+  checked.mutable_container()->mutable_spec()->mutable_template_()->mutable_healthcheck()->add_test("CMD");
+  checked.mutable_container()->mutable_spec()->mutable_template_()->mutable_healthcheck()->add_test("true");
+  Want({checked});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  std::string id = docker_.ByName("web-0")->id;
+  docker_.containers[id].health = "unhealthy";
+  absl::StatusOr<absl::Duration> again = Pass("container/web-0");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, absl::Seconds(30)) << "looks again when the grace is over";
+  EXPECT_EQ(docker_.Count("restart"), 0);
+  clock_.Advance(absl::Seconds(31));
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.Count("restart " + id), 1);
+  EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
+}
+
+TEST_F(ReconcilerTest, NetworkWithADifferentSubnetIsRecreatedOnlyWhenUnused) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  v1::Object moved = Network();
+  moved.mutable_network()->mutable_spec()->set_subnet("10.8.0.0/24");
+  desired_.Replace({Container("web-0"), moved}, 2);
+  absl::StatusOr<absl::Duration> refused = Pass("container/web-0");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("1 container(s) use it"));
+  docker_.containers.clear();  // once nothing uses it, the network is recreated and the container follows
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.networks.begin()->second.subnet, "10.8.0.0/24");
+  EXPECT_NE(docker_.ByName("web-0"), nullptr);
+}
+
+TEST_F(ReconcilerTest, VolumeDeletedWithItsDataIsRemovedThenReleased) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  docker_.containers.clear();
+  v1::Object volume;
+  volume.mutable_volume()->mutable_metadata()->set_name("data");
+  volume.mutable_volume()->mutable_metadata()->set_deletion_timestamp("2026-01-01T00:00:00Z");
+  volume.mutable_volume()->mutable_metadata()->add_finalizers("opctl.io/delete-data");
+  desired_.Replace({volume, Network()}, 3);
+  ASSERT_TRUE(Pass("volume/data").ok());
+  EXPECT_FALSE(docker_.volumes.count("data"));
+  EXPECT_THAT(sink_.released, ::testing::ElementsAre("Volume/data"));
+}
+
+}  // namespace
+}  // namespace opctl::agent
