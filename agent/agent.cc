@@ -50,6 +50,7 @@ absl::Status Agent::Start() {
   ReconcilerOptions reconciler_options;
   reconciler_options.node_name = options_.node_name;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
+  reconciler_options.pull_policy = options_.pull_policy;
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
   auto channel = grpc::CreateCustomChannel(options_.controller_address, grpc::InsecureChannelCredentials(), arguments);

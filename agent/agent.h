@@ -29,6 +29,7 @@ struct AgentOptions {
   absl::Duration resync_interval = absl::Seconds(30);
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int workers = 2;
+  PullPolicy pull_policy = PullPolicy::kMissing;
 };
 
 class Agent {

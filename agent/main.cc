@@ -18,6 +18,8 @@ ABSL_FLAG(std::string, labels, "", "node labels, k=v,k2=v2");
 ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix socket");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(500), "how often to tell the controller we live");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(30), "full reconcile pass period (events do the rest)");
+ABSL_FLAG(std::string, pull, "missing",
+          "when to pull a missing image: missing, explicit-registry (never Docker Hub implicitly) or never");
 ABSL_FLAG(absl::Duration, unhealthy_restart_after, absl::Seconds(30),
           "restart a container Docker reports unhealthy for this long");
 
@@ -49,6 +51,14 @@ int main(int argc, char** argv) {
   options.resync_interval = absl::GetFlag(FLAGS_resync_interval);
   options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
 
+  std::string pull = absl::GetFlag(FLAGS_pull);
+  if (pull == "missing") options.pull_policy = opctl::agent::PullPolicy::kMissing;
+  else if (pull == "explicit-registry") options.pull_policy = opctl::agent::PullPolicy::kExplicitRegistry;
+  else if (pull == "never") options.pull_policy = opctl::agent::PullPolicy::kNever;
+  else {
+    std::fprintf(stderr, "opctl-agent: --pull must be missing, explicit-registry or never, not \"%s\"\n", pull.c_str());
+    return 2;
+  }
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
   opctl::agent::Agent agent(docker, options);
   if (absl::Status started = agent.Start(); !started.ok()) {

@@ -30,6 +30,14 @@ void SetReadyCondition(v1::ContainerStatus& status, bool ready, const std::strin
   condition->set_message(message);
 }
 
+// "registry.example:5000/app:1" names a registry; "opctl/redis:7.0" means Docker Hub implicitly.
+bool NamesRegistry(const std::string& image) {
+  size_t slash = image.find('/');
+  if (slash == std::string::npos) return false;
+  std::string host = image.substr(0, slash);
+  return host == "localhost" || host.find('.') != std::string::npos || host.find(':') != std::string::npos;
+}
+
 bool HasHealthCheck(const v1::Container& container) {
   const v1::ContainerTemplate& t = container.spec().template_();
   return t.has_healthcheck() && !t.healthcheck().test().empty() && t.healthcheck().test(0) != "NONE";
@@ -219,6 +227,14 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
 absl::Status Reconciler::EnsureImage(const std::string& image) {
   absl::Status present = docker_.InspectImage(image);
   if (!absl::IsNotFound(present)) return present;
+  if (options_.pull_policy == PullPolicy::kNever) {
+    return absl::FailedPreconditionError(absl::StrCat("image ", image, " is not on this host (pulling is off: --pull=never)"));
+  }
+  if (options_.pull_policy == PullPolicy::kExplicitRegistry && !NamesRegistry(image)) {
+    return absl::FailedPreconditionError(absl::StrCat("image ", image,
+                                                      " is not on this host and names no registry to pull from "
+                                                      "(this agent runs with --pull=explicit-registry)"));
+  }
   absl::Status pulled = docker_.PullImage(image);
   if (pulled.ok()) return pulled;
   return absl::FailedPreconditionError(

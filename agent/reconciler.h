@@ -31,8 +31,16 @@ class StatusSink {
                                         const std::string& finalizer) = 0;
 };
 
+// When a missing image is pulled.
+enum class PullPolicy {
+  kMissing,           // pull whatever is missing (Docker Hub for references without a registry)
+  kExplicitRegistry,  // pull only references that name a registry host (never Docker Hub implicitly)
+  kNever,
+};
+
 struct ReconcilerOptions {
   std::string node_name;
+  PullPolicy pull_policy = PullPolicy::kMissing;
   // A container Docker reports unhealthy for this long is restarted (Docker alone never does).
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int stop_timeout_seconds = 10;

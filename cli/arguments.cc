@@ -16,7 +16,8 @@ const std::vector<FlagSpec>& AllFlags() {
       {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts"},
       {"ignore-not-found", 0, false, "delete: an absent object is no error"},
       {"server", 's', true, "controller address (default $OPCTL_SERVER or 127.0.0.1:7070)"},
-      {"timeout", 0, true, "how long to wait for the controller, e.g. 30s"},
+      {"wait", 0, false, "apply: wait until every applied Service is ready"},
+      {"timeout", 0, true, "apply --wait: how long to wait (default 120s)"},
       {"help", 'h', false, "show help"},
   };
   return *flags;

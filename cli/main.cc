@@ -7,7 +7,6 @@
 #include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/commands/commands.h"
-#include "common/quantity.h"
 
 namespace opctl::cli {
 namespace {
@@ -15,7 +14,8 @@ namespace {
 constexpr char kUsage[] = R"(opctl controls Docker hosts declaratively through opctl-controller.
 
 Usage:
-  opctl apply -f FILE|DIR|- [--dry-run[=server|client]]   create or update objects (all or nothing)
+  opctl apply -f FILE|DIR|- [--dry-run[=server|client]] [--wait [--timeout 120s]]
+                                                           create or update objects (all or nothing)
   opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
   opctl describe KIND NAME                                 spec, status, conditions, owned objects
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
@@ -48,16 +48,7 @@ int Main(int argc, char** argv) {
 
   const char* environment_server = std::getenv("OPCTL_SERVER");
   std::string server = command_arguments->Get("server", environment_server ? environment_server : "127.0.0.1:7070");
-  absl::Duration timeout = absl::Seconds(30);
-  if (command_arguments->Has("timeout")) {
-    absl::StatusOr<absl::Duration> parsed = ParseDuration(command_arguments->Get("timeout"));
-    if (!parsed.ok()) {
-      std::cerr << "opctl: --timeout: " << parsed.status().message() << "\n";
-      return 2;
-    }
-    timeout = *parsed;
-  }
-  ControllerClient client(server, timeout);
+  ControllerClient client(server, absl::Seconds(30));
   CommandContext context{*command_arguments, client, std::cout, std::cerr};
   if (verb == "apply") return RunApply(context);
   if (verb == "get") return RunGet(context);

@@ -10,4 +10,5 @@ if [[ ${1:-} == --purge ]]; then
     "$bin_dir/opctl" delete -f "$manifest" --ignore-not-found || true
   done
 fi
+stop_service agent
 stop_service controller

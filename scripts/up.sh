@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, starts opctl-controller in the background (data and
-# logs under .state/, or $OPCTL_STATE_DIR), applies the Redis stack and prints what opctl knows.
+# The main job: installs what is missing, builds, starts opctl-controller and one opctl-agent (node =
+# this host's name) in the background (data and logs under .state/, or $OPCTL_STATE_DIR), applies the
+# Redis stack, waits until it is healthy and prints what opctl knows.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/state.sh
@@ -11,6 +12,9 @@ cmake --build "$build_dir" -j "$(nproc)" | grep -v '^ninja: no work to do' || tr
 
 start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" --data-dir "$state_dir/controller"
 wait_for_controller
-"$bin_dir/opctl" apply -f manifests/redis.yaml
+# This machine reaches no registry: the agent pulls only images that name one (never Docker Hub).
+start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$(hostname)" \
+  --pull explicit-registry
+"$bin_dir/opctl" apply -f manifests/redis.yaml --wait --timeout "${OPCTL_WAIT_TIMEOUT:-180s}"
 echo
 "$bin_dir/opctl" get all

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "cli/manifest.h"
+#include "common/quantity.h"
 #include "common/validation.h"
 
 namespace opctl::cli {
@@ -53,11 +54,17 @@ int RunApply(CommandContext& context) {
     }
     return Fail(context, context.client.Explain(status));
   }
+  std::vector<std::string> services;
   for (const v1::ApplyResult& result : response.results()) {
     context.out << DisplayName(result.kind(), result.name()) << " " << result.action()
                 << (dry_run.empty() ? "" : " (server dry run)") << "\n";
+    if (result.kind() == "Service") services.push_back(result.name());
   }
-  return 0;
+  if (!context.arguments.Has("wait") || !dry_run.empty()) return 0;
+  absl::StatusOr<absl::Duration> timeout = ParseDuration(context.arguments.Get("timeout", "120s"));
+  if (!timeout.ok()) return Fail(context, absl::StrCat("--timeout: ", timeout.status().message()), 2);
+  context.out.flush();
+  return WaitForServices(context, services, *timeout);
 }
 
 }  // namespace opctl::cli

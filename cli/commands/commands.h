@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/client.h"
 #include "common/object.h"
@@ -25,6 +26,11 @@ int RunGet(CommandContext& context);
 int RunDescribe(CommandContext& context);
 int RunDelete(CommandContext& context);
 int RunScale(CommandContext& context);
+
+// Waits until each Service is ready (every replica running, and healthy where it has a check, at its
+// current generation), printing progress as `kubectl rollout status` does. On timeout, exits 1
+// naming each Service that is not ready and why.
+int WaitForServices(CommandContext& context, const std::vector<std::string>& services, absl::Duration timeout);
 
 // An object reference from the words after the verb: "service/redis" or "service redis".
 struct ObjectReference {

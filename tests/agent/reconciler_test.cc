@@ -176,6 +176,19 @@ TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
   EXPECT_EQ(sink_.statuses["broken-0"].phase(), "Running");
 }
 
+TEST_F(ReconcilerTest, PullPolicyExplicitRegistryNeverAsksDockerHub) {
+  options_.pull_policy = PullPolicy::kExplicitRegistry;
+  Reconciler strict(docker_, desired_, sink_, clock_, options_);
+  docker_.pullable.insert("opctl/grafana:10");
+  docker_.pullable.insert("127.0.0.1:5000/opctl/grafana:10");
+  Want({Container("hub-0", "opctl/grafana:10"), Container("local-0", "127.0.0.1:5000/opctl/grafana:10")});
+  EXPECT_FALSE(strict.Reconcile("container/hub-0").ok());
+  EXPECT_EQ(docker_.Count("pull opctl/grafana:10"), 0);
+  EXPECT_THAT(sink_.statuses["hub-0"].last_error(), HasSubstr("names no registry to pull from"));
+  EXPECT_TRUE(strict.Reconcile("container/local-0").ok());
+  EXPECT_EQ(docker_.Count("pull 127.0.0.1:5000/opctl/grafana:10"), 1);
+}
+
 TEST_F(ReconcilerTest, NameTakenByAnUnmanagedContainerIsAClearFailure) {
   std::string unmanaged = docker_.AddUnmanagedContainer("web-0");
   Want({Container("web-0")});

@@ -79,7 +79,9 @@ class AgentIntegrationTest : public ::testing::Test {
 
   void StartAgent() {
     auto agent = Process::Start({testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
-                                 "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s"},
+                                 "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
+                                 // This machine reaches no registry: never let dockerd try Docker Hub.
+                                 "--pull=explicit-registry"},
                                 absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
     ASSERT_TRUE(agent.ok());
     agent_ = *std::move(agent);
@@ -156,7 +158,11 @@ class AgentIntegrationTest : public ::testing::Test {
 
 TEST_F(AgentIntegrationTest, DeclaredAddressesLimitsAndHealthAreWhatDockerRuns) {
   Start("conv");
-  Apply(Stack("conv", 201));
+  std::string path = absl::StrCat(data_dir_, "/stack.yaml");
+  std::ofstream(path) << Stack("conv", 201);
+  testing::CommandResult applied = controller_->Opctl({"apply", "-f", path, "--wait", "--timeout", "60s"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_THAT(applied.out, HasSubstr("service/conv-web is ready (2 of 2 replicas ready)"));
   ASSERT_TRUE(Converged(2));
   absl::StatusOr<agent::DockerNetwork> network = docker_->InspectNetwork("conv-net");
   ASSERT_TRUE(network.ok());
@@ -174,6 +180,18 @@ TEST_F(AgentIntegrationTest, DeclaredAddressesLimitsAndHealthAreWhatDockerRuns) 
   testing::CommandResult wide = controller_->Opctl({"get", "containers", "-o", "wide"});
   EXPECT_THAT(wide.out, HasSubstr("Running   healthy"));
   EXPECT_THAT(controller_->Opctl({"get", "svc", "conv-web"}).out, HasSubstr("2/2"));
+}
+
+TEST_F(AgentIntegrationTest, AMissingImageIsReportedAndWaitNamesIt) {
+  Start("noimg");
+  std::string path = absl::StrCat(data_dir_, "/stack.yaml");
+  // A registry on a closed loopback port: the pull fails at once and no traffic leaves the machine.
+  std::ofstream(path) << absl::StrReplaceAll(Stack("noimg", 209, 1), {{"opctl/busybox:test", "127.0.0.1:9/opctl/nowhere:1"}});
+  testing::CommandResult applied = controller_->Opctl({"apply", "-f", path, "--wait", "--timeout", "5s"});
+  EXPECT_EQ(applied.exit_code, 1);
+  EXPECT_THAT(applied.err, HasSubstr("not ready: service/noimg-web (0 of 1 replicas ready): noimg-web-0 Pending: image "
+                                     "127.0.0.1:9/opctl/nowhere:1 is not on this host and cannot be pulled"));
+  EXPECT_THAT(applied.err, HasSubstr("timed out after 5s"));
 }
 
 TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
