@@ -228,6 +228,18 @@ absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::st
   const Json host = item->value("HostConfig", Json::object());
   container.memory_bytes = Integer(host, "Memory");
   container.nano_cpus = Integer(host, "NanoCpus");
+  if (config.contains("Healthcheck") && config["Healthcheck"].is_object()) {
+    const Json& check = config["Healthcheck"];
+    DockerHealthCheck health;
+    for (const Json& word : check.value("Test", Json::array())) {
+      if (word.is_string()) health.test.push_back(word.get<std::string>());
+    }
+    health.interval_ns = Integer(check, "Interval");
+    health.timeout_ns = Integer(check, "Timeout");
+    health.start_period_ns = Integer(check, "StartPeriod");
+    health.retries = static_cast<int>(Integer(check, "Retries"));
+    container.healthcheck = health;
+  }
   return container;
 }
 

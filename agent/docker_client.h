@@ -80,6 +80,7 @@ struct DockerContainer {
   // Filled by Inspect only (List leaves them empty).
   int64_t memory_bytes = 0;
   int64_t nano_cpus = 0;
+  std::optional<DockerHealthCheck> healthcheck;
 };
 
 struct DockerNetwork {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -174,6 +175,10 @@ TEST_F(AgentIntegrationTest, DeclaredAddressesLimitsAndHealthAreWhatDockerRuns) 
     EXPECT_EQ(container->memory_bytes, 64 << 20);
     EXPECT_EQ(container->nano_cpus, 500'000'000);
     EXPECT_EQ(container->health, "healthy");
+    ASSERT_TRUE(container->healthcheck.has_value());
+    EXPECT_EQ(container->healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
+    EXPECT_EQ(container->healthcheck->interval_ns, 1'000'000'000);
+    EXPECT_EQ(container->healthcheck->retries, 2);
     EXPECT_EQ(Object(absl::StrCat("conv-web-", i))->status().ip_address(), absl::StrCat("10.201.0.1", i));
   }
   EXPECT_EQ(docker_->ListVolumes({{agent::kNameLabel, "conv-data"}})->size(), 1u);
@@ -219,7 +224,14 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   std::string first = Running("adopt-web-0")->id, second = Running("adopt-web-1")->id;
   agent_->Signal(SIGKILL);
   agent_->Wait();
+  // The controller notices the silence within its grace (3 s by default).
+  absl::Time killed = absl::Now();
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, "NotReady"); },
+                      absl::Seconds(10)));
+  std::printf("dead agent detected as NotReady after %.1f s\n", absl::ToDoubleSeconds(absl::Now() - killed));
   StartAgent();
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, " Ready"); },
+                      absl::Seconds(10)));
   // A change after the restart proves the new agent has listed and worked through everything.
   ASSERT_EQ(controller_->Opctl({"scale", "service/adopt-web", "--replicas", "3"}).exit_code, 0);
   ASSERT_TRUE(Converged(3));
