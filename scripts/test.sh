@@ -9,4 +9,5 @@ build_dir=${OPCTL_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 scripts/build-test-image.sh  # the tiny image the integration tests run
+scripts/build-images.sh      # the stacks' images, for the end-to-end tests (skipped when unchanged)
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900

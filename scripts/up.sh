@@ -9,6 +9,7 @@ source scripts/lib/state.sh
 scripts/install-deps.sh
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" | grep -v '^ninja: no work to do' || true
+scripts/build-images.sh | grep -v 'is up to date' || true
 
 start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" --data-dir "$state_dir/controller"
 wait_for_controller
