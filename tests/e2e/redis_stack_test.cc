@@ -76,6 +76,15 @@ class RedisStackTest : public ::testing::Test {
     return answer.substr(0, answer.find('\n'));
   }
 
+  // A field of `SENTINEL master mymaster` as `sentinel` sees it ("num-slaves", "flags", ...).
+  static std::string SentinelField(const std::string& sentinel, const std::string& field) {
+    std::vector<std::string> lines = absl::StrSplit(Cli(sentinel, {"--raw", "SENTINEL", "master", "mymaster"}), '\n');
+    for (size_t i = 0; i + 1 < lines.size(); ++i) {
+      if (lines[i] == field) return lines[i + 1];
+    }
+    return "";
+  }
+
   static std::string Role(const std::string& container) {
     std::string info = Cli(container, {"INFO", "replication"});
     if (absl::StrContains(info, "role:master")) return "master";
@@ -127,6 +136,13 @@ TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMaster
   }
   ASSERT_FALSE(acknowledged.empty());
 
+  // A failover needs Sentinels that know the replicas and each other (they learn within seconds).
+  for (const std::string& sentinel : kSentinels) {
+    ASSERT_TRUE(WaitFor(
+        [&] { return SentinelField(sentinel, "num-slaves") == "2" && SentinelField(sentinel, "num-other-sentinels") == "2"; },
+        absl::Seconds(60), absl::Milliseconds(200)))
+        << sentinel << " does not know the replicas and the other Sentinels";
+  }
   absl::Time killed = absl::Now();
   ASSERT_EQ(dockerd_->Docker({"kill", "redis-master-0"}).exit_code, 0);
   std::string new_master;
