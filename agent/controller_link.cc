@@ -57,7 +57,10 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
     v1::HeartbeatResponse response;
     auto context = CallContext();
     grpc::Status status = agent_->Heartbeat(context.get(), request, &response);
-    if (!status.ok() && !failing) std::fprintf(stderr, "agent: heartbeat failed: %s\n", status.error_message().c_str());
+    if (!status.ok() && !failing) {
+      std::fprintf(stderr, "agent: heartbeat failed (code %d): %s\n", static_cast<int>(status.error_code()),
+                   status.error_message().c_str());
+    }
     if (status.ok() && failing) std::fprintf(stderr, "agent: heartbeats are getting through again\n");
     failing = !status.ok();
   } while (Pause(options_.heartbeat_interval));
