@@ -351,6 +351,14 @@ absl::Status CurlDockerClient::RemoveNetwork(const std::string& id) {
   return Call("DELETE", "/networks/" + Escape(id)).status();
 }
 
+absl::Status CurlDockerClient::ConnectNetwork(const std::string& network, const std::string& container_id,
+                                              const std::string& ipv4_address) {
+  Json endpoint = Json::object();
+  if (!ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", ipv4_address}};
+  Json body = {{"Container", container_id}, {"EndpointConfig", endpoint}};
+  return Call("POST", "/networks/" + Escape(network) + "/connect", body.dump()).status();
+}
+
 absl::StatusOr<std::vector<DockerVolume>> CurlDockerClient::ListVolumes(
     const std::map<std::string, std::string>& labels) {
   std::string filter = LabelFilter(labels);

@@ -133,6 +133,9 @@ class DockerClient {
   virtual absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) = 0;
   virtual absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) = 0;
   virtual absl::Status RemoveNetwork(const std::string& id) = 0;
+  // Attaches a created container to one more network, at `ipv4_address` when given.
+  virtual absl::Status ConnectNetwork(const std::string& network, const std::string& container_id,
+                                      const std::string& ipv4_address) = 0;
 
   virtual absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) = 0;
   virtual absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) = 0;

@@ -52,9 +52,12 @@ int main(int argc, char** argv) {
   options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
 
   std::string pull = absl::GetFlag(FLAGS_pull);
-  if (pull == "missing") options.pull_policy = opctl::agent::PullPolicy::kMissing;
-  else if (pull == "explicit-registry") options.pull_policy = opctl::agent::PullPolicy::kExplicitRegistry;
-  else if (pull == "never") options.pull_policy = opctl::agent::PullPolicy::kNever;
+  if (pull == "missing")
+    options.pull_policy = opctl::agent::PullPolicy::kMissing;
+  else if (pull == "explicit-registry")
+    options.pull_policy = opctl::agent::PullPolicy::kExplicitRegistry;
+  else if (pull == "never")
+    options.pull_policy = opctl::agent::PullPolicy::kNever;
   else {
     std::fprintf(stderr, "opctl-agent: --pull must be missing, explicit-registry or never, not \"%s\"\n", pull.c_str());
     return 2;

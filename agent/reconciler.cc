@@ -96,8 +96,11 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   }
   const v1::Container& container = object->container();
 
-  if (!container.spec().network().name().empty()) {
-    if (absl::Status network = EnsureNetwork(container.spec().network().name()); !network.ok()) {
+  std::vector<std::string> networks;
+  if (!container.spec().network().name().empty()) networks.push_back(container.spec().network().name());
+  for (const v1::ContainerNetwork& extra : container.spec().additional_networks()) networks.push_back(extra.name());
+  for (const std::string& network_name : networks) {
+    if (absl::Status network = EnsureNetwork(network_name); !network.ok()) {
       Fail(container, "Pending", "NetworkNotReady", network);
       return network;
     }
@@ -217,6 +220,14 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
     Fail(container, "Failed", "CreateFailed", id.status());
     return id.status();
   }
+  // API 1.41 attaches one network at creation; the others are connected before the first start.
+  for (const v1::ContainerNetwork& extra : container.spec().additional_networks()) {
+    if (absl::Status connected = docker_.ConnectNetwork(extra.name(), *id, extra.ipv4_address()); !connected.ok()) {
+      Fail(container, "Failed", "NetworkConnectFailed", connected);
+      docker_.RemoveContainer(*id);  // a half-attached container must not start; the next pass starts over
+      return connected;
+    }
+  }
   if (absl::Status started = docker_.StartContainer(*id); !started.ok()) {
     Fail(container, "Failed", "StartFailed", started);
     return started;
@@ -228,7 +239,8 @@ absl::Status Reconciler::EnsureImage(const std::string& image) {
   absl::Status present = docker_.InspectImage(image);
   if (!absl::IsNotFound(present)) return present;
   if (options_.pull_policy == PullPolicy::kNever) {
-    return absl::FailedPreconditionError(absl::StrCat("image ", image, " is not on this host (pulling is off: --pull=never)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("image ", image, " is not on this host (pulling is off: --pull=never)"));
   }
   if (options_.pull_policy == PullPolicy::kExplicitRegistry && !NamesRegistry(image)) {
     return absl::FailedPreconditionError(absl::StrCat("image ", image,

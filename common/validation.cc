@@ -204,6 +204,16 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
   check.Labels(base + "labels", t.labels());
 }
 
+// Every network a Service attaches to, with the field path of each.
+std::vector<std::pair<std::string, const v1::ServiceNetwork*>> NetworksOf(const v1::ServiceSpec& spec) {
+  std::vector<std::pair<std::string, const v1::ServiceNetwork*>> networks;
+  if (spec.has_network()) networks.emplace_back("spec.network", &spec.network());
+  for (int i = 0; i < spec.additional_networks_size(); ++i) {
+    networks.emplace_back(absl::StrCat("spec.additionalNetworks[", i, "]"), &spec.additional_networks(i));
+  }
+  return networks;
+}
+
 void ValidateService(Checker& check, const v1::Service& service, int document, std::vector<FieldError>& errors) {
   const v1::ServiceSpec& spec = service.spec();
   std::set<std::string> mount_paths;
@@ -217,18 +227,28 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
     }
   }
   check.Labels("spec.nodeSelector", spec.node_selector());
-  if (!spec.network().addresses().empty() && spec.network().name().empty()) {
-    check.Fail("spec.network.name", "is required when addresses are given");
-  }
-  if (!spec.network().name().empty()) check.Name("spec.network.name", spec.network().name(), false);
-  std::set<std::string> seen;
-  for (int i = 0; i < spec.network().addresses_size(); ++i) {
-    const std::string& address = spec.network().addresses(i);
-    std::string path = absl::StrCat("spec.network.addresses[", i, "]");
-    if (!ParseIpv4(address).ok())
-      check.Fail(path, absl::StrCat("\"", address, "\" is not an IPv4 address"));
-    else if (!seen.insert(address).second)
-      check.Fail(path, absl::StrCat("\"", address, "\" is listed twice"));
+  std::set<std::string> network_names;
+  for (const auto& [path, network] : NetworksOf(spec)) {
+    if (!network->addresses().empty() && network->name().empty()) {
+      check.Fail(path + ".name", "is required when addresses are given");
+    }
+    if (path != "spec.network" && network->name().empty()) check.Fail(path + ".name", "is required");
+    if (!network->name().empty()) {
+      check.Name(path + ".name", network->name(), false);
+      if (!network_names.insert(network->name()).second) {
+        check.Fail(path + ".name", absl::StrCat("network \"", network->name(), "\" is attached twice"));
+      }
+    }
+    std::set<std::string> seen;
+    for (int i = 0; i < network->addresses_size(); ++i) {
+      const std::string& address = network->addresses(i);
+      std::string address_path = absl::StrCat(path, ".addresses[", i, "]");
+      if (!ParseIpv4(address).ok()) {
+        check.Fail(address_path, absl::StrCat("\"", address, "\" is not an IPv4 address"));
+      } else if (!seen.insert(address).second) {
+        check.Fail(address_path, absl::StrCat("\"", address, "\" is listed twice"));
+      }
+    }
   }
   for (FieldError& error : ValidateReplicas(service, document)) errors.push_back(std::move(error));
 }
@@ -274,6 +294,51 @@ class Resolver {
   const ObjectLookup* stored_;
 };
 
+void ValidateNetworkReference(Checker& check, const std::string& service_name, const std::string& path,
+                              const v1::ServiceNetwork& attached, const Resolver& resolver,
+                              std::map<std::string, std::map<uint32_t, std::string>>& addresses_by_network) {
+  if (attached.name().empty()) return;
+  bool known = false;
+  std::optional<v1::Object> network = resolver.Find("Network", attached.name(), known);
+  if (!network) {
+    if (known) {
+      check.Fail(path + ".name", absl::StrCat("network \"", attached.name(),
+                                              "\" does not exist; declare it in the same apply or apply it first"));
+    }
+    return;
+  }
+  const v1::NetworkSpec& network_spec = network->network().spec();
+  if (attached.addresses().empty()) return;
+  absl::StatusOr<Ipv4Subnet> subnet = ParseIpv4Subnet(network_spec.subnet());
+  if (!subnet.ok() && !network_spec.subnet().empty()) return;  // the network's own error says why
+  if (!subnet.ok()) {
+    check.Fail(path + ".addresses",
+               absl::StrCat("static addresses need a subnet on network \"", attached.name(), "\""));
+    return;
+  }
+  uint32_t gateway = subnet->first_host();
+  if (absl::StatusOr<uint32_t> given = ParseIpv4(network_spec.gateway()); given.ok()) gateway = *given;
+  auto& taken = addresses_by_network[attached.name()];
+  for (int i = 0; i < attached.addresses_size(); ++i) {
+    absl::StatusOr<uint32_t> address = ParseIpv4(attached.addresses(i));
+    if (!address.ok()) continue;
+    std::string address_path = absl::StrCat(path, ".addresses[", i, "]");
+    const std::string& text = attached.addresses(i);
+    if (!subnet->Contains(*address)) {
+      check.Fail(address_path, absl::StrCat("\"", text, "\" is outside network \"", attached.name(), "\" (",
+                                            network_spec.subnet(), ")"));
+    } else if (*address == subnet->network || *address == subnet->broadcast()) {
+      check.Fail(address_path,
+                 absl::StrCat("\"", text, "\" is the network or broadcast address of ", network_spec.subnet()));
+    } else if (*address == gateway) {
+      check.Fail(address_path, absl::StrCat("\"", text, "\" is the gateway of network \"", attached.name(), "\""));
+    } else if (auto [it, inserted] = taken.emplace(*address, service_name); !inserted && it->second != service_name) {
+      check.Fail(address_path, absl::StrCat("\"", text, "\" is already used by service/", it->second, " on network \"",
+                                            attached.name(), "\""));
+    }
+  }
+}
+
 void ValidateReferences(Checker& check, const v1::Service& service, const Resolver& resolver,
                         std::map<std::string, std::map<uint32_t, std::string>>& addresses_by_network) {
   const v1::ServiceSpec& spec = service.spec();
@@ -285,45 +350,8 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
                  absl::StrCat("volume \"", name, "\" does not exist; declare it in the same apply or apply it first"));
     }
   }
-  if (spec.network().name().empty()) return;
-  std::optional<v1::Object> network = resolver.Find("Network", spec.network().name(), known);
-  if (!network) {
-    if (known) {
-      check.Fail("spec.network.name",
-                 absl::StrCat("network \"", spec.network().name(),
-                              "\" does not exist; declare it in the same apply or apply it first"));
-    }
-    return;
-  }
-  const v1::NetworkSpec& network_spec = network->network().spec();
-  if (spec.network().addresses().empty()) return;
-  absl::StatusOr<Ipv4Subnet> subnet = ParseIpv4Subnet(network_spec.subnet());
-  if (!subnet.ok() && !network_spec.subnet().empty()) return;  // the network's own error says why
-  if (!subnet.ok()) {
-    check.Fail("spec.network.addresses",
-               absl::StrCat("static addresses need a subnet on network \"", spec.network().name(), "\""));
-    return;
-  }
-  uint32_t gateway = subnet->first_host();
-  if (absl::StatusOr<uint32_t> given = ParseIpv4(network_spec.gateway()); given.ok()) gateway = *given;
-  auto& taken = addresses_by_network[spec.network().name()];
-  for (int i = 0; i < spec.network().addresses_size(); ++i) {
-    absl::StatusOr<uint32_t> address = ParseIpv4(spec.network().addresses(i));
-    if (!address.ok()) continue;
-    std::string path = absl::StrCat("spec.network.addresses[", i, "]");
-    const std::string& text = spec.network().addresses(i);
-    if (!subnet->Contains(*address)) {
-      check.Fail(path, absl::StrCat("\"", text, "\" is outside network \"", spec.network().name(), "\" (",
-                                    network_spec.subnet(), ")"));
-    } else if (*address == subnet->network || *address == subnet->broadcast()) {
-      check.Fail(path, absl::StrCat("\"", text, "\" is the network or broadcast address of ", network_spec.subnet()));
-    } else if (*address == gateway) {
-      check.Fail(path, absl::StrCat("\"", text, "\" is the gateway of network \"", spec.network().name(), "\""));
-    } else if (auto [it, inserted] = taken.emplace(*address, service.metadata().name());
-               !inserted && it->second != service.metadata().name()) {
-      check.Fail(path, absl::StrCat("\"", text, "\" is already used by service/", it->second, " on network \"",
-                                    spec.network().name(), "\""));
-    }
+  for (const auto& [path, network] : NetworksOf(spec)) {
+    ValidateNetworkReference(check, service.metadata().name(), path, *network, resolver, addresses_by_network);
   }
 }
 
@@ -355,10 +383,13 @@ std::vector<FieldError> ValidateReplicas(const v1::Service& service, int documen
   const v1::ServiceSpec& spec = service.spec();
   if (spec.replicas() < 0 || spec.replicas() > kMaxReplicas) {
     check.Fail("spec.replicas", absl::StrCat(spec.replicas(), " is out of range (0 to ", kMaxReplicas, ")"));
-  } else if (!spec.network().addresses().empty() && spec.network().addresses_size() < spec.replicas()) {
-    check.Fail("spec.replicas", absl::StrCat(spec.replicas(), " replicas need ", spec.replicas(),
-                                             " static addresses in spec.network.addresses, ",
-                                             spec.network().addresses_size(), " given"));
+  } else {
+    for (const auto& [path, network] : NetworksOf(spec)) {
+      if (network->addresses().empty() || network->addresses_size() >= spec.replicas()) continue;
+      check.Fail("spec.replicas",
+                 absl::StrCat(spec.replicas(), " replicas need ", spec.replicas(), " static addresses in ", path,
+                              ".addresses, ", network->addresses_size(), " given"));
+    }
   }
   return errors;
 }

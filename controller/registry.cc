@@ -62,6 +62,8 @@ std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const 
   for (const v1::Object& object : services) {
     const v1::ServiceSpec& spec = object.service().spec();
     bool uses = kind == "Network" && spec.network().name() == name;
+    for (const v1::ServiceNetwork& extra : spec.additional_networks())
+      uses |= kind == "Network" && extra.name() == name;
     for (const v1::VolumeMount& mount : spec.template_().volume_mounts())
       uses |= kind == "Volume" && mount.name() == name;
     if (uses) users.push_back(DisplayName(object));

@@ -85,6 +85,11 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
         container_spec->mutable_network()->set_ipv4_address(spec.network().addresses(ordinal));
       }
     }
+    for (const v1::ServiceNetwork& extra : spec.additional_networks()) {
+      v1::ContainerNetwork* attached = container_spec->add_additional_networks();
+      attached->set_name(extra.name());
+      if (ordinal < extra.addresses_size()) attached->set_ipv4_address(extra.addresses(ordinal));
+    }
     for (const v1::VolumeTemplate& volume : spec.volume_templates()) {
       v1::VolumeMount* mount = container_spec->mutable_template_()->add_volume_mounts();
       mount->set_name(TemplateVolumeName(volume.name(), service.metadata().name(), ordinal));

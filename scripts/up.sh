@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, starts opctl-controller and one opctl-agent (node =
 # this host's name) in the background (data and logs under .state/, or $OPCTL_STATE_DIR), applies the
-# Redis stack, waits until it is healthy and prints what opctl knows.
+# Redis and monitoring stacks, waits until they are healthy (Grafana aside: no image can be had here)
+# and prints what opctl knows.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/state.sh
@@ -17,5 +18,8 @@ wait_for_controller
 start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$(hostname)" \
   --pull explicit-registry
 "$bin_dir/opctl" apply -f manifests/redis.yaml --wait --timeout "${OPCTL_WAIT_TIMEOUT:-180s}"
+# Grafana's image cannot be built here (no registry): wait for the rest of the monitoring stack.
+"$bin_dir/opctl" apply -f manifests/monitoring.yaml
+"$bin_dir/opctl" wait service/prometheus service/redis-exporter --timeout "${OPCTL_WAIT_TIMEOUT:-180s}"
 echo
 "$bin_dir/opctl" get all

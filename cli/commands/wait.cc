@@ -1,4 +1,4 @@
-// Waiting for Services to become ready (opctl apply --wait).
+// Waiting for Services to become ready: opctl apply --wait, and opctl wait service/NAME....
 #include <map>
 #include <thread>
 
@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "common/quantity.h"
 
 namespace opctl::cli {
 namespace {
@@ -97,6 +98,22 @@ int WaitForServices(CommandContext& context, const std::vector<std::string>& ser
     }
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(kPollInterval));
   }
+}
+
+int RunWait(CommandContext& context) {
+  std::vector<std::string> services;
+  for (const std::string& word : context.arguments.positional()) {
+    absl::StatusOr<ObjectReference> reference = ParseReference({word});
+    if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
+    if (reference->kind->kind != "Service" || reference->name.empty()) {
+      return Fail(context, absl::StrCat("wait takes service/NAME, not \"", word, "\""), 2);
+    }
+    services.push_back(reference->name);
+  }
+  if (services.empty()) return Fail(context, "wait needs at least one service/NAME", 2);
+  absl::StatusOr<absl::Duration> timeout = ParseDuration(context.arguments.Get("timeout", "120s"));
+  if (!timeout.ok()) return Fail(context, absl::StrCat("--timeout: ", timeout.status().message()), 2);
+  return WaitForServices(context, services, *timeout);
 }
 
 }  // namespace opctl::cli

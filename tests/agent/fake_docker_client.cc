@@ -135,6 +135,14 @@ absl::Status FakeDockerClient::RemoveNetwork(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status FakeDockerClient::ConnectNetwork(const std::string& network, const std::string& container_id,
+                                              const std::string& ipv4_address) {
+  calls.push_back("connect " + network + " " + container_id);
+  if (!containers.count(container_id)) return absl::NotFoundError("No such container: " + container_id);
+  containers[container_id].network_addresses[network] = ipv4_address;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<DockerVolume>> FakeDockerClient::ListVolumes(
     const std::map<std::string, std::string>& labels) {
   std::vector<DockerVolume> result;

@@ -39,6 +39,8 @@ class FakeDockerClient : public DockerClient {
   absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;
   absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) override;
   absl::Status RemoveNetwork(const std::string& id) override;
+  absl::Status ConnectNetwork(const std::string& network, const std::string& container_id,
+                              const std::string& ipv4_address) override;
   absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) override;
   absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) override;
   absl::Status RemoveVolume(const std::string& name) override;

@@ -98,6 +98,27 @@ TEST_F(ReconcilerTest, CreatesWhatIsMissingWithLabelsLimitsAndAddress) {
   EXPECT_EQ(sink_.statuses["web-0"].ip_address(), "10.7.0.5");
 }
 
+TEST_F(ReconcilerTest, AttachesAdditionalNetworksBeforeStarting) {
+  v1::Object exporter = Container("exporter-0");
+  v1::ContainerNetwork* extra = exporter.mutable_container()->mutable_spec()->add_additional_networks();
+  extra->set_name("monitoring");
+  extra->set_ipv4_address("10.9.0.3");
+  v1::Object monitoring;
+  monitoring.mutable_network()->mutable_metadata()->set_name("monitoring");
+  monitoring.mutable_network()->mutable_spec()->set_subnet("10.9.0.0/24");
+  Want({exporter, monitoring});
+  ASSERT_TRUE(Pass("container/exporter-0").ok());
+  const DockerContainer* created = docker_.ByName("exporter-0");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->network_addresses.at("monitoring"), "10.9.0.3");
+  EXPECT_EQ(created->network_addresses.at("net"), "10.7.0.5");
+  EXPECT_EQ(docker_.networks.size(), 2u);
+  // Connected before the start, not after.
+  auto connect = std::find(docker_.calls.begin(), docker_.calls.end(), "connect monitoring " + created->id);
+  auto start = std::find(docker_.calls.begin(), docker_.calls.end(), "start " + created->id);
+  EXPECT_LT(connect, start);
+}
+
 TEST_F(ReconcilerTest, AdoptsAMatchingContainer) {
   Want({Container("web-0")});
   ASSERT_TRUE(Pass("container/web-0").ok());

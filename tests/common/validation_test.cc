@@ -260,6 +260,29 @@ TEST(Validation, AddressesClashWithStoredServices) {
   EXPECT_EQ(errors[0].document, 0);
 }
 
+TEST(Validation, AdditionalNetworksFollowTheSameRules) {
+  EXPECT_THAT(ErrorsAfter(2,
+                          [](v1::Object& o) {
+                            v1::ServiceNetwork* extra = o.mutable_service()->mutable_spec()->add_additional_networks();
+                            extra->set_name("redis-net");
+                          }),
+              testing::Contains(testing::Field(&FieldError::message, HasSubstr("is attached twice"))));
+  EXPECT_THAT(ErrorsAfter(2,
+                          [](v1::Object& o) {
+                            v1::ServiceNetwork* extra = o.mutable_service()->mutable_spec()->add_additional_networks();
+                            extra->set_name("monitoring");
+                          }),
+              IsEmpty())
+      << "without a store the reference is left to the controller";
+  std::vector<v1::Object> objects = Stack();
+  objects.push_back(Network("monitoring", "172.20.0.0/16"));
+  v1::ServiceNetwork* extra = objects[2].mutable_service()->mutable_spec()->add_additional_networks();
+  extra->set_name("monitoring");
+  extra->add_addresses("172.21.0.3");
+  EXPECT_THAT(Only(ValidateApply(objects, nullptr)),
+              HasSubstr("spec.additionalNetworks[0].addresses[0]: \"172.21.0.3\" is outside network \"monitoring\""));
+}
+
 TEST(Validation, DuplicatesAndSystemKinds) {
   std::vector<v1::Object> objects = Stack();
   objects.push_back(Volume("redis_master_data"));

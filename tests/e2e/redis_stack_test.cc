@@ -22,8 +22,8 @@
 namespace opctl {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CommandResult;
+using ::testing::HasSubstr;
 using testing::WaitFor;
 
 const std::map<std::string, std::string> kAddresses = {
@@ -36,7 +36,8 @@ class RedisStackTest : public ::testing::Test {
     auto dockerd = testing::PrivateDockerd::Start("redis", "10.252.0.1/24");
     ASSERT_TRUE(dockerd.ok()) << dockerd.status();
     dockerd_ = dockerd->release();
-    for (const char* image : {"opctl/redis-master:7.0", "opctl/redis-replica:7.0", "opctl/redis-sentinel:7.0"}) {
+    for (const char* image : {"opctl/redis-master:7.0", "opctl/redis-replica:7.0", "opctl/redis-sentinel:7.0",
+                              "opctl/prometheus:2.42", "opctl/redis-exporter:1.45"}) {
       ASSERT_TRUE(dockerd_->LoadImage(image).ok()) << image << " missing: run scripts/build-images.sh";
     }
     data_dir_ = new std::string(testing::MakeTempDir("opctl-e2e-redis"));
@@ -48,8 +49,8 @@ class RedisStackTest : public ::testing::Test {
                                          *data_dir_ + "/agent.log");
     ASSERT_TRUE(agent.ok());
     agent_ = agent->release();
-    CommandResult applied = controller_->Opctl(
-        {"apply", "-f", testing::SourcePath("manifests/redis.yaml"), "--wait", "--timeout", "120s"});
+    CommandResult applied =
+        controller_->Opctl({"apply", "-f", testing::SourcePath("manifests/redis.yaml"), "--wait", "--timeout", "120s"});
     ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err << agent_->Output();
   }
 
@@ -105,10 +106,18 @@ std::string* RedisStackTest::data_dir_ = nullptr;
 
 TEST_F(RedisStackTest, ReplicasFollowTheMasterAndSentinelsAgree) {
   // The master takes writes once a replica is connected (min-replicas-to-write 1).
-  ASSERT_TRUE(WaitFor([&] { return Cli("redis-master-0", {"SET", "e2e:greeting", "hello"}) == "OK"; },
-                      absl::Seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Cli("redis-master-0", {"SET", "e2e:greeting", "hello"}) == "OK";
+      },
+      absl::Seconds(30)));
   for (const char* replica : {"redis-replica-0", "redis-replica-1"}) {
-    EXPECT_TRUE(WaitFor([&] { return Cli(replica, {"GET", "e2e:greeting"}) == "hello"; }, absl::Seconds(20))) << replica;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return Cli(replica, {"GET", "e2e:greeting"}) == "hello";
+        },
+        absl::Seconds(20)))
+        << replica;
     EXPECT_EQ(Role(replica), "replica");
   }
   for (const std::string& sentinel : kSentinels) {
@@ -121,13 +130,45 @@ TEST_F(RedisStackTest, ReplicasFollowTheMasterAndSentinelsAgree) {
   EXPECT_THAT(services.out, HasSubstr("redis-sentinel   redis   3/3"));
 }
 
+// Prometheus in its container scrapes the exporter, which reads Redis across the two networks; the
+// test asks Prometheus's HTTP API on 127.0.0.1:9090 inside the Docker host's own namespace.
+TEST_F(RedisStackTest, PrometheusScrapesRedisAndGrafanaReportsItsMissingImage) {
+  CommandResult applied = controller_->Opctl({"apply", "-f", testing::SourcePath("manifests/monitoring.yaml")});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  CommandResult waited =
+      controller_->Opctl({"wait", "service/prometheus", "service/redis-exporter", "--timeout", "120s"});
+  ASSERT_EQ(waited.exit_code, 0) << waited.out << waited.err;
+  auto query = [&](const std::string& path) {
+    return testing::RunCommand({"nsenter", "--net=/var/run/netns/" + dockerd_->netns(), "curl", "-s", "--max-time", "2",
+                                "http://127.0.0.1:9090" + path})
+        .out;
+  };
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::string answer = query("/api/v1/query?query=redis_up");
+        return absl::StrContains(answer, "\"redis_up\"") && absl::StrContains(answer, "\"1\"]");
+      },
+      absl::Seconds(60), absl::Milliseconds(500)))
+      << query("/api/v1/query?query=redis_up");
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(query("/api/v1/targets"), "\"health\":\"up\""); },
+                      absl::Seconds(30), absl::Milliseconds(500)));
+  EXPECT_THAT(query("/api/v1/targets"), ::testing::Not(HasSubstr("\"health\":\"down\"")));
+  // Grafana: no image can be had here; its status says so and the rest runs.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"describe", "container", "grafana-0"}).out,
+                                 "image opctl/grafana:10.4 is not on this host");
+      },
+      absl::Seconds(30)));
+}
+
 TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMasterRejoins) {
   // Writes acknowledged by at least one replica before the kill (one exec, so the writes are quick).
   std::vector<std::string> acknowledged;
-  CommandResult written = dockerd_->Docker(
-      {"exec", "redis-master-0", "sh", "-c",
-       "for i in $(seq 1 50); do r=$(redis-cli SET e2e:before-kill:$i v); w=$(redis-cli WAIT 1 2000); "
-       "echo \"$i $r $w\"; done"});
+  CommandResult written =
+      dockerd_->Docker({"exec", "redis-master-0", "sh", "-c",
+                        "for i in $(seq 1 50); do r=$(redis-cli SET e2e:before-kill:$i v); w=$(redis-cli WAIT 1 2000); "
+                        "echo \"$i $r $w\"; done"});
   for (absl::string_view line : absl::StrSplit(written.out, '\n', absl::SkipEmpty())) {
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
     if (fields.size() == 3 && fields[1] == "OK" && fields[2] != "0") {
@@ -139,7 +180,9 @@ TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMaster
   // A failover needs Sentinels that know the replicas and each other (they learn within seconds).
   for (const std::string& sentinel : kSentinels) {
     ASSERT_TRUE(WaitFor(
-        [&] { return SentinelField(sentinel, "num-slaves") == "2" && SentinelField(sentinel, "num-other-sentinels") == "2"; },
+        [&] {
+          return SentinelField(sentinel, "num-slaves") == "2" && SentinelField(sentinel, "num-other-sentinels") == "2";
+        },
         absl::Seconds(60), absl::Milliseconds(200)))
         << sentinel << " does not know the replicas and the other Sentinels";
   }
@@ -165,8 +208,8 @@ TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMaster
       [&] {
         std::string role = Role("redis-master-0");
         seen_as_master |= role == "master";
-        return role == "replica" && absl::StrContains(Cli("redis-master-0", {"INFO", "replication"}),
-                                                      "master_link_status:up");
+        return role == "replica" &&
+               absl::StrContains(Cli("redis-master-0", {"INFO", "replication"}), "master_link_status:up");
       },
       absl::Seconds(60), absl::Milliseconds(50)));
   std::printf("the old master rejoined as a replica %.1f s after the failover\n",

@@ -191,7 +191,8 @@ TEST_F(AgentIntegrationTest, AMissingImageIsReportedAndWaitNamesIt) {
   Start("noimg");
   std::string path = absl::StrCat(data_dir_, "/stack.yaml");
   // A registry on a closed loopback port: the pull fails at once and no traffic leaves the machine.
-  std::ofstream(path) << absl::StrReplaceAll(Stack("noimg", 209, 1), {{"opctl/busybox:test", "127.0.0.1:9/opctl/nowhere:1"}});
+  std::ofstream(path) << absl::StrReplaceAll(Stack("noimg", 209, 1),
+                                             {{"opctl/busybox:test", "127.0.0.1:9/opctl/nowhere:1"}});
   testing::CommandResult applied = controller_->Opctl({"apply", "-f", path, "--wait", "--timeout", "5s"});
   EXPECT_EQ(applied.exit_code, 1);
   EXPECT_THAT(applied.err, HasSubstr("not ready: service/noimg-web (0 of 1 replicas ready): noimg-web-0 Pending: image "
@@ -226,12 +227,18 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   agent_->Wait();
   // The controller notices the silence within its grace (3 s by default).
   absl::Time killed = absl::Now();
-  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, "NotReady"); },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, "NotReady");
+      },
+      absl::Seconds(10)));
   std::printf("dead agent detected as NotReady after %.1f s\n", absl::ToDoubleSeconds(absl::Now() - killed));
   StartAgent();
-  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, " Ready"); },
-                      absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, " Ready");
+      },
+      absl::Seconds(10)));
   // A change after the restart proves the new agent has listed and worked through everything.
   ASSERT_EQ(controller_->Opctl({"scale", "service/adopt-web", "--replicas", "3"}).exit_code, 0);
   ASSERT_TRUE(Converged(3));
