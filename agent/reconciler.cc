@@ -224,7 +224,8 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
   for (const v1::ContainerNetwork& extra : container.spec().additional_networks()) {
     if (absl::Status connected = docker_.ConnectNetwork(extra.name(), *id, extra.ipv4_address()); !connected.ok()) {
       Fail(container, "Failed", "NetworkConnectFailed", connected);
-      docker_.RemoveContainer(*id);  // a half-attached container must not start; the next pass starts over
+      // A half-attached container must not start: remove it, and the next pass starts over.
+      if (absl::Status removed = docker_.RemoveContainer(*id); !Ignorable(removed)) return removed;
       return connected;
     }
   }

@@ -29,7 +29,9 @@ TEST(ParseMemoryBytes, RejectsNonsense) {
   for (const char* bad : {"", "2x", "g", "-1g", "1..5g", ".5g", "2 g b", "1e9", "10Xi"}) {
     absl::StatusOr<int64_t> parsed = ParseMemoryBytes(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
-    if (!parsed.ok()) EXPECT_NE(parsed.status().message().find("not a memory quantity"), std::string::npos) << bad;
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find("not a memory quantity"), std::string::npos) << bad;
+    }
   }
   EXPECT_FALSE(ParseMemoryBytes("5000T").ok());
 }

@@ -236,7 +236,9 @@ TEST_F(ControllerIntegrationTest, WatchResumesAfterARestartWithNoEventLostOrRepe
   std::set<std::string> names;
   for (size_t i = 0; i < seen.size(); ++i) {
     names.insert(seen[i].second);
-    if (i > 0) EXPECT_GT(seen[i].first, seen[i - 1].first) << "revisions strictly increase";
+    if (i > 0) {
+      EXPECT_GT(seen[i].first, seen[i - 1].first) << "revisions strictly increase";
+    }
   }
   EXPECT_EQ(names.size(), seen.size()) << "no event repeated";
 }
