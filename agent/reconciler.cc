@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/container_spec.h"
+#include "common/conditions.h"
 #include "common/object.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -12,23 +13,6 @@ namespace {
 constexpr char kDeleteDataFinalizer[] = "opctl.io/delete-data";
 
 bool Ignorable(const absl::Status& status) { return status.ok() || absl::IsNotFound(status); }
-
-void SetReadyCondition(v1::ContainerStatus& status, bool ready, const std::string& reason, const std::string& message,
-                       const std::string& now) {
-  v1::Condition* condition = nullptr;
-  for (v1::Condition& existing : *status.mutable_conditions()) {
-    if (existing.type() == "Ready") condition = &existing;
-  }
-  if (condition == nullptr) {
-    condition = status.add_conditions();
-    condition->set_type("Ready");
-  }
-  std::string value = ready ? "True" : "False";
-  if (condition->status() != value) condition->set_last_transition_time(now);
-  condition->set_status(value);
-  condition->set_reason(reason);
-  condition->set_message(message);
-}
 
 // "registry.example:5000/app:1" names a registry; "opctl/redis:7.0" means Docker Hub implicitly.
 bool NamesRegistry(const std::string& image) {
@@ -375,7 +359,7 @@ v1::ContainerStatus Reconciler::StatusFrom(const v1::Container& container, const
   std::string message = ready                         ? ""
                         : status.phase() == "Running" ? "health: " + status.health()
                                                       : absl::StrCat("exit code ", actual.exit_code);
-  SetReadyCondition(status, ready, reason, message, FormatTimestamp(clock_.Now()));
+  SetCondition(status.mutable_conditions(), "Ready", ready, reason, message, clock_.Now());
   return status;
 }
 
@@ -385,7 +369,7 @@ void Reconciler::Fail(const v1::Container& container, const std::string& phase, 
   status.set_observed_generation(container.metadata().generation());
   status.set_phase(phase);
   status.set_last_error(std::string(error.message()));
-  SetReadyCondition(status, false, reason, std::string(error.message()), FormatTimestamp(clock_.Now()));
+  SetCondition(status.mutable_conditions(), "Ready", false, reason, std::string(error.message()), clock_.Now());
   Report(container, status);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/conditions.h"
 #include "common/object.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -55,14 +56,6 @@ std::string Age(const v1::ObjectMeta& meta, absl::Time now) {
 }
 
 std::string OrNone(const std::string& value) { return value.empty() ? "<none>" : value; }
-
-std::string ConditionStatus(const google::protobuf::RepeatedPtrField<v1::Condition>& conditions,
-                            const std::string& type) {
-  for (const v1::Condition& condition : conditions) {
-    if (condition.type() == type) return condition.status();
-  }
-  return "Unknown";
-}
 
 std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());

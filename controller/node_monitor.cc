@@ -4,6 +4,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "common/conditions.h"
 #include "common/object.h"
 #include "controller/scheduler.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -12,23 +13,6 @@ namespace opctl::controller {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
-
-void SetReady(v1::Node& node, bool ready, const std::string& reason, const std::string& message,
-              const std::string& now) {
-  v1::Condition* condition = nullptr;
-  for (v1::Condition& existing : *node.mutable_status()->mutable_conditions()) {
-    if (existing.type() == "Ready") condition = &existing;
-  }
-  if (condition == nullptr) {
-    condition = node.mutable_status()->add_conditions();
-    condition->set_type("Ready");
-  }
-  std::string status = ready ? "True" : "False";
-  if (condition->status() != status) condition->set_last_transition_time(now);
-  condition->set_status(status);
-  condition->set_reason(reason);
-  condition->set_message(message);
-}
 
 }  // namespace
 
@@ -86,7 +70,8 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   *node->mutable_status()->mutable_capacity() = reported.status().capacity();
   node->mutable_status()->set_docker_version(reported.status().docker_version());
   node->mutable_status()->set_api_version(reported.status().api_version());
-  SetReady(*node, true, "AgentHeartbeating", "the agent is sending heartbeats", FormatTimestamp(now));
+  SetCondition(node->mutable_status()->mutable_conditions(), "Ready", true, "AgentHeartbeating",
+               "the agent is sending heartbeats", now);
   bool changed = !stored || !MessageDifferencer::Equals(before, *node);
   bool stale = now - ParseTimestamp(before.status().last_heartbeat()) >= options_.heartbeat_write_interval;
   if (!changed && !stale) return absl::OkStatus();
@@ -113,7 +98,8 @@ void NodeMonitor::CheckNodes() {
         absl::StrCat("no heartbeat for ", absl::FormatDuration(absl::Trunc(now - last, absl::Milliseconds(1))),
                      " (grace ", absl::FormatDuration(options_.grace), ")");
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
-    SetReady(*updated.mutable_node(), false, "NodeStatusUnknown", message, FormatTimestamp(now));
+    SetCondition(updated.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, "NodeStatusUnknown",
+                 message, now);
     absl::Status written = Write(updated);
     if (!written.ok() && !absl::IsAborted(written)) {
       std::fprintf(stderr, "node monitor: %s: %s\n", node.metadata().name().c_str(), written.ToString().c_str());

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/conditions.h"
 #include "common/quantity.h"
 
 namespace opctl::controller {
@@ -31,12 +32,7 @@ Demand DemandOf(const v1::Container& container) {
 
 }  // namespace
 
-bool NodeIsReady(const v1::Node& node) {
-  for (const v1::Condition& condition : node.status().conditions()) {
-    if (condition.type() == "Ready") return condition.status() == "True";
-  }
-  return false;
-}
+bool NodeIsReady(const v1::Node& node) { return ConditionStatus(node.status().conditions(), "Ready") == "True"; }
 
 absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std::vector<v1::Node>& nodes,
                                        const std::vector<v1::Container>& bound) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/conditions.h"
 #include "common/object.h"
 #include "controller/scheduler.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -34,21 +35,6 @@ bool IsReady(const v1::Container& container) {
       container.spec().template_().has_healthcheck() && !(container.spec().template_().healthcheck().test_size() > 0 &&
                                                           container.spec().template_().healthcheck().test(0) == "NONE");
   return status.phase() == "Running" && (!has_check || status.health() == "healthy");
-}
-
-void SetCondition(google::protobuf::RepeatedPtrField<v1::Condition>* conditions, const std::string& type, bool value,
-                  const std::string& reason, const std::string& message,
-                  const google::protobuf::RepeatedPtrField<v1::Condition>& previous, const std::string& now) {
-  v1::Condition* condition = conditions->Add();
-  condition->set_type(type);
-  condition->set_status(value ? "True" : "False");
-  condition->set_reason(reason);
-  condition->set_message(message);
-  condition->set_last_transition_time(now);
-  for (const v1::Condition& old : previous) {
-    if (old.type() == type && old.status() == condition->status())
-      condition->set_last_transition_time(old.last_transition_time());
-  }
 }
 
 }  // namespace
@@ -245,14 +231,14 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   status->set_observed_generation(service.metadata().generation());
   status->set_replicas(present);
   status->set_ready_replicas(ready);
-  status->clear_conditions();
-  std::string now = FormatTimestamp(Clock::Real().Now());
+  absl::Time now = Clock::Real().Now();
   int want = service.spec().replicas();
   std::string summary = absl::StrCat(ready, "/", want, " replicas ready");
+  bool updating = ready < want || present != want;
   SetCondition(status->mutable_conditions(), "Available", ready >= want,
-               ready >= want ? "ReplicasReady" : "ReplicasNotReady", summary, previous.conditions(), now);
-  SetCondition(status->mutable_conditions(), "Progressing", ready < want || present != want,
-               ready < want || present != want ? "ReplicasUpdating" : "Complete", summary, previous.conditions(), now);
+               ready >= want ? "ReplicasReady" : "ReplicasNotReady", summary, now);
+  SetCondition(status->mutable_conditions(), "Progressing", updating, updating ? "ReplicasUpdating" : "Complete",
+               summary, now);
   if (MessageDifferencer::Equals(*status, previous)) return absl::OkStatus();
   return Wait<v1::Object>(
              [&](auto done) { registry_.UpdateStatus(updated, service.metadata().resource_version(), done); })
@@ -270,15 +256,14 @@ absl::Status ServiceController::ScheduleContainers() {
       bound.push_back(std::move(*object.mutable_container()));
   }
   absl::Status result = absl::OkStatus();
-  std::string now = FormatTimestamp(Clock::Real().Now());
+  absl::Time now = Clock::Real().Now();
   for (v1::Container& container : unbound) {
     absl::StatusOr<std::string> node = ChooseNode(container, nodes, bound);
     v1::Object object;
     if (node.ok()) {
       container.mutable_spec()->set_node_name(*node);
-      container.mutable_status()->clear_conditions();
       SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", true, "Bound",
-                   absl::StrCat("bound to node ", *node), {}, now);
+                   absl::StrCat("bound to node ", *node), now);
       *object.mutable_container() = container;
       absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
       if (!written.ok())
@@ -289,15 +274,11 @@ absl::Status ServiceController::ScheduleContainers() {
     }
     // Record why, once: rewriting the same reason on every pass would only wake every watcher.
     std::string message = std::string(node.status().message());
-    const v1::ContainerStatus& status = container.status();
-    bool same =
-        status.phase() == "Pending" && status.conditions_size() == 1 && status.conditions(0).message() == message;
-    if (same) continue;
+    const v1::Condition* scheduled = FindCondition(container.status().conditions(), "Scheduled");
+    if (container.status().phase() == "Pending" && scheduled != nullptr && scheduled->message() == message) continue;
     v1::ContainerStatus* updated = container.mutable_status();
     updated->set_phase("Pending");
-    auto previous = updated->conditions();
-    updated->clear_conditions();
-    SetCondition(updated->mutable_conditions(), "Scheduled", false, "Unschedulable", message, previous, now);
+    SetCondition(updated->mutable_conditions(), "Scheduled", false, "Unschedulable", message, now);
     *object.mutable_container() = container;
     result.Update(Wait<v1::Object>([&](auto done) {
                     registry_.UpdateStatus(object, container.metadata().resource_version(), done);

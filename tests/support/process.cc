@@ -30,6 +30,19 @@ std::string MakeTempDir(const std::string& prefix) {
   return made ? std::string(made) : "";
 }
 
+namespace {
+
+// In a forked child: replaces the process with argv[0] found on PATH (exit 127 when it cannot).
+[[noreturn]] void Exec(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::string>& argv,
                                                         const std::string& log_path) {
   int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -41,11 +54,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::s
     dup2(log, STDERR_FILENO);
     int null = open("/dev/null", O_RDONLY);
     dup2(null, STDIN_FILENO);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    Exec(argv);
   }
   close(log);
   return std::unique_ptr<Process>(new Process(pid, log_path));
@@ -119,11 +128,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    Exec(argv);
   }
   int status = 0;
   waitpid(pid, &status, 0);
