@@ -20,6 +20,7 @@ Usage:
   opctl describe KIND NAME                                 spec, status, conditions, owned objects
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
   opctl scale service/NAME --replicas N
+  opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
 
 Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
@@ -57,6 +58,7 @@ int Main(int argc, char** argv) {
   if (verb == "delete") return RunDelete(context);
   if (verb == "scale") return RunScale(context);
   if (verb == "wait") return RunWait(context);
+  if (verb == "rollout") return RunRollout(context);
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;
 }

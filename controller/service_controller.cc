@@ -1,5 +1,6 @@
 #include "controller/service_controller.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <map>
@@ -34,7 +35,10 @@ bool IsReady(const v1::Container& container) {
   bool has_check =
       container.spec().template_().has_healthcheck() && !(container.spec().template_().healthcheck().test_size() > 0 &&
                                                           container.spec().template_().healthcheck().test(0) == "NONE");
-  return status.phase() == "Running" && (!has_check || status.health() == "healthy");
+  // Ready only once the agent has acted on the current spec: a recreated container is not ready on
+  // the strength of its predecessor's status.
+  return status.observed_generation() >= container.metadata().generation() && status.phase() == "Running" &&
+         (!has_check || status.health() == "healthy");
 }
 
 }  // namespace
@@ -181,6 +185,8 @@ absl::Status ServiceController::SyncService(const std::string& name) {
     *object.mutable_container() = std::move(desired);
     desired_objects.push_back(std::move(object));
   }
+  // New replicas and metadata changes are written at once; spec changes roll (see below).
+  std::vector<v1::Object*> outdated;
   for (v1::Object& desired : desired_objects) {
     v1::Container* want = desired.mutable_container();
     auto it = existing.find(want->metadata().name());
@@ -190,20 +196,45 @@ absl::Status ServiceController::SyncService(const std::string& name) {
       const v1::Container& have = it->second.container();
       // The binding belongs to the scheduler: keep it while comparing and writing.
       want->mutable_spec()->set_node_name(have.spec().node_name());
-      bool same =
-          MessageDifferencer::Equals(want->spec(), have.spec()) &&
+      bool same_spec = MessageDifferencer::Equals(want->spec(), have.spec());
+      bool same_meta =
           MessageDifferencer::Equals(want->metadata().owner_references(0), have.metadata().owner_references(0)) &&
           std::map<std::string, std::string>(want->metadata().labels().begin(), want->metadata().labels().end()) ==
               std::map<std::string, std::string>(have.metadata().labels().begin(), have.metadata().labels().end());
-      if (same) continue;
+      if (same_spec && same_meta) continue;
       v1::ObjectMeta* meta = want->mutable_metadata();
       meta->set_uid(have.metadata().uid());
       meta->set_creation_timestamp(have.metadata().creation_timestamp());
       meta->set_resource_version(have.metadata().resource_version());
       *want->mutable_status() = have.status();
+      if (!same_spec) {
+        outdated.push_back(&desired);
+        continue;
+      }
     }
     absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(desired, done); });
     if (!written.ok()) return written.status();
+  }
+  // A changed template rolls one replica at a time, highest ordinal first (as a StatefulSet does), each
+  // once the previous one is ready again. An outdated replica that is not ready anyway goes first, so a
+  // broken template can always be fixed by applying a good one.
+  if (!outdated.empty()) {
+    bool rolling = false;
+    for (const auto& [container_name, object] : existing) {
+      bool is_outdated = std::any_of(outdated.begin(), outdated.end(), [&](const v1::Object* candidate) {
+        return candidate->container().metadata().name() == container_name;
+      });
+      if (!is_outdated && !IsReady(object.container())) rolling = true;
+    }
+    v1::Object* next = nullptr;
+    for (v1::Object* candidate : outdated) {
+      if (!IsReady(existing[candidate->container().metadata().name()].container())) next = candidate;
+    }
+    if (next == nullptr && !rolling) next = outdated.back();
+    if (next != nullptr) {
+      absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(*next, done); });
+      if (!written.ok()) return written.status();
+    }
   }
 
   // Scale-down and leftovers: the highest ordinals go; their template volumes stay.

@@ -86,6 +86,42 @@ TEST_F(ServiceControllerTest, KeepsExactlyReplicasContainers) {
   EXPECT_EQ(store_->Revision(), revision);
 }
 
+TEST_F(ServiceControllerTest, ATemplateChangeRollsOneReadyReplicaAtATimeHighestFirst) {
+  v1::Object service = testing::ServiceObject("web", 3);
+  Apply({service});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  auto make_ready = [&](const std::string& name) {
+    v1::Object container = *registry_.Get("Container", name);
+    container.mutable_container()->mutable_status()->set_phase("Running");
+    container.mutable_container()->mutable_status()->set_observed_generation(
+        container.container().metadata().generation());
+    std::promise<absl::Status> promise;
+    registry_.UpdateStatus(container, 0,
+                           [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
+    ASSERT_TRUE(promise.get_future().get().ok());
+  };
+  auto image = [&](const std::string& name) {
+    return registry_.Get("Container", name)->container().spec().template_().image();
+  };
+  for (const char* name : {"web-0", "web-1", "web-2"}) make_ready(name);
+
+  service.mutable_service()->mutable_spec()->mutable_template_()->set_image("busybox:v2");
+  Apply({service});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(image("web-2"), "busybox:v2");
+  EXPECT_EQ(image("web-1"), "busybox:test");
+  // web-2 is not ready on its new spec yet: nothing else moves.
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(image("web-1"), "busybox:test");
+  make_ready("web-2");
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(image("web-1"), "busybox:v2");
+  EXPECT_EQ(image("web-0"), "busybox:test");
+  make_ready("web-1");
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(image("web-0"), "busybox:v2");
+}
+
 TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
   Apply({testing::ServiceObject("web", 2)});
   ASSERT_TRUE(controller_.SyncService("web").ok());
@@ -116,6 +152,8 @@ TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {
       absl::Seconds(10)));
   v1::Object container = *registry_.Get("Container", "web-0");
   container.mutable_container()->mutable_status()->set_phase("Running");
+  container.mutable_container()->mutable_status()->set_observed_generation(
+      container.container().metadata().generation());
   std::promise<absl::Status> promise;
   registry_.UpdateStatus(container, 0, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
   ASSERT_TRUE(promise.get_future().get().ok());

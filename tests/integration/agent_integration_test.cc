@@ -246,6 +246,27 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   EXPECT_EQ(Running("adopt-web-1")->id, second);
 }
 
+TEST_F(AgentIntegrationTest, RolloutRestartReplacesOneReplicaAtATime) {
+  Start("roll");
+  Apply(Stack("roll", 210));
+  ASSERT_TRUE(Converged(2));
+  std::string old0 = Running("roll-web-0")->id, old1 = Running("roll-web-1")->id;
+  testing::CommandResult restarted = controller_->Opctl({"rollout", "restart", "service/roll-web"});
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
+  // Checked on every look, not only at the end: one replica stays up and healthy throughout.
+  bool always_one_healthy = true;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<DockerContainer> first = Running("roll-web-0"), second = Running("roll-web-1");
+        bool healthy0 = first && first->health == "healthy", healthy1 = second && second->health == "healthy";
+        always_one_healthy &= healthy0 || healthy1;
+        return healthy0 && healthy1 && first->id != old0 && second->id != old1;
+      },
+      absl::Seconds(60), absl::Milliseconds(20)));
+  EXPECT_TRUE(always_one_healthy) << "both replicas were down at once";
+  EXPECT_TRUE(Converged(2));
+}
+
 TEST_F(AgentIntegrationTest, DeletingTheServiceRemovesItsContainersOnlyAndKeepsData) {
   Start("del");
   ASSERT_EQ(testing::RunCommand({"docker", "rm", "-f", "del-bystander"}).exit_code >= 0, true);

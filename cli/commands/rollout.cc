@@ -1,0 +1,42 @@
+// opctl rollout restart service/NAME: replaces every replica, one at a time, each once the previous
+// one is ready again (the seed's `docker compose restart`, without the downtime). As kubectl does it:
+// a timestamp in the template changes the spec, and the service controller rolls the change.
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/commands/commands.h"
+#include "common/clock.h"
+
+namespace opctl::cli {
+
+inline constexpr char kRestartedAtLabel[] = "opctl.io/restarted-at";
+
+int RunRollout(CommandContext& context) {
+  const std::vector<std::string>& words = context.arguments.positional();
+  if (words.empty() || words[0] != "restart") return Fail(context, "usage: opctl rollout restart service/NAME", 2);
+  absl::StatusOr<ObjectReference> reference = ParseReference({words.begin() + 1, words.end()});
+  if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
+  if (reference->kind->kind != "Service" || reference->name.empty()) {
+    return Fail(context, "rollout restart takes service/NAME", 2);
+  }
+  v1::GetRequest get;
+  get.set_kind("Service");
+  get.set_name(reference->name);
+  v1::Object service;
+  auto get_call = context.client.NewContext();
+  grpc::Status status = context.client.stub().Get(get_call.get(), get, &service);
+  if (!status.ok()) return Fail(context, context.client.Explain(status));
+  // Docker labels must be label values: the time as seconds.
+  (*service.mutable_service()->mutable_spec()->mutable_template_()->mutable_labels())[kRestartedAtLabel] =
+      absl::StrCat(absl::ToUnixSeconds(absl::Now()));
+  v1::ApplyRequest apply;
+  *apply.add_objects() = service;  // with its resourceVersion: a concurrent change is a conflict, not lost
+  v1::ApplyResponse response;
+  auto apply_call = context.client.NewContext();
+  status = context.client.stub().Apply(apply_call.get(), apply, &response);
+  if (!status.ok()) return Fail(context, context.client.Explain(status));
+  context.out << "service/" << reference->name << " restarting (one replica at a time; follow with opctl wait service/"
+              << reference->name << ")\n";
+  return 0;
+}
+
+}  // namespace opctl::cli
