@@ -126,6 +126,9 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   absl::StatusOr<DockerContainer> inspected = docker_.InspectContainer(id);
   if (absl::IsNotFound(inspected.status())) return absl::Milliseconds(100);  // removed meanwhile: look again
   if (!inspected.ok()) return inspected.status();
+  // Being removed (docker rm -f in flight): its destroy event brings us back to create a new one;
+  // starting it now would only wait on Docker's removal.
+  if (inspected->state == "removing") return absl::ZeroDuration();
   absl::Duration requeue = absl::ZeroDuration();
   const std::string policy = container.spec().template_().restart_policy().empty()
                                  ? "unless-stopped"
