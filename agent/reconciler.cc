@@ -109,7 +109,8 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
       continue;
     }
     if (absl::Status removed = docker_.RemoveContainer(candidate.id); !Ignorable(removed)) return removed;
-    replaced = true;
+    // Replacing this object's own container is a restart; one left by a deleted namesake is not.
+    replaced |= candidate.labels.count(kUidLabel) && candidate.labels.at(kUidLabel) == container.metadata().uid();
   }
 
   std::string id;

@@ -6,8 +6,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/state.sh
 
 if [[ ${1:-} == --purge ]]; then
-  for manifest in manifests/*.yaml; do
+  # Monitoring first: it uses redis-net.
+  for manifest in manifests/monitoring.yaml manifests/redis.yaml; do
     "$bin_dir/opctl" delete -f "$manifest" --ignore-not-found || true
+  done
+  # The agent removes the containers; stop it only once it has (volumes and their data stay).
+  deadline=$((SECONDS + 60))
+  while [[ -n $(docker ps -aq --filter label=opctl.io/managed-by=opctl --filter "label=opctl.io/node=$(hostname)") ]]; do
+    if ((SECONDS > deadline)); then
+      echo "down: managed containers are still there after 60 s; see $state_dir/logs/agent.log" >&2
+      break
+    fi
+    sleep 0.2
   done
 fi
 stop_service agent
