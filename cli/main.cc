@@ -21,6 +21,7 @@ Usage:
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
   opctl scale service/NAME --replicas N
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
+  opctl cordon|uncordon node/NAME                          stop or resume placing containers on a node
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
 
 Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
@@ -59,6 +60,7 @@ int Main(int argc, char** argv) {
   if (verb == "scale") return RunScale(context);
   if (verb == "wait") return RunWait(context);
   if (verb == "rollout") return RunRollout(context);
+  if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;
 }

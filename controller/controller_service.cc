@@ -199,4 +199,11 @@ grpc::ServerUnaryReactor* ControllerService::Scale(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ControllerService::Cordon(grpc::CallbackServerContext* context,
+                                                    const v1::CordonRequest* request, v1::Object* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.Cordon(request->name(), request->unschedulable(), FinishWith(reactor, response));
+  return reactor;
+}
+
 }  // namespace opctl::controller

@@ -359,6 +359,16 @@ void Registry::Scale(const std::string& name, int replicas, Done<v1::Object> don
       std::move(done));
 }
 
+void Registry::Cordon(const std::string& name, bool unschedulable, Done<v1::Object> done) {
+  UpdateAttempt(
+      "Node", name, 0, 0,
+      [unschedulable](v1::Object& node) {
+        node.mutable_node()->mutable_spec()->set_unschedulable(unschedulable);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
 void Registry::Put(v1::Object object, Done<v1::Object> done) {
   FillTypeMeta(&object);
   v1::ObjectMeta* meta = MutableMetaOf(&object);

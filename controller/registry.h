@@ -47,6 +47,8 @@ class Registry : public ObjectLookup {
   void UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done);
   // Sets a Service's replicas; INVALID_ARGUMENT when out of range or short of static addresses.
   void Scale(const std::string& name, int replicas, Done<v1::Object> done);
+  // Sets a Node's spec.unschedulable.
+  void Cordon(const std::string& name, bool unschedulable, Done<v1::Object> done);
   // Writes a whole object as in-process controllers do: created when metadata.resourceVersion is 0,
   // else replaced only if still at that version (ABORTED otherwise). Generation follows the spec.
   void Put(v1::Object object, Done<v1::Object> done);

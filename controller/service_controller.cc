@@ -123,12 +123,14 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
     }
     // A node that changes readiness or labels may make room for pending containers.
     if (kind == "Node") {
-      bool was_ready = change->previous && NodeIsReady(change->previous->node());
-      if (change->created || NodeIsReady(change->object.node()) != was_ready ||
-          (change->previous &&
-           !MessageDifferencer::Equals(change->previous->node().metadata(), change->object.node().metadata()))) {
-        queue_.Add(kScheduleKey);
-      }
+      const v1::Node& node = change->object.node();
+      const v1::Node* before = change->previous ? &change->previous->node() : nullptr;
+      // Readiness, a cordon, labels or capacity decide placement; a heartbeat timestamp does not.
+      bool placement_changed = before == nullptr || NodeIsReady(node) != NodeIsReady(*before) ||
+                               !MessageDifferencer::Equals(node.spec(), before->spec()) ||
+                               !MessageDifferencer::Equals(node.metadata(), before->metadata()) ||
+                               !MessageDifferencer::Equals(node.status().capacity(), before->status().capacity());
+      if (change->created || placement_changed) queue_.Add(kScheduleKey);
     }
   }
 }

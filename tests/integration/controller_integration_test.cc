@@ -9,9 +9,11 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/object.h"
+#include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
@@ -175,6 +177,59 @@ spec:
                                                  ":15: service/web spec.network.name: network "
                                                  "\"no-such-net\" does not exist")));
   EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
+}
+
+TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
+  // A node registered the way an agent does it, then cordoned through the CLI.
+  auto agent_stub = v1::Agent::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+  v1::HeartbeatRequest heartbeat;
+  heartbeat.mutable_node()->mutable_metadata()->set_name("host-a");
+  heartbeat.mutable_node()->mutable_status()->mutable_capacity()->set_memory_bytes(8LL << 30);
+  heartbeat.mutable_node()->mutable_status()->mutable_capacity()->set_milli_cpus(4000);
+  // Heartbeats go on for the whole test, as an agent's would (the node is NotReady after 3 s without).
+  std::atomic<bool> stop{false};
+  std::atomic<int> beats{0};
+  std::thread heartbeats([&] {
+    while (!stop) {
+      v1::HeartbeatResponse answer;
+      grpc::ClientContext context;
+      if (agent_stub->Heartbeat(&context, heartbeat, &answer).ok()) ++beats;
+      WaitFor([&] { return stop.load(); }, absl::Milliseconds(300));
+    }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Join() {
+      stop = true;
+      thread.join();
+    }
+  } join{stop, heartbeats};
+  ASSERT_TRUE(WaitFor([&] { return beats > 0; }, absl::Seconds(10)));
+  testing::CommandResult cordoned = controller_->Opctl({"cordon", "host-a"});
+  ASSERT_EQ(cordoned.exit_code, 0) << cordoned.err;
+  EXPECT_EQ(cordoned.out, "node/host-a cordoned\n");
+  EXPECT_THAT(controller_->Opctl({"get", "nodes"}).out, HasSubstr("Ready,SchedulingDisabled"));
+
+  std::string path = WriteFile("one.yaml", R"(apiVersion: opctl.io/v1
+kind: Service
+metadata: {name: one}
+spec:
+  replicas: 1
+  template: {image: busybox}
+)");
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", path}).exit_code, 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"describe", "ctr", "one-0"}).out, "1 cordoned");
+      },
+      absl::Seconds(10)));
+  ASSERT_EQ(controller_->Opctl({"uncordon", "node/host-a"}).exit_code, 0);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"get", "ctr", "one-0"}).out, "host-a");
+      },
+      absl::Seconds(10)));
 }
 
 TEST_F(ControllerIntegrationTest, UnreachableControllerIsNamed) {
