@@ -17,6 +17,13 @@ class ControllerClient {
 
   v1::Controller::Stub& stub() { return *stub_; }
   const std::string& address() const { return address_; }
+  // One unary call with the call deadline set, e.g. Call(&v1::Controller::Stub::Get, request, &object).
+  template <typename Request, typename Response>
+  grpc::Status Call(grpc::Status (v1::Controller::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) const {
+    std::unique_ptr<grpc::ClientContext> context = NewContext();
+    return (stub_.get()->*method)(context.get(), request, response);
+  }
   // A context with the call deadline set (none for watches).
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline = true) const;
   // "cannot reach the controller at 127.0.0.1:7070: ..." for transport failures; the server's own

@@ -37,8 +37,7 @@ int RunApply(CommandContext& context) {
   for (const ManifestDocument& document : parsed.documents) *request.add_objects() = document.object;
   request.set_dry_run(!dry_run.empty());
   v1::ApplyResponse response;
-  auto call = context.client.NewContext();
-  grpc::Status status = context.client.stub().Apply(call.get(), request, &response);
+  grpc::Status status = context.client.Call(&v1::Controller::Stub::Apply, request, &response);
   if (!status.ok()) {
     v1::ApplyErrors details;
     if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && details.ParseFromString(status.error_details()) &&

@@ -17,8 +17,7 @@ int RunCordon(CommandContext& context, bool unschedulable) {
   request.set_name(reference->name);
   request.set_unschedulable(unschedulable);
   v1::Object response;
-  auto call = context.client.NewContext();
-  grpc::Status status = context.client.stub().Cordon(call.get(), request, &response);
+  grpc::Status status = context.client.Call(&v1::Controller::Stub::Cordon, request, &response);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   context.out << "node/" << reference->name << (unschedulable ? " cordoned" : " uncordoned") << "\n";
   return 0;

@@ -15,8 +15,7 @@ bool DeleteOne(CommandContext& context, const std::string& kind, const std::stri
   request.set_name(name);
   request.set_delete_data(context.arguments.Has("delete-data"));
   v1::DeleteResponse response;
-  auto call = context.client.NewContext();
-  grpc::Status status = context.client.stub().Delete(call.get(), request, &response);
+  grpc::Status status = context.client.Call(&v1::Controller::Stub::Delete, request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND && context.arguments.Has("ignore-not-found")) return true;
   if (!status.ok()) {
     Fail(context, context.client.Explain(status));

@@ -36,8 +36,7 @@ int RunDescribe(CommandContext& context) {
   request.set_kind(reference->kind->kind);
   request.set_name(reference->name);
   v1::Object object;
-  auto call = context.client.NewContext();
-  grpc::Status status = context.client.stub().Get(call.get(), request, &object);
+  grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, request, &object);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
 
   const v1::ObjectMeta& meta = MetaOf(object);
@@ -96,8 +95,7 @@ int RunDescribe(CommandContext& context) {
     v1::ListRequest list;
     list.set_kind("Container");
     v1::ListResponse response;
-    auto list_call = context.client.NewContext();
-    if (context.client.stub().List(list_call.get(), list, &response).ok()) {
+    if (context.client.Call(&v1::Controller::Stub::List, list, &response).ok()) {
       std::vector<v1::Object> owned;
       for (const v1::Object& container : response.items()) {
         if (container.container().spec().service() == meta.name()) owned.push_back(container);

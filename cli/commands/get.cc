@@ -77,8 +77,7 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
       list.set_stack(base.stack());
       list.set_label_selector(base.label_selector());
       v1::ListResponse response;
-      auto list_call = context.client.NewContext();
-      grpc::Status listed = context.client.stub().List(list_call.get(), list, &response);
+      grpc::Status listed = context.client.Call(&v1::Controller::Stub::List, list, &response);
       if (listed.ok()) {
         revision = response.revision();
         std::vector<v1::Object> items(response.items().begin(), response.items().end());
@@ -126,8 +125,7 @@ int RunGet(CommandContext& context) {
       request.set_kind(kind);
       request.set_name(name);
       v1::Object object;
-      auto call = context.client.NewContext();
-      grpc::Status status = context.client.stub().Get(call.get(), request, &object);
+      grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, request, &object);
       if (!status.ok()) return Fail(context, context.client.Explain(status));
       revision = MetaOf(object).resource_version();
       objects.push_back(std::move(object));
@@ -137,8 +135,7 @@ int RunGet(CommandContext& context) {
       request.set_stack(context.arguments.Get("stack"));
       request.set_label_selector(context.arguments.Get("selector"));
       v1::ListResponse response;
-      auto call = context.client.NewContext();
-      grpc::Status status = context.client.stub().List(call.get(), request, &response);
+      grpc::Status status = context.client.Call(&v1::Controller::Stub::List, request, &response);
       if (!status.ok()) return Fail(context, context.client.Explain(status));
       revision = response.revision();
       objects.assign(response.items().begin(), response.items().end());

@@ -19,8 +19,7 @@ int RunScale(CommandContext& context) {
   request.set_name(reference->name);
   request.set_replicas(replicas);
   v1::Object response;
-  auto call = context.client.NewContext();
-  grpc::Status status = context.client.stub().Scale(call.get(), request, &response);
+  grpc::Status status = context.client.Call(&v1::Controller::Stub::Scale, request, &response);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   context.out << DisplayName(response) << " scaled to " << replicas << "\n";
   return 0;
