@@ -23,6 +23,8 @@ Agent::~Agent() {
     absl::MutexLock lock(&mutex_);
     stopping_ = true;
   }
+  backups_.reset();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   events_.reset();
   link_.reset();
   queue_.ShutDown();
@@ -47,7 +49,27 @@ absl::Status Agent::Start() {
   node.mutable_status()->set_docker_version(info->server_version);
   node.mutable_status()->set_api_version(info->api_version);
 
+  archiver_ = std::make_unique<VolumeArchiver>(
+      docker_, volume_locks_, VolumeArchiverOptions{options_.node_name, options_.helper_image, "/tmp"});
+  archiver_->RemoveLeftoverHelpers();
+  operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(operations_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address));
+  }
+  std::string advertise = options_.advertise_address;
+  if (advertise.empty()) {
+    std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
+    advertise = absl::StrCat(host == "0.0.0.0" || host == "[::]" ? "127.0.0.1" : host, ":", port);
+  }
+  node.mutable_status()->set_agent_address(advertise);
+
   ReconcilerOptions reconciler_options;
+  reconciler_options.volume_locks = &volume_locks_;
   reconciler_options.node_name = options_.node_name;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
   reconciler_options.pull_policy = options_.pull_policy;
@@ -61,7 +83,15 @@ absl::Status Agent::Start() {
   events_ = std::make_unique<DockerEventWatcher>(
       docker_, options_.node_name, [this](const std::string& key) { Enqueue({key}); }, [this] { ResyncAll(); });
 
+  backups_ = std::make_unique<BackupScheduler>(
+      docker_, desired_, *archiver_,
+      [this](const std::string& volume, const v1::VolumeStatus& status) {
+        return link_->UpdateVolumeStatus(volume, status);
+      },
+      BackupSchedulerOptions{options_.node_name, options_.backup_dir});
+
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  backups_->Start();
   events_->Start();
   link_->Start(node);
   resync_thread_ = std::thread([this] {
@@ -74,10 +104,10 @@ absl::Status Agent::Start() {
       mutex_.Lock();
     }
   });
-  std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s\n",
+  std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s, serving on %s\n",
               options_.node_name.c_str(), info->server_version.c_str(), info->api_version.c_str(),
               static_cast<long long>(info->cpus), static_cast<long long>(info->memory_bytes >> 20),
-              options_.controller_address.c_str());
+              options_.controller_address.c_str(), advertise.c_str());
   std::fflush(stdout);
   return absl::OkStatus();
 }

@@ -16,6 +16,10 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/docker_events.h"
+#include "agent/backup_scheduler.h"
+#include "agent/operations_service.h"
+#include "agent/volume_archiver.h"
+#include "agent/volume_locks.h"
 #include "agent/reconciler.h"
 #include "common/work_queue.h"
 
@@ -30,6 +34,12 @@ struct AgentOptions {
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int workers = 2;
   PullPolicy pull_policy = PullPolicy::kMissing;
+  // Where this agent serves opctl.v1.Operations (port 0: any free port) and the address it tells the
+  // controller (default: the listen host with the bound port).
+  std::string listen_address = "127.0.0.1:0";
+  std::string advertise_address;
+  std::string helper_image = "opctl/toolbox:0.1";
+  std::string backup_dir = "/var/lib/opctl/backups";
 };
 
 class Agent {
@@ -52,6 +62,11 @@ class Agent {
   std::unique_ptr<ControllerLink> link_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<DockerEventWatcher> events_;
+  VolumeLocks volume_locks_;
+  std::unique_ptr<VolumeArchiver> archiver_;
+  std::unique_ptr<OperationsService> operations_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<BackupScheduler> backups_;
   absl::Mutex mutex_;
   std::map<std::string, int> failures_ ABSL_GUARDED_BY(mutex_);  // consecutive, per key, for backoff
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;

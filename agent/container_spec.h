@@ -21,6 +21,9 @@ inline constexpr char kUidLabel[] = "opctl.io/uid";
 inline constexpr char kStackLabel[] = "opctl.io/stack";
 inline constexpr char kSpecHashLabel[] = "opctl.io/spec-hash";
 inline constexpr char kDefaultHostIp[] = "127.0.0.1";
+// A shell command (image labels count) the agent runs in a running container before stopping it on
+// purpose: a spec change, a scale-down, a deletion. Like Kubernetes' preStop hook.
+inline constexpr char kPreStopCommandLabel[] = "opctl.io/pre-stop-command";
 
 // The labels that mark a Docker object as opctl's, for one node (two agents on one dockerd never
 // touch each other's objects).

@@ -130,10 +130,22 @@ void ControllerLink::WatchLoop() {
 }
 
 absl::Status ControllerLink::UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) {
+  v1::Object object;
+  object.mutable_container()->mutable_metadata()->set_name(name);
+  *object.mutable_container()->mutable_status() = status;
+  return UpdateStatus(object);
+}
+
+absl::Status ControllerLink::UpdateVolumeStatus(const std::string& name, const v1::VolumeStatus& status) {
+  v1::Object object;
+  object.mutable_volume()->mutable_metadata()->set_name(name);
+  *object.mutable_volume()->mutable_status() = status;
+  return UpdateStatus(object);
+}
+
+absl::Status ControllerLink::UpdateStatus(const v1::Object& object) {
   v1::UpdateStatusRequest request;
-  v1::Container* container = request.mutable_object()->mutable_container();
-  container->mutable_metadata()->set_name(name);
-  *container->mutable_status() = status;
+  *request.mutable_object() = object;
   v1::Object response;
   auto context = CallContext();
   return FromGrpcStatus(controller_->UpdateStatus(context.get(), request, &response));

@@ -44,8 +44,10 @@ class ControllerLink : public StatusSink {
   absl::Status UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) override;
   absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
                                 const std::string& finalizer) override;
+  absl::Status UpdateVolumeStatus(const std::string& name, const v1::VolumeStatus& status);
 
  private:
+  absl::Status UpdateStatus(const v1::Object& object);
   void HeartbeatLoop(v1::Node node);
   void WatchLoop();
   // Sleeps up to `duration`, returning early (false) when stopping.

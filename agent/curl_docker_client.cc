@@ -2,11 +2,14 @@
 
 #include <curl/curl.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/multiplexed_stream.h"
 
 namespace opctl::agent {
 namespace {
@@ -90,6 +93,37 @@ DockerNetwork NetworkFromJson(const Json& item) {
   return network;
 }
 
+// Docker's error answer as an absl status (see docker_client.h).
+absl::Status DockerError(long code, const std::string& body, const std::string& method, const std::string& path) {
+  std::string message = body;
+  Json error = Json::parse(body, nullptr, false);
+  if (!error.is_discarded() && error.is_object()) message = String(error, "message");
+  std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
+  if (code == 404) return absl::NotFoundError(text);
+  if (code == 409) return absl::AlreadyExistsError(text);
+  if (code < 500) return absl::FailedPreconditionError(text);
+  return absl::InternalError(text);
+}
+
+DockerContainer ContainerFromListItem(const Json& item) {
+  DockerContainer container;
+  container.id = String(item, "Id");
+  const Json names = item.value("Names", Json::array());
+  if (!names.empty() && names[0].is_string()) container.name = names[0].get<std::string>().substr(1);
+  container.labels = StringMap(item.value("Labels", Json::object()));
+  container.state = String(item, "State");
+  std::string status = String(item, "Status");
+  if (status.find("(healthy)") != std::string::npos)
+    container.health = "healthy";
+  else if (status.find("(unhealthy)") != std::string::npos)
+    container.health = "unhealthy";
+  else if (status.find("(health: starting)") != std::string::npos)
+    container.health = "starting";
+  container.network_addresses =
+      Addresses(item.value("NetworkSettings", Json::object()).value("Networks", Json::object()));
+  return container;
+}
+
 }  // namespace
 
 CurlDockerClient::CurlDockerClient(std::string socket_path) : socket_path_(std::move(socket_path)) {
@@ -151,14 +185,7 @@ absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Call(const std::str
   absl::StatusOr<Response> response = Send(method, *prefix + path, body, timeout_seconds);
   if (!response.ok()) return response.status();
   if (response->code < 400) return response;
-  std::string message = response->body;
-  Json error = Json::parse(response->body, nullptr, false);
-  if (!error.is_discarded() && error.is_object()) message = String(error, "message");
-  std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
-  if (response->code == 404) return absl::NotFoundError(text);
-  if (response->code == 409) return absl::AlreadyExistsError(text);
-  if (response->code < 500) return absl::FailedPreconditionError(text);
-  return absl::InternalError(text);
+  return DockerError(response->code, response->body, method, path);
 }
 
 absl::StatusOr<DockerHostInfo> CurlDockerClient::Info() {
@@ -175,33 +202,24 @@ absl::StatusOr<DockerHostInfo> CurlDockerClient::Info() {
   return host;
 }
 
-absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
-    const std::map<std::string, std::string>& labels) {
-  std::string filter = LabelFilter(labels);
-  absl::StatusOr<Response> response = Call("GET", "/containers/json?all=1" + (filter.empty() ? "" : "&" + filter));
+absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersMatching(const std::string& filters) {
+  absl::StatusOr<Response> response = Call("GET", "/containers/json?all=1" + (filters.empty() ? "" : "&" + filters));
   if (!response.ok()) return response.status();
   absl::StatusOr<Json> list = ParseJson(response->body, "/containers/json");
   if (!list.ok()) return list.status();
   std::vector<DockerContainer> containers;
-  for (const Json& item : *list) {
-    DockerContainer container;
-    container.id = String(item, "Id");
-    const Json names = item.value("Names", Json::array());
-    if (!names.empty() && names[0].is_string()) container.name = names[0].get<std::string>().substr(1);
-    container.labels = StringMap(item.value("Labels", Json::object()));
-    container.state = String(item, "State");
-    std::string status = String(item, "Status");
-    if (status.find("(healthy)") != std::string::npos)
-      container.health = "healthy";
-    else if (status.find("(unhealthy)") != std::string::npos)
-      container.health = "unhealthy";
-    else if (status.find("(health: starting)") != std::string::npos)
-      container.health = "starting";
-    container.network_addresses =
-        Addresses(item.value("NetworkSettings", Json::object()).value("Networks", Json::object()));
-    containers.push_back(std::move(container));
-  }
+  for (const Json& item : *list) containers.push_back(ContainerFromListItem(item));
   return containers;
+}
+
+absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
+    const std::map<std::string, std::string>& labels) {
+  return ListContainersMatching(LabelFilter(labels));
+}
+
+absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersUsingVolume(const std::string& volume) {
+  Json filters = {{"volume", Json::array({volume})}};
+  return ListContainersMatching("filters=" + Escape(filters.dump()));
 }
 
 absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::string& id_or_name) {
@@ -299,6 +317,11 @@ absl::Status CurlDockerClient::RestartContainer(const std::string& id, int timeo
   return Call("POST", absl::StrCat("/containers/", Escape(id), "/restart?t=", timeout_seconds), "",
               timeout_seconds + 60)
       .status();
+}
+
+absl::Status CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
+  return Call("POST", absl::StrCat("/containers/", Escape(id), "/stop?t=", timeout_seconds), "", timeout_seconds + 60)
+      .status();  // 304: already stopped, fine
 }
 
 absl::Status CurlDockerClient::RemoveContainer(const std::string& id) {
@@ -409,62 +432,177 @@ absl::Status CurlDockerClient::PullImage(const std::string& reference) {
 
 namespace {
 
-struct EventStream {
-  std::string buffer;
-  const std::function<bool(const DockerEvent&)>* on_event;
+struct StreamState {
+  CURL* curl;
+  const std::function<bool(std::string_view)>* on_bytes;
+  std::string error_body;  // Docker's answer when it is an error
   bool stopped = false;
 };
 
-size_t OnEventBytes(char* data, size_t size, size_t count, void* target) {
-  auto* stream = static_cast<EventStream*>(target);
-  stream->buffer.append(data, size * count);
-  size_t newline;
-  while ((newline = stream->buffer.find('\n')) != std::string::npos) {
-    std::string line = stream->buffer.substr(0, newline);
-    stream->buffer.erase(0, newline + 1);
-    Json item = Json::parse(line, nullptr, false);
-    if (item.is_discarded() || !item.is_object()) continue;
-    DockerEvent event;
-    event.type = String(item, "Type");
-    event.action = String(item, "Action");
-    const Json actor = item.value("Actor", Json::object());
-    event.id = String(actor, "ID");
-    event.attributes = StringMap(actor.value("Attributes", Json::object()));
-    if (!(*stream->on_event)(event)) {
-      stream->stopped = true;
-      return 0;  // aborts the transfer
-    }
+size_t OnStreamBytes(char* data, size_t size, size_t count, void* target) {
+  auto* state = static_cast<StreamState*>(target);
+  long code = 0;
+  curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &code);
+  if (code >= 400) {
+    state->error_body.append(data, size * count);
+  } else if (!(*state->on_bytes)(std::string_view(data, size * count))) {
+    state->stopped = true;
+    return 0;  // aborts the transfer
   }
   return size * count;
 }
 
-int CheckCancel(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+int CheckCancel(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const CancelCheck*>(cancelled))() ? 1 : 0;
 }
 
 }  // namespace
 
-absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::string>& labels,
-                                            const std::function<bool(const DockerEvent&)>& on_event,
-                                            const std::atomic<bool>& cancel) {
+absl::Status CurlDockerClient::Stream(const std::string& method, const std::string& path, const std::string& body,
+                                      const std::function<bool(std::string_view)>& on_bytes,
+                                      const CancelCheck& cancelled) {
   absl::StatusOr<std::string> prefix = ApiPrefix();
   if (!prefix.ok()) return prefix.status();
-  std::string url = *prefix + "/events?" + LabelFilter(labels, "container");
+  std::string url = *prefix + path;
   CURL* curl = curl_easy_init();
-  EventStream stream{"", &on_event};
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  StreamState state{curl, &on_bytes, "", false};
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnEventBytes);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamBytes);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckCancel);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancel);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   CURLcode code = curl_easy_perform(curl);
+  long http_code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_code);
+  curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
-  if (stream.stopped || cancel) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("docker event stream ended: ", curl_easy_strerror(code)));
+  if (http_code >= 400) return DockerError(http_code, state.error_body, method, path);
+  if (state.stopped || cancelled()) return absl::OkStatus();
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')),
+                                               " stream broke: ", curl_easy_strerror(code)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::string>& labels,
+                                            const std::function<bool(const DockerEvent&)>& on_event,
+                                            const std::atomic<bool>& cancel) {
+  std::string buffer;
+  bool stopped = false;
+  auto on_bytes = [&](std::string_view bytes) {
+    buffer.append(bytes);
+    size_t newline;
+    while ((newline = buffer.find('\n')) != std::string::npos) {
+      std::string line = buffer.substr(0, newline);
+      buffer.erase(0, newline + 1);
+      Json item = Json::parse(line, nullptr, false);
+      if (item.is_discarded() || !item.is_object()) continue;
+      DockerEvent event;
+      event.type = String(item, "Type");
+      event.action = String(item, "Action");
+      const Json actor = item.value("Actor", Json::object());
+      event.id = String(actor, "ID");
+      event.attributes = StringMap(actor.value("Attributes", Json::object()));
+      if (!on_event(event)) return !(stopped = true);
+    }
+    return true;
+  };
+  absl::Status status = Stream("GET", "/events?" + LabelFilter(labels, "container"), "", on_bytes,
+                               [&cancel] { return cancel.load(); });
+  if (stopped || cancel) return absl::OkStatus();
+  if (status.ok()) return absl::UnavailableError("docker event stream ended");
+  return status;
+}
+
+absl::Status CurlDockerClient::StreamLogs(const std::string& id, const DockerLogOptions& options,
+                                          const OutputSink& sink, const CancelCheck& cancelled) {
+  std::string path = absl::StrCat("/containers/", Escape(id), "/logs?stdout=1&stderr=1");
+  if (options.follow) path += "&follow=1";
+  if (options.tail > 0) absl::StrAppend(&path, "&tail=", options.tail);
+  if (options.since_unix > 0) absl::StrAppend(&path, "&since=", options.since_unix);
+  if (options.timestamps) path += "&timestamps=1";
+  MultiplexedStreamDecoder decoder(sink);
+  return Stream("GET", path, "", [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
+}
+
+absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vector<std::string>& command,
+                                           const std::string& user, const OutputSink& sink,
+                                           const CancelCheck& cancelled) {
+  Json request = {{"AttachStdout", true}, {"AttachStderr", true}, {"Cmd", command}};
+  if (!user.empty()) request["User"] = user;
+  absl::StatusOr<Response> created = Call("POST", "/containers/" + Escape(id) + "/exec", request.dump());
+  if (!created.ok()) return created.status();
+  absl::StatusOr<Json> exec = ParseJson(created->body, "exec create");
+  if (!exec.ok()) return exec.status();
+  std::string exec_id = String(*exec, "Id");
+  MultiplexedStreamDecoder decoder(sink);
+  Json start = {{"Detach", false}, {"Tty", false}};
+  absl::Status streamed = Stream("POST", "/exec/" + Escape(exec_id) + "/start", start.dump(),
+                                 [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
+  if (!streamed.ok()) return streamed;
+  if (cancelled()) return absl::CancelledError("exec cancelled");
+  absl::StatusOr<Response> inspected = Call("GET", "/exec/" + Escape(exec_id) + "/json");
+  if (!inspected.ok()) return inspected.status();
+  absl::StatusOr<Json> result = ParseJson(inspected->body, "exec inspect");
+  if (!result.ok()) return result.status();
+  if (result->value("Running", false)) return absl::InternalError("exec output ended while the command still runs");
+  return static_cast<int>(Integer(*result, "ExitCode"));
+}
+
+namespace {
+
+size_t ReadFromFile(char* buffer, size_t size, size_t count, void* file) {
+  return std::fread(buffer, size, count, static_cast<FILE*>(file)) * size;
+}
+
+}  // namespace
+
+absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) {
+  absl::StatusOr<std::string> prefix = ApiPrefix();
+  if (!prefix.ok()) return prefix.status();
+  std::string request_path = "/containers/" + Escape(id) + "/archive?path=" + Escape(path);
+  FILE* file = std::fopen(tar_file.c_str(), "rb");
+  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", tar_file));
+  std::fseek(file, 0, SEEK_END);
+  long size = std::ftell(file);
+  std::fseek(file, 0, SEEK_SET);
+  std::string url = *prefix + request_path, body;
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/x-tar");
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadFromFile);
+  curl_easy_setopt(curl, CURLOPT_READDATA, file);
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  CURLcode code = curl_easy_perform(curl);
+  long http_code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_code);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  std::fclose(file);
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("docker PUT archive: ", curl_easy_strerror(code)));
+  }
+  if (http_code >= 400) return DockerError(http_code, body, "PUT", request_path);
+  return absl::OkStatus();
 }
 
 }  // namespace opctl::agent

@@ -23,7 +23,14 @@ class CurlDockerClient : public DockerClient {
   absl::StatusOr<std::string> CreateContainer(const std::string& name, const DockerContainerSpec& spec) override;
   absl::Status StartContainer(const std::string& id) override;
   absl::Status RestartContainer(const std::string& id, int timeout_seconds) override;
+  absl::Status StopContainer(const std::string& id, int timeout_seconds) override;
   absl::Status RemoveContainer(const std::string& id) override;
+  absl::StatusOr<std::vector<DockerContainer>> ListContainersUsingVolume(const std::string& volume) override;
+  absl::Status StreamLogs(const std::string& id, const DockerLogOptions& options, const OutputSink& sink,
+                          const CancelCheck& cancelled) override;
+  absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command, const std::string& user,
+                           const OutputSink& sink, const CancelCheck& cancelled) override;
+  absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) override;
   absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) override;
   absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;
   absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) override;
@@ -50,6 +57,11 @@ class CurlDockerClient : public DockerClient {
   absl::StatusOr<Response> Send(const std::string& method, const std::string& url, const std::string& body,
                                 long timeout_seconds);
   absl::StatusOr<std::string> ApiPrefix();
+  // A long-lived request whose body is handed to `on_bytes` as it arrives (returning false ends it)
+  // until the server ends it or `cancelled`. Docker's errors become absl errors as in Call.
+  absl::Status Stream(const std::string& method, const std::string& path, const std::string& body,
+                      const std::function<bool(std::string_view)>& on_bytes, const CancelCheck& cancelled);
+  absl::StatusOr<std::vector<DockerContainer>> ListContainersMatching(const std::string& filters);
 
   const std::string socket_path_;
   absl::Mutex mutex_;

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -112,6 +113,18 @@ struct DockerEvent {
   std::map<std::string, std::string> attributes;  // includes the container's labels and name
 };
 
+struct DockerLogOptions {
+  bool follow = false;
+  int tail = 0;            // last N lines; 0: all
+  int64_t since_unix = 0;  // only lines after this time; 0: all
+  bool timestamps = false;
+};
+
+// Output of a container or exec: stream 1 is stdout, 2 stderr. Returns false to stop reading.
+using OutputSink = std::function<bool(int stream, std::string_view data)>;
+// Asked about once a second while a stream is idle; true ends it.
+using CancelCheck = std::function<bool()>;
+
 class DockerClient {
  public:
   virtual ~DockerClient() = default;
@@ -126,8 +139,22 @@ class DockerClient {
   virtual absl::StatusOr<std::string> CreateContainer(const std::string& name, const DockerContainerSpec& spec) = 0;
   virtual absl::Status StartContainer(const std::string& id) = 0;
   virtual absl::Status RestartContainer(const std::string& id, int timeout_seconds) = 0;
+  virtual absl::Status StopContainer(const std::string& id, int timeout_seconds) = 0;
   // Force-removes (kills first); anonymous volumes go too, named ones stay. NOT_FOUND when absent.
   virtual absl::Status RemoveContainer(const std::string& id) = 0;
+
+  // Every container, managed or not, that mounts the named volume.
+  virtual absl::StatusOr<std::vector<DockerContainer>> ListContainersUsingVolume(const std::string& volume) = 0;
+  // The container's log output until it ends (follow: until the container stops) or `cancelled`.
+  virtual absl::Status StreamLogs(const std::string& id, const DockerLogOptions& options, const OutputSink& sink,
+                                  const CancelCheck& cancelled) = 0;
+  // Runs `command` in the running container (as `user` when given), streaming its output; returns its
+  // exit code.
+  virtual absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command,
+                                   const std::string& user, const OutputSink& sink, const CancelCheck& cancelled) = 0;
+  // Extracts the tar archive in `tar_file` (a path on this host) into `path` in the container, as the
+  // root user of the container's filesystem.
+  virtual absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) = 0;
 
   virtual absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) = 0;
   virtual absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) = 0;

@@ -23,6 +23,12 @@ ABSL_FLAG(std::string, pull, "missing",
 ABSL_FLAG(absl::Duration, unhealthy_restart_after, absl::Seconds(30),
           "restart a container Docker reports unhealthy for this long");
 
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "where to serve logs and volume backup/restore to the controller (port 0: any free port)");
+ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
+ABSL_FLAG(std::string, helper_image, "opctl/toolbox:0.1", "local image with sh and tar for volume backup and restore");
+ABSL_FLAG(std::string, backup_dir, "/var/lib/opctl/backups", "where scheduled volume backups are kept");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
@@ -51,6 +57,10 @@ int main(int argc, char** argv) {
   options.resync_interval = absl::GetFlag(FLAGS_resync_interval);
   options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
 
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.advertise_address = absl::GetFlag(FLAGS_advertise);
+  options.helper_image = absl::GetFlag(FLAGS_helper_image);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   std::string pull = absl::GetFlag(FLAGS_pull);
   if (pull == "missing")
     options.pull_policy = opctl::agent::PullPolicy::kMissing;

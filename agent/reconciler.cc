@@ -1,5 +1,7 @@
 #include "agent/reconciler.h"
 
+#include <cstdio>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/container_spec.h"
@@ -70,7 +72,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   std::optional<v1::Object> object = desired_.Find("Container", name);
   if (!object || object->container().spec().node_name() != options_.node_name) {
     for (const DockerContainer& stale : *actual) {
-      if (absl::Status removed = docker_.RemoveContainer(stale.id); !Ignorable(removed)) return removed;
+      if (absl::Status removed = StopAndRemove(stale); !Ignorable(removed)) return removed;
     }
     absl::MutexLock lock(&mutex_);
     unhealthy_since_.erase(name);
@@ -79,6 +81,12 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     return absl::ZeroDuration();
   }
   const v1::Container& container = object->container();
+  if (options_.volume_locks != nullptr) {
+    for (const v1::VolumeMount& mount : container.spec().template_().volume_mounts()) {
+      // A restore has the volume: look again once it is done.
+      if (options_.volume_locks->IsHeld(mount.name())) return absl::Milliseconds(500);
+    }
+  }
 
   std::vector<std::string> networks;
   if (!container.spec().network().name().empty()) networks.push_back(container.spec().network().name());
@@ -108,7 +116,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
       match = &candidate;
       continue;
     }
-    if (absl::Status removed = docker_.RemoveContainer(candidate.id); !Ignorable(removed)) return removed;
+    if (absl::Status removed = StopAndRemove(candidate); !Ignorable(removed)) return removed;
     // Replacing this object's own container is a restart; one left by a deleted namesake is not.
     replaced |= candidate.labels.count(kUidLabel) && candidate.labels.at(kUidLabel) == container.metadata().uid();
   }
@@ -174,6 +182,25 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   }
   Report(container, StatusFrom(container, *inspected));
   return requeue;
+}
+
+absl::Status Reconciler::StopAndRemove(const DockerContainer& container) {
+  auto command = container.labels.find(kPreStopCommandLabel);
+  if (container.state == "running" && command != container.labels.end() && !command->second.empty()) {
+    std::string output;
+    absl::Time deadline = clock_.Now() + options_.pre_stop_timeout;
+    absl::StatusOr<int> exit_code = docker_.Exec(
+        container.id, {"sh", "-c", command->second}, "",
+        [&output](int, std::string_view data) {
+          if (output.size() < 4096) output.append(data);
+          return true;
+        },
+        [this, deadline] { return clock_.Now() >= deadline; });
+    // The hook is a courtesy to the workload: whatever it answers, the container goes.
+    std::string result = exit_code.ok() ? absl::StrCat("exit ", *exit_code) : exit_code.status().ToString();
+    std::fprintf(stderr, "agent: pre-stop of %s: %s\n%s", container.name.c_str(), result.c_str(), output.c_str());
+  }
+  return docker_.RemoveContainer(container.id);
 }
 
 absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& container) {
@@ -315,7 +342,7 @@ absl::Status Reconciler::CollectGarbage() {
     std::optional<v1::Object> wanted =
         name == container.labels.end() ? std::nullopt : desired_.Find("Container", name->second);
     if (wanted && wanted->container().spec().node_name() == options_.node_name) continue;
-    if (absl::Status removed = docker_.RemoveContainer(container.id); !Ignorable(removed)) return removed;
+    if (absl::Status removed = StopAndRemove(container); !Ignorable(removed)) return removed;
   }
   absl::StatusOr<std::vector<DockerNetwork>> networks = docker_.ListNetworks(ManagedLabels(options_.node_name));
   if (!networks.ok()) return networks.status();

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
+#include "agent/volume_locks.h"
 #include "common/clock.h"
 
 namespace opctl::agent {
@@ -44,6 +45,10 @@ struct ReconcilerOptions {
   // A container Docker reports unhealthy for this long is restarted (Docker alone never does).
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int stop_timeout_seconds = 10;
+  // The longest a container's pre-stop command may run before the container is stopped anyway.
+  absl::Duration pre_stop_timeout = absl::Seconds(30);
+  // Containers mounting a held volume are left alone until it is released (not owned; may be null).
+  const VolumeLocks* volume_locks = nullptr;
 };
 
 class Reconciler {
@@ -62,6 +67,8 @@ class Reconciler {
   absl::Status EnsureVolume(const std::string& name);
   absl::Status ReconcileVolumeDeletion(const v1::Volume& volume);
   absl::Status CollectGarbage();
+  // Runs the container's pre-stop command, if it has one and runs; then removes it.
+  absl::Status StopAndRemove(const DockerContainer& container);
   // Creates and starts the container; returns its id.
   absl::StatusOr<std::string> CreateAndStart(const v1::Container& container);
   absl::Status EnsureImage(const std::string& image);

@@ -18,14 +18,37 @@ const std::vector<FlagSpec>& AllFlags() {
       {"server", 's', true, "controller address (default $OPCTL_SERVER or 127.0.0.1:7070)"},
       {"wait", 0, false, "apply: wait until every applied Service is ready"},
       {"timeout", 0, true, "apply --wait: how long to wait (default 120s)"},
+      {"follow", 0, false, "logs: keep streaming new output (-f)"},
+      {"tail", 0, true, "logs: only the last N lines"},
+      {"since", 0, true, "logs: only output newer than this duration, e.g. 10m"},
+      {"timestamps", 0, false, "logs: prefix each line with its time"},
+      {"node", 0, true, "volume backup/restore: the node that holds the volume"},
+      {"force", 0, false, "volume restore: stop the containers using the volume, restore, start them"},
       {"help", 'h', false, "show help"},
   };
   return *flags;
 }
 
-absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words) {
+std::string FindVerb(const std::vector<std::string>& words) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "-" || word.size() < 2 || word[0] != '-') return word;
+    bool has_value = word.find('=') != std::string::npos || (word[1] != '-' && word.size() > 2);
+    for (const FlagSpec& spec : AllFlags()) {
+      bool named = word.rfind("--", 0) == 0 ? word.substr(2, word.find('=') - 2) == spec.name : word[1] == spec.short_name;
+      if (named && spec.takes_value && !has_value) ++i;  // skip its value
+    }
+  }
+  return "";
+}
+
+absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words, const std::string& verb) {
   Arguments arguments;
-  auto find = [](const std::string& name, char short_name) -> const FlagSpec* {
+  auto find = [&verb](std::string name, char short_name) -> const FlagSpec* {
+    if (verb == "logs" && short_name == 'f') {
+      name = "follow";
+      short_name = 0;
+    }
     for (const FlagSpec& spec : AllFlags()) {
       if ((!name.empty() && spec.name == name) || (short_name != 0 && spec.short_name == short_name)) return &spec;
     }

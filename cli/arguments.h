@@ -20,10 +20,14 @@ struct FlagSpec {
 // Every flag opctl knows, for parsing and for --help.
 const std::vector<FlagSpec>& AllFlags();
 
+// The first word that is neither a flag nor a flag's value (the verb), or "" when there is none.
+std::string FindVerb(const std::vector<std::string>& words);
+
 class Arguments {
  public:
-  // INVALID_ARGUMENT names an unknown flag or one missing its value.
-  static absl::StatusOr<Arguments> Parse(const std::vector<std::string>& words);
+  // INVALID_ARGUMENT names an unknown flag or one missing its value. `verb` picks the meaning of
+  // short flags that differ by command, as in kubectl: for "logs", -f is --follow.
+  static absl::StatusOr<Arguments> Parse(const std::vector<std::string>& words, const std::string& verb = "");
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   // The last value given, or `fallback`.

@@ -11,6 +11,7 @@ ControllerClient::ControllerClient(std::string address, absl::Duration timeout)
   arguments.SetMaxReceiveMessageSize(256 << 20);
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments);
   stub_ = v1::Controller::NewStub(channel_);
+  operations_ = v1::Operations::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/controller.grpc.pb.h"
+#include "opctl/v1/operations.grpc.pb.h"
 
 namespace opctl::cli {
 
@@ -16,6 +17,7 @@ class ControllerClient {
   ControllerClient(std::string address, absl::Duration timeout);
 
   v1::Controller::Stub& stub() { return *stub_; }
+  v1::Operations::Stub& operations() { return *operations_; }
   const std::string& address() const { return address_; }
   // One unary call with the call deadline set, e.g. Call(&v1::Controller::Stub::Get, request, &object).
   template <typename Request, typename Response>
@@ -35,6 +37,7 @@ class ControllerClient {
   absl::Duration timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Controller::Stub> stub_;
+  std::unique_ptr<v1::Operations::Stub> operations_;
 };
 
 }  // namespace opctl::cli

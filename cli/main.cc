@@ -23,13 +23,18 @@ Usage:
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
   opctl cordon|uncordon node/NAME                          stop or resume placing containers on a node
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
+  opctl logs [-f] [--tail N] [--since 10m] [--timestamps] container/NAME|service/NAME
+                                                           output of a container, or of every replica of a service
+  opctl volume backup NAME -o FILE.tar.gz [--node N]       archive a volume's contents (consistent for Redis)
+  opctl volume restore NAME -f FILE.tar.gz [--force] [--node N]
+                                                           replace a volume's contents with an archive
 
 Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
 )";
 
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
-  absl::StatusOr<Arguments> arguments = Arguments::Parse(words);
+  absl::StatusOr<Arguments> arguments = Arguments::Parse(words, FindVerb(words));
   if (!arguments.ok()) {
     std::cerr << "opctl: " << arguments.status().message() << "\n";
     return 2;
@@ -47,7 +52,7 @@ int Main(int argc, char** argv) {
   // The verb's own words: rebuild the arguments without it.
   std::vector<std::string> rest(words);
   rest.erase(std::find(rest.begin(), rest.end(), verb));
-  absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest);
+  absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
   const char* environment_server = std::getenv("OPCTL_SERVER");
   std::string server = command_arguments->Get("server", environment_server ? environment_server : "127.0.0.1:7070");
@@ -60,6 +65,8 @@ int Main(int argc, char** argv) {
   if (verb == "scale") return RunScale(context);
   if (verb == "wait") return RunWait(context);
   if (verb == "rollout") return RunRollout(context);
+  if (verb == "logs") return RunLogs(context);
+  if (verb == "volume") return RunVolume(context);
   if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;

@@ -11,6 +11,7 @@
 #include "controller/agent_service.h"
 #include "controller/controller_service.h"
 #include "controller/node_monitor.h"
+#include "controller/operations_proxy.h"
 #include "controller/registry.h"
 #include "controller/service_controller.h"
 #include "controller/store/sqlite_store.h"
@@ -57,6 +58,7 @@ int Run() {
   NodeMonitor node_monitor(registry, Clock::Real(), node_options);
   node_monitor.Start();
   AgentService agent_service(registry, node_monitor);
+  OperationsProxy operations(registry);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -68,6 +70,7 @@ int Run() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
   builder.RegisterService(&service);
   builder.RegisterService(&agent_service);
+  builder.RegisterService(&operations);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "opctl-controller: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());

@@ -70,6 +70,7 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   *node->mutable_status()->mutable_capacity() = reported.status().capacity();
   node->mutable_status()->set_docker_version(reported.status().docker_version());
   node->mutable_status()->set_api_version(reported.status().api_version());
+  node->mutable_status()->set_agent_address(reported.status().agent_address());
   SetCondition(node->mutable_status()->mutable_conditions(), "Ready", true, "AgentHeartbeating",
                "the agent is sending heartbeats", now);
   bool changed = !stored || !MessageDifferencer::Equals(before, *node);

@@ -19,6 +19,7 @@ declare -A base_packages=(
   [opctl/debian-redis:bookworm]="redis-server,redis-sentinel"
   [opctl/debian-prometheus:bookworm]="prometheus,wget"
   [opctl/debian-redis-exporter:bookworm]="prometheus-redis-exporter,wget"
+  [opctl/debian-toolbox:bookworm]="tar,gzip"
   [opctl/debian-server:bookworm]="libgrpc++1.51,libprotobuf32,libyaml-cpp0.7,libcurl4,libsqlite3-0,ca-certificates"
 )
 
@@ -74,6 +75,7 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 build_image opctl/redis-master:7.0 docker/redis docker/redis/master/Dockerfile
 build_image opctl/redis-replica:7.0 docker/redis docker/redis/replica/Dockerfile
 build_image opctl/redis-sentinel:7.0 docker/redis docker/redis/sentinel/Dockerfile
+build_image opctl/toolbox:0.1 docker/toolbox docker/toolbox/Dockerfile
 build_image opctl/prometheus:2.42 docker/monitoring/prometheus docker/monitoring/prometheus/Dockerfile
 build_image opctl/redis-exporter:1.45 docker/monitoring/redis-exporter docker/monitoring/redis-exporter/Dockerfile
 

@@ -29,6 +29,8 @@ int RunScale(CommandContext& context);
 int RunWait(CommandContext& context);
 int RunRollout(CommandContext& context);
 int RunCordon(CommandContext& context, bool unschedulable);
+int RunLogs(CommandContext& context);
+int RunVolume(CommandContext& context);
 
 // Waits until each Service is ready (every replica running, and healthy where it has a check, at its
 // current generation), printing progress as `kubectl rollout status` does. On timeout, exits 1

@@ -97,6 +97,45 @@ absl::Status FakeDockerClient::RemoveContainer(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status FakeDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
+  calls.push_back("stop " + id);
+  auto found = containers.find(id);
+  if (found == containers.end()) return absl::NotFoundError("No such container: " + id);
+  found->second.state = "exited";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<DockerContainer>> FakeDockerClient::ListContainersUsingVolume(const std::string& volume) {
+  std::vector<DockerContainer> result;
+  for (const auto& [id, container] : containers) {
+    auto spec = specs.find(id);
+    if (spec == specs.end()) continue;
+    for (const DockerMount& mount : spec->second.mounts) {
+      if (mount.volume == volume) {
+        result.push_back(container);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+absl::Status FakeDockerClient::StreamLogs(const std::string& id, const DockerLogOptions& options,
+                                          const OutputSink& sink, const CancelCheck& cancelled) {
+  return absl::UnimplementedError("the fake Docker client has no logs");
+}
+
+absl::StatusOr<int> FakeDockerClient::Exec(const std::string& id, const std::vector<std::string>& command,
+                                           const std::string& user, const OutputSink& sink,
+                                           const CancelCheck& cancelled) {
+  return absl::UnimplementedError("the fake Docker client runs no processes");
+}
+
+absl::Status FakeDockerClient::PutArchive(const std::string& id, const std::string& path,
+                                          const std::string& tar_file) {
+  return absl::UnimplementedError("the fake Docker client has no file systems");
+}
+
 absl::StatusOr<std::vector<DockerNetwork>> FakeDockerClient::ListNetworks(
     const std::map<std::string, std::string>& labels) {
   std::vector<DockerNetwork> result;

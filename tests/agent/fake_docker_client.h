@@ -34,7 +34,16 @@ class FakeDockerClient : public DockerClient {
   absl::StatusOr<std::string> CreateContainer(const std::string& name, const DockerContainerSpec& spec) override;
   absl::Status StartContainer(const std::string& id) override;
   absl::Status RestartContainer(const std::string& id, int timeout_seconds) override;
+  absl::Status StopContainer(const std::string& id, int timeout_seconds) override;
   absl::Status RemoveContainer(const std::string& id) override;
+  absl::StatusOr<std::vector<DockerContainer>> ListContainersUsingVolume(const std::string& volume) override;
+  // The fake runs no processes: logs, exec and archives answer UNIMPLEMENTED (the integration tests
+  // cover them against dockerd).
+  absl::Status StreamLogs(const std::string& id, const DockerLogOptions& options, const OutputSink& sink,
+                          const CancelCheck& cancelled) override;
+  absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command, const std::string& user,
+                           const OutputSink& sink, const CancelCheck& cancelled) override;
+  absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) override;
   absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) override;
   absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;
   absl::StatusOr<std::string> CreateNetwork(const DockerNetworkSpec& spec) override;

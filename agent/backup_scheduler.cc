@@ -1,0 +1,147 @@
+#include "agent/backup_scheduler.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/quantity.h"
+
+namespace opctl::agent {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kDefaultKeep = 7;
+constexpr char kSuffix[] = ".tar.gz";
+
+// The volume's archives, oldest first (names sort by their UTC time).
+std::vector<fs::path> Archives(const fs::path& directory, const std::string& volume) {
+  std::vector<fs::path> archives;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
+    std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, volume + "-") && absl::EndsWith(name, kSuffix)) archives.push_back(entry.path());
+  }
+  std::sort(archives.begin(), archives.end());
+  return archives;
+}
+
+absl::Time ModificationTime(const fs::path& path) {
+  std::error_code error;
+  auto written = fs::last_write_time(path, error);
+  if (error) return absl::InfinitePast();
+  auto system = std::chrono::file_clock::to_sys(written);
+  return absl::FromChrono(std::chrono::time_point_cast<std::chrono::system_clock::duration>(system));
+}
+
+}  // namespace
+
+BackupScheduler::BackupScheduler(DockerClient& docker, const DesiredState& desired, VolumeArchiver& archiver,
+                                 StatusWriter write, BackupSchedulerOptions options)
+    : docker_(docker), desired_(desired), archiver_(archiver), write_(std::move(write)), options_(std::move(options)) {}
+
+BackupScheduler::~BackupScheduler() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void BackupScheduler::Start() {
+  thread_ = std::thread([this] {
+    absl::MutexLock lock(&mutex_);
+    while (!stopping_) {
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.check_interval);
+      if (stopping_) break;
+      mutex_.Unlock();
+      RunDue(absl::Now());
+      mutex_.Lock();
+    }
+  });
+}
+
+void BackupScheduler::RunDue(absl::Time now) {
+  std::vector<v1::Object> volumes = desired_.All("Volume");
+  if (std::none_of(volumes.begin(), volumes.end(),
+                   [](const v1::Object& object) { return !object.volume().spec().backup().schedule().empty(); })) {
+    return;
+  }
+  absl::StatusOr<std::vector<DockerVolume>> present = docker_.ListVolumes({});
+  if (!present.ok()) return;
+  for (const v1::Object& object : volumes) {
+    const v1::Volume& volume = object.volume();
+    const std::string& name = volume.metadata().name();
+    absl::StatusOr<absl::Duration> every = ParseDuration(volume.spec().backup().schedule());
+    if (!every.ok() || *every <= absl::ZeroDuration() || !volume.metadata().deletion_timestamp().empty()) continue;
+    bool here = std::any_of(present->begin(), present->end(), [&](const DockerVolume& v) { return v.name == name; });
+    if (!here) continue;  // another node's, or not created yet
+    absl::Time last = last_attempt_.count(name) ? last_attempt_[name] : absl::InfinitePast();
+    std::vector<fs::path> archives = Archives(fs::path(options_.backup_dir) / name, name);
+    if (!archives.empty()) last = std::max(last, ModificationTime(archives.back()));
+    if (now - last < *every) continue;
+    last_attempt_[name] = now;
+    v1::VolumeBackupRun run = RunOne(volume, now);
+    v1::VolumeStatus status = volume.status();
+    *status.mutable_last_backup() = run;
+    if (run.error().empty()) *status.mutable_last_successful_backup() = run;
+    status.set_backups(static_cast<int>(Archives(fs::path(options_.backup_dir) / name, name).size()));
+    if (absl::Status written = write_(name, status); !written.ok()) {
+      std::fprintf(stderr, "agent: backup of %s: cannot report: %s\n", name.c_str(), written.ToString().c_str());
+    }
+  }
+}
+
+v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time now) {
+  const std::string& name = volume.metadata().name();
+  v1::VolumeBackupRun run;
+  run.set_node_name(options_.node_name);
+  run.set_started_at(FormatTimestamp(now));
+  fs::path directory = fs::path(options_.backup_dir) / name;
+  std::error_code error;
+  fs::create_directories(directory, error);
+  std::string stamp = absl::FormatTime("%Y%m%dT%H%M%E3SZ", now, absl::UTCTimeZone());
+  fs::path file = directory / absl::StrCat(name, "-", stamp, kSuffix);
+  fs::path partial = file.string() + ".partial";
+  absl::Time started = absl::Now();
+  absl::Status result = [&]() -> absl::Status {
+    if (error) return absl::InternalError(absl::StrCat("cannot create ", directory.string(), ": ", error.message()));
+    FILE* out = std::fopen(partial.c_str(), "wb");
+    if (out == nullptr) return absl::InternalError(absl::StrCat("cannot create ", partial.string()));
+    bool write_failed = false;
+    absl::StatusOr<int64_t> bytes = archiver_.Backup(
+        name,
+        [&](std::string_view data) {
+          write_failed = std::fwrite(data.data(), 1, data.size(), out) != data.size();
+          return !write_failed;
+        },
+        [] { return false; });
+    bool closed = std::fflush(out) == 0 && fsync(fileno(out)) == 0;
+    std::fclose(out);
+    if (write_failed || !closed) return absl::InternalError(absl::StrCat("cannot write ", partial.string()));
+    if (!bytes.ok()) return bytes.status();
+    fs::rename(partial, file, error);
+    if (error) return absl::InternalError(absl::StrCat("cannot rename ", partial.string(), ": ", error.message()));
+    run.set_file(file.string());
+    run.set_bytes(*bytes);
+    return absl::OkStatus();
+  }();
+  run.set_duration_milliseconds(absl::ToInt64Milliseconds(absl::Now() - started));
+  if (!result.ok()) {
+    fs::remove(partial, error);
+    run.set_error(std::string(result.message()));
+    return run;
+  }
+  int keep = volume.spec().backup().keep() > 0 ? volume.spec().backup().keep() : kDefaultKeep;
+  std::vector<fs::path> archives = Archives(directory, name);
+  for (size_t i = 0; i + keep < archives.size(); ++i) fs::remove(archives[i], error);
+  return run;
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,55 @@
+// Scheduled volume backups (Volume.spec.backup): every `schedule` the agent archives each such volume
+// that exists on its host into --backup-dir/VOLUME/VOLUME-<UTC time>.tar.gz, keeps the newest `keep`
+// archives (default 7), and writes each run's result into the Volume's status. The time of the
+// newest archive on disk counts as the last run, so an agent restart does not reset the schedule.
+//
+// Thread-safe; one background thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/desired_state.h"
+#include "agent/docker_client.h"
+#include "agent/volume_archiver.h"
+
+namespace opctl::agent {
+
+struct BackupSchedulerOptions {
+  std::string node_name;
+  std::string backup_dir = "/var/lib/opctl/backups";
+  absl::Duration check_interval = absl::Seconds(1);
+};
+
+class BackupScheduler {
+ public:
+  using StatusWriter = std::function<absl::Status(const std::string& volume, const v1::VolumeStatus& status)>;
+
+  BackupScheduler(DockerClient& docker, const DesiredState& desired, VolumeArchiver& archiver, StatusWriter write,
+                  BackupSchedulerOptions options);
+  ~BackupScheduler();  // stops
+
+  void Start();
+  // Backs up every volume that is due at `now` (the background thread calls this).
+  void RunDue(absl::Time now);
+
+ private:
+  // Archives one volume, prunes old archives and reports; returns the run.
+  v1::VolumeBackupRun RunOne(const v1::Volume& volume, absl::Time now);
+
+  DockerClient& docker_;
+  const DesiredState& desired_;
+  VolumeArchiver& archiver_;
+  StatusWriter write_;
+  const BackupSchedulerOptions options_;
+  std::map<std::string, absl::Time> last_attempt_;  // only the background thread touches it
+  absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::thread thread_;
+};
+
+}  // namespace opctl::agent

@@ -1,0 +1,100 @@
+#include "agent/operations_service.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/container_spec.h"
+#include "agent/tar_writer.h"
+#include "common/grpc_status.h"
+
+namespace opctl::agent {
+
+OperationsService::OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name)
+    : docker_(docker), archiver_(archiver), node_name_(std::move(node_name)) {}
+
+grpc::Status OperationsService::CheckNode(const std::string& node_name) const {
+  if (node_name.empty() || node_name == node_name_) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("this is the agent of node ", node_name_, ", not of ", node_name));
+}
+
+grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                                     grpc::ServerWriter<v1::LogChunk>* writer) {
+  if (!request->kind().empty() && request->kind() != "Container") {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an agent serves the logs of Containers only");
+  }
+  std::map<std::string, std::string> labels = ManagedLabels(node_name_);
+  labels[kNameLabel] = request->name();
+  absl::StatusOr<std::vector<DockerContainer>> found = docker_.ListContainers(labels);
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  if (found->empty()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("container ", request->name(), " has no Docker container on node ", node_name_,
+                                     " (not created yet, or removed)"));
+  }
+  DockerLogOptions options;
+  options.follow = request->follow();
+  options.tail = request->tail();
+  options.timestamps = request->timestamps();
+  if (request->since_seconds() > 0) options.since_unix = absl::ToUnixSeconds(absl::Now()) - request->since_seconds();
+  absl::Status streamed = docker_.StreamLogs(
+      found->front().id, options,
+      [&](int stream, std::string_view data) {
+        v1::LogChunk chunk;
+        chunk.set_container(request->name());
+        chunk.set_stream(stream == 2 ? v1::LogChunk::STDERR : v1::LogChunk::STDOUT);
+        chunk.set_data(std::string(data));
+        return writer->Write(chunk);
+      },
+      [context] { return context->IsCancelled(); });
+  return ToGrpcStatus(streamed);
+}
+
+grpc::Status OperationsService::BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
+                                             grpc::ServerWriter<v1::DataChunk>* writer) {
+  if (grpc::Status node = CheckNode(request->node_name()); !node.ok()) return node;
+  absl::StatusOr<int64_t> bytes = archiver_.Backup(
+      request->name(),
+      [writer](std::string_view data) {
+        v1::DataChunk chunk;
+        chunk.set_data(std::string(data));
+        return writer->Write(chunk);
+      },
+      [context] { return context->IsCancelled(); });
+  return ToGrpcStatus(bytes.status());
+}
+
+grpc::Status OperationsService::RestoreVolume(grpc::ServerContext* context,
+                                              grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
+                                              v1::RestoreVolumeResponse* response) {
+  v1::RestoreVolumeRequest message;
+  if (!reader->Read(&message) || !message.has_target()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must name the target volume");
+  }
+  const v1::RestoreVolumeRequest::Target target = message.target();
+  if (grpc::Status node = CheckNode(target.node_name()); !node.ok()) return node;
+  std::string path = absl::StrCat(archiver_.options().scratch_dir, "/opctl-restore-", getpid(), "-",
+                                  absl::ToUnixNanos(absl::Now()), ".tar");
+  absl::Status result = [&]() -> absl::Status {
+    TarFileWriter tar;
+    if (absl::Status opened = tar.Open(path, kRestoreArchiveEntry); !opened.ok()) return opened;
+    while (reader->Read(&message)) {
+      if (absl::Status appended = tar.Append(message.data()); !appended.ok()) return appended;
+    }
+    if (context->IsCancelled()) return absl::CancelledError("the restore was cancelled before all data arrived");
+    if (tar.data_bytes() == 0) return absl::InvalidArgumentError("the archive is empty");
+    if (absl::Status finished = tar.Finish(); !finished.ok()) return finished;
+    response->set_bytes(tar.data_bytes());
+    absl::StatusOr<std::vector<std::string>> restarted = archiver_.Restore(target.name(), path, target.force());
+    if (!restarted.ok()) return restarted.status();
+    for (const std::string& name : *restarted) response->add_restarted(name);
+    return absl::OkStatus();
+  }();
+  std::remove(path.c_str());
+  return ToGrpcStatus(result);
+}
+
+}  // namespace opctl::agent

@@ -1,0 +1,34 @@
+// The agent's side of opctl.v1.Operations (proto/opctl/v1/operations.proto): logs of this node's
+// containers and backup and restore of its volumes, called by the controller on the address the
+// agent reports in its Node. Containers are found by opctl's labels, so only managed ones answer.
+#pragma once
+
+#include <string>
+
+#include "agent/docker_client.h"
+#include "agent/volume_archiver.h"
+#include "grpcpp/grpcpp.h"
+#include "opctl/v1/operations.grpc.pb.h"
+
+namespace opctl::agent {
+
+class OperationsService final : public v1::Operations::Service {
+ public:
+  OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name);
+
+  grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                    grpc::ServerWriter<v1::LogChunk>* writer) override;
+  grpc::Status BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
+                            grpc::ServerWriter<v1::DataChunk>* writer) override;
+  grpc::Status RestoreVolume(grpc::ServerContext* context, grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
+                             v1::RestoreVolumeResponse* response) override;
+
+ private:
+  grpc::Status CheckNode(const std::string& node_name) const;
+
+  DockerClient& docker_;
+  VolumeArchiver& archiver_;
+  const std::string node_name_;
+};
+
+}  // namespace opctl::agent

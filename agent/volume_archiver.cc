@@ -1,0 +1,210 @@
+#include "agent/volume_archiver.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "agent/container_spec.h"
+
+namespace opctl::agent {
+namespace {
+
+constexpr char kVolumePath[] = "/volume";
+
+// Removes the helper container when the operation ends, however it ends.
+class HelperGuard {
+ public:
+  HelperGuard(DockerClient& docker, std::string id) : docker_(docker), id_(std::move(id)) {}
+  ~HelperGuard() { docker_.RemoveContainer(id_).IgnoreError(); }
+
+ private:
+  DockerClient& docker_;
+  std::string id_;
+};
+
+// Shell-quotes one word.
+std::string Quote(const std::string& word) {
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+VolumeArchiver::VolumeArchiver(DockerClient& docker, VolumeLocks& locks, VolumeArchiverOptions options)
+    : docker_(docker), locks_(locks), options_(std::move(options)) {}
+
+absl::Status VolumeArchiver::CheckVolumeExists(const std::string& volume) {
+  absl::StatusOr<std::vector<DockerVolume>> volumes = docker_.ListVolumes({});
+  if (!volumes.ok()) return volumes.status();
+  for (const DockerVolume& found : *volumes) {
+    if (found.name == volume) return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat("volume ", volume, " does not exist on node ", options_.node_name));
+}
+
+absl::Status VolumeArchiver::RunPreBackupCommands(const std::string& volume, const CancelCheck& cancelled) {
+  absl::StatusOr<std::vector<DockerContainer>> users = docker_.ListContainersUsingVolume(volume);
+  if (!users.ok()) return users.status();
+  for (const DockerContainer& user : *users) {
+    if (user.state != "running" || user.labels.count(kHelperLabel)) continue;
+    auto command = user.labels.find(kBackupPreCommandLabel);
+    if (command == user.labels.end() || command->second.empty()) continue;
+    std::string output;
+    absl::StatusOr<int> exit_code = docker_.Exec(
+        user.id, {"sh", "-c", command->second}, "",
+        [&output](int, std::string_view data) {
+          if (output.size() < 4096) output.append(data);
+          return true;
+        },
+        cancelled);
+    if (!exit_code.ok()) return exit_code.status();
+    if (*exit_code != 0) {
+      return absl::FailedPreconditionError(absl::StrCat("pre-backup command \"", command->second, "\" in container ",
+                                                        user.name, " failed (exit ", *exit_code, "): ", output));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> VolumeArchiver::StartHelper(const std::string& volume, bool read_only,
+                                                        const std::string& archive_tar) {
+  DockerContainerSpec spec;
+  spec.image = options_.helper_image;
+  spec.entrypoint = {"sleep"};
+  spec.cmd = {"3600"};  // an upper bound: the agent removes it when done
+  spec.user = "0:0";
+  spec.restart_policy = "no";
+  spec.network = "none";
+  spec.labels = {{kHelperLabel, read_only ? "backup" : "restore"}, {kNodeLabel, options_.node_name}};
+  spec.mounts.push_back({volume, kVolumePath, read_only});
+  std::string name = absl::StrCat("opctl-", read_only ? "backup-" : "restore-", volume, "-",
+                                  absl::ToUnixMillis(absl::Now()));
+  absl::StatusOr<std::string> id = docker_.CreateContainer(name, spec);
+  if (absl::IsNotFound(id.status())) {
+    return absl::FailedPreconditionError(absl::StrCat("the helper image ", options_.helper_image,
+                                                      " is not on node ", options_.node_name,
+                                                      " (scripts/build-images.sh builds it; agent flag --helper-image)"));
+  }
+  if (!id.ok()) return id.status();
+  if (!archive_tar.empty()) {
+    if (absl::Status put = docker_.PutArchive(*id, "/", archive_tar); !put.ok()) {
+      docker_.RemoveContainer(*id).IgnoreError();
+      return put;
+    }
+  }
+  if (absl::Status started = docker_.StartContainer(*id); !started.ok()) {
+    docker_.RemoveContainer(*id).IgnoreError();
+    return started;
+  }
+  return id;
+}
+
+absl::Status VolumeArchiver::RunInHelper(const std::string& id, const std::vector<std::string>& command,
+                                         const std::function<bool(std::string_view)>* sink,
+                                         const CancelCheck& cancelled, const std::string& what) {
+  std::string errors;
+  bool sink_stopped = false;
+  absl::StatusOr<int> exit_code = docker_.Exec(
+      id, command, "",
+      [&](int stream, std::string_view data) {
+        if (stream == 2) {
+          if (errors.size() < 4096) errors.append(data);
+          return true;
+        }
+        if (sink != nullptr && !(*sink)(data)) return !(sink_stopped = true);
+        return true;
+      },
+      cancelled);
+  if (sink_stopped || cancelled()) return absl::CancelledError(absl::StrCat(what, " cancelled"));
+  if (!exit_code.ok()) return exit_code.status();
+  // GNU tar exits 1 when a file changed while it was read (a live volume); what it read is still whole.
+  bool changed_while_read = *exit_code == 1 && errors.find("file changed as we read it") != std::string::npos;
+  if (*exit_code != 0 && !changed_while_read) {
+    return absl::InternalError(absl::StrCat(what, " failed (exit ", *exit_code, "): ", errors));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> VolumeArchiver::Backup(const std::string& volume,
+                                               const std::function<bool(std::string_view)>& sink,
+                                               const CancelCheck& cancelled) {
+  if (absl::Status exists = CheckVolumeExists(volume); !exists.ok()) return exists;
+  if (absl::Status prepared = RunPreBackupCommands(volume, cancelled); !prepared.ok()) return prepared;
+  absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/true, "");
+  if (!helper.ok()) return helper.status();
+  HelperGuard guard(docker_, *helper);
+  int64_t bytes = 0;
+  std::function<bool(std::string_view)> counting = [&](std::string_view data) {
+    bytes += static_cast<int64_t>(data.size());
+    return sink(data);
+  };
+  absl::Status archived =
+      RunInHelper(*helper, {"tar", "-czf", "-", "-C", kVolumePath, "."}, &counting, cancelled, "tar of " + volume);
+  if (!archived.ok()) return archived;
+  return bytes;
+}
+
+absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::string& volume,
+                                                                  const std::string& archive_tar, bool force) {
+  if (absl::Status exists = CheckVolumeExists(volume); !exists.ok()) return exists;
+  if (!locks_.TryHold(volume)) {
+    return absl::AbortedError(absl::StrCat("another restore of volume ", volume, " is running"));
+  }
+  std::vector<std::string> stopped_ids, stopped_names;
+  absl::StatusOr<std::vector<std::string>> result = [&]() -> absl::StatusOr<std::vector<std::string>> {
+    absl::StatusOr<std::vector<DockerContainer>> users = docker_.ListContainersUsingVolume(volume);
+    if (!users.ok()) return users.status();
+    std::vector<const DockerContainer*> running;
+    for (const DockerContainer& user : *users) {
+      if (user.state == "running" && !user.labels.count(kHelperLabel)) running.push_back(&user);
+    }
+    if (!running.empty() && !force) {
+      std::vector<std::string> names;
+      for (const DockerContainer* user : running) names.push_back(user->name);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", volume, " is in use by ", absl::StrJoin(names, ", "),
+          ": stop them first (e.g. opctl scale service/NAME --replicas 0) or force the restore, which stops them "
+          "and starts them again"));
+    }
+    for (const DockerContainer* user : running) {
+      if (absl::Status stopped = docker_.StopContainer(user->id, 10); !stopped.ok()) return stopped;
+      stopped_ids.push_back(user->id);
+      stopped_names.push_back(user->name);
+    }
+    absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/false, archive_tar);
+    if (!helper.ok()) return helper.status();
+    HelperGuard guard(docker_, *helper);
+    std::string archive = absl::StrCat("/", kRestoreArchiveEntry);
+    std::string v = kVolumePath;
+    // Check the whole archive before the first file is removed: a broken archive changes nothing.
+    std::string script = absl::StrCat("set -e; tar -tzf ", Quote(archive), " >/dev/null; rm -rf ", v, "/..?* ", v,
+                                      "/.[!.]* ", v, "/*; tar -xzpf ", Quote(archive), " -C ", v);
+    absl::Status restored =
+        RunInHelper(*helper, {"sh", "-c", script}, nullptr, [] { return false; }, "restore of " + volume);
+    if (!restored.ok()) return restored;
+    return stopped_names;
+  }();
+  // Whatever happened, what was stopped runs again.
+  for (const std::string& id : stopped_ids) {
+    if (absl::Status started = docker_.StartContainer(id); !started.ok()) {
+      std::fprintf(stderr, "agent: restore of %s: cannot start %s again: %s\n", volume.c_str(), id.c_str(),
+                   started.ToString().c_str());
+    }
+  }
+  locks_.Release(volume);
+  return result;
+}
+
+void VolumeArchiver::RemoveLeftoverHelpers() {
+  absl::StatusOr<std::vector<DockerContainer>> helpers = docker_.ListContainers({{kNodeLabel, options_.node_name}});
+  if (!helpers.ok()) return;
+  for (const DockerContainer& helper : *helpers) {
+    if (helper.labels.count(kHelperLabel)) docker_.RemoveContainer(helper.id).IgnoreError();
+  }
+}
+
+}  // namespace opctl::agent

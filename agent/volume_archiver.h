@@ -1,0 +1,72 @@
+// Volume backup and restore on this Docker host, done by a short-lived helper container (a local
+// image with sh and tar, run as root with no network) that mounts the volume:
+//
+//  - Backup: when a running container that mounts the volume carries the label
+//    opctl.io/backup-pre-command (image labels count), that shell command runs there first and must
+//    succeed (the Redis images use it to finish a save, so the files on disk are a consistent
+//    snapshot). Then the helper mounts the volume read-only and runs `tar -czf - -C /volume .`,
+//    whose output is streamed out.
+//  - Restore: the archive is checked (`tar -tzf`) before anything is touched; only then the volume
+//    is emptied and unpacked, owners and modes as archived. Refused while a container uses the
+//    volume unless forced: then those containers are stopped, the volume is held so the reconciler
+//    leaves them stopped, and they are started again afterwards.
+//
+// Thread-safe (one operation per volume at a time).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/docker_client.h"
+#include "agent/volume_locks.h"
+
+namespace opctl::agent {
+
+inline constexpr char kHelperLabel[] = "opctl.io/helper";
+inline constexpr char kBackupPreCommandLabel[] = "opctl.io/backup-pre-command";
+// The name of the one entry of the tar file Restore takes.
+inline constexpr char kRestoreArchiveEntry[] = "restore.tar.gz";
+
+struct VolumeArchiverOptions {
+  std::string node_name;
+  std::string helper_image = "opctl/toolbox:0.1";
+  std::string scratch_dir = "/tmp";  // restore archives wait here until the helper takes them
+};
+
+class VolumeArchiver {
+ public:
+  VolumeArchiver(DockerClient& docker, VolumeLocks& locks, VolumeArchiverOptions options);
+
+  // Streams a .tar.gz of the volume into `sink` (false from it cancels); returns its size in bytes.
+  absl::StatusOr<int64_t> Backup(const std::string& volume, const std::function<bool(std::string_view)>& sink,
+                                 const CancelCheck& cancelled);
+  // Replaces the volume's contents with the .tar.gz at `archive_tar`, a tar file holding it as its one
+  // entry "restore.tar.gz" (see TarFileWriter). Returns the containers stopped and started again.
+  absl::StatusOr<std::vector<std::string>> Restore(const std::string& volume, const std::string& archive_tar,
+                                                   bool force);
+  // Removes helper containers left behind by an agent that died mid-operation.
+  void RemoveLeftoverHelpers();
+
+  const VolumeArchiverOptions& options() const { return options_; }
+
+ private:
+  absl::Status CheckVolumeExists(const std::string& volume);
+  absl::Status RunPreBackupCommands(const std::string& volume, const CancelCheck& cancelled);
+  // Creates and starts a helper mounting `volume` at /volume; returns its id.
+  absl::StatusOr<std::string> StartHelper(const std::string& volume, bool read_only,
+                                          const std::string& archive_tar);
+  // Runs `command` in the helper; stdout to `sink` (when given), stderr kept for the error message.
+  absl::Status RunInHelper(const std::string& id, const std::vector<std::string>& command,
+                           const std::function<bool(std::string_view)>* sink, const CancelCheck& cancelled,
+                           const std::string& what);
+
+  DockerClient& docker_;
+  VolumeLocks& locks_;
+  const VolumeArchiverOptions options_;
+};
+
+}  // namespace opctl::agent

@@ -1,0 +1,186 @@
+#include "controller/operations_proxy.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/grpc_status.h"
+#include "controller/scheduler.h"
+
+namespace opctl::controller {
+namespace {
+
+grpc::Status Error(grpc::StatusCode code, const std::string& message) { return grpc::Status(code, message); }
+
+bool Mounts(const v1::Container& container, const std::string& volume) {
+  const auto& mounts = container.spec().template_().volume_mounts();
+  return std::any_of(mounts.begin(), mounts.end(), [&](const v1::VolumeMount& m) { return m.name() == volume; });
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string& node_name) {
+  std::optional<v1::Object> node = registry_.Find("Node", node_name);
+  if (!node) return absl::NotFoundError(absl::StrCat("node ", node_name, " is not registered"));
+  if (!NodeIsReady(node->node())) {
+    return absl::UnavailableError(absl::StrCat("node ", node_name, " is NotReady: its agent cannot be reached"));
+  }
+  const std::string& address = node->node().status().agent_address();
+  if (address.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("the agent of node ", node_name, " reports no address"));
+  }
+  absl::MutexLock lock(&mutex_);
+  std::unique_ptr<v1::Operations::Stub>& stub = agents_[address];
+  if (stub == nullptr) {
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(64 << 20);
+    stub = v1::Operations::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+  }
+  return stub.get();
+}
+
+grpc::Status OperationsProxy::ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
+                                            const std::function<bool(const v1::LogChunk&)>& write) {
+  std::optional<v1::Object> container = registry_.Find("Container", request.name());
+  if (!container) return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("container ", request.name(), " not found"));
+  const std::string& node = container->container().spec().node_name();
+  if (node.empty()) {
+    return Error(grpc::StatusCode::FAILED_PRECONDITION,
+                 absl::StrCat("container ", request.name(), " is not scheduled to a node yet"));
+  }
+  absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(node);
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  std::unique_ptr<grpc::ClientContext> forward = grpc::ClientContext::FromServerContext(*context);
+  v1::LogsRequest single = request;
+  single.set_kind("Container");
+  std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = (*agent)->Logs(forward.get(), single);
+  v1::LogChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (!write(chunk)) {
+      forward->TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                                   grpc::ServerWriter<v1::LogChunk>* writer) {
+  std::string kind = request->kind().empty() ? "Container" : request->kind();
+  if (kind == "Container") {
+    return ContainerLogs(context, *request, [writer](const v1::LogChunk& chunk) { return writer->Write(chunk); });
+  }
+  if (kind != "Service") return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
+  if (!registry_.Find("Service", request->name())) {
+    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", request->name(), " not found"));
+  }
+  std::vector<v1::Container> containers;
+  for (const v1::Object& object : registry_.ListKind("Container")) {
+    if (object.container().spec().service() == request->name()) containers.push_back(object.container());
+  }
+  std::sort(containers.begin(), containers.end(),
+            [](const v1::Container& a, const v1::Container& b) { return a.spec().ordinal() < b.spec().ordinal(); });
+  if (containers.empty()) {
+    return Error(grpc::StatusCode::FAILED_PRECONDITION,
+                 absl::StrCat("service ", request->name(), " has no containers (replicas 0?)"));
+  }
+  absl::Mutex write_mutex;
+  auto write = [&](const v1::LogChunk& chunk) {
+    absl::MutexLock lock(&write_mutex);
+    return writer->Write(chunk);
+  };
+  std::vector<grpc::Status> results(containers.size());
+  auto one = [&](size_t i) {
+    v1::LogsRequest single = *request;
+    single.set_kind("Container");
+    single.set_name(containers[i].metadata().name());
+    results[i] = ContainerLogs(context, single, write);
+  };
+  if (request->follow()) {
+    // Each replica's stream runs until it ends; lines interleave as they come.
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < containers.size(); ++i) threads.emplace_back(one, i);
+    for (std::thread& thread : threads) thread.join();
+  } else {
+    for (size_t i = 0; i < containers.size(); ++i) one(i);  // replica by replica, as compose prints them
+  }
+  std::vector<std::string> failures;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].ok()) failures.push_back(containers[i].metadata().name() + ": " + results[i].error_message());
+  }
+  if (failures.size() == containers.size()) {
+    return Error(results.front().error_code(), absl::StrJoin(failures, "; "));
+  }
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& volume, const std::string& requested) {
+  if (!registry_.Find("Volume", volume)) return absl::NotFoundError(absl::StrCat("volume ", volume, " not found"));
+  if (!requested.empty()) return requested;
+  std::set<std::string> nodes;
+  for (const v1::Object& object : registry_.ListKind("Container")) {
+    const v1::Container& container = object.container();
+    if (Mounts(container, volume) && !container.spec().node_name().empty()) nodes.insert(container.spec().node_name());
+  }
+  if (nodes.empty()) {
+    for (const v1::Object& node : registry_.ListKind("Node")) nodes.insert(node.node().metadata().name());
+    if (nodes.size() > 1) {
+      return absl::FailedPreconditionError(absl::StrCat("no container mounts volume ", volume,
+                                                        ", so its node is not known: name it with --node (one of ",
+                                                        absl::StrJoin(nodes, ", "), ")"));
+    }
+  }
+  if (nodes.empty()) return absl::FailedPreconditionError("no node is registered");
+  if (nodes.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat("volume ", volume, " is mounted on several nodes (",
+                                                      absl::StrJoin(nodes, ", "), "): name one with --node"));
+  }
+  return *nodes.begin();
+}
+
+grpc::Status OperationsProxy::BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
+                                           grpc::ServerWriter<v1::DataChunk>* writer) {
+  absl::StatusOr<std::string> node = NodeOfVolume(request->name(), request->node_name());
+  if (!node.ok()) return ToGrpcStatus(node.status());
+  absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(*node);
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  std::unique_ptr<grpc::ClientContext> forward = grpc::ClientContext::FromServerContext(*context);
+  v1::BackupVolumeRequest on_node = *request;
+  on_node.set_node_name(*node);
+  std::unique_ptr<grpc::ClientReader<v1::DataChunk>> reader = (*agent)->BackupVolume(forward.get(), on_node);
+  v1::DataChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (!writer->Write(chunk)) {
+      forward->TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+grpc::Status OperationsProxy::RestoreVolume(grpc::ServerContext* context,
+                                            grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
+                                            v1::RestoreVolumeResponse* response) {
+  v1::RestoreVolumeRequest message;
+  if (!reader->Read(&message) || !message.has_target()) {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT, "the first message must name the target volume");
+  }
+  absl::StatusOr<std::string> node = NodeOfVolume(message.target().name(), message.target().node_name());
+  if (!node.ok()) return ToGrpcStatus(node.status());
+  absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(*node);
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  std::unique_ptr<grpc::ClientContext> forward = grpc::ClientContext::FromServerContext(*context);
+  std::unique_ptr<grpc::ClientWriter<v1::RestoreVolumeRequest>> upstream =
+      (*agent)->RestoreVolume(forward.get(), response);
+  message.mutable_target()->set_node_name(*node);
+  bool open = upstream->Write(message);
+  while (open && reader->Read(&message)) open = upstream->Write(message);
+  if (context->IsCancelled()) forward->TryCancel();
+  upstream->WritesDone();
+  return upstream->Finish();
+}
+
+}  // namespace opctl::controller

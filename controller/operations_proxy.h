@@ -1,0 +1,47 @@
+// The controller's side of opctl.v1.Operations: finds the node that holds a Container or Volume, and
+// forwards the call to that node's agent (Node.status.agentAddress), streaming both ways. The
+// caller's cancellation and deadline travel on to the agent. A Service's logs merge its Containers'.
+//
+// Thread-safe (gRPC's synchronous server runs each call on its own thread).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/registry.h"
+#include "grpcpp/grpcpp.h"
+#include "opctl/v1/operations.grpc.pb.h"
+
+namespace opctl::controller {
+
+class OperationsProxy final : public v1::Operations::Service {
+ public:
+  explicit OperationsProxy(const Registry& registry) : registry_(registry) {}
+
+  grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                    grpc::ServerWriter<v1::LogChunk>* writer) override;
+  grpc::Status BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
+                            grpc::ServerWriter<v1::DataChunk>* writer) override;
+  grpc::Status RestoreVolume(grpc::ServerContext* context, grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
+                             v1::RestoreVolumeResponse* response) override;
+
+ private:
+  // The agent of a Ready node.
+  absl::StatusOr<v1::Operations::Stub*> AgentOf(const std::string& node_name);
+  // The node that holds a volume: `requested` when given, else the node of the Containers that mount
+  // it, else the only node.
+  absl::StatusOr<std::string> NodeOfVolume(const std::string& volume, const std::string& requested);
+  // Streams one Container's logs into `write` (the Service case shares one writer).
+  grpc::Status ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
+                             const std::function<bool(const v1::LogChunk&)>& write);
+
+  const Registry& registry_;
+  absl::Mutex mutex_;
+  std::map<std::string, std::unique_ptr<v1::Operations::Stub>> agents_ ABSL_GUARDED_BY(mutex_);  // by address
+};
+
+}  // namespace opctl::controller
