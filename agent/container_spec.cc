@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/quantity.h"
+#include "common/shell_quote.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -61,6 +63,12 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
   spec.user = t.user();
   spec.working_dir = t.working_dir();
   spec.labels.insert(t.labels().begin(), t.labels().end());
+  // The pre-stop hook travels as a label, where an image may also declare one; the manifest's wins.
+  if (t.lifecycle().pre_stop().exec().command_size() > 0) {
+    std::vector<std::string> words;
+    for (const std::string& word : t.lifecycle().pre_stop().exec().command()) words.push_back(ShellQuote(word));
+    spec.labels[kPreStopCommandLabel] = absl::StrJoin(words, " ");
+  }
   for (auto& [key, value] : ObjectLabels(node, "Container", container.metadata())) spec.labels[key] = value;
   spec.labels[kSpecHashLabel] = SpecHash(container.spec());
   const v1::Resources& resources = t.resources();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
+#include "common/shell_quote.h"
 
 namespace opctl::agent {
 namespace {
@@ -24,13 +25,6 @@ class HelperGuard {
   DockerClient& docker_;
   std::string id_;
 };
-
-// Shell-quotes one word.
-std::string Quote(const std::string& word) {
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
 
 }  // namespace
 
@@ -181,8 +175,8 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
     std::string archive = absl::StrCat("/", kRestoreArchiveEntry);
     std::string v = kVolumePath;
     // Check the whole archive before the first file is removed: a broken archive changes nothing.
-    std::string script = absl::StrCat("set -e; tar -tzf ", Quote(archive), " >/dev/null; rm -rf ", v, "/..?* ", v,
-                                      "/.[!.]* ", v, "/*; tar -xzpf ", Quote(archive), " -C ", v);
+    std::string script = absl::StrCat("set -e; tar -tzf ", ShellQuote(archive), " >/dev/null; rm -rf ", v, "/..?* ", v,
+                                      "/.[!.]* ", v, "/*; tar -xzpf ", ShellQuote(archive), " -C ", v);
     absl::Status restored =
         RunInHelper(*helper, {"sh", "-c", script}, nullptr, [] { return false; }, "restore of " + volume);
     if (!restored.ok()) return restored;

@@ -202,6 +202,9 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
   }
   check.OneOf(base + "restartPolicy", t.restart_policy(), {"no", "always", "on-failure", "unless-stopped"});
   check.Labels(base + "labels", t.labels());
+  if (t.lifecycle().has_pre_stop() && t.lifecycle().pre_stop().exec().command().empty()) {
+    check.Fail(base + "lifecycle.preStop.exec.command", "is required (e.g. [\"sh\", \"-c\", \"...\"])");
+  }
 }
 
 // Every network a Service attaches to, with the field path of each.

@@ -16,7 +16,7 @@ start_service controller "$bin_dir/opctl-controller" --listen "$controller_addre
 wait_for_controller
 # This machine reaches no registry: the agent pulls only images that name one (never Docker Hub).
 start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$(hostname)" \
-  --pull explicit-registry
+  --pull explicit-registry --backup-dir "$state_dir/backups"
 "$bin_dir/opctl" apply -f manifests/redis.yaml --wait --timeout "${OPCTL_WAIT_TIMEOUT:-180s}"
 # Grafana's image cannot be built here (no registry): wait for the rest of the monitoring stack.
 "$bin_dir/opctl" apply -f manifests/monitoring.yaml

@@ -186,6 +186,19 @@ TEST(Validation, HealthCheck) {
               HasSubstr("retries: must not be negative"));
 }
 
+TEST(Validation, APreStopHookNeedsACommand) {
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [](v1::Object& o) {
+                                 Template(o).mutable_lifecycle()->mutable_pre_stop()->mutable_exec();
+                               })),
+              HasSubstr("spec.template.lifecycle.preStop.exec.command: is required"));
+  EXPECT_THAT(ErrorsAfter(2,
+                          [](v1::Object& o) {
+                            Template(o).mutable_lifecycle()->mutable_pre_stop()->mutable_exec()->add_command("true");
+                          }),
+              IsEmpty());
+}
+
 TEST(Validation, TemplateFields) {
   EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).clear_image(); })), HasSubstr("image: is required"));
   EXPECT_THAT(Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).set_image("Bad Image"); })),

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -82,7 +83,8 @@ class AgentIntegrationTest : public ::testing::Test {
     auto agent = Process::Start({testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
                                  "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
                                  // This machine reaches no registry: never let dockerd try Docker Hub.
-                                 "--pull=explicit-registry"},
+                                 "--pull=explicit-registry", std::string("--helper-image=") + kImage,
+                                 "--backup-dir=" + backup_dir()},
                                 absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
     ASSERT_TRUE(agent.ok());
     agent_ = *std::move(agent);
@@ -103,6 +105,22 @@ class AgentIntegrationTest : public ::testing::Test {
   }
 
   std::string node() const { return "it-" + prefix_; }
+  std::string backup_dir() const { return data_dir_ + "/backups"; }
+
+  // Runs a shell command in a container through docker exec.
+  testing::CommandResult Exec(const std::string& container, const std::string& script) {
+    return testing::RunCommand({"docker", "-H", "unix://" + socket_, "exec", container, "sh", "-c", script});
+  }
+
+  std::optional<v1::Volume> VolumeObject(const std::string& name) {
+    grpc::ClientContext context;
+    v1::GetRequest request;
+    request.set_kind("Volume");
+    request.set_name(name);
+    v1::Object object;
+    if (!stub_->Get(&context, request, &object).ok()) return std::nullopt;
+    return object.volume();
+  }
 
   void Apply(const std::string& manifest) {
     std::string path = absl::StrCat(data_dir_, "/stack.yaml");
@@ -370,6 +388,141 @@ TEST_F(AgentIntegrationTest, HealLatencyNextToAPlainDockerRun) {
       "heal from removal to running again (%d trials): median %.0f ms, worst %.0f ms; plain create+start of "
       "the same image: median %.0f ms, worst %.0f ms; the removal itself (docker rm -f): median %.0f ms\n",
       kTrials, heal_ms[kTrials / 2], heal_ms.back(), run_ms[kTrials / 2], run_ms.back(), remove_ms[kTrials / 2]);
+}
+
+}  // namespace
+}  // namespace opctl
+
+namespace opctl {
+namespace {
+
+TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroughTheController) {
+  Start("logs");
+  Apply(absl::StrReplaceAll(Stack("logs", 211),
+                            {{"args: [sleep, infinity]",
+                              "args: [sh, -c, 'echo line-1; echo line-2; echo err-line >&2; exec sleep infinity']"}}));
+  ASSERT_TRUE(Converged(2));
+  testing::CommandResult whole = controller_->Opctl({"logs", "container/logs-web-0"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(whole.out, "line-1\nline-2\n");
+  EXPECT_EQ(whole.err, "err-line\n");
+  // The last line only (stdout and stderr are separate pipes, so which one is last is up to timing).
+  testing::CommandResult tail = controller_->Opctl({"logs", "--tail", "1", "logs-web-0"});
+  EXPECT_THAT(tail.out + tail.err, ::testing::AnyOf("line-2\n", "err-line\n"));
+
+  testing::CommandResult service = controller_->Opctl({"logs", "service/logs-web"});
+  ASSERT_EQ(service.exit_code, 0) << service.err;
+  EXPECT_EQ(service.out, "logs-web-0 | line-1\nlogs-web-0 | line-2\nlogs-web-1 | line-1\nlogs-web-1 | line-2\n");
+  EXPECT_THAT(service.err, HasSubstr("logs-web-1 | err-line"));
+
+  // -f keeps streaming: a line written after it started arrives.
+  auto follow = Process::Start({testing::BinaryPath("opctl"), "--server=" + controller_->address(), "logs", "-f",
+                                "service/logs-web"},
+                               data_dir_ + "/follow.log");
+  ASSERT_TRUE(follow.ok());
+  ASSERT_TRUE((*follow)->WaitForLine("logs-web-1 | line-2", absl::Seconds(10)).ok()) << (*follow)->Output();
+  ASSERT_EQ(Exec("logs-web-1", "echo late-line > /proc/1/fd/1").exit_code, 0);
+  EXPECT_TRUE((*follow)->WaitForLine("logs-web-1 | late-line", absl::Seconds(10)).ok()) << (*follow)->Output();
+  EXPECT_TRUE((*follow)->Running());
+
+  testing::CommandResult missing = controller_->Opctl({"logs", "container/logs-nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("container logs-nope not found"));
+}
+
+TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseAVolumeInUse) {
+  Start("vol");
+  Apply(Stack("vol", 212, 1));
+  ASSERT_TRUE(Converged(1));
+  ASSERT_EQ(Exec("vol-web-0", "echo one > /data/a && mkdir /data/dir && echo two > /data/dir/b && "
+                              "echo hidden > /data/.dot && chown 1234:5678 /data/a")
+                .exit_code,
+            0);
+  std::string archive = data_dir_ + "/vol-data.tar.gz";
+  testing::CommandResult backup = controller_->Opctl({"volume", "backup", "vol-data", "-o", archive});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_THAT(backup.out, HasSubstr("volume/vol-data backed up to " + archive));
+  testing::CommandResult listing = testing::RunCommand({"tar", "-tzvf", archive});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  EXPECT_THAT(listing.out, HasSubstr("1234/5678"));
+  EXPECT_THAT(listing.out, HasSubstr("./dir/b"));
+  EXPECT_THAT(listing.out, HasSubstr("./.dot"));
+
+  ASSERT_EQ(Exec("vol-web-0", "echo changed > /data/a && echo extra > /data/c && rm /data/.dot").exit_code, 0);
+  std::string id = Running("vol-web-0")->id;
+  testing::CommandResult refused = controller_->Opctl({"volume", "restore", "vol-data", "-f", archive});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("volume vol-data is in use by vol-web-0"));
+  EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/c").out, "changed\nextra\n");
+
+  // A broken archive is found out before anything is removed, even when forced.
+  std::string broken = data_dir_ + "/broken.tar.gz";
+  std::ofstream(broken) << "this is not gzip";
+  testing::CommandResult bad = controller_->Opctl({"volume", "restore", "vol-data", "-f", broken, "--force"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("restore of vol-data failed"));
+  ASSERT_TRUE(WaitFor([&] { return Running("vol-web-0").has_value(); }, absl::Seconds(20)));
+  EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/c").out, "changed\nextra\n");
+
+  testing::CommandResult restored =
+      controller_->Opctl({"volume", "restore", "volume/vol-data", "-f", archive, "--force"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("restarted vol-web-0"));
+  ASSERT_TRUE(WaitFor([&] { return Running("vol-web-0").has_value(); }, absl::Seconds(20)));
+  EXPECT_EQ(Running("vol-web-0")->id, id);  // stopped and started again, not replaced
+  EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/dir/b /data/.dot").out, "one\ntwo\nhidden\n");
+  EXPECT_EQ(Exec("vol-web-0", "test -e /data/c").exit_code, 1);
+  EXPECT_EQ(Exec("vol-web-0", "stat -c %u:%g /data/a").out, "1234:5678\n");
+  // The helpers are gone.
+  EXPECT_TRUE(docker_->ListContainers({{agent::kNodeLabel, node()}, {"opctl.io/helper", "backup"}})->empty());
+  EXPECT_TRUE(docker_->ListContainers({{agent::kNodeLabel, node()}, {"opctl.io/helper", "restore"}})->empty());
+}
+
+TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolumeStatus) {
+  Start("sched");
+  Apply(absl::StrReplaceAll(Stack("sched", 213, 1),
+                            {{"metadata: {name: sched-data, stack: sched}",
+                              "metadata: {name: sched-data, stack: sched}\nspec: {backup: {schedule: 1s, keep: 2}}"}}));
+  ASSERT_TRUE(Converged(1));
+  ASSERT_EQ(Exec("sched-web-0", "echo kept > /data/file").exit_code, 0);
+  // Three runs at least: each has a new start time, and only two archives stay.
+  std::set<std::string> runs;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<v1::Volume> volume = VolumeObject("sched-data");
+        if (volume && volume->status().has_last_successful_backup()) {
+          runs.insert(volume->status().last_successful_backup().started_at());
+        }
+        return runs.size() >= 4;
+      },
+      absl::Seconds(30)));
+  v1::Volume volume = *VolumeObject("sched-data");
+  const v1::VolumeBackupRun& last = volume.status().last_successful_backup();
+  EXPECT_EQ(last.node_name(), node());
+  EXPECT_TRUE(last.error().empty());
+  EXPECT_GT(last.bytes(), 0);
+  EXPECT_EQ(volume.status().backups(), 2);
+  testing::CommandResult files = testing::RunCommand({"sh", "-c", "ls " + backup_dir() + "/sched-data | wc -l"});
+  EXPECT_EQ(files.out, "2\n");
+  testing::CommandResult content = testing::RunCommand({"tar", "-xzOf", last.file(), "./file"});
+  EXPECT_EQ(content.out, "kept\n");
+  EXPECT_THAT(controller_->Opctl({"describe", "volume", "sched-data"}).out, HasSubstr(last.file()));
+}
+
+TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutReplacesIt) {
+  Start("prestop");
+  Apply(absl::StrReplaceAll(
+      Stack("prestop", 214, 1),
+      {{"    args: [sleep, infinity]\n",
+        "    args: [sleep, infinity]\n    lifecycle: {preStop: {exec: {command: [sh, -c, 'hostname >> /data/pre-stop.log']}}}\n"}}));
+  ASSERT_TRUE(Converged(1));
+  std::string old_id = Running("prestop-web-0")->id;
+  std::string old_host = old_id.substr(0, 12) + "\n";  // Docker's default hostname
+  ASSERT_EQ(controller_->Opctl({"rollout", "restart", "service/prestop-web"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return Running("prestop-web-0") && Running("prestop-web-0")->id != old_id; },
+                      absl::Seconds(30)));
+  testing::CommandResult log = Exec("prestop-web-0", "cat /data/pre-stop.log");
+  EXPECT_EQ(log.out, old_host) << log.err;
 }
 
 }  // namespace
