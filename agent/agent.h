@@ -12,15 +12,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/backup_scheduler.h"
 #include "agent/controller_link.h"
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/docker_events.h"
-#include "agent/backup_scheduler.h"
 #include "agent/operations_service.h"
+#include "agent/reconciler.h"
 #include "agent/volume_archiver.h"
 #include "agent/volume_locks.h"
-#include "agent/reconciler.h"
 #include "common/work_queue.h"
 
 namespace opctl::agent {

@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -520,8 +519,8 @@ absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::str
     }
     return true;
   };
-  absl::Status status = Stream("GET", "/events?" + LabelFilter(labels, "container"), "", on_bytes,
-                               [&cancel] { return cancel.load(); });
+  absl::Status status =
+      Stream("GET", "/events?" + LabelFilter(labels, "container"), "", on_bytes, [&cancel] { return cancel.load(); });
   if (stopped || cancel) return absl::OkStatus();
   if (status.ok()) return absl::UnavailableError("docker event stream ended");
   return status;
@@ -535,7 +534,8 @@ absl::Status CurlDockerClient::StreamLogs(const std::string& id, const DockerLog
   if (options.since_unix > 0) absl::StrAppend(&path, "&since=", options.since_unix);
   if (options.timestamps) path += "&timestamps=1";
   MultiplexedStreamDecoder decoder(sink);
-  return Stream("GET", path, "", [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
+  return Stream(
+      "GET", path, "", [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
 }
 
 absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vector<std::string>& command,
@@ -550,8 +550,9 @@ absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vec
   std::string exec_id = String(*exec, "Id");
   MultiplexedStreamDecoder decoder(sink);
   Json start = {{"Detach", false}, {"Tty", false}};
-  absl::Status streamed = Stream("POST", "/exec/" + Escape(exec_id) + "/start", start.dump(),
-                                 [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
+  absl::Status streamed = Stream(
+      "POST", "/exec/" + Escape(exec_id) + "/start", start.dump(),
+      [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
   if (!streamed.ok()) return streamed;
   if (cancelled()) return absl::CancelledError("exec cancelled");
   absl::StatusOr<Response> inspected = Call("GET", "/exec/" + Escape(exec_id) + "/json");

@@ -9,8 +9,8 @@ bool MultiplexedStreamDecoder::Feed(std::string_view bytes) {
   bool keep_going = true;
   while (keep_going && buffer_.size() - offset >= kHeader) {
     const auto* header = reinterpret_cast<const unsigned char*>(buffer_.data() + offset);
-    uint32_t length = (uint32_t{header[4]} << 24) | (uint32_t{header[5]} << 16) | (uint32_t{header[6]} << 8) |
-                      uint32_t{header[7]};
+    uint32_t length =
+        (uint32_t{header[4]} << 24) | (uint32_t{header[5]} << 16) | (uint32_t{header[6]} << 8) | uint32_t{header[7]};
     if (buffer_.size() - offset - kHeader < length) break;
     keep_going = sink_(header[0], std::string_view(buffer_).substr(offset + kHeader, length));
     offset += kHeader + length;

@@ -75,13 +75,13 @@ absl::StatusOr<std::string> VolumeArchiver::StartHelper(const std::string& volum
   spec.network = "none";
   spec.labels = {{kHelperLabel, read_only ? "backup" : "restore"}, {kNodeLabel, options_.node_name}};
   spec.mounts.push_back({volume, kVolumePath, read_only});
-  std::string name = absl::StrCat("opctl-", read_only ? "backup-" : "restore-", volume, "-",
-                                  absl::ToUnixMillis(absl::Now()));
+  std::string name =
+      absl::StrCat("opctl-", read_only ? "backup-" : "restore-", volume, "-", absl::ToUnixMillis(absl::Now()));
   absl::StatusOr<std::string> id = docker_.CreateContainer(name, spec);
   if (absl::IsNotFound(id.status())) {
-    return absl::FailedPreconditionError(absl::StrCat("the helper image ", options_.helper_image,
-                                                      " is not on node ", options_.node_name,
-                                                      " (scripts/build-images.sh builds it; agent flag --helper-image)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the helper image ", options_.helper_image, " is not on node ", options_.node_name,
+                     " (scripts/build-images.sh builds it; agent flag --helper-image)"));
   }
   if (!id.ok()) return id.status();
   if (!archive_tar.empty()) {
@@ -143,7 +143,7 @@ absl::StatusOr<int64_t> VolumeArchiver::Backup(const std::string& volume,
 }
 
 absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::string& volume,
-                                                                  const std::string& archive_tar, bool force) {
+                                                                 const std::string& archive_tar, bool force) {
   if (absl::Status exists = CheckVolumeExists(volume); !exists.ok()) return exists;
   if (!locks_.TryHold(volume)) {
     return absl::AbortedError(absl::StrCat("another restore of volume ", volume, " is running"));
@@ -177,8 +177,8 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
     // Check the whole archive before the first file is removed: a broken archive changes nothing.
     std::string script = absl::StrCat("set -e; tar -tzf ", ShellQuote(archive), " >/dev/null; rm -rf ", v, "/..?* ", v,
                                       "/.[!.]* ", v, "/*; tar -xzpf ", ShellQuote(archive), " -C ", v);
-    absl::Status restored =
-        RunInHelper(*helper, {"sh", "-c", script}, nullptr, [] { return false; }, "restore of " + volume);
+    absl::Status restored = RunInHelper(
+        *helper, {"sh", "-c", script}, nullptr, [] { return false; }, "restore of " + volume);
     if (!restored.ok()) return restored;
     return stopped_names;
   }();

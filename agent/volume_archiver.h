@@ -57,8 +57,7 @@ class VolumeArchiver {
   absl::Status CheckVolumeExists(const std::string& volume);
   absl::Status RunPreBackupCommands(const std::string& volume, const CancelCheck& cancelled);
   // Creates and starts a helper mounting `volume` at /volume; returns its id.
-  absl::StatusOr<std::string> StartHelper(const std::string& volume, bool read_only,
-                                          const std::string& archive_tar);
+  absl::StatusOr<std::string> StartHelper(const std::string& volume, bool read_only, const std::string& archive_tar);
   // Runs `command` in the helper; stdout to `sink` (when given), stderr kept for the error message.
   absl::Status RunInHelper(const std::string& id, const std::vector<std::string>& command,
                            const std::function<bool(std::string_view)>* sink, const CancelCheck& cancelled,

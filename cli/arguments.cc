@@ -35,7 +35,8 @@ std::string FindVerb(const std::vector<std::string>& words) {
     if (word == "-" || word.size() < 2 || word[0] != '-') return word;
     bool has_value = word.find('=') != std::string::npos || (word[1] != '-' && word.size() > 2);
     for (const FlagSpec& spec : AllFlags()) {
-      bool named = word.rfind("--", 0) == 0 ? word.substr(2, word.find('=') - 2) == spec.name : word[1] == spec.short_name;
+      bool named =
+          word.rfind("--", 0) == 0 ? word.substr(2, word.find('=') - 2) == spec.name : word[1] == spec.short_name;
       if (named && spec.takes_value && !has_value) ++i;  // skip its value
     }
   }

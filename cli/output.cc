@@ -57,6 +57,17 @@ std::string Age(const v1::ObjectMeta& meta, absl::Time now) {
 
 std::string OrNone(const std::string& value) { return value.empty() ? "<none>" : value; }
 
+// "every 1h, last ok 5m ago", "every 1h, last failed 2m ago", "every 1h, none yet" or "<none>".
+std::string BackupSummary(const v1::Volume& volume, absl::Time now) {
+  const std::string& schedule = volume.spec().backup().schedule();
+  if (schedule.empty()) return "<none>";
+  const v1::VolumeBackupRun& last = volume.status().last_backup();
+  absl::Time started = ParseTimestamp(last.started_at());
+  if (started == absl::InfinitePast()) return absl::StrCat("every ", schedule, ", none yet");
+  return absl::StrCat("every ", schedule, ", last ", last.error().empty() ? "ok " : "failed ", FormatAge(now - started),
+                      " ago");
+}
+
 std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
   std::vector<std::string> parts;
@@ -85,7 +96,7 @@ std::string ToYaml(const v1::Object& object) {
 
 std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
   if (kind == "Network") return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
-  if (kind == "Volume") return {"NAME", "STACK", "DRIVER", "STATUS", "AGE"};
+  if (kind == "Volume") return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};
   if (kind == "Service") {
     if (wide) return {"NAME", "STACK", "READY", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
     return {"NAME", "STACK", "READY", "IMAGE", "AGE"};
@@ -108,8 +119,13 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
             Age(meta, now)};
   }
   if (kind == "Volume") {
-    return {meta.name(), stack, object.volume().spec().driver().empty() ? "local" : object.volume().spec().driver(),
-            meta.deletion_timestamp().empty() ? "Available" : "Terminating", Age(meta, now)};
+    const v1::Volume& volume = object.volume();
+    return {meta.name(),
+            stack,
+            volume.spec().driver().empty() ? "local" : volume.spec().driver(),
+            meta.deletion_timestamp().empty() ? "Available" : "Terminating",
+            BackupSummary(volume, now),
+            Age(meta, now)};
   }
   if (kind == "Service") {
     const v1::Service& service = object.service();

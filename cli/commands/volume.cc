@@ -49,9 +49,9 @@ int Backup(CommandContext& context, const std::string& volume) {
   if (path != "-") file.close();
   if (!status.ok() || !written) {
     if (path != "-") std::remove(partial.c_str());
-    return Fail(context, status.ok() ? absl::StrCat("cannot write ", partial)
-                                     : absl::StrCat("backup of volume ", volume, " failed: ",
-                                                    context.client.Explain(status)));
+    return Fail(context, status.ok()
+                             ? absl::StrCat("cannot write ", partial)
+                             : absl::StrCat("backup of volume ", volume, " failed: ", context.client.Explain(status)));
   }
   if (path != "-" && std::rename(partial.c_str(), path.c_str()) != 0) {
     return Fail(context, absl::StrCat("cannot rename ", partial, " to ", path));
@@ -102,7 +102,8 @@ int Restore(CommandContext& context, const std::string& volume) {
 int RunVolume(CommandContext& context) {
   const std::vector<std::string>& words = context.arguments.positional();
   if (words.size() != 2 || (words[0] != "backup" && words[0] != "restore")) {
-    return Fail(context, "usage: opctl volume backup NAME -o FILE.tar.gz | opctl volume restore NAME -f FILE.tar.gz", 2);
+    return Fail(context, "usage: opctl volume backup NAME -o FILE.tar.gz | opctl volume restore NAME -f FILE.tar.gz",
+                2);
   }
   std::string volume = words[1];
   if (volume.rfind("volume/", 0) == 0 || volume.rfind("vol/", 0) == 0) volume = volume.substr(volume.find('/') + 1);

@@ -187,11 +187,9 @@ TEST(Validation, HealthCheck) {
 }
 
 TEST(Validation, APreStopHookNeedsACommand) {
-  EXPECT_THAT(Only(ErrorsAfter(2,
-                               [](v1::Object& o) {
-                                 Template(o).mutable_lifecycle()->mutable_pre_stop()->mutable_exec();
-                               })),
-              HasSubstr("spec.template.lifecycle.preStop.exec.command: is required"));
+  EXPECT_THAT(
+      Only(ErrorsAfter(2, [](v1::Object& o) { Template(o).mutable_lifecycle()->mutable_pre_stop()->mutable_exec(); })),
+      HasSubstr("spec.template.lifecycle.preStop.exec.command: is required"));
   EXPECT_THAT(ErrorsAfter(2,
                           [](v1::Object& o) {
                             Template(o).mutable_lifecycle()->mutable_pre_stop()->mutable_exec()->add_command("true");

@@ -7,8 +7,11 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,16 +40,17 @@ class RedisStackTest : public ::testing::Test {
     ASSERT_TRUE(dockerd.ok()) << dockerd.status();
     dockerd_ = dockerd->release();
     for (const char* image : {"opctl/redis-master:7.0", "opctl/redis-replica:7.0", "opctl/redis-sentinel:7.0",
-                              "opctl/prometheus:2.42", "opctl/redis-exporter:1.45"}) {
+                              "opctl/prometheus:2.42", "opctl/redis-exporter:1.45", "opctl/toolbox:0.1"}) {
       ASSERT_TRUE(dockerd_->LoadImage(image).ok()) << image << " missing: run scripts/build-images.sh";
     }
     data_dir_ = new std::string(testing::MakeTempDir("opctl-e2e-redis"));
     auto controller = testing::ControllerProcess::Start(*data_dir_);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = controller->release();
-    auto agent = testing::Process::Start({testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
-                                          "--node=e2e-redis", "--docker-socket=" + dockerd_->socket(), "--pull=never"},
-                                         *data_dir_ + "/agent.log");
+    auto agent = testing::Process::Start(
+        {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(), "--node=e2e-redis",
+         "--docker-socket=" + dockerd_->socket(), "--pull=never", "--backup-dir=" + *data_dir_ + "/backups"},
+        *data_dir_ + "/agent.log");
     ASSERT_TRUE(agent.ok());
     agent_ = agent->release();
     CommandResult applied =
@@ -91,6 +95,17 @@ class RedisStackTest : public ::testing::Test {
     if (absl::StrContains(info, "role:master")) return "master";
     if (absl::StrContains(info, "role:slave")) return "replica";
     return "";
+  }
+
+  // The container that is master now, as the Sentinels say.
+  static std::string CurrentMaster() {
+    auto found = kAddresses.find(MasterAccordingTo("redis-sentinel-0"));
+    return found == kAddresses.end() ? "" : found->second;
+  }
+
+  // Runs `script` with sh in `container`.
+  static CommandResult Shell(const std::string& container, const std::string& script) {
+    return dockerd_->Docker({"exec", container, "sh", "-c", script});
   }
 
   static testing::PrivateDockerd* dockerd_;
@@ -249,6 +264,157 @@ TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMaster
     EXPECT_EQ(Cli(new_master, {"GET", key}), "v") << key << " was acknowledged with WAIT 1 and lost";
   }
   std::printf("writes acknowledged with WAIT 1 before the kill and checked after failover: %zu\n", acknowledged.size());
+}
+
+TEST_F(RedisStackTest, LogsOfAContainerAndOfAServiceThroughOpctl) {
+  CommandResult master = controller_->Opctl({"logs", "container/redis-master-0"});
+  ASSERT_EQ(master.exit_code, 0) << master.err;
+  EXPECT_THAT(master.out, HasSubstr("opctl-redis-start: this node is"));
+  CommandResult sentinels = controller_->Opctl({"logs", "service/redis-sentinel", "--tail", "3"});
+  ASSERT_EQ(sentinels.exit_code, 0) << sentinels.err;
+  for (const std::string& sentinel : kSentinels) EXPECT_THAT(sentinels.out, HasSubstr(sentinel + " | "));
+}
+
+TEST_F(RedisStackTest, RolloutRestartOfTheMasterHandsItOverWithoutLosingAWaitedWrite) {
+  // Whichever service holds the master now (a failover may have moved it) is restarted.
+  std::string master = CurrentMaster();
+  ASSERT_FALSE(master.empty());
+  std::string service = master.substr(0, master.rfind('-'));
+  // A writer keeps writing to whoever the Sentinels name, each write WAITed for one replica.
+  std::atomic<bool> stop = false;
+  std::atomic<size_t> acknowledged_count = 0;
+  std::vector<std::string> acknowledged;  // read after the writer ends
+  absl::Duration longest_gap;
+  std::thread writer([&] {
+    absl::Time last_success = absl::Now();
+    std::string target = master;
+    for (int i = 0; !stop; ++i) {
+      std::string key = absl::StrCat("e2e:rollout:", i);
+      CommandResult result = Shell(target, "redis-cli SET " + key + " v && redis-cli WAIT 1 1000");
+      if (absl::StartsWith(result.out, "OK\n") && result.out != "OK\n0\n") {
+        acknowledged.push_back(key);
+        ++acknowledged_count;
+        longest_gap = std::max(longest_gap, absl::Now() - last_success);
+        last_success = absl::Now();
+      } else {
+        // Refused, paused or gone: ask the Sentinels again, as a client library does.
+        std::string named = CurrentMaster();
+        if (!named.empty()) target = named;
+      }
+    }
+  });
+  CommandResult restarted = controller_->Opctl({"rollout", "restart", "service/" + service});
+  EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
+  CommandResult waited = controller_->Opctl({"wait", "service/" + service, "--timeout", "120s"});
+  EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err;
+  // Writes go on for a moment after the replacement is ready, so the last ones hit the new master too.
+  size_t before_end = acknowledged_count;
+  WaitFor([&] { return acknowledged_count >= before_end + 5; }, absl::Seconds(20));
+  stop = true;
+  writer.join();
+  std::string new_master = CurrentMaster();
+  ASSERT_FALSE(new_master.empty());
+  EXPECT_NE(new_master, master) << "the master was not handed over";
+  ASSERT_GE(acknowledged.size(), 10u);
+  // The stack is whole again: the replaced container follows the new master.
+  for (const auto& [address, container] : kAddresses) {
+    if (container == new_master) continue;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return absl::StrContains(Cli(container, {"INFO", "replication"}), "master_link_status:up");
+        },
+        absl::Seconds(60)))
+        << container << " does not follow the new master";
+  }
+  std::string missing;
+  for (const std::string& key : acknowledged) {
+    if (Cli(new_master, {"GET", key}) != "v") missing += key + " ";
+  }
+  EXPECT_EQ(missing, "") << "acknowledged writes lost in the rollout";
+  std::printf(
+      "rollout restart of service/%s: master handed from %s to %s; %zu WAITed writes, none lost; "
+      "longest gap between acknowledged writes %.2f s\n",
+      service.c_str(), master.c_str(), new_master.c_str(), acknowledged.size(), absl::ToDoubleSeconds(longest_gap));
+}
+
+TEST_F(RedisStackTest, ABackupOfTheLiveMasterRestoresIntoAnotherRedisWithEveryWaitedWrite) {
+  std::string master = CurrentMaster();
+  ASSERT_FALSE(master.empty());
+  std::string volume = master == "redis-master-0" ? "redis_master_data" : "data-" + master;
+  CommandResult written = Shell(master,
+                                "for i in $(seq 1 500); do echo SET e2e:backup:$i v$i; done | "
+                                "redis-cli >/dev/null && redis-cli WAIT 1 5000");
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  ASSERT_NE(written.out, "0\n") << "no replica acknowledged the writes";
+  // Writes go on during the backup: the archive must still be a consistent snapshot.
+  std::atomic<bool> stop = false;
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) Shell(master, absl::StrCat("redis-cli SET e2e:during-backup:", i, " v"));
+  });
+  std::string archive = *data_dir_ + "/master.tar.gz";
+  absl::Time started = absl::Now();
+  CommandResult backup = controller_->Opctl({"volume", "backup", volume, "-o", archive});
+  double backup_seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  stop = true;
+  writer.join();
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  std::printf("backup of %s: %s", volume.c_str(), backup.out.c_str());
+
+  // A standalone Redis of its own (no Sentinels, no replicas) to restore into.
+  std::string path = *data_dir_ + "/restore-check.yaml";
+  std::ofstream(path) << R"(apiVersion: opctl.io/v1
+kind: Volume
+metadata: {name: restore-check-data, stack: restore-check}
+---
+apiVersion: opctl.io/v1
+kind: Service
+metadata: {name: redis-restore-check, stack: restore-check}
+spec:
+  replicas: 1
+  network: {name: redis-net, addresses: [172.19.0.30]}
+  template:
+    image: opctl/redis-master:7.0
+    args: ["--min-replicas-to-write", "0"]
+    volumeMounts: [{name: restore-check-data, mountPath: /data}]
+    healthcheck: {test: [CMD, redis-cli, ping], interval: 1s, timeout: 1s, retries: 3}
+)";
+  CommandResult applied = controller_->Opctl({"apply", "-f", path, "--wait", "--timeout", "60s"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  ASSERT_EQ(Cli("redis-restore-check-0", {"SET", "only-before-restore", "x"}), "OK");
+
+  CommandResult refused = controller_->Opctl({"volume", "restore", "restore-check-data", "-f", archive});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("in use by redis-restore-check-0"));
+  CommandResult restored = controller_->Opctl({"volume", "restore", "restore-check-data", "-f", archive, "--force"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("restarted redis-restore-check-0"));
+  ASSERT_EQ(controller_->Opctl({"wait", "service/redis-restore-check", "--timeout", "60s"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return Cli("redis-restore-check-0", {"PING"}) == "PONG"; }, absl::Seconds(30)));
+  CommandResult count = Shell("redis-restore-check-0",
+                              "n=0; for i in $(seq 1 500); do [ \"$(redis-cli GET e2e:backup:$i)\" = v$i ] && "
+                              "n=$((n+1)); done; echo $n");
+  EXPECT_EQ(count.out, "500\n") << "keys written before the backup missing after the restore";
+  EXPECT_EQ(Cli("redis-restore-check-0", {"EXISTS", "only-before-restore"}), "0");
+  controller_->Opctl({"delete", "-f", path});
+}
+
+TEST_F(RedisStackTest, TheScheduledBackupOfTheMasterVolumeRanAndIsInItsStatus) {
+  // manifests/redis.yaml asks for hourly backups; the first is due as soon as the volume exists.
+  std::string status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = controller_->Opctl({"get", "volume", "redis_master_data", "-o", "yaml"}).out;
+        return absl::StrContains(status, "lastSuccessfulBackup");
+      },
+      absl::Seconds(60)));
+  size_t at = status.find("lastSuccessfulBackup");
+  size_t file_at = status.find("file: ", at);
+  ASSERT_NE(file_at, std::string::npos) << status;
+  std::string file = status.substr(file_at + 6, status.find('\n', file_at) - file_at - 6);
+  CommandResult listing = testing::RunCommand({"tar", "-tzf", file});
+  ASSERT_EQ(listing.exit_code, 0) << status << listing.err;
+  EXPECT_THAT(listing.out, HasSubstr("./dump.rdb"));
+  EXPECT_THAT(status, HasSubstr("backups: 1"));
 }
 
 }  // namespace

@@ -80,12 +80,12 @@ class AgentIntegrationTest : public ::testing::Test {
   }
 
   void StartAgent() {
-    auto agent = Process::Start({testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
-                                 "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
-                                 // This machine reaches no registry: never let dockerd try Docker Hub.
-                                 "--pull=explicit-registry", std::string("--helper-image=") + kImage,
-                                 "--backup-dir=" + backup_dir()},
-                                absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
+    auto agent = Process::Start(
+        {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(), "--node=" + node(),
+         "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
+         // This machine reaches no registry: never let dockerd try Docker Hub.
+         "--pull=explicit-registry", std::string("--helper-image=") + kImage, "--backup-dir=" + backup_dir()},
+        absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
     ASSERT_TRUE(agent.ok());
     agent_ = *std::move(agent);
     ASSERT_TRUE((*agent_).WaitForLine("following", absl::Seconds(30)).ok()) << agent_->Output();
@@ -416,9 +416,9 @@ TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroug
   EXPECT_THAT(service.err, HasSubstr("logs-web-1 | err-line"));
 
   // -f keeps streaming: a line written after it started arrives.
-  auto follow = Process::Start({testing::BinaryPath("opctl"), "--server=" + controller_->address(), "logs", "-f",
-                                "service/logs-web"},
-                               data_dir_ + "/follow.log");
+  auto follow = Process::Start(
+      {testing::BinaryPath("opctl"), "--server=" + controller_->address(), "logs", "-f", "service/logs-web"},
+      data_dir_ + "/follow.log");
   ASSERT_TRUE(follow.ok());
   ASSERT_TRUE((*follow)->WaitForLine("logs-web-1 | line-2", absl::Seconds(10)).ok()) << (*follow)->Output();
   ASSERT_EQ(Exec("logs-web-1", "echo late-line > /proc/1/fd/1").exit_code, 0);
@@ -434,8 +434,9 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   Start("vol");
   Apply(Stack("vol", 212, 1));
   ASSERT_TRUE(Converged(1));
-  ASSERT_EQ(Exec("vol-web-0", "echo one > /data/a && mkdir /data/dir && echo two > /data/dir/b && "
-                              "echo hidden > /data/.dot && chown 1234:5678 /data/a")
+  ASSERT_EQ(Exec("vol-web-0",
+                 "echo one > /data/a && mkdir /data/dir && echo two > /data/dir/b && "
+                 "echo hidden > /data/.dot && chown 1234:5678 /data/a")
                 .exit_code,
             0);
   std::string archive = data_dir_ + "/vol-data.tar.gz";
@@ -511,16 +512,15 @@ TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolum
 
 TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutReplacesIt) {
   Start("prestop");
-  Apply(absl::StrReplaceAll(
-      Stack("prestop", 214, 1),
-      {{"    args: [sleep, infinity]\n",
-        "    args: [sleep, infinity]\n    lifecycle: {preStop: {exec: {command: [sh, -c, 'hostname >> /data/pre-stop.log']}}}\n"}}));
+  Apply(absl::StrReplaceAll(Stack("prestop", 214, 1), {{"    args: [sleep, infinity]\n",
+                                                        "    args: [sleep, infinity]\n    lifecycle: {preStop: {exec: "
+                                                        "{command: [sh, -c, 'hostname >> /data/pre-stop.log']}}}\n"}}));
   ASSERT_TRUE(Converged(1));
   std::string old_id = Running("prestop-web-0")->id;
   std::string old_host = old_id.substr(0, 12) + "\n";  // Docker's default hostname
   ASSERT_EQ(controller_->Opctl({"rollout", "restart", "service/prestop-web"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return Running("prestop-web-0") && Running("prestop-web-0")->id != old_id; },
-                      absl::Seconds(30)));
+  ASSERT_TRUE(
+      WaitFor([&] { return Running("prestop-web-0") && Running("prestop-web-0")->id != old_id; }, absl::Seconds(30)));
   testing::CommandResult log = Exec("prestop-web-0", "cat /data/pre-stop.log");
   EXPECT_EQ(log.out, old_host) << log.err;
 }
