@@ -116,6 +116,15 @@ std::vector<v1::Object> Registry::ListKind(const std::string& kind) const {
   return std::vector<v1::Object>(list->items().begin(), list->items().end());
 }
 
+std::vector<v1::Object> Registry::ListNamePrefix(const std::string& kind, const std::string& name_prefix) const {
+  std::vector<v1::Object> objects;
+  for (const KeyValue& kv : store_.Range(KindPrefix(kind) + name_prefix).kvs) {
+    absl::StatusOr<v1::Object> object = DecodeObject(kv);
+    if (object.ok()) objects.push_back(*std::move(object));
+  }
+  return objects;
+}
+
 absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const std::string& stack,
                                                 const std::string& selector) const {
   std::string prefix(kObjectsPrefix);

@@ -61,6 +61,8 @@ class Registry : public ObjectLookup {
   // ObjectLookup (for validation).
   std::optional<v1::Object> Find(const std::string& kind, const std::string& name) const override;
   std::vector<v1::Object> ListKind(const std::string& kind) const override;
+  // Objects of `kind` whose names start with `name_prefix`: a range of the store, not a scan of the kind.
+  std::vector<v1::Object> ListNamePrefix(const std::string& kind, const std::string& name_prefix) const;
 
   Store& store() { return store_; }
 

@@ -30,6 +30,36 @@ absl::StatusOr<T> Wait(Call call) {
   return future.get();
 }
 
+// Puts every object at once and waits for all: the store groups concurrent writes into one disk sync,
+// where one write after another would pay a sync each. Returns what was written, or the first error.
+absl::StatusOr<std::vector<v1::Object>> PutAll(Registry& registry, const std::vector<v1::Object>& objects) {
+  std::vector<std::promise<absl::StatusOr<v1::Object>>> promises(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    registry.Put(objects[i], [&promises, i](absl::StatusOr<v1::Object> result) { promises[i].set_value(result); });
+  }
+  std::vector<v1::Object> written;
+  absl::Status first_error;
+  for (auto& promise : promises) {
+    absl::StatusOr<v1::Object> result = promise.get_future().get();
+    if (result.ok())
+      written.push_back(*std::move(result));
+    else
+      first_error.Update(result.status());
+  }
+  if (!first_error.ok()) return first_error;
+  return written;
+}
+
+// A Service's Containers: they are named "<service>-<ordinal>", so a name range of the store holds
+// them (and those of a service named "<service>-x", which the filter drops).
+std::vector<v1::Object> ContainersOf(const Registry& registry, const std::string& service) {
+  std::vector<v1::Object> owned;
+  for (v1::Object& container : registry.ListNamePrefix("Container", service + "-")) {
+    if (container.container().spec().service() == service) owned.push_back(std::move(container));
+  }
+  return owned;
+}
+
 bool IsReady(const v1::Container& container) {
   const v1::ContainerStatus& status = container.status();
   bool has_check =
@@ -151,10 +181,7 @@ void ServiceController::Work() {
 
 absl::Status ServiceController::SyncService(const std::string& name) {
   absl::StatusOr<v1::Object> found = registry_.Get("Service", name);
-  std::vector<v1::Object> owned;
-  for (v1::Object& container : registry_.ListKind("Container")) {
-    if (container.container().spec().service() == name) owned.push_back(std::move(container));
-  }
+  std::vector<v1::Object> owned = ContainersOf(registry_, name);
   if (absl::IsNotFound(found.status())) {
     // Deleting a Service cascades in one transaction; this only catches leftovers.
     if (owned.empty()) return absl::OkStatus();
@@ -189,6 +216,7 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   }
   // New replicas and metadata changes are written at once; spec changes roll (see below).
   std::vector<v1::Object*> outdated;
+  std::vector<v1::Object> immediate;
   for (v1::Object& desired : desired_objects) {
     v1::Container* want = desired.mutable_container();
     auto it = existing.find(want->metadata().name());
@@ -214,9 +242,9 @@ absl::Status ServiceController::SyncService(const std::string& name) {
         continue;
       }
     }
-    absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(desired, done); });
-    if (!written.ok()) return written.status();
+    immediate.push_back(desired);
   }
+  if (absl::Status written = PutAll(registry_, immediate).status(); !written.ok()) return written;
   // A changed template rolls one replica at a time, highest ordinal first (as a StatefulSet does), each
   // once the previous one is ready again. An outdated replica that is not ready anyway goes first, so a
   // broken template can always be fixed by applying a good one.
@@ -253,8 +281,7 @@ absl::Status ServiceController::SyncService(const std::string& name) {
 
   // Status from the containers as they are now.
   int ready = 0, present = 0;
-  for (const v1::Object& object : registry_.ListKind("Container")) {
-    if (object.container().spec().service() != name) continue;
+  for (const v1::Object& object : ContainersOf(registry_, name)) {
     ++present;
     ready += IsReady(object.container()) ? 1 : 0;
   }
@@ -290,6 +317,9 @@ absl::Status ServiceController::ScheduleContainers() {
   }
   absl::Status result = absl::OkStatus();
   absl::Time now = Clock::Real().Now();
+  // Choices are made one by one (each sees the ones before, for spreading); the bindings are written
+  // together.
+  std::vector<v1::Object> bindings;
   for (v1::Container& container : unbound) {
     absl::StatusOr<std::string> node = ChooseNode(container, nodes, bound);
     v1::Object object;
@@ -298,11 +328,8 @@ absl::Status ServiceController::ScheduleContainers() {
       SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", true, "Bound",
                    absl::StrCat("bound to node ", *node), now);
       *object.mutable_container() = container;
-      absl::StatusOr<v1::Object> written = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
-      if (!written.ok())
-        result.Update(written.status());
-      else
-        bound.push_back(written->container());
+      bound.push_back(container);
+      bindings.push_back(std::move(object));
       continue;
     }
     // Record why, once: rewriting the same reason on every pass would only wake every watcher.
@@ -317,6 +344,7 @@ absl::Status ServiceController::ScheduleContainers() {
                     registry_.UpdateStatus(object, container.metadata().resource_version(), done);
                   }).status());
   }
+  result.Update(PutAll(registry_, bindings).status());
   return result;
 }
 

@@ -358,7 +358,8 @@ TEST_F(RedisStackTest, ABackupOfTheLiveMasterRestoresIntoAnotherRedisWithEveryWa
   stop = true;
   writer.join();
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  std::printf("backup of %s: %s", volume.c_str(), backup.out.c_str());
+  std::printf("backup of %s under writes: %.1f s as the CLI saw it; %s", volume.c_str(), backup_seconds,
+              backup.out.c_str());
 
   // A standalone Redis of its own (no Sentinels, no replicas) to restore into.
   std::string path = *data_dir_ + "/restore-check.yaml";
