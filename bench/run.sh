@@ -33,6 +33,7 @@ scripts/build-images.sh >/dev/null
 bin=$root/$build_dir/bin
 source bench/lib/private-dockerd.sh
 start_bench_dockerd
+reset_bench_dockerd
 load_bench_images opctl/redis-master:7.0 opctl/redis-replica:7.0 opctl/redis-sentinel:7.0 opctl/busybox:test \
   opctl/toolbox:0.1
 
@@ -72,11 +73,13 @@ wait_clean() {
   done
 }
 clean_opctl() {
-  local stack=$1 file=$2
-  opctl delete -f "$file" --ignore-not-found >/dev/null 2>&1 || true
-  for volume in $(opctl get volumes --stack "$stack" -o name 2>/dev/null); do
-    opctl delete "$volume" --delete-data --ignore-not-found >/dev/null 2>&1 || true
+  local stack=$1 file=$2 name
+  # Services first (their containers go), then the volumes with their data, then the rest.
+  for name in $(opctl get services --stack "$stack" -o name 2>/dev/null); do opctl delete "$name" >/dev/null; done
+  for name in $(opctl get volumes --stack "$stack" -o name 2>/dev/null); do
+    opctl delete "$name" --delete-data --ignore-not-found >/dev/null
   done
+  opctl delete -f "$file" --ignore-not-found >/dev/null 2>&1 || true
   wait_clean "opctl.io/stack=$stack"
   until [[ -z $(bench_docker network ls -q --filter "label=opctl.io/stack=$stack") ]]; do sleep 0.1; done
 }

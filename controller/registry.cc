@@ -242,6 +242,14 @@ void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse>
           DisplayName(*object), " is used by ", absl::StrJoin(users, ", "), "; delete or change those first")));
     }
   }
+  // An object whose finalizers are pending (a Volume's data being removed) stays until they are done:
+  // a later plain delete must not cut that short and leave the data behind.
+  if (!meta.finalizers().empty() && !meta.deletion_timestamp().empty()) {
+    v1::DeleteResponse response;
+    response.add_deleted(DisplayName(*object));
+    response.set_revision(meta.resource_version());
+    return done(response);
+  }
   if (kind == "Volume" && request.delete_data()) {
     // The data lives on the hosts: mark the Volume, and its agents remove the data and then the object.
     std::string now = FormatTimestamp(clock_.Now());

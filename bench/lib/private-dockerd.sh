@@ -45,3 +45,12 @@ load_bench_images() {
     docker save "$image" | bench_docker load >/dev/null
   done
 }
+
+# Everything on the private dockerd is the benchmarks': start each run from nothing but the images.
+reset_bench_dockerd() {
+  local ids
+  ids=$(bench_docker ps -aq)
+  [[ -z $ids ]] || bench_docker rm -f $ids >/dev/null
+  bench_docker volume prune -f >/dev/null
+  bench_docker network prune -f >/dev/null
+}

@@ -132,6 +132,23 @@ TEST_F(RegistryTest, DeleteCascadesToOwnedContainersAndGuardsNetworks) {
   EXPECT_THAT(std::string(Delete("Network", "net").status().message()), HasSubstr("network/net not found"));
 }
 
+TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {
+  v1::Object volume;
+  volume.mutable_volume()->mutable_metadata()->set_name("data");
+  ASSERT_TRUE(Apply({volume}).ok());
+  v1::DeleteRequest with_data;
+  with_data.set_kind("Volume");
+  with_data.set_name("data");
+  with_data.set_delete_data(true);
+  ASSERT_TRUE(Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(with_data, done); }).ok());
+  // The agents have not removed the data yet: a second, plain delete leaves the object to them.
+  ASSERT_TRUE(Delete("Volume", "data").ok());
+  absl::StatusOr<v1::Object> pending = registry_.Get("Volume", "data");
+  ASSERT_TRUE(pending.ok()) << "the Volume went before its data";
+  EXPECT_FALSE(pending->volume().metadata().deletion_timestamp().empty());
+  EXPECT_EQ(pending->volume().metadata().finalizers_size(), 1);
+}
+
 TEST_F(RegistryTest, UpdateStatusTouchesOnlyStatus) {
   ASSERT_TRUE(Apply({testing::ServiceObject("web", 1)}).ok());
   v1::Object update = *registry_.Get("Service", "web");
