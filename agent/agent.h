@@ -32,7 +32,7 @@ struct AgentOptions {
   absl::Duration heartbeat_interval = absl::Milliseconds(500);
   absl::Duration resync_interval = absl::Seconds(30);
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
-  int workers = 2;
+  int workers = 8;
   PullPolicy pull_policy = PullPolicy::kMissing;
   // Where this agent serves opctl.v1.Operations (port 0: any free port) and the address it tells the
   // controller (default: the listen host with the bound port).

@@ -1,6 +1,7 @@
 // opctl-agent: parses flags and runs one agent for this Docker host.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -23,6 +24,8 @@ ABSL_FLAG(std::string, pull, "missing",
 ABSL_FLAG(absl::Duration, unhealthy_restart_after, absl::Seconds(30),
           "restart a container Docker reports unhealthy for this long");
 
+ABSL_FLAG(int, workers, 8,
+          "containers reconciled at once (Docker calls mostly wait on dockerd, so more than the CPUs helps)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "where to serve logs and volume backup/restore to the controller (port 0: any free port)");
 ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   options.resync_interval = absl::GetFlag(FLAGS_resync_interval);
   options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
 
+  options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.advertise_address = absl::GetFlag(FLAGS_advertise);
   options.helper_image = absl::GetFlag(FLAGS_helper_image);

@@ -18,6 +18,9 @@ start_bench_dockerd() {
   ip netns add "$BENCH_NETNS"
   ip -n "$BENCH_NETNS" link set lo up
   mkdir -p "$BENCH_DOCKER_DIR"
+  # A dockerd that died hard leaves its containers' network namespaces mounted under exec/.
+  local mount
+  for mount in "$BENCH_DOCKER_DIR"/exec/netns/*; do [[ -e $mount ]] && umount "$mount" 2>/dev/null || true; done
   rm -rf "$BENCH_DOCKER_DIR/exec"
   # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then misses the cgroup mounts.
   nohup nsenter --net="/var/run/netns/$BENCH_NETNS" dockerd --data-root="$BENCH_DOCKER_DIR/data" \
