@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/periodic.h"
 
 namespace opctl::agent {
 namespace {
@@ -94,16 +95,8 @@ absl::Status Agent::Start() {
   backups_->Start();
   events_->Start();
   link_->Start(node);
-  resync_thread_ = std::thread([this] {
-    absl::MutexLock lock(&mutex_);
-    while (!stopping_) {
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.resync_interval);
-      if (stopping_) break;
-      mutex_.Unlock();
-      ResyncAll();
-      mutex_.Lock();
-    }
-  });
+  resync_thread_ =
+      std::thread([this] { RunPeriodically(mutex_, &stopping_, options_.resync_interval, [this] { ResyncAll(); }); });
   std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s, serving on %s\n",
               options_.node_name.c_str(), info->server_version.c_str(), info->api_version.c_str(),
               static_cast<long long>(info->cpus), static_cast<long long>(info->memory_bytes >> 20),

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/periodic.h"
 #include "common/quantity.h"
 
 namespace opctl::agent {
@@ -55,16 +56,8 @@ BackupScheduler::~BackupScheduler() {
 }
 
 void BackupScheduler::Start() {
-  thread_ = std::thread([this] {
-    absl::MutexLock lock(&mutex_);
-    while (!stopping_) {
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.check_interval);
-      if (stopping_) break;
-      mutex_.Unlock();
-      RunDue(absl::Now());
-      mutex_.Lock();
-    }
-  });
+  thread_ = std::thread(
+      [this] { RunPeriodically(mutex_, &stopping_, options_.check_interval, [this] { RunDue(absl::Now()); }); });
 }
 
 void BackupScheduler::RunDue(absl::Time now) {

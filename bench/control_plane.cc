@@ -65,9 +65,9 @@ double FsyncMilliseconds(const std::string& dir) {
 absl::StatusOr<std::unique_ptr<testing::Process>> StartController(const std::string& data_dir, int port,
                                                                   absl::Duration* startup) {
   absl::Time start = absl::Now();
-  auto process = testing::Process::Start({testing::BinaryPath("opctl-controller"),
-                                          absl::StrCat("--listen=127.0.0.1:", port), "--data-dir=" + data_dir},
-                                         absl::StrCat(data_dir, "/controller-", absl::ToUnixNanos(start), ".log"));
+  auto process = testing::Process::Start(
+      {testing::BinaryPath("opctl-controller"), absl::StrCat("--listen=127.0.0.1:", port), "--data-dir=" + data_dir},
+      absl::StrCat(data_dir, "/controller-", absl::ToUnixNanos(start), ".log"));
   if (!process.ok()) return process.status();
   absl::StatusOr<std::string> line = (*process)->WaitForLine("serving on", absl::Minutes(5));
   if (!line.ok()) return line.status();
@@ -261,7 +261,8 @@ int ControlPlane(int agents, int containers) {
     *request.add_objects() = MarkedVolume(absl::StrCat("lat-", i), start);
     grpc::ClientContext context;
     v1::ApplyResponse response;
-    if (stub->Apply(&context, request, &response).ok()) apply_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (stub->Apply(&context, request, &response).ok())
+      apply_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     absl::SleepFor(absl::Milliseconds(20) - (absl::Now() - start));
   }
   result["apply_p50_ms"] = Percentile(apply_ms, 0.5);

@@ -137,10 +137,9 @@ int Converge(const Options& options) {
     return 1;
   }
   absl::Duration timeout = absl::Seconds(options.Int("timeout", 300));
-  auto [running, healthy] =
-      recreated.empty()
-          ? WaitForContainers(docker, LabelOf(options.Get("label")), options.Int("count", 1), start, timeout)
-          : WaitForReplacement(docker, recreated, old_id, start, timeout);
+  auto [running, healthy] = recreated.empty() ? WaitForContainers(docker, LabelOf(options.Get("label")),
+                                                                  options.Int("count", 1), start, timeout)
+                                              : WaitForReplacement(docker, recreated, old_id, start, timeout);
   std::cout << Json{{"command_s", command_s}, {"running_s", running}, {"healthy_s", healthy}}.dump() << "\n";
   return healthy < 0 ? 1 : 0;
 }
@@ -171,12 +170,14 @@ int RawConverge(const Options& options) {
         return 1;
       }
     } else if (object.has_volume()) {
-      docker.CreateVolume(object.volume().metadata().name(),
-                          agent::ObjectLabels(kRawNode, "Volume", object.volume().metadata()))
+      docker
+          .CreateVolume(object.volume().metadata().name(),
+                        agent::ObjectLabels(kRawNode, "Volume", object.volume().metadata()))
           .IgnoreError();
     } else if (object.has_service()) {
       v1::Service service = object.service();
-      if (scale.count(service.metadata().name())) service.mutable_spec()->set_replicas(scale[service.metadata().name()]);
+      if (scale.count(service.metadata().name()))
+        service.mutable_spec()->set_replicas(scale[service.metadata().name()]);
       for (v1::Container& container : controller::DesiredContainers(service)) {
         container.mutable_spec()->set_node_name(kRawNode);
         containers.push_back(std::move(container));
@@ -332,7 +333,7 @@ int Footprint(const Options& options) {
 
 }  // namespace
 
-int Report(const std::string& path);          // report.cc
+int Report(const std::string& path);           // report.cc
 int ControlPlane(int agents, int containers);  // control_plane.cc
 
 }  // namespace opctl::bench

@@ -106,7 +106,8 @@ int Report(const std::string& path) {
     std::cout << "\n";
   }
   if (data.count("footprint")) {
-    std::cout << "### 5. Agent footprint while idle\n\n| case | RSS avg | RSS max | CPU | window |\n|---|---|---|---|---|\n";
+    std::cout
+        << "### 5. Agent footprint while idle\n\n| case | RSS avg | RSS max | CPU | window |\n|---|---|---|---|---|\n";
     for (auto& [name, tools] : data["footprint"]) {
       for (auto& [tool, metrics] : tools) {
         std::cout << "| " << name << " | " << absl::StrFormat("%.1f MiB", Median(metrics["rss_mib_avg"])) << " | "

@@ -113,13 +113,8 @@ class AgentIntegrationTest : public ::testing::Test {
   }
 
   std::optional<v1::Volume> VolumeObject(const std::string& name) {
-    grpc::ClientContext context;
-    v1::GetRequest request;
-    request.set_kind("Volume");
-    request.set_name(name);
-    v1::Object object;
-    if (!stub_->Get(&context, request, &object).ok()) return std::nullopt;
-    return object.volume();
+    std::optional<v1::Object> object = Get("Volume", name);
+    return object ? std::optional<v1::Volume>(object->volume()) : std::nullopt;
   }
 
   void Apply(const std::string& manifest) {
@@ -141,14 +136,19 @@ class AgentIntegrationTest : public ::testing::Test {
     return *container;
   }
 
-  std::optional<v1::Container> Object(const std::string& name) {
+  std::optional<v1::Object> Get(const std::string& kind, const std::string& name) {
     grpc::ClientContext context;
     v1::GetRequest request;
-    request.set_kind("Container");
+    request.set_kind(kind);
     request.set_name(name);
     v1::Object object;
     if (!stub_->Get(&context, request, &object).ok()) return std::nullopt;
-    return object.container();
+    return object;
+  }
+
+  std::optional<v1::Container> Object(const std::string& name) {
+    std::optional<v1::Object> object = Get("Container", name);
+    return object ? std::optional<v1::Container>(object->container()) : std::nullopt;
   }
 
   // Waits until opctl reports every replica Running and healthy.
