@@ -16,7 +16,7 @@ quick=false
 [[ ${1:-} == --quick ]] && quick=true
 
 if $quick; then
-  runs=1 scale_runs=1 sizes="10" heal_trials=5 footprint_seconds=10 fleets="10:1000"
+  runs=1 scale_runs=1 sizes="10" heal_trials=5 footprint_seconds=5 fleets="10:1000"
 else
   # K agents : M containers. 100 000 containers are left out for now: see BENCHMARKS.md.
   # Scale runs are fewer: Docker on two cores starts about two containers a second, so 100 containers
