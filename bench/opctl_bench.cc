@@ -6,7 +6,7 @@
 //                run CMD, then wait until N containers carrying K=V run, then until they are healthy
 //                (with --recreated: until container NAME is a new one, running, then healthy)
 //   raw-converge --socket S -f MANIFEST [--scale SVC=N]      create the manifest's networks, volumes and
-//                                                            containers directly, all containers in parallel
+//                                                            containers directly, 16 containers at a time
 //   raw-clean    --socket S                                  remove what raw-converge made
 //   heal         --socket S --container NAME --how rm|kill --trials N [--give-up 10s]
 //   plain-run    --socket S --image I --trials N             create+start of one container, for comparison
@@ -190,16 +190,22 @@ int RawConverge(const Options& options) {
       docker.CreateVolume(mount.name(), agent::ManagedLabels(kRawNode)).IgnoreError();
     }
   }
+  // Every container at once would only queue inside dockerd past the client's timeout (100 parallel
+  // creates do here); 16 at a time keeps dockerd busy without that.
   std::vector<std::thread> threads;
   std::atomic<int> failures = 0;
-  for (const v1::Container& container : containers) {
-    threads.emplace_back([&, container] {
-      absl::StatusOr<agent::DockerContainerSpec> spec = agent::ToDockerSpec(container, kRawNode);
-      absl::StatusOr<std::string> id =
-          spec.ok() ? docker.CreateContainer(container.metadata().name(), *spec) : spec.status();
-      if (!id.ok() || !docker.StartContainer(*id).ok()) {
-        std::cerr << container.metadata().name() << ": " << id.status() << "\n";
-        ++failures;
+  std::atomic<size_t> next = 0;
+  for (size_t worker = 0; worker < std::min<size_t>(16, containers.size()); ++worker) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < containers.size(); i = next++) {
+        const v1::Container& container = containers[i];
+        absl::StatusOr<agent::DockerContainerSpec> spec = agent::ToDockerSpec(container, kRawNode);
+        absl::StatusOr<std::string> id =
+            spec.ok() ? docker.CreateContainer(container.metadata().name(), *spec) : spec.status();
+        if (!id.ok() || !docker.StartContainer(*id).ok()) {
+          std::cerr << container.metadata().name() << ": " << id.status() << "\n";
+          ++failures;
+        }
       }
     });
   }

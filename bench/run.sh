@@ -63,6 +63,9 @@ results=bench/results/$stamp.jsonl
 # record BENCH CASE TOOL JSON: one tagged line in the results.
 record() { echo "$4" | sed "s/^{/{\"bench\":\"$1\",\"case\":\"$2\",\"tool\":\"$3\",/" >>"$results"; echo "  $1/$2/$3: $4"; }
 compose() { DOCKER_HOST=unix://$BENCH_SOCKET docker-compose "$@" 2>/dev/null; }
+# docker-compose's default 60 s HTTP timeout fails `up --scale web=100` on this machine (dockerd queues
+# the creates): give it room, so the table shows its time rather than its timeout.
+export COMPOSE_HTTP_TIMEOUT=600
 
 # The seed's stack, without the hourly backup (compose has none; it would only add work to opctl's runs).
 sed '/^  backup:/,/^    keep:/d' manifests/redis.yaml >"$work/redis.yaml"
