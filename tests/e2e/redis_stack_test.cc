@@ -335,7 +335,7 @@ TEST_F(RedisStackTest, RolloutRestartOfTheMasterHandsItOverWithoutLosingAWaitedW
   }
   EXPECT_EQ(missing, "") << "acknowledged writes lost in the rollout";
   std::printf(
-      "rollout restart of service/%s: master handed from %s to %s; %zu WAITed writes, none lost; "
+      "rollout restart of service/%s: master %s before, %s after; %zu WAITed writes, none lost; "
       "longest gap between acknowledged writes %.2f s\n",
       service.c_str(), master.c_str(), new_master.c_str(), acknowledged.size(), absl::ToDoubleSeconds(longest_gap));
 }
