@@ -123,6 +123,28 @@ DockerContainer ContainerFromListItem(const Json& item) {
   return container;
 }
 
+// What every request to dockerd shares: the socket, the URL, a content type, a connect timeout and no
+// signals. Runs a request the caller has otherwise set up, then frees the handle.
+struct Performed {
+  CURLcode code;
+  long http_code = 0;
+};
+Performed Perform(CURL* curl, const std::string& socket, const std::string& url, const char* content_type) {
+  curl_slist* headers = curl_slist_append(nullptr, content_type);
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  Performed performed{curl_easy_perform(curl)};
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &performed.http_code);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return performed;
+}
+
+constexpr char kJson[] = "Content-Type: application/json";
+
 }  // namespace
 
 CurlDockerClient::CurlDockerClient(std::string socket_path) : socket_path_(std::move(socket_path)) {
@@ -134,24 +156,16 @@ absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Send(const std::str
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   Response response;
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (method == "POST" || !body.empty()) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.code);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  auto [code, http_code] = Perform(curl, socket_path_, url, kJson);
+  response.code = http_code;
   if (code != CURLE_OK) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach dockerd at ", socket_path_, ": ", curl_easy_strerror(code)));
@@ -466,11 +480,7 @@ absl::Status CurlDockerClient::Stream(const std::string& method, const std::stri
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   StreamState state{curl, &on_bytes, "", false};
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
@@ -480,13 +490,7 @@ absl::Status CurlDockerClient::Stream(const std::string& method, const std::stri
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckCancel);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  CURLcode code = curl_easy_perform(curl);
-  long http_code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_code);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  auto [code, http_code] = Perform(curl, socket_path_, url, kJson);
   if (http_code >= 400) return DockerError(http_code, state.error_body, method, path);
   if (state.stopped || cancelled()) return absl::OkStatus();
   if (code != CURLE_OK) {
@@ -582,22 +586,17 @@ absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::stri
   std::fseek(file, 0, SEEK_SET);
   std::string url = *prefix + request_path, body;
   CURL* curl = curl_easy_init();
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/x-tar");
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (curl == nullptr) {
+    std::fclose(file);
+    return absl::InternalError("curl_easy_init failed");
+  }
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadFromFile);
   curl_easy_setopt(curl, CURLOPT_READDATA, file);
   curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  CURLcode code = curl_easy_perform(curl);
-  long http_code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_code);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  auto [code, http_code] = Perform(curl, socket_path_, url, "Content-Type: application/x-tar");
   std::fclose(file);
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat("docker PUT archive: ", curl_easy_strerror(code)));

@@ -57,8 +57,10 @@ absl::Status TarFileWriter::Open(const std::string& path, const std::string& ent
   if (file_ == nullptr) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
   path_ = path;
   entry_name_ = entry_name;
-  std::string placeholder(kBlock, '\0');
-  return Append(placeholder).ok() ? (size_ = 0, absl::OkStatus()) : absl::InternalError("cannot write " + path);
+  // The header's place; Finish writes it once the size is known.
+  if (absl::Status reserved = Append(std::string(kBlock, '\0')); !reserved.ok()) return reserved;
+  size_ = 0;
+  return absl::OkStatus();
 }
 
 absl::Status TarFileWriter::Append(std::string_view data) {
