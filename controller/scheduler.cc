@@ -11,47 +11,51 @@
 namespace opctl::controller {
 namespace {
 
-struct Demand {
-  int64_t memory_bytes = 0;  // reserved on the node
-  int64_t milli_cpus = 0;    // a limit: must not exceed the node's CPUs
-};
-
-// What a container asks of its node: its reservation (or, without one, its limit) and its CPUs.
-Demand DemandOf(const v1::Container& container) {
-  const v1::Resources& resources = container.spec().template_().resources();
-  Demand demand;
-  const std::string& memory =
-      resources.memory_reservation().empty() ? resources.memory_limit() : resources.memory_reservation();
-  if (absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory); bytes.ok() && !memory.empty())
-    demand.memory_bytes = *bytes;
-  if (absl::StatusOr<int64_t> milli = ParseMilliCpus(resources.cpus()); milli.ok() && !resources.cpus().empty()) {
-    demand.milli_cpus = *milli;
-  }
-  return demand;
+// A CPU count is a limit (Docker's NanoCpus), not a reservation: it must fit the node, not its remainder.
+int64_t MilliCpuLimitOf(const v1::Container& container) {
+  const std::string& cpus = container.spec().template_().resources().cpus();
+  absl::StatusOr<int64_t> milli = ParseMilliCpus(cpus);
+  return milli.ok() && !cpus.empty() ? *milli : 0;
 }
 
 }  // namespace
 
+int64_t MemoryReservationOf(const v1::Container& container) {
+  const v1::Resources& resources = container.spec().template_().resources();
+  const std::string& memory =
+      resources.memory_reservation().empty() ? resources.memory_limit() : resources.memory_reservation();
+  absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory);
+  return bytes.ok() && !memory.empty() ? *bytes : 0;
+}
+
+void CountOnNode(const v1::Container& container, int sign, NodeLoads& loads) {
+  const std::string& node = container.spec().node_name();
+  if (node.empty()) return;
+  NodeLoad& load = loads[node];
+  load.memory_bytes += sign * MemoryReservationOf(container);
+  load.containers += sign;
+  int& same_service = load.per_service[container.spec().service()];
+  same_service += sign;
+  if (same_service == 0) load.per_service.erase(container.spec().service());
+  if (load.containers == 0) loads.erase(node);
+}
+
+NodeLoads LoadsOf(const std::vector<v1::Container>& containers) {
+  NodeLoads loads;
+  for (const v1::Container& container : containers) CountOnNode(container, 1, loads);
+  return loads;
+}
+
 bool NodeIsReady(const v1::Node& node) { return ConditionStatus(node.status().conditions(), "Ready") == "True"; }
 
 absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std::vector<v1::Node>& nodes,
-                                       const std::vector<v1::Container>& bound) {
-  struct Usage {
-    Demand used;
-    int same_service = 0;
-  };
-  std::map<std::string, Usage> usage;
-  for (const v1::Container& other : bound) {
-    if (other.metadata().name() == container.metadata().name()) continue;
-    Usage& on_node = usage[other.spec().node_name()];
-    Demand demand = DemandOf(other);
-    on_node.used.memory_bytes += demand.memory_bytes;
-    if (other.spec().service() == container.spec().service()) ++on_node.same_service;
-  }
+                                       const NodeLoads& loads) {
   if (nodes.empty()) {
     return absl::FailedPreconditionError("no node is registered yet: start opctl-agent on a Docker host");
   }
-  Demand demand = DemandOf(container);
+  const int64_t memory = MemoryReservationOf(container);
+  const int64_t milli_cpus = MilliCpuLimitOf(container);
+  const NodeLoad empty;
   std::map<std::string, int> ruled_out;
   const v1::Node* best = nullptr;
   std::tuple<int, int64_t, std::string> best_rank;
@@ -73,18 +77,20 @@ absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std
       ++ruled_out["not matching the node selector"];
       continue;
     }
-    const Usage& on_node = usage[node.metadata().name()];
-    int64_t free_memory = node.status().capacity().memory_bytes() - on_node.used.memory_bytes;
-    if (demand.memory_bytes > free_memory) {
-      ++ruled_out[absl::StrCat("short of memory (needs ", FormatMemoryBytes(demand.memory_bytes), ")")];
+    auto found = loads.find(node.metadata().name());
+    const NodeLoad& load = found == loads.end() ? empty : found->second;
+    int64_t free_memory = node.status().capacity().memory_bytes() - load.memory_bytes;
+    if (memory > free_memory) {
+      ++ruled_out[absl::StrCat("short of memory (needs ", FormatMemoryBytes(memory), ")")];
       continue;
     }
-    // cpus is a limit (Docker's NanoCpus), not a reservation: it must fit the node, not the node's remainder.
-    if (demand.milli_cpus > node.status().capacity().milli_cpus()) {
-      ++ruled_out[absl::StrCat("with fewer CPUs than its limit (", demand.milli_cpus, "m)")];
+    if (milli_cpus > node.status().capacity().milli_cpus()) {
+      ++ruled_out[absl::StrCat("with fewer CPUs than its limit (", milli_cpus, "m)")];
       continue;
     }
-    std::tuple<int, int64_t, std::string> rank{on_node.same_service, -free_memory, node.metadata().name()};
+    auto same_service = load.per_service.find(container.spec().service());
+    int replicas_here = same_service == load.per_service.end() ? 0 : same_service->second;
+    std::tuple<int, int64_t, std::string> rank{replicas_here, -free_memory, node.metadata().name()};
     if (best == nullptr || rank < best_rank) {
       best = &node;
       best_rank = rank;

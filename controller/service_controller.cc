@@ -128,13 +128,23 @@ ServiceController::~ServiceController() {
   if (worker_.joinable()) worker_.join();
 }
 
-absl::Status ServiceController::Start() {
-  absl::StatusOr<uint64_t> id = hub_.Subscribe(0, [this](const std::vector<ChangePtr>& changes, int64_t) {
+absl::Status ServiceController::Follow() {
+  // The placement index starts from a list and follows the changes after the list's revision.
+  absl::StatusOr<v1::ListResponse> containers = registry_.List("Container", "", "");
+  if (!containers.ok()) return containers.status();
+  placement_.Reset({containers->items().begin(), containers->items().end()});
+  absl::StatusOr<uint64_t> id =
+      hub_.Subscribe(containers->revision(), [this](const std::vector<ChangePtr>& changes, int64_t) {
     OnChanges(changes);
     return true;
   });
   if (!id.ok()) return id.status();
   subscription_ = *id;
+  return absl::OkStatus();
+}
+
+absl::Status ServiceController::Start() {
+  if (absl::Status following = Follow(); !following.ok()) return following;
   for (const v1::Object& service : registry_.ListKind("Service")) {
     queue_.Add(absl::StrCat(kServiceKeyPrefix, service.service().metadata().name()));
   }
@@ -145,6 +155,7 @@ absl::Status ServiceController::Start() {
 
 void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
   for (const ChangePtr& change : changes) {
+    placement_.Observe(*change);
     std::string kind = KindOf(change->object);
     if (kind == "Service") queue_.Add(absl::StrCat(kServiceKeyPrefix, change->object.service().metadata().name()));
     if (kind == "Container") {
@@ -308,12 +319,12 @@ absl::Status ServiceController::SyncService(const std::string& name) {
 absl::Status ServiceController::ScheduleContainers() {
   std::vector<v1::Node> nodes;
   for (v1::Object& node : registry_.ListKind("Node")) nodes.push_back(std::move(*node.mutable_node()));
-  std::vector<v1::Container> bound, unbound;
-  for (v1::Object& object : registry_.ListKind("Container")) {
-    if (object.container().spec().node_name().empty())
-      unbound.push_back(std::move(*object.mutable_container()));
-    else
-      bound.push_back(std::move(*object.mutable_container()));
+  NodeLoads loads = placement_.Loads();
+  std::vector<v1::Container> unbound;
+  for (const std::string& name : placement_.Unbound()) {
+    absl::StatusOr<v1::Object> object = registry_.Get("Container", name);
+    if (object.ok() && object->container().spec().node_name().empty())
+      unbound.push_back(std::move(*object->mutable_container()));
   }
   absl::Status result = absl::OkStatus();
   absl::Time now = Clock::Real().Now();
@@ -321,14 +332,14 @@ absl::Status ServiceController::ScheduleContainers() {
   // together.
   std::vector<v1::Object> bindings;
   for (v1::Container& container : unbound) {
-    absl::StatusOr<std::string> node = ChooseNode(container, nodes, bound);
+    absl::StatusOr<std::string> node = ChooseNode(container, nodes, loads);
     v1::Object object;
     if (node.ok()) {
       container.mutable_spec()->set_node_name(*node);
       SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", true, "Bound",
                    absl::StrCat("bound to node ", *node), now);
       *object.mutable_container() = container;
-      bound.push_back(container);
+      CountOnNode(container, 1, loads);
       bindings.push_back(std::move(object));
       continue;
     }

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "common/work_queue.h"
+#include "controller/placement_index.h"
 #include "controller/registry.h"
 #include "controller/watch_hub.h"
 
@@ -29,7 +30,10 @@ class ServiceController {
   ServiceController(Registry& registry, WatchHub& hub);
   ~ServiceController();  // stops the worker
 
-  // Subscribes to changes and starts the worker; every Service gets a first pass.
+  // Follows the store's changes: keeps the placement index and queues the keys they touch. Start
+  // calls it; tests that drive passes by hand call it alone.
+  absl::Status Follow();
+  // Follows changes and starts the worker; every Service gets a first pass.
   absl::Status Start();
 
   // One pass over one Service: create, update and delete its Containers and template Volumes, then
@@ -44,6 +48,7 @@ class ServiceController {
 
   Registry& registry_;
   WatchHub& hub_;
+  PlacementIndex placement_;
   WorkQueue queue_;
   uint64_t subscription_ = 0;
   std::thread worker_;

@@ -27,8 +27,8 @@ TEST(Scheduler, SpreadsReplicasOfOneService) {
   std::vector<v1::Node> nodes = {ReadyNode("a", 8 * kGi, 2000), ReadyNode("b", 4 * kGi, 2000)};
   std::vector<v1::Container> bound = {Replica("web", 0, "", "a")};
   // "a" has more free memory, but already runs a replica of web.
-  EXPECT_EQ(*ChooseNode(Replica("web", 1), nodes, bound), "b");
-  EXPECT_EQ(*ChooseNode(Replica("db", 0), nodes, bound), "a");  // most free memory
+  EXPECT_EQ(*ChooseNode(Replica("web", 1), nodes, LoadsOf(bound)), "b");
+  EXPECT_EQ(*ChooseNode(Replica("db", 0), nodes, LoadsOf(bound)), "a");  // most free memory
 }
 
 TEST(Scheduler, RespectsSelectorsReadinessAndCordons) {
@@ -49,10 +49,10 @@ TEST(Scheduler, RespectsSelectorsReadinessAndCordons) {
 TEST(Scheduler, MemoryReservationsAddUp) {
   std::vector<v1::Node> nodes = {ReadyNode("a", 2 * kGi, 2000)};
   std::vector<v1::Container> bound = {Replica("x", 0, "1536m", "a")};
-  absl::StatusOr<std::string> none = ChooseNode(Replica("y", 0, "1g"), nodes, bound);
+  absl::StatusOr<std::string> none = ChooseNode(Replica("y", 0, "1g"), nodes, LoadsOf(bound));
   ASSERT_FALSE(none.ok());
   EXPECT_THAT(std::string(none.status().message()), HasSubstr("1 short of memory (needs 1Gi)"));
-  EXPECT_EQ(*ChooseNode(Replica("y", 0, "512m"), nodes, bound), "a");
+  EXPECT_EQ(*ChooseNode(Replica("y", 0, "512m"), nodes, LoadsOf(bound)), "a");
 }
 
 TEST(Scheduler, CpuLimitMustFitTheNode) {

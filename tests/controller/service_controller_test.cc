@@ -123,6 +123,7 @@ TEST_F(ServiceControllerTest, ATemplateChangeRollsOneReadyReplicaAtATimeHighestF
 }
 
 TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
+  ASSERT_TRUE(controller_.Follow().ok());
   Apply({testing::ServiceObject("web", 2)});
   ASSERT_TRUE(controller_.SyncService("web").ok());
   ASSERT_TRUE(controller_.ScheduleContainers().ok());
