@@ -21,7 +21,7 @@ else
   # K agents : M containers. 100 000 containers are left out for now: see BENCHMARKS.md.
   # Scale runs are fewer: Docker on two cores starts about two containers a second, so 100 containers
   # three ways take minutes per run.
-  runs=5 scale_runs=2 sizes="10 50 100" heal_trials=20 footprint_seconds=60 fleets="10:1000 100:1000 1000:1000 100:10000 1000:10000"
+  runs=5 scale_runs=2 sizes="10 50 100" heal_trials=20 footprint_seconds=60 fleets="10:1000 100:1000 1000:1000 100:10000 1000:10000 100:100000"
 fi
 
 # --- set-up: packages, build, images, a private dockerd, a controller and an agent ------------------

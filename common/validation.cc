@@ -230,6 +230,9 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
     }
   }
   check.Labels("spec.nodeSelector", spec.node_selector());
+  if (!spec.on_node_loss().empty() && spec.on_node_loss() != "Reschedule" && spec.on_node_loss() != "Stay") {
+    check.Fail("spec.onNodeLoss", absl::StrCat("\"", spec.on_node_loss(), "\" is neither Reschedule nor Stay"));
+  }
   std::set<std::string> network_names;
   for (const auto& [path, network] : NetworksOf(spec)) {
     if (!network->addresses().empty() && network->name().empty()) {

@@ -4,6 +4,11 @@
 #include "controller/controller_service.h"
 
 namespace opctl::controller {
+namespace {
+
+constexpr absl::Duration kFenceMargin = absl::Milliseconds(750);
+
+}  // namespace
 
 grpc::ServerUnaryReactor* AgentService::Heartbeat(grpc::CallbackServerContext* context,
                                                   const v1::HeartbeatRequest* request,
@@ -13,6 +18,15 @@ grpc::ServerUnaryReactor* AgentService::Heartbeat(grpc::CallbackServerContext* c
   // the disk, which is brief and rare.
   absl::Status status = monitor_.Heartbeat(request->node());
   response->set_grace_milliseconds(absl::ToInt64Milliseconds(monitor_.grace()));
+  if (std::optional<v1::NodeBindings> bindings =
+          placement_.BindingsOf(request->node().metadata().name(), request->bindings_revision())) {
+    *response->mutable_bindings() = *std::move(bindings);
+  }
+  // A lone node keeps everything running when it loses the controller: nothing would replace it.
+  // Otherwise its movable containers stop 750 ms before the controller may start their replacements.
+  if (monitor_.KnownNodes() > 1) {
+    response->set_fence_after_milliseconds(absl::ToInt64Milliseconds(monitor_.grace() - kFenceMargin));
+  }
   reactor->Finish(ToWireStatus(status));
   return reactor;
 }

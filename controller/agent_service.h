@@ -1,8 +1,10 @@
-// The gRPC edge agents use besides the Controller service: heartbeats and finalizer release (see
+// The gRPC edge agents use besides the Controller service: heartbeats (with the node's bindings and
+// its fencing deadline) and finalizer release (see
 // proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
 #pragma once
 
 #include "controller/node_monitor.h"
+#include "controller/placement_index.h"
 #include "controller/registry.h"
 #include "opctl/v1/agent.grpc.pb.h"
 
@@ -10,7 +12,8 @@ namespace opctl::controller {
 
 class AgentService final : public v1::Agent::CallbackService {
  public:
-  AgentService(Registry& registry, NodeMonitor& monitor) : registry_(registry), monitor_(monitor) {}
+  AgentService(Registry& registry, NodeMonitor& monitor, const PlacementIndex& placement)
+      : registry_(registry), monitor_(monitor), placement_(placement) {}
 
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
                                       v1::HeartbeatResponse* response) override;
@@ -20,6 +23,7 @@ class AgentService final : public v1::Agent::CallbackService {
  private:
   Registry& registry_;
   NodeMonitor& monitor_;
+  const PlacementIndex& placement_;
 };
 
 }  // namespace opctl::controller

@@ -25,7 +25,9 @@ ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable sto
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
-ABSL_FLAG(absl::Duration, node_grace, absl::Seconds(3), "a node without heartbeat for this long is NotReady");
+ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
+          "a node without heartbeat for this long is NotReady (checked every grace/10, so a dead agent is noticed "
+          "within grace*1.1 of its last heartbeat)");
 
 namespace opctl::controller {
 namespace {
@@ -57,7 +59,7 @@ int Run() {
   node_options.grace = absl::GetFlag(FLAGS_node_grace);
   NodeMonitor node_monitor(registry, Clock::Real(), node_options);
   node_monitor.Start();
-  AgentService agent_service(registry, node_monitor);
+  AgentService agent_service(registry, node_monitor, service_controller.placement());
   OperationsProxy operations(registry);
 
   grpc::EnableDefaultHealthCheckService(true);

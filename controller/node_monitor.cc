@@ -37,7 +37,7 @@ void NodeMonitor::Start() {
   checker_ = std::thread([this] {
     absl::MutexLock lock(&mutex_);
     while (!stopping_) {
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 4);
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 10);
       if (stopping_) break;
       mutex_.Unlock();
       CheckNodes();
@@ -80,6 +80,11 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   absl::Status written = Write(object);
   // Another writer (a cordon, the checker) got in first: the next heartbeat writes again.
   return absl::IsAborted(written) ? absl::OkStatus() : written;
+}
+
+int NodeMonitor::KnownNodes() {
+  absl::MutexLock lock(&mutex_);
+  return static_cast<int>(last_heartbeat_.size());
 }
 
 void NodeMonitor::CheckNodes() {

@@ -2,7 +2,7 @@
 // grace becomes NotReady (reason NodeStatusUnknown). Heartbeat times live in memory; the Node object
 // is written only when it changes, and its lastHeartbeat at most every `heartbeat_write_interval`.
 //
-// Thread-safe. A background thread checks for silent nodes every grace/4.
+// Thread-safe. A background thread checks for silent nodes every grace/10.
 #pragma once
 
 #include <map>
@@ -17,7 +17,7 @@
 namespace opctl::controller {
 
 struct NodeMonitorOptions {
-  absl::Duration grace = absl::Seconds(3);
+  absl::Duration grace = absl::Milliseconds(2500);
   absl::Duration heartbeat_write_interval = absl::Seconds(10);
 };
 
@@ -33,6 +33,8 @@ class NodeMonitor {
   // Marks every node silent for longer than the grace NotReady. Public for tests.
   void CheckNodes();
   absl::Duration grace() const { return options_.grace; }
+  // Nodes that have heartbeated since the controller started or were registered before.
+  int KnownNodes();
 
  private:
   absl::Status Write(v1::Object object);

@@ -5,6 +5,8 @@
 // Thread-safe. Observe runs in a watch sink, so it only updates maps.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,19 +15,22 @@
 #include "absl/synchronization/mutex.h"
 #include "controller/scheduler.h"
 #include "controller/stored_object.h"
+#include "opctl/v1/agent.pb.h"
 
 namespace opctl::controller {
 
 class PlacementIndex {
  public:
-  // Starts over from a list of every Container (read at the revision the watch continues from).
-  void Reset(const std::vector<v1::Object>& containers);
+  // Starts over from a list of every Container read at `revision` (where the watch continues from).
+  void Reset(const std::vector<v1::Object>& containers, int64_t revision);
   // Follows one change; changes of other kinds are ignored.
   void Observe(const ObjectChange& change);
 
   NodeLoads Loads() const;
-  std::vector<std::string> Unbound() const;              // names, in name order
+  std::vector<std::string> Unbound() const;                         // names, in name order
   std::vector<std::string> BoundTo(const std::string& node) const;  // names, in name order
+  // What is bound to `node`, when that changed after `after_revision` (nullopt otherwise).
+  std::optional<v1::NodeBindings> BindingsOf(const std::string& node, int64_t after_revision) const;
 
  private:
   void Add(const v1::Container& container) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -34,7 +39,11 @@ class PlacementIndex {
   mutable absl::Mutex mutex_;
   NodeLoads loads_ ABSL_GUARDED_BY(mutex_);
   std::set<std::string> unbound_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, std::set<std::string>> bound_ ABSL_GUARDED_BY(mutex_);  // node -> names
+  // node -> container name -> binding generation
+  std::map<std::string, std::map<std::string, int64_t>> bound_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, int64_t> node_changed_ ABSL_GUARDED_BY(mutex_);  // node -> revision of its last change
+  int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;                         // everything up to here is in
+  int64_t reset_revision_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace opctl::controller

@@ -19,6 +19,7 @@ using google::protobuf::util::MessageDifferencer;
 
 constexpr char kScheduleKey[] = "schedule";
 constexpr char kServiceKeyPrefix[] = "service/";
+constexpr char kNodeKeyPrefix[] = "node/";
 constexpr absl::Duration kRetryDelay = absl::Seconds(1);
 
 // Runs an asynchronous Registry call and waits for it (the worker thread may block; gRPC threads never do).
@@ -98,6 +99,7 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
     container_spec->set_service(service.metadata().name());
     container_spec->set_ordinal(ordinal);
     *container_spec->mutable_node_selector() = spec.node_selector();
+    container_spec->set_on_node_loss(spec.on_node_loss());
     *container_spec->mutable_template_() = spec.template_();
     if (!spec.network().name().empty()) {
       container_spec->mutable_network()->set_name(spec.network().name());
@@ -132,12 +134,12 @@ absl::Status ServiceController::Follow() {
   // The placement index starts from a list and follows the changes after the list's revision.
   absl::StatusOr<v1::ListResponse> containers = registry_.List("Container", "", "");
   if (!containers.ok()) return containers.status();
-  placement_.Reset({containers->items().begin(), containers->items().end()});
+  placement_.Reset({containers->items().begin(), containers->items().end()}, containers->revision());
   absl::StatusOr<uint64_t> id =
       hub_.Subscribe(containers->revision(), [this](const std::vector<ChangePtr>& changes, int64_t) {
-    OnChanges(changes);
-    return true;
-  });
+        OnChanges(changes);
+        return true;
+      });
   if (!id.ok()) return id.status();
   subscription_ = *id;
   return absl::OkStatus();
@@ -149,6 +151,10 @@ absl::Status ServiceController::Start() {
     queue_.Add(absl::StrCat(kServiceKeyPrefix, service.service().metadata().name()));
   }
   queue_.Add(kScheduleKey);
+  // Nodes lost while the controller was down.
+  for (const v1::Object& node : registry_.ListKind("Node")) {
+    if (!NodeIsReady(node.node())) queue_.Add(absl::StrCat(kNodeKeyPrefix, node.node().metadata().name()));
+  }
   worker_ = std::thread([this] { Work(); });
   return absl::OkStatus();
 }
@@ -172,14 +178,22 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
                                !MessageDifferencer::Equals(node.metadata(), before->metadata()) ||
                                !MessageDifferencer::Equals(node.status().capacity(), before->status().capacity());
       if (change->created || placement_changed) queue_.Add(kScheduleKey);
+      if (!NodeIsReady(node) && (before == nullptr || NodeIsReady(*before))) {
+        queue_.Add(absl::StrCat(kNodeKeyPrefix, node.metadata().name()));
+      }
     }
   }
 }
 
 void ServiceController::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
-    absl::Status status =
-        *key == kScheduleKey ? ScheduleContainers() : SyncService(key->substr(std::string(kServiceKeyPrefix).size()));
+    absl::Status status;
+    if (*key == kScheduleKey)
+      status = ScheduleContainers();
+    else if (absl::StartsWith(*key, kNodeKeyPrefix))
+      status = EvacuateNode(key->substr(std::string(kNodeKeyPrefix).size()));
+    else
+      status = SyncService(key->substr(std::string(kServiceKeyPrefix).size()));
     if (!status.ok()) {
       // Conflicts are normal (someone wrote first); anything else is worth a line. Either way: retry soon.
       if (!absl::IsAborted(status))
@@ -237,6 +251,7 @@ absl::Status ServiceController::SyncService(const std::string& name) {
       const v1::Container& have = it->second.container();
       // The binding belongs to the scheduler: keep it while comparing and writing.
       want->mutable_spec()->set_node_name(have.spec().node_name());
+      want->mutable_spec()->set_binding_generation(have.spec().binding_generation());
       bool same_spec = MessageDifferencer::Equals(want->spec(), have.spec());
       bool same_meta =
           MessageDifferencer::Equals(want->metadata().owner_references(0), have.metadata().owner_references(0)) &&
@@ -336,6 +351,7 @@ absl::Status ServiceController::ScheduleContainers() {
     v1::Object object;
     if (node.ok()) {
       container.mutable_spec()->set_node_name(*node);
+      container.mutable_spec()->set_binding_generation(container.spec().binding_generation() + 1);
       SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", true, "Bound",
                    absl::StrCat("bound to node ", *node), now);
       *object.mutable_container() = container;
@@ -356,6 +372,42 @@ absl::Status ServiceController::ScheduleContainers() {
                   }).status());
   }
   result.Update(PutAll(registry_, bindings).status());
+  return result;
+}
+
+absl::Status ServiceController::EvacuateNode(const std::string& node_name) {
+  absl::StatusOr<v1::Object> node = registry_.Get("Node", node_name);
+  if (!node.ok()) return absl::IsNotFound(node.status()) ? absl::OkStatus() : node.status();
+  if (NodeIsReady(node->node())) return absl::OkStatus();  // back already
+  const v1::Condition* ready = FindCondition(node->node().status().conditions(), "Ready");
+  const std::string why =
+      absl::StrCat("node ", node_name, " is not ready", ready ? absl::StrCat(" (", ready->message(), ")") : "");
+  absl::Time now = Clock::Real().Now();
+  std::vector<v1::Object> unbound;
+  absl::Status result;
+  for (const std::string& name : placement_.BoundTo(node_name)) {
+    absl::StatusOr<v1::Object> object = registry_.Get("Container", name);
+    if (!object.ok() || object->container().spec().node_name() != node_name) continue;
+    v1::Container& container = *object->mutable_container();
+    v1::ContainerStatus* status = container.mutable_status();
+    if (MovesOnNodeLoss(container)) {
+      // The binding generation stays: the scheduler's next binding counts up from it.
+      container.mutable_spec()->set_node_name("");
+      status->set_phase("Pending");
+      SetCondition(status->mutable_conditions(), "Scheduled", false, "NodeLost", why + "; moving it", now);
+      unbound.push_back(*std::move(object));
+      continue;
+    }
+    if (status->phase() == "Unknown") continue;
+    status->set_phase("Unknown");
+    SetCondition(status->mutable_conditions(), "Scheduled", true, "NodeLost",
+                 why + "; it stays bound there, where its volumes are (spec.onNodeLoss: Reschedule would move it)",
+                 now);
+    result.Update(Wait<v1::Object>([&](auto done) {
+                    registry_.UpdateStatus(*object, container.metadata().resource_version(), done);
+                  }).status());
+  }
+  result.Update(PutAll(registry_, unbound).status());
   return result;
 }
 

@@ -41,6 +41,11 @@ class ServiceController {
   absl::Status SyncService(const std::string& name);
   // Binds every unbound Container to a Node, or records in its status why none fits.
   absl::Status ScheduleContainers();
+  // For a NotReady node: unbinds the Containers that may move (to be scheduled again elsewhere) and
+  // marks the others unavailable, bound where their data is.
+  absl::Status EvacuateNode(const std::string& node);
+
+  const PlacementIndex& placement() const { return placement_; }
 
  private:
   void OnChanges(const std::vector<ChangePtr>& changes);

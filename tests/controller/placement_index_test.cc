@@ -43,7 +43,7 @@ ObjectChange Deleted(v1::Object last) {
 
 TEST(PlacementIndex, FollowsBindingsMovesAndDeletions) {
   PlacementIndex index;
-  index.Reset({ContainerOn("web-0", "web", "a", "1g"), ContainerOn("web-1", "web", "")});
+  index.Reset({ContainerOn("web-0", "web", "a", "1g"), ContainerOn("web-1", "web", "")}, 1);
   EXPECT_THAT(index.Unbound(), ElementsAre("web-1"));
   EXPECT_EQ(index.Loads().at("a").memory_bytes, 1LL << 30);
 
