@@ -71,6 +71,7 @@ absl::Status Agent::Start() {
 
   ReconcilerOptions reconciler_options;
   reconciler_options.volume_locks = &volume_locks_;
+  reconciler_options.fence = &fence_;
   reconciler_options.node_name = options_.node_name;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
   reconciler_options.pull_policy = options_.pull_policy;
@@ -79,7 +80,8 @@ absl::Status Agent::Start() {
   auto channel = grpc::CreateCustomChannel(options_.controller_address, grpc::InsecureChannelCredentials(), arguments);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_ = std::make_unique<ControllerLink>(
-      channel, desired_, [this](const std::vector<std::string>& keys) { Enqueue(keys); }, link_options);
+      channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },
+      [this] { ResyncAll(); }, link_options);
   reconciler_ = std::make_unique<Reconciler>(docker_, desired_, *link_, Clock::Real(), reconciler_options);
   events_ = std::make_unique<DockerEventWatcher>(
       docker_, options_.node_name, [this](const std::string& key) { Enqueue({key}); }, [this] { ResyncAll(); });

@@ -58,6 +58,7 @@ class Agent {
   DockerClient& docker_;
   const AgentOptions options_;
   DesiredState desired_;
+  Fence fence_;
   WorkQueue queue_;
   std::unique_ptr<ControllerLink> link_;
   std::unique_ptr<Reconciler> reconciler_;

@@ -11,21 +11,26 @@ namespace opctl::agent {
 namespace {
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+// A heartbeat that takes longer is as good as lost; the next one goes out at once.
+constexpr absl::Duration kHeartbeatTimeout = absl::Seconds(1);
+constexpr absl::Duration kFenceCheckInterval = absl::Milliseconds(50);
 
-std::unique_ptr<grpc::ClientContext> CallContext() {
+std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout = kCallTimeout) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return context;
 }
 
 }  // namespace
 
-ControllerLink::ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Enqueue enqueue,
-                               ControllerLinkOptions options)
+ControllerLink::ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Fence& fence,
+                               Enqueue enqueue, Resync resync, ControllerLinkOptions options)
     : controller_(v1::Controller::NewStub(channel)),
       agent_(v1::Agent::NewStub(channel)),
       desired_(desired),
+      fence_(fence),
       enqueue_(std::move(enqueue)),
+      resync_(std::move(resync)),
       options_(std::move(options)) {}
 
 ControllerLink::~ControllerLink() {
@@ -36,11 +41,13 @@ ControllerLink::~ControllerLink() {
   }
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   if (watch_thread_.joinable()) watch_thread_.join();
+  if (fence_thread_.joinable()) fence_thread_.join();
 }
 
 void ControllerLink::Start(const v1::Node& node) {
   heartbeat_thread_ = std::thread([this, node] { HeartbeatLoop(node); });
   watch_thread_ = std::thread([this] { WatchLoop(); });
+  fence_thread_ = std::thread([this] { FenceLoop(); });
 }
 
 bool ControllerLink::Pause(absl::Duration duration) {
@@ -55,8 +62,15 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
   bool failing = false;
   do {
     v1::HeartbeatResponse response;
-    auto context = CallContext();
+    request.set_bindings_revision(fence_.bindings_revision());
+    absl::Time sent = absl::Now();
+    auto context = CallContext(kHeartbeatTimeout);
     grpc::Status status = agent_->Heartbeat(context.get(), request, &response);
+    if (status.ok()) {
+      fence_.Renew(sent, response);
+      // Bindings newer than the watch's view: what moved away while the link was down goes now.
+      if (response.has_bindings() && response.bindings().revision() > desired_.revision()) resync_();
+    }
     if (!status.ok() && !failing) {
       std::fprintf(stderr, "agent: heartbeat failed (code %d): %s\n", static_cast<int>(status.error_code()),
                    status.error_message().c_str());
@@ -64,6 +78,18 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
     if (status.ok() && failing) std::fprintf(stderr, "agent: heartbeats are getting through again\n");
     failing = !status.ok();
   } while (Pause(options_.heartbeat_interval));
+}
+
+void ControllerLink::FenceLoop() {
+  bool lapsed = false;
+  while (Pause(kFenceCheckInterval)) {
+    if (fence_.Lapsed(absl::Now()) == lapsed) continue;
+    lapsed = !lapsed;
+    std::fprintf(stderr, "agent: %s\n",
+                 lapsed ? "lease lapsed: stopping the containers the controller may move elsewhere"
+                        : "lease renewed: running what is bound here again");
+    resync_();
+  }
 }
 
 void ControllerLink::WatchLoop() {

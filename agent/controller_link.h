@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/desired_state.h"
+#include "agent/fence.h"
 #include "agent/reconciler.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
@@ -33,9 +34,12 @@ struct ControllerLinkOptions {
 class ControllerLink : public StatusSink {
  public:
   using Enqueue = std::function<void(const std::vector<std::string>& keys)>;
+  using Resync = std::function<void()>;
 
-  ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Enqueue enqueue,
-                 ControllerLinkOptions options);
+  // `resync` runs when the fence changes what may run here: its lease lapsed or came back, or a
+  // heartbeat brought bindings newer than the desired state.
+  ControllerLink(std::shared_ptr<grpc::Channel> channel, DesiredState& desired, Fence& fence, Enqueue enqueue,
+                 Resync resync, ControllerLinkOptions options);
   ~ControllerLink() override;  // stops
 
   // Starts heartbeating with `node` (capacity and versions filled in) and watching.
@@ -50,13 +54,17 @@ class ControllerLink : public StatusSink {
   absl::Status UpdateStatus(const v1::Object& object);
   void HeartbeatLoop(v1::Node node);
   void WatchLoop();
+  // Notices the fence's lease lapsing or coming back.
+  void FenceLoop();
   // Sleeps up to `duration`, returning early (false) when stopping.
   bool Pause(absl::Duration duration);
 
   std::unique_ptr<v1::Controller::Stub> controller_;
   std::unique_ptr<v1::Agent::Stub> agent_;
   DesiredState& desired_;
+  Fence& fence_;
   Enqueue enqueue_;
+  Resync resync_;
   const ControllerLinkOptions options_;
 
   absl::Mutex mutex_;
@@ -64,6 +72,7 @@ class ControllerLink : public StatusSink {
   grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mutex_) = nullptr;
   std::thread heartbeat_thread_;
   std::thread watch_thread_;
+  std::thread fence_thread_;
 };
 
 }  // namespace opctl::agent

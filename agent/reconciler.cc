@@ -70,6 +70,15 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   if (!actual.ok()) return actual.status();
 
   std::optional<v1::Object> object = desired_.Find("Container", name);
+  std::string fenced;
+  if (object && options_.fence != nullptr &&
+      !options_.fence->MayRun(object->container(), desired_.revision(), clock_.Now(), &fenced)) {
+    for (const DockerContainer& running : *actual) {
+      std::fprintf(stderr, "agent: fencing %s: %s\n", name.c_str(), fenced.c_str());
+      if (absl::Status removed = docker_.RemoveContainer(running.id); !Ignorable(removed)) return removed;
+    }
+    return absl::ZeroDuration();  // the fence's resync brings it back
+  }
   if (!object || object->container().spec().node_name() != options_.node_name) {
     for (const DockerContainer& stale : *actual) {
       if (absl::Status removed = StopAndRemove(stale); !Ignorable(removed)) return removed;

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
+#include "agent/fence.h"
 #include "agent/volume_locks.h"
 #include "common/clock.h"
 
@@ -49,6 +50,9 @@ struct ReconcilerOptions {
   absl::Duration pre_stop_timeout = absl::Seconds(30);
   // Containers mounting a held volume are left alone until it is released (not owned; may be null).
   const VolumeLocks* volume_locks = nullptr;
+  // Containers the fence does not let run are removed at once, without their pre-stop command (not
+  // owned; may be null).
+  const Fence* fence = nullptr;
 };
 
 class Reconciler {

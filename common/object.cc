@@ -117,4 +117,10 @@ void FillTypeMeta(v1::Object* object) {
   inner->GetReflection()->SetString(inner, Field(*inner, "kind"), kind);
 }
 
+bool MovesOnNodeLoss(const v1::Container& container) {
+  if (container.spec().on_node_loss() == "Reschedule") return true;
+  if (container.spec().on_node_loss() == "Stay") return false;
+  return container.spec().template_().volume_mounts().empty();
+}
+
 }  // namespace opctl

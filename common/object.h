@@ -29,6 +29,9 @@ std::string KnownKindNames();
 
 // The kind of an object ("Service"); empty when the oneof is unset.
 std::string KindOf(const v1::Object& object);
+// Whether `container` is moved to another node when its node is lost: as spec.onNodeLoss says, and by
+// default unless it mounts a volume (its data is on that node; a copy elsewhere would start empty).
+bool MovesOnNodeLoss(const v1::Container& container);
 const v1::ObjectMeta& MetaOf(const v1::Object& object);
 v1::ObjectMeta* MutableMetaOf(v1::Object* object);
 

@@ -20,12 +20,6 @@ int64_t MilliCpuLimitOf(const v1::Container& container) {
 
 }  // namespace
 
-bool MovesOnNodeLoss(const v1::Container& container) {
-  if (container.spec().on_node_loss() == "Reschedule") return true;
-  if (container.spec().on_node_loss() == "Stay") return false;
-  return container.spec().template_().volume_mounts().empty();
-}
-
 int64_t MemoryReservationOf(const v1::Container& container) {
   const v1::Resources& resources = container.spec().template_().resources();
   const std::string& memory =

@@ -22,10 +22,6 @@ struct NodeLoad {
 };
 using NodeLoads = std::map<std::string, NodeLoad>;  // by node name
 
-// Whether `container` is moved to another node when its node is lost: as spec.onNodeLoss says, and by
-// default unless it mounts a volume (its data is on that node; a copy elsewhere would start empty).
-bool MovesOnNodeLoss(const v1::Container& container);
-
 // The memory `container` reserves on its node: its reservation or, without one, its limit.
 int64_t MemoryReservationOf(const v1::Container& container);
 // Adds (sign 1) or removes (sign -1) a bound container's share of its node.
