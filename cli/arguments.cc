@@ -17,7 +17,7 @@ const std::vector<FlagSpec>& AllFlags() {
       {"ignore-not-found", 0, false, "delete: an absent object is no error"},
       {"server", 's', true, "controller address (default $OPCTL_SERVER or 127.0.0.1:7070)"},
       {"wait", 0, false, "apply: wait until every applied Service is ready"},
-      {"timeout", 0, true, "apply --wait: how long to wait (default 120s)"},
+      {"timeout", 0, true, "apply --wait, wait, drain: how long to wait (default 120s; drain 5m)"},
       {"follow", 0, false, "logs: keep streaming new output (-f)"},
       {"tail", 0, true, "logs: only the last N lines"},
       {"since", 0, true, "logs: only output newer than this duration, e.g. 10m"},

@@ -22,6 +22,7 @@ Usage:
   opctl scale service/NAME --replicas N
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
   opctl cordon|uncordon node/NAME                          stop or resume placing containers on a node
+  opctl drain node/NAME [--timeout 5m]                     cordon, then move its containers one at a time
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
   opctl logs [-f] [--tail N] [--since 10m] [--timestamps] container/NAME|service/NAME
                                                            output of a container, or of every replica of a service
@@ -68,6 +69,7 @@ int Main(int argc, char** argv) {
   if (verb == "logs") return RunLogs(context);
   if (verb == "volume") return RunVolume(context);
   if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
+  if (verb == "drain") return RunDrain(context);
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;
 }

@@ -105,11 +105,26 @@ std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
     if (wide) return {"NAME", "STACK", "SERVICE", "PHASE", "HEALTH", "RESTARTS", "NODE", "IP", "AGE"};
     return {"NAME", "STACK", "PHASE", "HEALTH", "RESTARTS", "NODE", "AGE"};
   }
-  if (wide) return {"NAME", "STATUS", "MEMORY", "CPUS", "DOCKER", "LAST HEARTBEAT", "AGE", "LABELS"};
+  if (wide) {
+    return {"NAME", "STATUS", "MEMORY", "CPUS", "ALLOCATED", "CONTAINERS", "DOCKER", "LAST HEARTBEAT", "AGE", "LABELS"};
+  }
   return {"NAME", "STATUS", "MEMORY", "CPUS", "AGE"};
 }
 
-std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now) {
+NodeAllocations AllocationsOf(const std::vector<v1::Object>& containers) {
+  NodeAllocations allocations;
+  for (const v1::Object& object : containers) {
+    const v1::Container& container = object.container();
+    if (container.spec().node_name().empty()) continue;
+    NodeAllocation& allocation = allocations[container.spec().node_name()];
+    allocation.memory_bytes += MemoryReservationOf(container);
+    ++allocation.containers;
+  }
+  return allocations;
+}
+
+std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now,
+                                  const NodeAllocations* allocations) {
   const v1::ObjectMeta& meta = MetaOf(object);
   std::string kind = KindOf(object);
   std::string stack = OrNone(meta.stack());
@@ -162,10 +177,19 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   std::string cpus = absl::StrCat(node.status().capacity().milli_cpus() / 1000.0);
   if (wide) {
     absl::Time heartbeat = ParseTimestamp(node.status().last_heartbeat());
+    NodeAllocation allocation;
+    if (allocations != nullptr) {
+      if (auto found = allocations->find(meta.name()); found != allocations->end()) allocation = found->second;
+    }
+    int64_t capacity = node.status().capacity().memory_bytes();
+    std::string allocated = absl::StrCat(allocation.memory_bytes >> 20, "Mi");
+    if (capacity > 0) absl::StrAppend(&allocated, " (", allocation.memory_bytes * 100 / capacity, "%)");
     return {meta.name(),
             ready,
             memory,
             cpus,
+            allocations == nullptr ? "<unknown>" : allocated,
+            allocations == nullptr ? "<unknown>" : absl::StrCat(allocation.containers),
             OrNone(node.status().docker_version()),
             heartbeat == absl::InfinitePast() ? "<never>" : absl::StrCat(FormatAge(now - heartbeat), " ago"),
             Age(meta, now),
@@ -193,10 +217,10 @@ std::string FormatRows(const std::vector<std::vector<std::string>>& rows) {
 }
 
 std::string ToTable(const std::string& kind, const std::vector<v1::Object>& objects, bool wide, absl::Time now,
-                    bool with_header) {
+                    bool with_header, const NodeAllocations* allocations) {
   std::vector<std::vector<std::string>> rows;
   if (with_header) rows.push_back(TableHeader(kind, wide));
-  for (const v1::Object& object : objects) rows.push_back(TableRow(object, wide, now));
+  for (const v1::Object& object : objects) rows.push_back(TableRow(object, wide, now, allocations));
   return FormatRows(rows);
 }
 

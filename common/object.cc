@@ -1,5 +1,7 @@
 #include "common/object.h"
 
+#include "common/quantity.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -121,6 +123,14 @@ bool MovesOnNodeLoss(const v1::Container& container) {
   if (container.spec().on_node_loss() == "Reschedule") return true;
   if (container.spec().on_node_loss() == "Stay") return false;
   return container.spec().template_().volume_mounts().empty();
+}
+
+int64_t MemoryReservationOf(const v1::Container& container) {
+  const v1::Resources& resources = container.spec().template_().resources();
+  const std::string& memory =
+      resources.memory_reservation().empty() ? resources.memory_limit() : resources.memory_reservation();
+  absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory);
+  return bytes.ok() && !memory.empty() ? *bytes : 0;
 }
 
 }  // namespace opctl

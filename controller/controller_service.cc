@@ -206,4 +206,11 @@ grpc::ServerUnaryReactor* ControllerService::Cordon(grpc::CallbackServerContext*
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ControllerService::Evict(grpc::CallbackServerContext* context,
+                                                   const v1::EvictRequest* request, v1::Object* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  registry_.Evict(request->name(), FinishWith(reactor, response));
+  return reactor;
+}
+
 }  // namespace opctl::controller

@@ -37,6 +37,8 @@ class ControllerService final : public v1::Controller::CallbackService {
                                   v1::Object* response) override;
   grpc::ServerUnaryReactor* Cordon(grpc::CallbackServerContext* context, const v1::CordonRequest* request,
                                    v1::Object* response) override;
+  grpc::ServerUnaryReactor* Evict(grpc::CallbackServerContext* context, const v1::EvictRequest* request,
+                                  v1::Object* response) override;
 
  private:
   Registry& registry_;

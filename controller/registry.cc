@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/conditions.h"
 #include "common/label_selector.h"
 #include "common/object.h"
 #include "controller/stored_object.h"
@@ -381,6 +382,35 @@ void Registry::Cordon(const std::string& name, bool unschedulable, Done<v1::Obje
       "Node", name, 0, 0,
       [unschedulable](v1::Object& node) {
         node.mutable_node()->mutable_spec()->set_unschedulable(unschedulable);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void Registry::Evict(const std::string& name, Done<v1::Object> done) {
+  absl::Time now = clock_.Now();
+  UpdateAttempt(
+      "Container", name, 0, 0,
+      [now](v1::Object& object) {
+        v1::Container& container = *object.mutable_container();
+        const std::string node = container.spec().node_name();
+        if (node.empty()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("container/", container.metadata().name(), " is not bound to a node"));
+        }
+        if (!MovesOnNodeLoss(container)) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("container/", container.metadata().name(), " stays on node ", node,
+                           container.spec().on_node_loss() == "Stay"
+                               ? " (spec.onNodeLoss: Stay)"
+                               : ", where its volumes are (spec.onNodeLoss: Reschedule would move it)"));
+        }
+        // The binding generation stays: the scheduler's next binding counts up from it.
+        container.mutable_spec()->set_node_name("");
+        container.mutable_metadata()->set_generation(container.metadata().generation() + 1);
+        container.mutable_status()->set_phase("Pending");
+        SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", false, "Evicted",
+                     absl::StrCat("evicted from node ", node), now);
         return absl::OkStatus();
       },
       std::move(done));

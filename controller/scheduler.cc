@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/conditions.h"
+#include "common/object.h"
 #include "common/quantity.h"
 
 namespace opctl::controller {
@@ -19,14 +20,6 @@ int64_t MilliCpuLimitOf(const v1::Container& container) {
 }
 
 }  // namespace
-
-int64_t MemoryReservationOf(const v1::Container& container) {
-  const v1::Resources& resources = container.spec().template_().resources();
-  const std::string& memory =
-      resources.memory_reservation().empty() ? resources.memory_limit() : resources.memory_reservation();
-  absl::StatusOr<int64_t> bytes = ParseMemoryBytes(memory);
-  return bytes.ok() && !memory.empty() ? *bytes : 0;
-}
 
 void CountOnNode(const v1::Container& container, int sign, NodeLoads& loads) {
   const std::string& node = container.spec().node_name();

@@ -22,8 +22,6 @@ struct NodeLoad {
 };
 using NodeLoads = std::map<std::string, NodeLoad>;  // by node name
 
-// The memory `container` reserves on its node: its reservation or, without one, its limit.
-int64_t MemoryReservationOf(const v1::Container& container);
 // Adds (sign 1) or removes (sign -1) a bound container's share of its node.
 void CountOnNode(const v1::Container& container, int sign, NodeLoads& loads);
 // The loads of a list of containers (those without a node are skipped).

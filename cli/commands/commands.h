@@ -29,6 +29,7 @@ int RunScale(CommandContext& context);
 int RunWait(CommandContext& context);
 int RunRollout(CommandContext& context);
 int RunCordon(CommandContext& context, bool unschedulable);
+int RunDrain(CommandContext& context);
 int RunLogs(CommandContext& context);
 int RunVolume(CommandContext& context);
 

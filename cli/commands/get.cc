@@ -34,6 +34,14 @@ void PrintObjects(CommandContext& context, const std::string& kind, const std::v
     for (size_t i = 0; i < objects.size(); ++i) context.out << (i ? "---\n" : "") << ToYaml(objects[i]) << "\n";
   } else if (output == "name") {
     for (const v1::Object& object : objects) context.out << DisplayName(object) << "\n";
+  } else if (kind == "Node" && output == "wide") {
+    // What is allocated on each node comes from the Containers bound to it.
+    v1::ListRequest request;
+    request.set_kind("Container");
+    v1::ListResponse containers;
+    grpc::Status status = context.client.Call(&v1::Controller::Stub::List, request, &containers);
+    NodeAllocations allocations = AllocationsOf({containers.items().begin(), containers.items().end()});
+    context.out << ToTable(kind, objects, true, absl::Now(), true, status.ok() ? &allocations : nullptr);
   } else {
     context.out << ToTable(kind, objects, output == "wide", absl::Now());
   }

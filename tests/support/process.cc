@@ -145,9 +145,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
 }
 
 absl::StatusOr<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(const std::string& data_dir, int port,
-                                                                            const std::vector<std::string>& extra) {
+                                                                            const std::vector<std::string>& extra,
+                                                                            const std::string& host) {
   static std::atomic<int> starts{0};
-  std::vector<std::string> argv = {BinaryPath("opctl-controller"), absl::StrCat("--listen=127.0.0.1:", port),
+  std::vector<std::string> argv = {BinaryPath("opctl-controller"), absl::StrCat("--listen=", host, ":", port),
                                    absl::StrCat("--data-dir=", data_dir)};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto process = Process::Start(argv, absl::StrCat(data_dir, "/controller-", starts++, ".log"));
@@ -160,7 +161,7 @@ absl::StatusOr<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(cons
   if (colon == std::string::npos || !absl::SimpleAtoi(line->substr(colon + 1, end - colon - 1), &controller->port_)) {
     return absl::InternalError(absl::StrCat("cannot read the port from: ", *line));
   }
-  controller->address_ = absl::StrCat("127.0.0.1:", controller->port_);
+  controller->address_ = absl::StrCat(host, ":", controller->port_);
   controller->process_ = *std::move(process);
   return controller;
 }

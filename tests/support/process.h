@@ -49,12 +49,14 @@ struct CommandResult {
 // Runs a command to completion with `input` on its standard input.
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "");
 
-// opctl-controller on a free loopback port with its own data directory.
+// opctl-controller on a free port (of loopback, unless told) with its own data directory.
 class ControllerProcess {
  public:
-  // Starts it (or restarts it on the same data_dir and, when given, port) and waits until it serves.
+  // Starts it (or restarts it on the same data_dir and, when given, port) and waits until it serves,
+  // on `host` (loopback unless given).
   static absl::StatusOr<std::unique_ptr<ControllerProcess>> Start(const std::string& data_dir, int port = 0,
-                                                                  const std::vector<std::string>& extra = {});
+                                                                  const std::vector<std::string>& extra = {},
+                                                                  const std::string& host = "127.0.0.1");
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   Process& process() { return *process_; }

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# A multi-host test bed on one machine: N real Docker hosts, each a dockerd in its own network
+# namespace (opctl-tb-I) with its own data root, exec root, socket and container address range, joined
+# by a veth to bridge opctl-tb0 (10.231.0.1/24 on this side), and an opctl-agent running inside that
+# namespace, so cutting a host's link cuts its agent too. The controller runs on the bridge side.
+#
+#   scripts/testbed.sh up N [--controller 10.231.0.1:PORT]  hosts 1..N, agents following that controller
+#   scripts/testbed.sh down                                  agents, dockerds, namespaces and bridge go
+#   scripts/testbed.sh agent-kill I | agent-start I          kill -9 / start host I's agent
+#   scripts/testbed.sh link-down I | link-up I               cut / restore host I's link to the bridge
+#   scripts/testbed.sh docker I ARGS...                      docker against host I's engine
+#   scripts/testbed.sh status
+#
+# Images reach the hosts by `docker save | docker load` from this machine's dockerd (TESTBED_IMAGES,
+# default opctl/busybox:test), skipped when a host already has the same image id. A registry on the
+# bridge (Debian's docker-registry) would be closer to production, but every host would then need it
+# configured as an insecure registry and every image pushed first; save/load gives the same result
+# with nothing to configure. Traffic stays on these namespaces, the bridge and loopback.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bridge=opctl-tb0
+bridge_address=10.231.0.1
+run_dir=/run/opctl-testbed
+data_dir=/var/lib/opctl-testbed
+images=${TESTBED_IMAGES:-opctl/busybox:test}
+agent_bin=${OPCTL_AGENT:-$root/build/bin/opctl-agent}
+
+host_dir() { echo "$run_dir/host$1"; }
+socket_of() { echo "$(host_dir "$1")/docker.sock"; }
+netns_of() { echo "opctl-tb-$1"; }
+address_of() { echo "10.231.0.$((10 + $1))"; }
+host_docker() {
+  local i=$1
+  shift
+  docker -H "unix://$(socket_of "$i")" "$@"
+}
+answers() { curl -fsS --max-time 1 --unix-socket "$(socket_of "$1")" http://localhost/_ping >/dev/null 2>&1; }
+hosts() { ls -d "$run_dir"/host* 2>/dev/null | sed 's/.*host//' | sort -n; }
+
+ensure_bridge() {
+  ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
+  [[ $(ip -4 addr show dev "$bridge") == *"$bridge_address/24"* ]] || ip addr add "$bridge_address/24" dev "$bridge"
+  ip link set "$bridge" up
+}
+
+start_host() {
+  local i=$1 ns dir
+  ns=$(netns_of "$i")
+  dir=$(host_dir "$i")
+  mkdir -p "$dir" "$data_dir/host$i"
+  if [[ ! -e /var/run/netns/$ns ]]; then
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add "tb$i-br" type veth peer name eth0 netns "$ns"
+    ip link set "tb$i-br" master "$bridge" up
+    ip -n "$ns" addr add "$(address_of "$i")/24" dev eth0
+    ip -n "$ns" link set eth0 up
+  fi
+  answers "$i" && return 0
+  # A dockerd that died hard leaves its containers' network namespaces mounted under exec/.
+  local mount
+  for mount in "$dir"/exec/netns/*; do [[ -e $mount ]] && umount "$mount" 2>/dev/null || true; done
+  rm -rf "$dir/exec"
+  # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then misses the cgroup mounts.
+  nohup nsenter --net="/var/run/netns/$ns" dockerd --data-root="$data_dir/host$i" --exec-root="$dir/exec" \
+    -H "unix://$(socket_of "$i")" --pidfile="$dir/dockerd.pid" --bip="10.232.$i.1/24" \
+    >"$dir/dockerd.log" 2>&1 &
+}
+
+wait_host() {
+  local i=$1 deadline=$((SECONDS + 60))
+  until answers "$i"; do
+    ((SECONDS < deadline)) || { tail -20 "$(host_dir "$i")/dockerd.log" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+load_images() {
+  local i=$1 image
+  for image in $images; do
+    [[ $(host_docker "$i" image inspect -f '{{.Id}}' "$image" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$image") ]] &&
+      continue
+    docker save "$image" | host_docker "$i" load >/dev/null
+  done
+}
+
+agent_start() {
+  local i=$1 dir controller
+  dir=$(host_dir "$i")
+  controller=$(cat "$run_dir/controller")
+  agent_stop "$i"
+  nohup nsenter --net="/var/run/netns/$(netns_of "$i")" "$agent_bin" --controller="$controller" --node="host$i" \
+    --labels="testbed.opctl.io/host=host$i,zone=z$i" --docker-socket="$(socket_of "$i")" --pull=never \
+    --listen="$(address_of "$i"):0" --backup-dir="$dir/backups" >>"$dir/agent.log" 2>&1 &
+  echo $! >"$dir/agent.pid"
+}
+
+agent_stop() {
+  local pid_file
+  pid_file=$(host_dir "$1")/agent.pid
+  [[ -f $pid_file ]] || return 0
+  kill -9 "$(cat "$pid_file")" 2>/dev/null || true
+  rm -f "$pid_file"
+}
+
+up() {
+  local count=$1
+  shift
+  local controller="$bridge_address:7190"
+  [[ ${1:-} == --controller ]] && controller=$2
+  [[ -x $agent_bin ]] || { echo "testbed: $agent_bin missing (build first)" >&2; exit 1; }
+  mkdir -p "$run_dir"
+  echo "$controller" >"$run_dir/controller"
+  ensure_bridge
+  local i
+  for ((i = 1; i <= count; i++)); do start_host "$i"; done
+  for ((i = 1; i <= count; i++)); do wait_host "$i"; done
+  local loads=()
+  for ((i = 1; i <= count; i++)); do
+    load_images "$i" &
+    loads+=($!)
+  done
+  wait "${loads[@]}"  # not a bare wait: the dockerds are children too
+  for ((i = 1; i <= count; i++)); do agent_start "$i"; done
+  echo "testbed: $count hosts up; agents follow $controller"
+}
+
+down() {
+  local i dir
+  for i in $(hosts); do
+    dir=$(host_dir "$i")
+    agent_stop "$i"
+    if answers "$i"; then
+      local ids
+      ids=$(host_docker "$i" ps -aq)
+      [[ -z $ids ]] || host_docker "$i" rm -f $ids >/dev/null 2>&1 || true
+    fi
+    [[ -f $dir/dockerd.pid ]] && kill "$(cat "$dir/dockerd.pid")" 2>/dev/null || true
+  done
+  for i in $(hosts); do
+    local deadline=$((SECONDS + 30))
+    while answers "$i" && ((SECONDS < deadline)); do sleep 0.1; done
+    ip netns delete "$(netns_of "$i")" 2>/dev/null || true
+    ip link delete "tb$i-br" 2>/dev/null || true
+    rm -rf "$(host_dir "$i")"
+  done
+  ip link delete "$bridge" 2>/dev/null || true
+  echo "testbed: down"
+}
+
+command=${1:-}
+shift || true
+case $command in
+  up) up "${1:?usage: testbed.sh up N}" "${@:2}" ;;
+  down) down ;;
+  agent-kill) agent_stop "$1" ;;
+  agent-start) agent_start "$1" ;;
+  link-down) ip link set "tb$1-br" down ;;
+  link-up) ip link set "tb$1-br" up ;;
+  docker) host_docker "$@" ;;
+  status)
+    for i in $(hosts); do
+      agent=down
+      [[ -f $(host_dir "$i")/agent.pid ]] && kill -0 "$(cat "$(host_dir "$i")/agent.pid")" 2>/dev/null && agent=up
+      echo "host$i $(address_of "$i") docker=$(answers "$i" && echo up || echo down) agent=$agent"
+    done
+    ;;
+  *)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
