@@ -17,7 +17,9 @@ absl::Duration Backoff(int failures) {
 
 }  // namespace
 
-Agent::Agent(DockerClient& docker, AgentOptions options) : docker_(docker), options_(std::move(options)) {}
+Agent::Agent(DockerClient& docker, AgentOptions options) : docker_(docker), options_(std::move(options)) {
+  if (options_.publish_fence_deadline) fence_.SetPublisher(options_.publish_fence_deadline);
+}
 
 Agent::~Agent() {
   {

@@ -40,6 +40,8 @@ struct AgentOptions {
   std::string advertise_address;
   std::string helper_image = "opctl/toolbox:0.1";
   std::string backup_dir = "/var/lib/opctl/backups";
+  // Hears each new fencing deadline (the FenceGuard's Publish); may be empty.
+  std::function<void(absl::Time)> publish_fence_deadline;
 };
 
 class Agent {

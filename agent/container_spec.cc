@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/object.h"
 #include "common/quantity.h"
 #include "common/shell_quote.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -71,6 +72,7 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
   }
   for (auto& [key, value] : ObjectLabels(node, "Container", container.metadata())) spec.labels[key] = value;
   spec.labels[kSpecHashLabel] = SpecHash(container.spec());
+  if (MovesOnNodeLoss(container)) spec.labels[kMovesOnNodeLossLabel] = "true";
   const v1::Resources& resources = t.resources();
   if (!resources.memory_limit().empty()) {
     absl::StatusOr<int64_t> bytes = ParseMemoryBytes(resources.memory_limit());

@@ -20,6 +20,9 @@ inline constexpr char kNameLabel[] = "opctl.io/name";
 inline constexpr char kUidLabel[] = "opctl.io/uid";
 inline constexpr char kStackLabel[] = "opctl.io/stack";
 inline constexpr char kSpecHashLabel[] = "opctl.io/spec-hash";
+// "true" on containers the controller moves to another node when this one is lost: what the fence
+// guard removes once a dead agent's lease has lapsed.
+inline constexpr char kMovesOnNodeLossLabel[] = "opctl.io/moves-on-node-loss";
 inline constexpr char kDefaultHostIp[] = "127.0.0.1";
 // A shell command (image labels count) the agent runs in a running container before stopping it on
 // purpose: a spec change, a scale-down, a deletion. Like Kubernetes' preStop hook.

@@ -5,15 +5,22 @@
 
 namespace opctl::agent {
 
+void Fence::SetPublisher(std::function<void(absl::Time deadline)> publish) { publish_ = std::move(publish); }
+
 void Fence::Renew(absl::Time sent, const v1::HeartbeatResponse& response) {
-  absl::MutexLock lock(&mutex_);
   // Measured from the sending: the controller heard the heartbeat later than that, so its grace
   // ends later than this lease.
-  deadline_ = response.fence_after_milliseconds() > 0 ? sent + absl::Milliseconds(response.fence_after_milliseconds())
-                                                      : absl::InfiniteFuture();
-  if (response.has_bindings() && response.bindings().revision() >= bindings_.revision()) {
-    bindings_ = response.bindings();
+  absl::Time deadline = response.fence_after_milliseconds() > 0
+                            ? sent + absl::Milliseconds(response.fence_after_milliseconds())
+                            : absl::InfiniteFuture();
+  {
+    absl::MutexLock lock(&mutex_);
+    deadline_ = deadline;
+    if (response.has_bindings() && response.bindings().revision() >= bindings_.revision()) {
+      bindings_ = response.bindings();
+    }
   }
+  if (publish_) publish_(deadline);
 }
 
 absl::Time Fence::Deadline() const {

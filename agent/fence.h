@@ -9,6 +9,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -21,6 +22,8 @@ namespace opctl::agent {
 
 class Fence {
  public:
+  // `publish` hears each new deadline (for the FenceGuard); called outside the lock.
+  void SetPublisher(std::function<void(absl::Time deadline)> publish);
   // A heartbeat sent at `sent` was acknowledged with `response`.
   void Renew(absl::Time sent, const v1::HeartbeatResponse& response);
   // When the lease lapses (InfiniteFuture while fencing is off: no lease yet, or a lone node).
@@ -34,6 +37,7 @@ class Fence {
               std::string* reason = nullptr) const;
 
  private:
+  std::function<void(absl::Time)> publish_;  // set before any Renew
   mutable absl::Mutex mutex_;
   absl::Time deadline_ ABSL_GUARDED_BY(mutex_) = absl::InfiniteFuture();
   v1::NodeBindings bindings_ ABSL_GUARDED_BY(mutex_);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
 #include "agent/curl_docker_client.h"
+#include "agent/fence_guard.h"
 #include "common/flags.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controller");
@@ -31,6 +33,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0",
 ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
 ABSL_FLAG(std::string, helper_image, "opctl/toolbox:0.1", "local image with sh and tar for volume backup and restore");
 ABSL_FLAG(std::string, backup_dir, "/var/lib/opctl/backups", "where scheduled volume backups are kept");
+ABSL_FLAG(bool, fence_guard, true,
+          "fork a guard that removes this node's movable containers when the agent dies and its lease lapses");
+ABSL_FLAG(std::string, run_dir, "/run/opctl-agent", "where the fence guard's pid file is kept");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
@@ -75,6 +80,18 @@ int main(int argc, char** argv) {
   else {
     std::fprintf(stderr, "opctl-agent: --pull must be missing, explicit-registry or never, not \"%s\"\n", pull.c_str());
     return 2;
+  }
+  // Forked first, before any thread exists.
+  std::optional<opctl::agent::FenceGuard> guard;
+  if (absl::GetFlag(FLAGS_fence_guard)) {
+    absl::StatusOr<opctl::agent::FenceGuard> started = opctl::agent::FenceGuard::Start(
+        absl::GetFlag(FLAGS_docker_socket), options.node_name, absl::GetFlag(FLAGS_run_dir));
+    if (!started.ok()) {
+      std::fprintf(stderr, "opctl-agent: fence guard: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    guard.emplace(*std::move(started));
+    options.publish_fence_deadline = [&guard](absl::Time deadline) { guard->Publish(deadline); };
   }
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
   opctl::agent::Agent agent(docker, options);

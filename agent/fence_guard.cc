@@ -1,0 +1,102 @@
+#include "agent/fence_guard.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/container_spec.h"
+#include "agent/curl_docker_client.h"
+
+namespace opctl::agent {
+namespace {
+
+constexpr int64_t kNoDeadline = 0;
+
+// The guard's life: follow the deadlines until the agent is gone, then fence once the last one passes.
+[[noreturn]] void RunGuard(int read_fd, const std::string& docker_socket, const std::string& node) {
+  prctl(PR_SET_NAME, "opctl-fence");
+  int64_t deadline_nanos = kNoDeadline;
+  int64_t received = 0;
+  while (read(read_fd, &received, sizeof(received)) == static_cast<ssize_t>(sizeof(received))) {
+    deadline_nanos = received;
+  }
+  if (deadline_nanos == kNoDeadline) _exit(0);
+  absl::Time deadline = absl::FromUnixNanos(deadline_nanos);
+  if (absl::Now() < deadline) std::this_thread::sleep_for(absl::ToChronoNanoseconds(deadline - absl::Now()));
+  CurlDockerClient docker(docker_socket);
+  std::map<std::string, std::string> labels = ManagedLabels(node);
+  labels[kMovesOnNodeLossLabel] = "true";
+  absl::StatusOr<std::vector<DockerContainer>> movable = docker.ListContainers(labels);
+  if (!movable.ok()) {
+    std::fprintf(stderr, "opctl-fence: cannot list containers: %s\n", movable.status().ToString().c_str());
+    _exit(1);
+  }
+  for (const DockerContainer& container : *movable) {
+    absl::Status removed = docker.RemoveContainer(container.id);
+    std::fprintf(stderr, "opctl-fence: the agent of node %s is gone and its lease lapsed: removed %s%s\n", node.c_str(),
+                 container.name.c_str(), removed.ok() ? "" : removed.ToString().c_str());
+  }
+  _exit(0);
+}
+
+void StopEarlierGuard(const std::string& pid_file) {
+  std::ifstream in(pid_file);
+  std::string text;
+  pid_t pid = 0;
+  if (!std::getline(in, text) || !absl::SimpleAtoi(text, &pid) || pid <= 1) return;
+  // Only a process that still is a guard: the pid may have been reused.
+  std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+  std::string name;
+  if (std::getline(comm, name) && name == "opctl-fence") kill(pid, SIGKILL);
+}
+
+}  // namespace
+
+absl::StatusOr<FenceGuard> FenceGuard::Start(const std::string& docker_socket, const std::string& node,
+                                             const std::string& run_dir) {
+  mkdir(run_dir.c_str(), 0755);
+  std::string pid_file = absl::StrCat(run_dir, "/", node, ".fence.pid");
+  StopEarlierGuard(pid_file);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid == 0) {
+    close(fds[1]);
+    setsid();  // not in the agent's process group: a signal to the group (Ctrl-C) must not take it
+    RunGuard(fds[0], docker_socket, node);
+  }
+  close(fds[0]);
+  std::ofstream(pid_file) << pid << "\n";
+  // The guard is nobody's child to wait for once the agent is gone; while the agent lives, reap it
+  // when it exits so it leaves no zombie.
+  signal(SIGCHLD, SIG_IGN);
+  return FenceGuard(fds[1]);
+}
+
+FenceGuard::~FenceGuard() {
+  if (write_fd_ >= 0) close(write_fd_);
+}
+
+void FenceGuard::Publish(absl::Time deadline) {
+  if (write_fd_ < 0) return;
+  int64_t nanos = deadline == absl::InfiniteFuture() ? kNoDeadline : absl::ToUnixNanos(deadline);
+  // Eight bytes into a pipe are written whole or not at all.
+  if (write(write_fd_, &nanos, sizeof(nanos)) < 0)
+    std::fprintf(stderr, "agent: fence guard: %s\n", std::strerror(errno));
+}
+
+}  // namespace opctl::agent
