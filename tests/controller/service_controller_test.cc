@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "common/conditions.h"
 #include "common/object.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/controller/test_objects.h"
@@ -139,6 +140,54 @@ TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
   EXPECT_FALSE(first.empty());
   EXPECT_FALSE(second.empty());
   EXPECT_NE(first, second) << "replicas spread over nodes";
+}
+
+TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay) {
+  ASSERT_TRUE(controller_.Follow().ok());
+  v1::Node lost = testing::ReadyNode("host-a", 1LL << 30, 2000);
+  AddNode(lost);
+  v1::Object web = testing::ServiceObject("web", 1);
+  v1::Object db = testing::ServiceObject("db", 1);
+  v1::VolumeTemplate* volume = db.mutable_service()->mutable_spec()->add_volume_templates();
+  volume->set_name("data");
+  volume->set_mount_path("/data");
+  Apply({web, db});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(controller_.SyncService("db").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 1);
+
+  // host-a stops answering; host-b is there to take what may move.
+  v1::Object node = *registry_.Get("Node", "host-a");
+  node.mutable_node()->mutable_status()->mutable_conditions(0)->set_status("False");
+  std::promise<absl::Status> written;
+  registry_.Put(node, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
+  ASSERT_TRUE(written.get_future().get().ok());
+  AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
+  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+
+  v1::Container moved = registry_.Get("Container", "web-0")->container();
+  EXPECT_EQ(moved.spec().node_name(), "host-b");
+  EXPECT_EQ(moved.spec().binding_generation(), 2) << "a new binding, so host-a's copy is stale";
+  v1::Container stays = registry_.Get("Container", "db-0")->container();
+  EXPECT_EQ(stays.spec().node_name(), "host-a");
+  EXPECT_EQ(stays.status().phase(), "Unknown");
+  EXPECT_THAT(FindCondition(stays.status().conditions(), "Scheduled")->message(), HasSubstr("where its volumes are"));
+  // The Service's own pass keeps the binding and its generation.
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 2);
+
+  // Drain's step: a stateless container can be evicted, a stateful one says why not.
+  std::promise<absl::StatusOr<v1::Object>> evicted, refused;
+  registry_.Evict("web-0", [&](absl::StatusOr<v1::Object> result) { evicted.set_value(result); });
+  registry_.Evict("db-0", [&](absl::StatusOr<v1::Object> result) { refused.set_value(result); });
+  absl::StatusOr<v1::Object> unbound = evicted.get_future().get();
+  ASSERT_TRUE(unbound.ok()) << unbound.status();
+  EXPECT_EQ(unbound->container().spec().node_name(), "");
+  absl::StatusOr<v1::Object> stayed = refused.get_future().get();
+  EXPECT_TRUE(absl::IsFailedPrecondition(stayed.status()));
+  EXPECT_THAT(std::string(stayed.status().message()), HasSubstr("stays on node host-a, where its volumes are"));
 }
 
 TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {

@@ -243,7 +243,7 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   std::string first = Running("adopt-web-0")->id, second = Running("adopt-web-1")->id;
   agent_->Signal(SIGKILL);
   agent_->Wait();
-  // The controller notices the silence within its grace (3 s by default).
+  // The controller notices the silence within its grace (2.5 s by default).
   absl::Time killed = absl::Now();
   ASSERT_TRUE(WaitFor(
       [&] {
