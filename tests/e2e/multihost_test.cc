@@ -36,8 +36,6 @@ constexpr char kBridgeAddress[] = "10.231.0.1";
 constexpr int kControllerPort = 7193;
 constexpr int kTrials = 3;
 
-std::string HostName(int i) { return absl::StrCat("host", i); }
-
 CommandResult Testbed(const std::vector<std::string>& arguments) {
   std::vector<std::string> argv = {"bash", testing::SourcePath("scripts/testbed.sh")};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
