@@ -26,8 +26,8 @@ ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watc
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
 ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
-          "a node without heartbeat for this long is NotReady (checked every grace/10, so a dead agent is noticed "
-          "within grace*1.1 of its last heartbeat)");
+          "a node without heartbeat for this long is NotReady (checked every grace/25, so a dead agent is noticed "
+          "within grace*1.04 of its last heartbeat)");
 
 namespace opctl::controller {
 namespace {

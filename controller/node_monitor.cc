@@ -37,7 +37,7 @@ void NodeMonitor::Start() {
   checker_ = std::thread([this] {
     absl::MutexLock lock(&mutex_);
     while (!stopping_) {
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 10);
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 25);
       if (stopping_) break;
       mutex_.Unlock();
       CheckNodes();

@@ -2,7 +2,7 @@
 // grace becomes NotReady (reason NodeStatusUnknown). Heartbeat times live in memory; the Node object
 // is written only when it changes, and its lastHeartbeat at most every `heartbeat_write_interval`.
 //
-// Thread-safe. A background thread checks for silent nodes every grace/10.
+// Thread-safe. A background thread checks for silent nodes every grace/25 (100 ms by default).
 #pragma once
 
 #include <map>
