@@ -1,10 +1,9 @@
 #include "common/object.h"
 
-#include "common/quantity.h"
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/quantity.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace opctl {
@@ -123,6 +122,16 @@ bool MovesOnNodeLoss(const v1::Container& container) {
   if (container.spec().on_node_loss() == "Reschedule") return true;
   if (container.spec().on_node_loss() == "Stay") return false;
   return container.spec().template_().volume_mounts().empty();
+}
+
+bool ContainerIsReady(const v1::Container& container) {
+  const v1::ContainerStatus& status = container.status();
+  const v1::ContainerTemplate& spec = container.spec().template_();
+  bool has_check =
+      spec.has_healthcheck() && !(spec.healthcheck().test_size() > 0 && spec.healthcheck().test(0) == "NONE");
+  // A recreated container is not ready on the strength of its predecessor's status.
+  return status.observed_generation() >= container.metadata().generation() && status.phase() == "Running" &&
+         (!has_check || status.health() == "healthy");
 }
 
 int64_t MemoryReservationOf(const v1::Container& container) {

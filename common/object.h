@@ -32,6 +32,9 @@ std::string KindOf(const v1::Object& object);
 // Whether `container` is moved to another node when its node is lost: as spec.onNodeLoss says, and by
 // default unless it mounts a volume (its data is on that node; a copy elsewhere would start empty).
 bool MovesOnNodeLoss(const v1::Container& container);
+// Running on its current spec (the agent has reported on this generation), and healthy where it has a
+// health check.
+bool ContainerIsReady(const v1::Container& container);
 // The memory `container` reserves on its node: its reservation or, without one, its limit (0: none).
 int64_t MemoryReservationOf(const v1::Container& container);
 const v1::ObjectMeta& MetaOf(const v1::Object& object);

@@ -61,17 +61,6 @@ std::vector<v1::Object> ContainersOf(const Registry& registry, const std::string
   return owned;
 }
 
-bool IsReady(const v1::Container& container) {
-  const v1::ContainerStatus& status = container.status();
-  bool has_check =
-      container.spec().template_().has_healthcheck() && !(container.spec().template_().healthcheck().test_size() > 0 &&
-                                                          container.spec().template_().healthcheck().test(0) == "NONE");
-  // Ready only once the agent has acted on the current spec: a recreated container is not ready on
-  // the strength of its predecessor's status.
-  return status.observed_generation() >= container.metadata().generation() && status.phase() == "Running" &&
-         (!has_check || status.health() == "healthy");
-}
-
 }  // namespace
 
 std::string TemplateVolumeName(const std::string& template_name, const std::string& service, int ordinal) {
@@ -280,11 +269,11 @@ absl::Status ServiceController::SyncService(const std::string& name) {
       bool is_outdated = std::any_of(outdated.begin(), outdated.end(), [&](const v1::Object* candidate) {
         return candidate->container().metadata().name() == container_name;
       });
-      if (!is_outdated && !IsReady(object.container())) rolling = true;
+      if (!is_outdated && !ContainerIsReady(object.container())) rolling = true;
     }
     v1::Object* next = nullptr;
     for (v1::Object* candidate : outdated) {
-      if (!IsReady(existing[candidate->container().metadata().name()].container())) next = candidate;
+      if (!ContainerIsReady(existing[candidate->container().metadata().name()].container())) next = candidate;
     }
     if (next == nullptr && !rolling) next = outdated.back();
     if (next != nullptr) {
@@ -309,7 +298,7 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   int ready = 0, present = 0;
   for (const v1::Object& object : ContainersOf(registry_, name)) {
     ++present;
-    ready += IsReady(object.container()) ? 1 : 0;
+    ready += ContainerIsReady(object.container()) ? 1 : 0;
   }
   v1::Object updated = *found;
   v1::ServiceStatus* status = updated.mutable_service()->mutable_status();

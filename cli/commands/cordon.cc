@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "common/object.h"
 #include "common/quantity.h"
 
 namespace opctl::cli {
@@ -34,13 +35,9 @@ grpc::Status SetUnschedulable(CommandContext& context, const std::string& node, 
   return context.client.Call(&v1::Controller::Stub::Cordon, request, &response);
 }
 
-// Running on a node other than `from`, at its current spec, and healthy if it has a check.
+// Bound to a node other than `from` and ready there.
 bool RunsElsewhere(const v1::Container& container, const std::string& from) {
-  const v1::ContainerStatus& status = container.status();
-  bool has_check = container.spec().template_().has_healthcheck();
-  return !container.spec().node_name().empty() && container.spec().node_name() != from &&
-         status.observed_generation() >= container.metadata().generation() && status.phase() == "Running" &&
-         (!has_check || status.health() == "healthy");
+  return !container.spec().node_name().empty() && container.spec().node_name() != from && ContainerIsReady(container);
 }
 
 }  // namespace

@@ -168,12 +168,11 @@ class MultiHostTest : public ::testing::Test {
   // Cuts `web-0`'s host off (`cut` runs it), measures how long until the controller marks the node
   // NotReady and until web-0 runs elsewhere, restores it (`restore`), and checks the host keeps no
   // copy of web-0. Returns {detection, rescheduling} in seconds.
-  static std::pair<double, double> LoseHost(const std::vector<std::string>& cut,
-                                            const std::vector<std::string>& restore, const std::string& victim_node) {
+  static std::pair<double, double> LoseHost(const std::string& cut, const std::string& restore,
+                                            const std::string& victim_node) {
     absl::Time start = absl::Now();
-    std::vector<std::string> cut_command = cut;
-    cut_command.push_back(absl::StrCat(HostIndex(victim_node)));
-    CommandResult result = Testbed(cut_command);
+    const std::string host = absl::StrCat(HostIndex(victim_node));
+    CommandResult result = Testbed({cut, host});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_TRUE(WaitFor([&] { return NodeStatus(victim_node) == "False" && RunsElsewhere("web-0", victim_node); },
                         absl::Seconds(30), absl::Milliseconds(250)))
@@ -191,9 +190,7 @@ class MultiHostTest : public ::testing::Test {
     moved = absl::ToDoubleSeconds(ParseTimestamp(Get("container", "web-0")["status"].value("startedAt", "")) - start);
     EXPECT_GT(detected, 0);
     EXPECT_GT(moved, detected);
-    std::vector<std::string> restore_command = restore;
-    restore_command.push_back(absl::StrCat(HostIndex(victim_node)));
-    result = Testbed(restore_command);
+    result = Testbed({restore, host});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_TRUE(WaitFor([&] { return NodeStatus(victim_node) == "True"; }, absl::Seconds(30)));
     // The returning host removes the copy that moved away and keeps none.
@@ -206,7 +203,7 @@ class MultiHostTest : public ::testing::Test {
   static void LoseHostRepeatedly(const std::string& what, const std::string& cut, const std::string& restore) {
     TakeDuplicates();
     std::vector<std::pair<double, double>> trials;
-    for (int trial = 0; trial < kTrials; ++trial) trials.push_back(LoseHost({cut}, {restore}, NodeOf("web-0")));
+    for (int trial = 0; trial < kTrials; ++trial) trials.push_back(LoseHost(cut, restore, NodeOf("web-0")));
     ReportTrials(what, trials);
     int samples = 0;
     std::vector<std::string> duplicates = TakeDuplicates(&samples);
