@@ -19,8 +19,7 @@ ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controlle
 ABSL_FLAG(std::string, node, "", "this node's name (default: the host name)");
 ABSL_FLAG(std::string, labels, "", "node labels, k=v,k2=v2");
 ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix socket");
-ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(250),
-          "how often to tell the controller we live (with the 2.5 s grace, a dead agent is NotReady within 2.85 s)");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(500), "how often to tell the controller we live");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(30), "full reconcile pass period (events do the rest)");
 ABSL_FLAG(std::string, pull, "missing",
           "when to pull a missing image: missing, explicit-registry (never Docker Hub implicitly) or never");
