@@ -29,7 +29,7 @@ struct AgentOptions {
   std::string controller_address;
   std::string node_name;
   std::map<std::string, std::string> labels;
-  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  absl::Duration heartbeat_interval = absl::Milliseconds(300);
   absl::Duration resync_interval = absl::Seconds(30);
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int workers = 8;

@@ -28,7 +28,7 @@ namespace opctl::agent {
 struct ControllerLinkOptions {
   std::string node_name;
   std::map<std::string, std::string> labels;
-  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  absl::Duration heartbeat_interval = absl::Milliseconds(300);
 };
 
 class ControllerLink : public StatusSink {

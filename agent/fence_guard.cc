@@ -19,14 +19,37 @@
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
+#include "grpcpp/grpcpp.h"
+#include "opctl/v1/agent.grpc.pb.h"
 
 namespace opctl::agent {
 namespace {
 
 constexpr int64_t kNoDeadline = 0;
 
-// The guard's life: follow the deadlines until the agent is gone, then fence once the last one passes.
-[[noreturn]] void RunGuard(int read_fd, const std::string& docker_socket, const std::string& node) {
+// Tells the controller the agent is gone and `removed` with it, so it moves them without waiting out
+// the grace. gRPC is first used here, in the forked child, so nothing of it crossed the fork.
+void ReportAgentGone(const std::string& controller_address, const std::string& node,
+                     const std::vector<std::string>& removed) {
+  auto channel = grpc::CreateChannel(controller_address, grpc::InsecureChannelCredentials());
+  std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(channel);
+  v1::AgentGoneRequest request;
+  request.set_node_name(node);
+  for (const std::string& name : removed) request.add_removed(name);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::AgentGoneResponse response;
+    grpc::Status status = stub->AgentGone(&context, request, &response);
+    if (status.ok()) return;
+    std::fprintf(stderr, "opctl-fence: cannot tell the controller: %s\n", status.error_message().c_str());
+  }
+}
+
+// The guard's life: follow the deadlines until the agent is gone, then fence once the last one passes
+// and report it.
+[[noreturn]] void RunGuard(int read_fd, const std::string& docker_socket, const std::string& node,
+                           const std::string& controller_address) {
   prctl(PR_SET_NAME, "opctl-fence");
   int64_t deadline_nanos = kNoDeadline;
   int64_t received = 0;
@@ -44,12 +67,20 @@ constexpr int64_t kNoDeadline = 0;
     std::fprintf(stderr, "opctl-fence: cannot list containers: %s\n", movable.status().ToString().c_str());
     _exit(1);
   }
+  std::vector<std::string> removed;
+  bool all_removed = true;
   for (const DockerContainer& container : *movable) {
-    absl::Status removed = docker.RemoveContainer(container.id);
+    absl::Status status = docker.RemoveContainer(container.id);
     std::fprintf(stderr, "opctl-fence: the agent of node %s is gone and its lease lapsed: removed %s%s\n", node.c_str(),
-                 container.name.c_str(), removed.ok() ? "" : removed.ToString().c_str());
+                 container.name.c_str(), status.ok() ? "" : status.ToString().c_str());
+    all_removed = all_removed && status.ok();
+    auto name = container.labels.find(kNameLabel);
+    if (status.ok()) removed.push_back(name == container.labels.end() ? container.name : name->second);
   }
-  _exit(0);
+  // Only proof is worth reporting: with a copy possibly left running, the controller waits as for a
+  // silent node.
+  if (all_removed) ReportAgentGone(controller_address, node, removed);
+  _exit(all_removed ? 0 : 1);
 }
 
 void StopEarlierGuard(const std::string& pid_file) {
@@ -66,7 +97,7 @@ void StopEarlierGuard(const std::string& pid_file) {
 }  // namespace
 
 absl::StatusOr<FenceGuard> FenceGuard::Start(const std::string& docker_socket, const std::string& node,
-                                             const std::string& run_dir) {
+                                             const std::string& run_dir, const std::string& controller_address) {
   mkdir(run_dir.c_str(), 0755);
   std::string pid_file = absl::StrCat(run_dir, "/", node, ".fence.pid");
   StopEarlierGuard(pid_file);
@@ -77,7 +108,7 @@ absl::StatusOr<FenceGuard> FenceGuard::Start(const std::string& docker_socket, c
   if (pid == 0) {
     close(fds[1]);
     setsid();  // not in the agent's process group: a signal to the group (Ctrl-C) must not take it
-    RunGuard(fds[0], docker_socket, node);
+    RunGuard(fds[0], docker_socket, node, controller_address);
   }
   close(fds[0]);
   std::ofstream(pid_file) << pid << "\n";

@@ -1,9 +1,9 @@
 // The fence for when the agent itself is gone (kill -9, a crash, the OOM killer): a small process
 // forked before the agent starts any thread, which outlives it. The agent tells it each new lease
-// deadline through a pipe; when the pipe closes (the agent died) the guard waits for the last deadline
-// and then removes this node's containers labelled as movable, which the controller may by then be
-// starting elsewhere. A new agent for the node stops a guard left waiting by its predecessor
-// (through a pid file), since it fences on its own from then on.
+// deadline through a pipe; when the pipe closes (the agent died) the guard waits for the last deadline,
+// removes this node's containers labelled as movable, and reports them gone to the controller, which
+// then starts them elsewhere at once (without the report it waits out the grace and a settle time). A new agent for the
+// node stops a guard left waiting by its predecessor (through a pid file), since it fences on its own from then on.
 #pragma once
 
 #include <string>
@@ -15,10 +15,11 @@ namespace opctl::agent {
 
 class FenceGuard {
  public:
-  // Forks the guard for `node` on dockerd at `docker_socket`, after stopping one left by an earlier
-  // agent (pid file under `run_dir`). Call before any thread exists. Returns the parent's handle.
+  // Forks the guard for `node` on dockerd at `docker_socket`, reporting to `controller_address`, after
+  // stopping one left by an earlier agent (pid file under `run_dir`). Call before any thread exists
+  // and before any gRPC use. Returns the parent's handle.
   static absl::StatusOr<FenceGuard> Start(const std::string& docker_socket, const std::string& node,
-                                          const std::string& run_dir);
+                                          const std::string& run_dir, const std::string& controller_address);
   FenceGuard(FenceGuard&& other) noexcept : write_fd_(other.write_fd_) { other.write_fd_ = -1; }
   FenceGuard(const FenceGuard&) = delete;
   ~FenceGuard();

@@ -19,7 +19,8 @@ ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controlle
 ABSL_FLAG(std::string, node, "", "this node's name (default: the host name)");
 ABSL_FLAG(std::string, labels, "", "node labels, k=v,k2=v2");
 ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix socket");
-ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(500), "how often to tell the controller we live");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(300),
+          "how often to tell the controller we live (its grace, 2.5 s by default, must hold several)");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(30), "full reconcile pass period (events do the rest)");
 ABSL_FLAG(std::string, pull, "missing",
           "when to pull a missing image: missing, explicit-registry (never Docker Hub implicitly) or never");
@@ -84,8 +85,9 @@ int main(int argc, char** argv) {
   // Forked first, before any thread exists.
   std::optional<opctl::agent::FenceGuard> guard;
   if (absl::GetFlag(FLAGS_fence_guard)) {
-    absl::StatusOr<opctl::agent::FenceGuard> started = opctl::agent::FenceGuard::Start(
-        absl::GetFlag(FLAGS_docker_socket), options.node_name, absl::GetFlag(FLAGS_run_dir));
+    absl::StatusOr<opctl::agent::FenceGuard> started =
+        opctl::agent::FenceGuard::Start(absl::GetFlag(FLAGS_docker_socket), options.node_name,
+                                        absl::GetFlag(FLAGS_run_dir), options.controller_address);
     if (!started.ok()) {
       std::fprintf(stderr, "opctl-agent: fence guard: %s\n", started.status().ToString().c_str());
       return 1;

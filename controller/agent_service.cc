@@ -43,4 +43,12 @@ grpc::ServerUnaryReactor* AgentService::ReleaseFinalizer(grpc::CallbackServerCon
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AgentService::AgentGone(grpc::CallbackServerContext* context,
+                                                  const v1::AgentGoneRequest* request, v1::AgentGoneResponse*) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::vector<std::string> removed(request->removed().begin(), request->removed().end());
+  reactor->Finish(ToWireStatus(monitor_.AgentGone(request->node_name(), removed)));
+  return reactor;
+}
+
 }  // namespace opctl::controller

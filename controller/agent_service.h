@@ -1,5 +1,5 @@
 // The gRPC edge agents use besides the Controller service: heartbeats (with the node's bindings and
-// its fencing deadline) and finalizer release (see
+// its fencing deadline), finalizer release and the fence guard's report of a dead agent (see
 // proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
 #pragma once
 
@@ -19,6 +19,8 @@ class AgentService final : public v1::Agent::CallbackService {
                                       v1::HeartbeatResponse* response) override;
   grpc::ServerUnaryReactor* ReleaseFinalizer(grpc::CallbackServerContext* context,
                                              const v1::ReleaseFinalizerRequest* request, v1::Object* response) override;
+  grpc::ServerUnaryReactor* AgentGone(grpc::CallbackServerContext* context, const v1::AgentGoneRequest* request,
+                                      v1::AgentGoneResponse* response) override;
 
  private:
   Registry& registry_;

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable sto
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
+ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
+          "how long the movable containers of a node that went silent wait after it turns NotReady before "
+          "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
 ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
           "a node without heartbeat for this long is NotReady (checked every grace/25, so a dead agent is noticed "
           "within grace*1.04 of its last heartbeat)");
@@ -49,7 +52,9 @@ int Run() {
   }
   WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
   Registry registry(**store, Clock::Real());
-  ServiceController service_controller(registry, hub);
+  ServiceControllerOptions controller_options;
+  controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
+  ServiceController service_controller(registry, hub, controller_options);
   if (absl::Status started = service_controller.Start(); !started.ok()) {
     std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());
     return 1;

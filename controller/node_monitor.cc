@@ -4,6 +4,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/conditions.h"
 #include "common/object.h"
 #include "controller/scheduler.h"
@@ -99,18 +100,37 @@ void NodeMonitor::CheckNodes() {
     auto heard = heartbeats.find(node.metadata().name());
     absl::Time last = heard == heartbeats.end() ? absl::InfinitePast() : heard->second;
     if (now - last <= options_.grace || !NodeIsReady(node)) continue;
-    v1::Object updated = object;
     std::string message =
         absl::StrCat("no heartbeat for ", absl::FormatDuration(absl::Trunc(now - last, absl::Milliseconds(1))),
                      " (grace ", absl::FormatDuration(options_.grace), ")");
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
-    SetCondition(updated.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, "NodeStatusUnknown",
-                 message, now);
-    absl::Status written = Write(updated);
+    absl::Status written = MarkNotReady(object, kNodeSilentReason, message, now);
     if (!written.ok() && !absl::IsAborted(written)) {
       std::fprintf(stderr, "node monitor: %s: %s\n", node.metadata().name().c_str(), written.ToString().c_str());
     }
   }
+}
+
+absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<std::string>& removed) {
+  if (name.empty()) return absl::InvalidArgumentError("agent gone: node_name is required");
+  absl::Time now = clock_.Now();
+  // Retried on a conflict (a heartbeat timestamp or the checker wrote first): the report comes once.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<v1::Object> node = registry_.Find("Node", name);
+    if (!node) return absl::NotFoundError(absl::StrCat("node/", name, " is not registered"));
+    std::string message = absl::StrCat("the agent stopped; its fence guard removed ", removed.size(),
+                                       " movable container", removed.size() == 1 ? "" : "s");
+    if (!removed.empty()) absl::StrAppend(&message, " (", absl::StrJoin(removed, ", "), ")");
+    absl::Status written = MarkNotReady(*std::move(node), kAgentGoneReason, message, now);
+    if (!absl::IsAborted(written)) return written;
+  }
+  return absl::AbortedError(absl::StrCat("node/", name, " kept changing; not marked"));
+}
+
+absl::Status NodeMonitor::MarkNotReady(v1::Object node, const std::string& reason, const std::string& message,
+                                       absl::Time now) {
+  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, reason, message, now);
+  return Write(std::move(node));
 }
 
 }  // namespace opctl::controller

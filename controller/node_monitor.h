@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -15,6 +16,11 @@
 #include "controller/registry.h"
 
 namespace opctl::controller {
+
+// The Ready=False reasons: the node went silent (it may still run containers), or its agent is known
+// to have stopped after its fence guard removed the containers that may move.
+inline constexpr char kNodeSilentReason[] = "NodeStatusUnknown";
+inline constexpr char kAgentGoneReason[] = "AgentStopped";
 
 struct NodeMonitorOptions {
   absl::Duration grace = absl::Milliseconds(2500);
@@ -30,6 +36,9 @@ class NodeMonitor {
   // Records a heartbeat from `reported` (name, labels, capacity, versions). Writes the Node when it is
   // new, changed, was NotReady, or its stored heartbeat is old. Blocks until written.
   absl::Status Heartbeat(const v1::Node& reported);
+  // The fence guard of `node` reports its agent dead and `removed` gone from its dockerd: NotReady
+  // at once, with reason kAgentGoneReason.
+  absl::Status AgentGone(const std::string& node, const std::vector<std::string>& removed);
   // Marks every node silent for longer than the grace NotReady. Public for tests.
   void CheckNodes();
   absl::Duration grace() const { return options_.grace; }
@@ -38,6 +47,7 @@ class NodeMonitor {
 
  private:
   absl::Status Write(v1::Object object);
+  absl::Status MarkNotReady(v1::Object node, const std::string& reason, const std::string& message, absl::Time now);
 
   Registry& registry_;
   Clock& clock_;

@@ -41,6 +41,11 @@ NodeLoads LoadsOf(const std::vector<v1::Container>& containers) {
 
 bool NodeIsReady(const v1::Node& node) { return ConditionStatus(node.status().conditions(), "Ready") == "True"; }
 
+std::string ReadyReason(const v1::Node& node) {
+  const v1::Condition* ready = FindCondition(node.status().conditions(), "Ready");
+  return ready == nullptr ? "" : ready->reason();
+}
+
 absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std::vector<v1::Node>& nodes,
                                        const NodeLoads& loads) {
   if (nodes.empty()) {

@@ -13,6 +13,8 @@ namespace opctl::controller {
 
 // True when the Node's Ready condition is True.
 bool NodeIsReady(const v1::Node& node);
+// The reason of the Node's Ready condition ("" without one).
+std::string ReadyReason(const v1::Node& node);
 
 // What the containers bound to one node take of it.
 struct NodeLoad {

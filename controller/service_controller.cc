@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/conditions.h"
 #include "common/object.h"
+#include "controller/node_monitor.h"
 #include "controller/scheduler.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -111,7 +112,8 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
   return containers;
 }
 
-ServiceController::ServiceController(Registry& registry, WatchHub& hub) : registry_(registry), hub_(hub) {}
+ServiceController::ServiceController(Registry& registry, WatchHub& hub, ServiceControllerOptions options)
+    : registry_(registry), hub_(hub), options_(options) {}
 
 ServiceController::~ServiceController() {
   if (subscription_ != 0) hub_.Unsubscribe(subscription_);
@@ -167,7 +169,9 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
                                !MessageDifferencer::Equals(node.metadata(), before->metadata()) ||
                                !MessageDifferencer::Equals(node.status().capacity(), before->status().capacity());
       if (change->created || placement_changed) queue_.Add(kScheduleKey);
-      if (!NodeIsReady(node) && (before == nullptr || NodeIsReady(*before))) {
+      // Lost, or lost for another reason (its fence guard reported in after it went silent).
+      if (!NodeIsReady(node) &&
+          (before == nullptr || NodeIsReady(*before) || ReadyReason(node) != ReadyReason(*before))) {
         queue_.Add(absl::StrCat(kNodeKeyPrefix, node.metadata().name()));
       }
     }
@@ -372,6 +376,12 @@ absl::Status ServiceController::EvacuateNode(const std::string& node_name) {
   const std::string why =
       absl::StrCat("node ", node_name, " is not ready", ready ? absl::StrCat(" (", ready->message(), ")") : "");
   absl::Time now = Clock::Real().Now();
+  // A silent node may still run its containers until its own fence removes them: wait for that.
+  absl::Duration settle_left;
+  if (ready != nullptr && ready->reason() == kNodeSilentReason) {
+    settle_left = ParseTimestamp(ready->last_transition_time()) + options_.silent_node_settle - now;
+  }
+  if (settle_left > absl::ZeroDuration()) queue_.AddAfter(absl::StrCat(kNodeKeyPrefix, node_name), settle_left);
   std::vector<v1::Object> unbound;
   absl::Status result;
   for (const std::string& name : placement_.BoundTo(node_name)) {
@@ -380,6 +390,7 @@ absl::Status ServiceController::EvacuateNode(const std::string& node_name) {
     v1::Container& container = *object->mutable_container();
     v1::ContainerStatus* status = container.mutable_status();
     if (MovesOnNodeLoss(container)) {
+      if (settle_left > absl::ZeroDuration()) continue;
       // The binding generation stays: the scheduler's next binding counts up from it.
       container.mutable_spec()->set_node_name("");
       status->set_phase("Pending");

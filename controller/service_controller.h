@@ -25,9 +25,17 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service);
 // "<template>-<service>-<ordinal>", the Volume a volume template gives one replica.
 std::string TemplateVolumeName(const std::string& template_name, const std::string& service, int ordinal);
 
+struct ServiceControllerOptions {
+  // How long after a node turns NotReady for silence the containers that may move wait before they
+  // are scheduled elsewhere: with the agent's own fence 750 ms before the grace ends, this is the
+  // time its dockerd has to remove them under load. A node whose fence guard reported them removed
+  // (reason AgentStopped) has them moved at once.
+  absl::Duration silent_node_settle = absl::Seconds(1);
+};
+
 class ServiceController {
  public:
-  ServiceController(Registry& registry, WatchHub& hub);
+  ServiceController(Registry& registry, WatchHub& hub, ServiceControllerOptions options = {});
   ~ServiceController();  // stops the worker
 
   // Follows the store's changes: keeps the placement index and queues the keys they touch. Start
@@ -41,8 +49,9 @@ class ServiceController {
   absl::Status SyncService(const std::string& name);
   // Binds every unbound Container to a Node, or records in its status why none fits.
   absl::Status ScheduleContainers();
-  // For a NotReady node: unbinds the Containers that may move (to be scheduled again elsewhere) and
-  // marks the others unavailable, bound where their data is.
+  // For a NotReady node: unbinds the Containers that may move (to be scheduled again elsewhere; for a
+  // silent node only once the settle time has passed) and marks the others unavailable, bound where
+  // their data is.
   absl::Status EvacuateNode(const std::string& node);
 
   const PlacementIndex& placement() const { return placement_; }
@@ -53,6 +62,7 @@ class ServiceController {
 
   Registry& registry_;
   WatchHub& hub_;
+  const ServiceControllerOptions options_;
   PlacementIndex placement_;
   WorkQueue queue_;
   uint64_t subscription_ = 0;

@@ -7,6 +7,7 @@
 
 #include "common/conditions.h"
 #include "common/object.h"
+#include "controller/node_monitor.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/controller/test_objects.h"
 #include "tests/support/process.h"
@@ -157,13 +158,29 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   ASSERT_TRUE(controller_.ScheduleContainers().ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 1);
 
-  // host-a stops answering; host-b is there to take what may move.
+  // host-a falls silent; host-b is there to take what may move.
   v1::Object node = *registry_.Get("Node", "host-a");
-  node.mutable_node()->mutable_status()->mutable_conditions(0)->set_status("False");
+  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
+               "no heartbeat for 2.5s", Clock::Real().Now());
   std::promise<absl::Status> written;
   registry_.Put(node, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
   ASSERT_TRUE(written.get_future().get().ok());
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
+  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  // Silent for less than the settle time: host-a's own fence may still be removing web-0 there.
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().node_name(), "host-a");
+  EXPECT_EQ(registry_.Get("Container", "db-0")->container().status().phase(), "Unknown");
+
+  // Its fence guard reports the agent dead and web-0 removed: proof, so web-0 moves now.
+  NodeMonitor monitor(registry_, clock_);
+  ASSERT_TRUE(monitor.AgentGone("host-a", {"web-0"}).ok());
+  v1::Object reported = *registry_.Get("Node", "host-a");
+  const v1::Condition* ready = FindCondition(reported.node().status().conditions(), "Ready");
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->reason(), kAgentGoneReason);
+  EXPECT_THAT(ready->message(), HasSubstr("fence guard removed 1 movable container (web-0)"));
+  EXPECT_TRUE(absl::IsNotFound(monitor.AgentGone("host-z", {})));
   ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
   ASSERT_TRUE(controller_.ScheduleContainers().ok());
 
@@ -188,6 +205,25 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   absl::StatusOr<v1::Object> stayed = refused.get_future().get();
   EXPECT_TRUE(absl::IsFailedPrecondition(stayed.status()));
   EXPECT_THAT(std::string(stayed.status().message()), HasSubstr("stays on node host-a, where its volumes are"));
+}
+
+TEST_F(ServiceControllerTest, ASilentNodesReplicasMoveOnceTheSettleTimeHasPassed) {
+  ASSERT_TRUE(controller_.Follow().ok());
+  AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
+  Apply({testing::ServiceObject("web", 1)});
+  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  v1::Object node = *registry_.Get("Node", "host-a");
+  // NotReady for longer than the settle time (1 s by default).
+  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
+               "no heartbeat for 2.5s", Clock::Real().Now() - absl::Milliseconds(1100));
+  std::promise<absl::Status> written;
+  registry_.Put(node, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
+  ASSERT_TRUE(written.get_future().get().ok());
+  AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
+  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
+  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().node_name(), "host-b");
 }
 
 TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {
