@@ -33,13 +33,14 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # Only what runs here: the test binaries are half the build and play no part.
 cmake --build "$build_dir" -j "$(nproc)" --target opctl-controller opctl-agent opctl opctl-bench >/dev/null
 scripts/build-test-image.sh >/dev/null
-scripts/build-images.sh >/dev/null
+# Only the images measured here: the monitoring and server images would add minutes on a fresh machine.
+bench_images=(opctl/redis-master:7.0 opctl/redis-replica:7.0 opctl/redis-sentinel:7.0 opctl/toolbox:0.1)
+scripts/build-images.sh "${bench_images[@]}" >/dev/null
 bin=$root/$build_dir/bin
 source bench/lib/private-dockerd.sh
 start_bench_dockerd
 reset_bench_dockerd
-load_bench_images opctl/redis-master:7.0 opctl/redis-replica:7.0 opctl/redis-sentinel:7.0 opctl/busybox:test \
-  opctl/toolbox:0.1
+load_bench_images "${bench_images[@]}" opctl/busybox:test
 
 work=$(mktemp -d /tmp/opctl-bench-XXXXXX)
 port=7170
@@ -64,6 +65,12 @@ mkdir -p bench/results
 results=bench/results/$stamp.jsonl
 : >"$results"
 # record BENCH CASE TOOL JSON: one tagged line in the results.
+# phase NAME: prints how long the previous phase took, so a slow phase shows in the log.
+phase_started=$SECONDS phase_name=""
+phase() {
+  [[ -z $phase_name ]] || echo "  ($phase_name took $((SECONDS - phase_started)) s)"
+  phase_started=$SECONDS phase_name=$1
+}
 record() { echo "$4" | sed "s/^{/{\"bench\":\"$1\",\"case\":\"$2\",\"tool\":\"$3\",/" >>"$results"; echo "  $1/$2/$3: $4"; }
 compose() { DOCKER_HOST=unix://$BENCH_SOCKET docker-compose "$@" 2>/dev/null; }
 # docker-compose's default 60 s HTTP timeout fails `up --scale web=100` on this machine (dockerd queues
@@ -96,6 +103,7 @@ clean_raw() { "$bin/opctl-bench" raw-clean --socket "$BENCH_SOCKET"; }
 converge() { "$bin/opctl-bench" converge --socket "$BENCH_SOCKET" "$@"; }
 
 # --- 1. converge ------------------------------------------------------------------------------------
+phase "converge"
 echo "1. converge: the Redis stack, $runs run(s) per tool, alternating"
 redis_labels=(opctl opctl.io/stack=redis compose com.docker.compose.project=redisbench raw opctl.io/node=raw-bench)
 for ((run = 1; run <= runs; run++)); do
@@ -119,6 +127,7 @@ for ((run = 1; run <= runs; run++)); do
 done
 
 # --- 2. scale ---------------------------------------------------------------------------------------
+phase "scale"
 echo "2. scale: $sizes containers, $scale_runs run(s) each"
 for size in $sizes; do
   sed "s/replicas: 1/replicas: $size/" bench/manifests/small.yaml >"$work/small.yaml"
@@ -139,6 +148,7 @@ for size in $sizes; do
 done
 
 # --- 3. heal ----------------------------------------------------------------------------------------
+phase "heal"
 echo "3. heal: $heal_trials trials each"
 sed "s/replicas: 1/replicas: 1/" bench/manifests/small.yaml >"$work/small.yaml"
 converge --label opctl.io/stack=small --count 1 -- "$bin/opctl" apply -f "$work/small.yaml" >/dev/null
@@ -154,6 +164,7 @@ clean_compose small bench/compose/small.yml
 record heal "plain create+start" raw "$("$bin/opctl-bench" plain-run --socket "$BENCH_SOCKET" --trials "$heal_trials")"
 
 # --- 5. footprint -----------------------------------------------------------------------------------
+phase "footprint"
 echo "5. footprint: the agent with 50 containers, ${footprint_seconds}s"
 sed "s/replicas: 1/replicas: 50/" bench/manifests/small.yaml >"$work/small.yaml"
 converge --label opctl.io/stack=small --count 50 -- "$bin/opctl" apply -f "$work/small.yaml" >/dev/null
@@ -161,10 +172,13 @@ record footprint "agent, 50 containers" opctl "$("$bin/opctl-bench" footprint --
 clean_opctl small "$work/small.yaml"
 
 # --- 4. control plane ------------------------------------------------------------------------------
+phase "control plane"
 echo "4. control plane: K agents : M containers = $fleets"
 for fleet in $fleets; do
   record control-plane "K=${fleet%:*} M=${fleet#*:}" opctl "$("$bin/opctl-bench" control-plane --agents "${fleet%:*}" --containers "${fleet#*:}")"
 done
+
+phase ""
 
 # --- the table --------------------------------------------------------------------------------------
 {

@@ -4,6 +4,10 @@
 # import` makes base images of them, and `docker build` builds each Dockerfile under docker/ FROM
 # those. Every image carries a label with a hash of what went into it; an image whose inputs did not
 # change is not rebuilt.
+#
+#   scripts/build-images.sh              every image
+#   scripts/build-images.sh IMAGE...     only these (and the bases they are built FROM), e.g. the
+#                                        benchmarks' opctl/redis-master:7.0 opctl/toolbox:0.1
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${OPCTL_BUILD_DIR:-build}
@@ -22,6 +26,26 @@ declare -A base_packages=(
   [opctl/debian-toolbox:bookworm]="tar,gzip"
   [opctl/debian-server:bookworm]="libgrpc++1.51,libprotobuf32,libyaml-cpp0.7,libcurl4,libsqlite3-0,ca-certificates"
 )
+
+# Every image this script knows: tag, build context, Dockerfile.
+images=(
+  "opctl/redis-master:7.0 docker/redis docker/redis/master/Dockerfile"
+  "opctl/redis-replica:7.0 docker/redis docker/redis/replica/Dockerfile"
+  "opctl/redis-sentinel:7.0 docker/redis docker/redis/sentinel/Dockerfile"
+  "opctl/toolbox:0.1 docker/toolbox docker/toolbox/Dockerfile"
+  "opctl/prometheus:2.42 docker/monitoring/prometheus docker/monitoring/prometheus/Dockerfile"
+  "opctl/redis-exporter:1.45 docker/monitoring/redis-exporter docker/monitoring/redis-exporter/Dockerfile"
+)
+declare -A wanted=()
+for image in "$@"; do wanted[$image]=1; done
+is_wanted_image() { ((${#wanted[@]} == 0)) || [[ -n ${wanted[$1]:-} ]]; }
+# The bases the wanted images are built FROM (all of them when every image is wanted).
+declare -A wanted_bases=()
+for entry in "${images[@]}"; do
+  read -r tag _ dockerfile <<<"$entry"
+  is_wanted_image "$tag" && wanted_bases[$(awk '/^FROM/ {print $2; exit}' "$dockerfile")]=1
+done
+((${#wanted[@]} > 0)) || wanted_bases[opctl/debian-server:bookworm]=1
 
 inputs_label() { docker image inspect -f '{{index .Config.Labels "opctl.io/inputs"}}' "$1" 2>/dev/null || true; }
 
@@ -66,18 +90,18 @@ build_image() {
 # Bases are independent: build two at a time (mostly download and unpack time).
 pids=()
 for image in "${!base_packages[@]}"; do
+  [[ -n ${wanted_bases[$image]:-} ]] || continue
   build_base "$image" "${base_packages[$image]}" &
   pids+=($!)
   if ((${#pids[@]} >= 2)); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 
-build_image opctl/redis-master:7.0 docker/redis docker/redis/master/Dockerfile
-build_image opctl/redis-replica:7.0 docker/redis docker/redis/replica/Dockerfile
-build_image opctl/redis-sentinel:7.0 docker/redis docker/redis/sentinel/Dockerfile
-build_image opctl/toolbox:0.1 docker/toolbox docker/toolbox/Dockerfile
-build_image opctl/prometheus:2.42 docker/monitoring/prometheus docker/monitoring/prometheus/Dockerfile
-build_image opctl/redis-exporter:1.45 docker/monitoring/redis-exporter docker/monitoring/redis-exporter/Dockerfile
+for entry in "${images[@]}"; do
+  read -r tag context dockerfile <<<"$entry"
+  is_wanted_image "$tag" && build_image "$tag" "$context" "$dockerfile"
+done
+((${#wanted[@]} == 0)) || exit 0  # the server and Grafana images only in a full build
 
 # The controller and agent image needs the host's build.
 if [[ -x $build_dir/bin/opctl-controller ]]; then
