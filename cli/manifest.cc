@@ -23,6 +23,51 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 constexpr int kMaxDepth = 32;
+// yaml-cpp recurses once per level: refuse deeper flow nesting ([[[...) before it parses.
+constexpr int kMaxFlowDepth = 64;
+// A manifest file is read whole into memory; objects themselves are limited by validation.
+constexpr size_t kMaxManifestFileBytes = 4 << 20;
+
+// The deepest [ / { nesting of `text` outside quotes and comments, and the line where it goes past
+// `limit` (0 if it never does).
+int LineBeyondFlowDepth(const std::string& text, int limit) {
+  int depth = 0, line = 1;
+  char quote = 0;
+  bool comment = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      if (quote == 0) continue;
+    }
+    if (comment) continue;
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {
+      comment = true;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+// A line indented with a tab: YAML allows only spaces there.
+bool IndentedWithTab(const std::string& text, int line) {
+  std::istringstream lines(text);
+  std::string current;
+  for (int i = 1; i <= line && std::getline(lines, current); ++i) {
+  }
+  size_t first = current.find_first_not_of(" \t");
+  return current.substr(0, first).find('\t') != std::string::npos;
+}
 
 // Walks one YAML document and the proto schema side by side.
 class DocumentReader {
@@ -69,6 +114,14 @@ class DocumentReader {
                                     : absl::StrCat(where, what, field, ": ", message));
   }
 
+  // Records where `field_path` is set; a key YAML maps twice is an error (yaml-cpp would keep one
+  // silently).
+  bool FirstTime(const std::string& field_path, int line) {
+    auto [it, inserted] = document_.field_lines.emplace(field_path, line);
+    if (!inserted) Fail(line, field_path, absl::StrCat("is set twice (first on line ", it->second, ")"));
+    return inserted;
+  }
+
   static std::string Join(const std::string& path, const std::string& name) {
     return path.empty() ? name : absl::StrCat(path, ".", name);
   }
@@ -93,7 +146,7 @@ class DocumentReader {
       std::string name = entry.first.Scalar();
       std::string field_path = Join(path, name);
       int line = entry.first.Mark().line + 1;
-      document_.field_lines[field_path] = line;
+      if (!FirstTime(field_path, line)) continue;
       if (path.empty() && (name == "apiVersion" || name == "kind")) continue;
       const FieldDescriptor* field = nullptr;
       for (int i = 0; i < descriptor->field_count() && field == nullptr; ++i) {
@@ -116,9 +169,13 @@ class DocumentReader {
       const FieldDescriptor* key_field = field->message_type()->FindFieldByName("key");
       const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
       for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) {
+          Fail(entry.first.Mark().line + 1, path, "keys must be strings");
+          continue;
+        }
         std::string entry_path = absl::StrCat(path, ".", entry.first.Scalar());
-        document_.field_lines[entry_path] = entry.first.Mark().line + 1;
-        if (!entry.first.IsScalar() || !entry.second.IsScalar()) {
+        if (!FirstTime(entry_path, entry.first.Mark().line + 1)) continue;
+        if (!entry.second.IsScalar()) {
           Fail(entry.first.Mark().line + 1, entry_path, "keys and values must be strings");
           continue;
         }
@@ -227,11 +284,25 @@ std::string ManifestDocument::Describe(const FieldError& error) const {
 
 ParsedManifests ParseManifests(const std::string& text, const std::string& file) {
   ParsedManifests parsed;
+  if (text.size() > kMaxManifestFileBytes) {
+    parsed.errors.push_back(absl::StrCat(file, ":1: the file is ", text.size() >> 10,
+                                         " KiB; a manifest file may be at most ", kMaxManifestFileBytes >> 20,
+                                         " MiB (keep large data in volumes)"));
+    return parsed;
+  }
+  if (int line = LineBeyondFlowDepth(text, kMaxFlowDepth); line != 0) {
+    parsed.errors.push_back(
+        absl::StrCat(file, ":", line, ": invalid YAML: nested deeper than ", kMaxFlowDepth, " levels of [ and {"));
+    return parsed;
+  }
   std::vector<YAML::Node> nodes;
   try {
     nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
-    parsed.errors.push_back(absl::StrCat(file, ":", error.mark.line + 1, ": invalid YAML: ", error.msg));
+    int line = error.mark.line + 1;
+    parsed.errors.push_back(
+        absl::StrCat(file, ":", line, ": invalid YAML: ", error.msg,
+                     IndentedWithTab(text, line) ? " (a tab indents this line; YAML indents with spaces only)" : ""));
     return parsed;
   }
   for (const YAML::Node& node : nodes) {

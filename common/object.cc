@@ -105,6 +105,7 @@ std::string StoreKey(absl::string_view kind, absl::string_view name) { return ab
 std::string StoreKey(const v1::Object& object) { return StoreKey(KindOf(object), MetaOf(object).name()); }
 
 std::string DisplayName(absl::string_view kind, absl::string_view name) {
+  if (name.empty()) return absl::AsciiStrToLower(kind);  // "network", not "network/", for one without a name
   return absl::StrCat(absl::AsciiStrToLower(kind), "/", name);
 }
 

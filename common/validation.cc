@@ -23,6 +23,15 @@ const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
 const std::regex kUser("[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?");
 const std::regex kImage("[a-z0-9][a-z0-9._/:@-]*");
 constexpr size_t kMaxNameLength = 63;
+// One object, stored and sent whole on every watch: Kubernetes' limit is 1.5 MiB; data belongs in volumes.
+constexpr size_t kMaxObjectBytes = 1 << 20;
+// Values echoed in messages are cut to this, so one huge value cannot flood a terminal or a log.
+constexpr size_t kMaxEchoedValue = 80;
+
+std::string Echo(const std::string& value) {
+  if (value.size() <= kMaxEchoedValue) return value;
+  return absl::StrCat(value.substr(0, kMaxEchoedValue), "... (", value.size(), " bytes)");
+}
 
 // Collects errors for one object; `At` names the field.
 class Checker {
@@ -38,7 +47,7 @@ class Checker {
     if (value.empty()) return Fail(field, "is required");
     const std::regex& rule = volume_rule ? kVolumeName : kDns1123Label;
     if (value.size() > kMaxNameLength || !std::regex_match(value, rule)) {
-      Fail(field, absl::StrCat("\"", value, "\" is not a valid name: ",
+      Fail(field, absl::StrCat("\"", Echo(value), "\" is not a valid name: ",
                                volume_rule ? "letters, digits, '_', '.' and '-', starting with a letter or digit"
                                            : "lower-case letters, digits and '-', starting and ending with a "
                                              "letter or digit (DNS-1123)",
@@ -59,13 +68,13 @@ class Checker {
         }
       }
       if (name.empty() || name.size() > kMaxNameLength || !std::regex_match(name, kLabelName)) {
-        Fail(path, absl::StrCat("\"", key,
+        Fail(path, absl::StrCat("\"", Echo(key),
                                 "\" is not a valid label key: letters, digits, '-', '_' and '.', at most 63, "
                                 "optionally behind a DNS prefix and '/'"));
       }
       if (value.size() > kMaxNameLength || (!value.empty() && !std::regex_match(value, kLabelName))) {
-        Fail(path,
-             absl::StrCat("\"", value, "\" is not a valid label value: letters, digits, '-', '_' and '.', at most 63"));
+        Fail(path, absl::StrCat("\"", Echo(value),
+                                "\" is not a valid label value: letters, digits, '-', '_' and '.', at most 63"));
       }
     }
   }
@@ -277,22 +286,22 @@ class Resolver {
     return stored_->Find(kind, name);
   }
 
-  // Services of the apply, plus stored ones the apply does not replace.
-  std::vector<v1::Object> Services() const {
-    std::vector<v1::Object> services;
+  // Objects of `kind` in the apply, plus stored ones the apply does not replace.
+  std::vector<v1::Object> OfKind(const std::string& kind) const {
+    std::vector<v1::Object> found;
     std::set<std::string> names;
     for (const v1::Object& object : objects_) {
-      if (KindOf(object) == "Service") {
-        services.push_back(object);
+      if (KindOf(object) == kind) {
+        found.push_back(object);
         names.insert(MetaOf(object).name());
       }
     }
     if (stored_ != nullptr) {
-      for (v1::Object& object : stored_->ListKind("Service")) {
-        if (!names.count(MetaOf(object).name())) services.push_back(std::move(object));
+      for (v1::Object& object : stored_->ListKind(kind)) {
+        if (!names.count(MetaOf(object).name())) found.push_back(std::move(object));
       }
     }
-    return services;
+    return found;
   }
 
  private:
@@ -376,6 +385,11 @@ std::vector<FieldError> ValidateObject(const v1::Object& object, int document) {
   }
   const v1::ObjectMeta& meta = MetaOf(object);
   Checker check(document, DisplayName(object), errors);
+  if (size_t bytes = object.ByteSizeLong(); bytes > kMaxObjectBytes) {
+    check.Fail("", absl::StrCat("is ", bytes >> 10, " KiB; an object may be at most ", kMaxObjectBytes >> 20,
+                                " MiB (keep large data in volumes)"));
+    return errors;
+  }
   ValidateMeta(check, kind, meta);
   if (kind == "Network") ValidateNetwork(check, object.network().spec());
   if (kind == "Volume") ValidateVolume(check, object.volume().spec());
@@ -400,6 +414,40 @@ std::vector<FieldError> ValidateReplicas(const v1::Service& service, int documen
   return errors;
 }
 
+namespace {
+
+// Docker refuses a network whose subnet overlaps another's on the same host; say so before applying.
+// Checked on the networks being applied, against each other and the stored ones.
+void ValidateSubnetsApart(const std::vector<v1::Object>& networks, const std::map<std::string, int>& first_document,
+                          std::vector<FieldError>& errors) {
+  std::vector<std::pair<const v1::Object*, Ipv4Subnet>> subnets;
+  for (const v1::Object& network : networks) {
+    absl::StatusOr<Ipv4Subnet> subnet = ParseIpv4Subnet(network.network().spec().subnet());
+    if (subnet.ok()) subnets.emplace_back(&network, *subnet);
+  }
+  for (size_t i = 0; i < subnets.size(); ++i) {
+    auto document = first_document.find(StoreKey(*subnets[i].first));
+    if (document == first_document.end()) continue;  // stored: not this apply's to fix
+    for (size_t j = 0; j < subnets.size(); ++j) {
+      if (i == j) continue;
+      const Ipv4Subnet& mine = subnets[i].second;
+      const Ipv4Subnet& theirs = subnets[j].second;
+      bool overlap = mine.Contains(theirs.network) || theirs.Contains(mine.network);
+      // Report a pair within the apply once, on the later document.
+      auto other = first_document.find(StoreKey(*subnets[j].first));
+      if (!overlap || (other != first_document.end() && other->second > document->second)) continue;
+      const v1::Network& network = subnets[i].first->network();
+      const v1::Network& clash = subnets[j].first->network();
+      errors.push_back({document->second, DisplayName(*subnets[i].first), "spec.subnet",
+                        absl::StrCat(network.spec().subnet(), " overlaps network \"", clash.metadata().name(), "\" (",
+                                     clash.spec().subnet(), "); Docker refuses overlapping subnets on one host")});
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, const ObjectLookup* stored) {
   std::vector<FieldError> errors;
   std::map<std::string, int> first_document;
@@ -423,7 +471,7 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
   Resolver resolver(objects, stored);
   // Address clashes are checked across the apply and the stored services it does not replace.
   std::map<std::string, std::map<uint32_t, std::string>> addresses_by_network;
-  std::vector<v1::Object> services = resolver.Services();
+  std::vector<v1::Object> services = resolver.OfKind("Service");
   // Stored services claim their addresses first, so the error lands on the object being applied.
   std::stable_partition(services.begin(), services.end(),
                         [&](const v1::Object& service) { return !first_document.count(StoreKey(service)); });
@@ -434,6 +482,7 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
                   document == first_document.end() ? ignored : errors);
     ValidateReferences(check, service.service(), resolver, addresses_by_network);
   }
+  ValidateSubnetsApart(resolver.OfKind("Network"), first_document, errors);
   return errors;
 }
 

@@ -271,6 +271,27 @@ TEST(Validation, AddressesClashWithStoredServices) {
   EXPECT_EQ(errors[0].document, 0);
 }
 
+TEST(Validation, SubnetsMayNotOverlapInTheApplyOrWithStoredNetworks) {
+  struct Stored : ObjectLookup {
+    std::optional<v1::Object> Find(const std::string&, const std::string&) const override { return std::nullopt; }
+    std::vector<v1::Object> ListKind(const std::string& kind) const override {
+      if (kind == "Network") return {Network("redis-net", "172.19.0.0/16")};
+      return {};
+    }
+  } stored;
+  // Re-applying the stored network replaces it: no clash with itself.
+  EXPECT_THAT(ValidateApply({Network("redis-net", "172.19.0.0/16")}, &stored), IsEmpty());
+  std::vector<FieldError> errors = ValidateApply({Network("cache-net", "172.19.5.0/24")}, &stored);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "spec.subnet");
+  EXPECT_THAT(errors[0].message, HasSubstr("overlaps network \"redis-net\" (172.19.0.0/16)"));
+  // Within one apply the later document carries the error, once.
+  errors =
+      ValidateApply({Network("a", "10.1.0.0/16"), Network("b", "10.1.2.0/24"), Network("c", "10.2.0.0/16")}, nullptr);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].document, 1);
+}
+
 TEST(Validation, AdditionalNetworksFollowTheSameRules) {
   EXPECT_THAT(ErrorsAfter(2,
                           [](v1::Object& o) {
