@@ -1,6 +1,7 @@
 #include "controller/controller_service.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,9 @@ std::function<void(absl::StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reac
 // One Watch stream: the hub's sink queues events, and the reactor writes them one at a time.
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
-  WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog) : max_backlog_(max_backlog) {
+  // `on_done` runs once the stream is over, whatever ended it.
+  WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog, std::function<void()> on_done)
+      : max_backlog_(max_backlog), on_done_(std::move(on_done)) {
     absl::StatusOr<WatchFilter> filter = WatchFilter::Create(request);
     if (!filter.ok()) {
       Finish(ToWireStatus(filter.status()));
@@ -61,6 +64,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
       absl::MutexLock lock(&state_->mutex);
       state_->done = true;
     }
+    on_done_();
     delete this;
   }
 
@@ -112,6 +116,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
   }
 
   const size_t max_backlog_;
+  const std::function<void()> on_done_;
   WatchFilter filter_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
   // Guarded by state_->mutex.
@@ -119,6 +124,13 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
   v1::WatchEvent current_;
   bool writing_ = false;
   bool finished_ = false;
+};
+
+// A watch refused before it started.
+class RefusedWatch : public grpc::ServerWriteReactor<v1::WatchEvent> {
+ public:
+  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace
@@ -181,7 +193,24 @@ grpc::ServerUnaryReactor* ControllerService::Delete(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<v1::WatchEvent>* ControllerService::Watch(grpc::CallbackServerContext* context,
                                                                    const v1::WatchRequest* request) {
-  return new WatchReactor(hub_, *request, options_.max_watch_backlog);
+  // Watches are counted per connection (gRPC's peer: address and port), so one client cannot hold
+  // the controller's memory with endless streams.
+  std::string peer = context->peer();
+  {
+    absl::MutexLock lock(&watches_mutex_);
+    int& open = watches_by_peer_[peer];
+    if (open >= options_.max_watches_per_connection) {
+      return new RefusedWatch(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("this connection (", peer, ") already has ", open, " watches open, the most the controller ",
+                       "allows one connection (--max-watches-per-connection); end one first")));
+    }
+    ++open;
+  }
+  return new WatchReactor(hub_, *request, options_.max_watch_backlog, [this, peer] {
+    absl::MutexLock lock(&watches_mutex_);
+    if (--watches_by_peer_[peer] == 0) watches_by_peer_.erase(peer);
+  });
 }
 
 grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerContext* context,

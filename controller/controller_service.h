@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "controller/registry.h"
 #include "controller/watch_hub.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -14,6 +17,8 @@ namespace opctl::controller {
 struct ControllerServiceOptions {
   // A watcher more than this many events behind is ended with RESOURCE_EXHAUSTED and must relist.
   size_t max_watch_backlog = 100000;
+  // Watches one connection may hold open at once; more are refused with RESOURCE_EXHAUSTED.
+  int max_watches_per_connection = 1024;
 };
 
 class ControllerService final : public v1::Controller::CallbackService {
@@ -44,6 +49,8 @@ class ControllerService final : public v1::Controller::CallbackService {
   Registry& registry_;
   WatchHub& hub_;
   const ControllerServiceOptions options_;
+  absl::Mutex watches_mutex_;
+  std::map<std::string, int> watches_by_peer_ ABSL_GUARDED_BY(watches_mutex_);
 };
 
 // An absl::Status as gRPC sends it; Apply's validation errors travel in the details as ApplyErrors.

@@ -25,6 +25,7 @@ ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable sto
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
+ABSL_FLAG(int, max_watches_per_connection, 1024, "watch streams one client connection may hold open at once");
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
           "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
@@ -59,7 +60,9 @@ int Run() {
     std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());
     return 1;
   }
-  ControllerService service(registry, hub);
+  ControllerServiceOptions service_options;
+  service_options.max_watches_per_connection = absl::GetFlag(FLAGS_max_watches_per_connection);
+  ControllerService service(registry, hub, service_options);
   NodeMonitorOptions node_options;
   node_options.grace = absl::GetFlag(FLAGS_node_grace);
   NodeMonitor node_monitor(registry, Clock::Real(), node_options);
