@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -298,52 +299,80 @@ TEST_F(ControllerIntegrationTest, WatchResumesAfterARestartWithNoEventLostOrRepe
   EXPECT_EQ(names.size(), seen.size()) << "no event repeated";
 }
 
-TEST_F(ControllerIntegrationTest, AcknowledgedWritesSurviveKill9) {
+// Repeated kill -9 at random moments under concurrent writers. Each write is one Apply of two
+// networks: after every restart each acknowledged write is there at the version it was acknowledged
+// with, and no write is there by halves (an Apply is one transaction). Opening the store runs its
+// integrity check, so each restart also checks that.
+TEST_F(ControllerIntegrationTest, AcknowledgedWritesSurviveRepeatedKill9) {
   constexpr int kClients = 4;
-  std::atomic<bool> stop{false};
-  std::mutex mutex;
+  constexpr int kTrials = 8;
+  std::mt19937 random(static_cast<unsigned>(absl::ToUnixNanos(absl::Now())));
+  std::atomic<int> next_index{0};
   std::map<std::string, int64_t> acknowledged;  // network -> resourceVersion the controller answered
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      auto stub =
-          v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
-      for (int i = 0; !stop; ++i) {
-        std::string name = absl::StrCat("c", c, "-", i);
-        v1::ApplyResponse response;
-        if (!ApplyOne(*stub, Network(name, c * 10000 + i), &response, false).ok()) return;  // the controller is gone
-        std::lock_guard<std::mutex> lock(mutex);
-        acknowledged[name] = response.results(0).resource_version();
-      }
-    });
-  }
-  // Kill once enough writes are acknowledged, while the clients are still writing.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::lock_guard<std::mutex> lock(mutex);
-        return acknowledged.size() >= 200;
-      },
-      absl::Seconds(60)));
-  controller_->process().Signal(SIGKILL);
-  controller_->process().Wait();
-  stop = true;
-  for (std::thread& client : clients) client.join();
+  std::set<std::string> pairs;                  // every pair ever sent, acknowledged or not
+  int port = controller_->port();
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    size_t acknowledged_before = acknowledged.size();
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        auto stub =
+            v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+        for (int i = 0; !stop; ++i) {
+          std::string pair = absl::StrCat("t", trial, "-c", c, "-", i);
+          int index = next_index.fetch_add(2);
+          v1::ApplyRequest request;
+          *request.add_objects() = Network(pair + "-a", index);
+          *request.add_objects() = Network(pair + "-b", index + 1);
+          {
+            std::lock_guard<std::mutex> lock(mutex);
+            pairs.insert(pair);
+          }
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+          v1::ApplyResponse response;
+          if (!stub->Apply(&context, request, &response).ok()) return;  // the controller is gone
+          std::lock_guard<std::mutex> lock(mutex);
+          acknowledged[pair + "-a"] = response.results(0).resource_version();
+          acknowledged[pair + "-b"] = response.results(1).resource_version();
+        }
+      });
+    }
+    // Kill at a random point, while the clients are still writing.
+    size_t kill_after = acknowledged_before + 2 * std::uniform_int_distribution<int>(10, 150)(random);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::lock_guard<std::mutex> lock(mutex);
+          return acknowledged.size() >= kill_after;
+        },
+        absl::Seconds(60)));
+    controller_->process().Signal(SIGKILL);
+    controller_->process().Wait();
+    stop = true;
+    for (std::thread& client : clients) client.join();
 
-  StartController();
-  v1::ListRequest request;
-  request.set_kind("Network");
-  v1::ListResponse response;
-  grpc::ClientContext context;
-  ASSERT_TRUE(stub_->List(&context, request, &response).ok());
-  std::map<std::string, int64_t> stored;
-  for (const v1::Object& object : response.items()) stored[MetaOf(object).name()] = MetaOf(object).resource_version();
-  std::lock_guard<std::mutex> lock(mutex);
-  for (const auto& [name, version] : acknowledged) {
-    ASSERT_TRUE(stored.count(name)) << name << " was acknowledged at " << version << " and lost";
-    EXPECT_EQ(stored[name], version) << name;
+    StartController(port);  // fails if the store's integrity check does
+    v1::ListRequest request;
+    request.set_kind("Network");
+    v1::ListResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->List(&context, request, &response).ok());
+    std::map<std::string, int64_t> stored;
+    for (const v1::Object& object : response.items()) stored[MetaOf(object).name()] = MetaOf(object).resource_version();
+    for (const auto& [name, version] : acknowledged) {
+      ASSERT_TRUE(stored.count(name)) << name << " was acknowledged at " << version << " and lost (trial " << trial
+                                      << ")";
+      EXPECT_EQ(stored[name], version) << name;
+    }
+    for (const std::string& pair : pairs) {
+      EXPECT_EQ(stored.count(pair + "-a"), stored.count(pair + "-b")) << pair << " is stored by halves";
+    }
   }
-  std::cout << "acknowledged writes checked after kill -9: " << acknowledged.size() << " (stored " << stored.size()
-            << ")\n";
+  std::cout << "kill -9 trials: " << kTrials << "; acknowledged writes checked after each: " << acknowledged.size()
+            << " networks in " << acknowledged.size() / 2 << " two-object applies; " << pairs.size()
+            << " applies sent, none stored by halves\n";
 }
 
 }  // namespace
