@@ -79,7 +79,13 @@ absl::Status Agent::Start() {
   reconciler_options.pull_policy = options_.pull_policy;
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
-  auto channel = grpc::CreateCustomChannel(options_.controller_address, grpc::InsecureChannelCredentials(), arguments);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options_.tls.ca.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsChannelCredentials(options_.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
+  auto channel = grpc::CreateCustomChannel(options_.controller_address, credentials, arguments);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_ = std::make_unique<ControllerLink>(
       channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },

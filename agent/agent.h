@@ -21,12 +21,16 @@
 #include "agent/reconciler.h"
 #include "agent/volume_archiver.h"
 #include "agent/volume_locks.h"
+#include "common/tls.h"
 #include "common/work_queue.h"
 
 namespace opctl::agent {
 
 struct AgentOptions {
   std::string controller_address;
+  // TLS to the controller: its CA, and this node's certificate and key (CN = node name). An empty
+  // `tls.ca` means plaintext (the agent's --insecure).
+  TlsFiles tls;
   std::string node_name;
   std::map<std::string, std::string> labels;
   absl::Duration heartbeat_interval = absl::Milliseconds(300);

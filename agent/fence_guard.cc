@@ -29,9 +29,18 @@ constexpr int64_t kNoDeadline = 0;
 
 // Tells the controller the agent is gone and `removed` with it, so it moves them without waiting out
 // the grace. gRPC is first used here, in the forked child, so nothing of it crossed the fork.
-void ReportAgentGone(const std::string& controller_address, const std::string& node,
+void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls, const std::string& node,
                      const std::vector<std::string>& removed) {
-  auto channel = grpc::CreateChannel(controller_address, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls.ca.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> loaded = TlsChannelCredentials(tls);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "opctl-fence: %s\n", std::string(loaded.status().message()).c_str());
+      return;
+    }
+    credentials = *std::move(loaded);
+  }
+  auto channel = grpc::CreateChannel(controller_address, credentials);
   std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(channel);
   v1::AgentGoneRequest request;
   request.set_node_name(node);
@@ -49,7 +58,7 @@ void ReportAgentGone(const std::string& controller_address, const std::string& n
 // The guard's life: follow the deadlines until the agent is gone, then fence once the last one passes
 // and report it.
 [[noreturn]] void RunGuard(int read_fd, const std::string& docker_socket, const std::string& node,
-                           const std::string& controller_address) {
+                           const std::string& controller_address, const TlsFiles& tls) {
   prctl(PR_SET_NAME, "opctl-fence");
   int64_t deadline_nanos = kNoDeadline;
   int64_t received = 0;
@@ -79,7 +88,7 @@ void ReportAgentGone(const std::string& controller_address, const std::string& n
   }
   // Only proof is worth reporting: with a copy possibly left running, the controller waits as for a
   // silent node.
-  if (all_removed) ReportAgentGone(controller_address, node, removed);
+  if (all_removed) ReportAgentGone(controller_address, tls, node, removed);
   _exit(all_removed ? 0 : 1);
 }
 
@@ -97,7 +106,8 @@ void StopEarlierGuard(const std::string& pid_file) {
 }  // namespace
 
 absl::StatusOr<FenceGuard> FenceGuard::Start(const std::string& docker_socket, const std::string& node,
-                                             const std::string& run_dir, const std::string& controller_address) {
+                                             const std::string& run_dir, const std::string& controller_address,
+                                             const TlsFiles& tls) {
   mkdir(run_dir.c_str(), 0755);
   std::string pid_file = absl::StrCat(run_dir, "/", node, ".fence.pid");
   StopEarlierGuard(pid_file);
@@ -108,7 +118,7 @@ absl::StatusOr<FenceGuard> FenceGuard::Start(const std::string& docker_socket, c
   if (pid == 0) {
     close(fds[1]);
     setsid();  // not in the agent's process group: a signal to the group (Ctrl-C) must not take it
-    RunGuard(fds[0], docker_socket, node, controller_address);
+    RunGuard(fds[0], docker_socket, node, controller_address, tls);
   }
   close(fds[0]);
   std::ofstream(pid_file) << pid << "\n";

@@ -10,16 +10,19 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 
 namespace opctl::agent {
 
 class FenceGuard {
  public:
-  // Forks the guard for `node` on dockerd at `docker_socket`, reporting to `controller_address`, after
+  // Forks the guard for `node` on dockerd at `docker_socket`, reporting to `controller_address` (over
+  // TLS with the agent's certificate unless `tls.ca` is empty), after
   // stopping one left by an earlier agent (pid file under `run_dir`). Call before any thread exists
   // and before any gRPC use. Returns the parent's handle.
   static absl::StatusOr<FenceGuard> Start(const std::string& docker_socket, const std::string& node,
-                                          const std::string& run_dir, const std::string& controller_address);
+                                          const std::string& run_dir, const std::string& controller_address,
+                                          const TlsFiles& tls);
   FenceGuard(FenceGuard&& other) noexcept : write_fd_(other.write_fd_) { other.write_fd_ = -1; }
   FenceGuard(const FenceGuard&) = delete;
   ~FenceGuard();

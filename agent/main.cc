@@ -34,6 +34,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0",
 ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
 ABSL_FLAG(std::string, helper_image, "opctl/toolbox:0.1", "local image with sh and tar for volume backup and restore");
 ABSL_FLAG(std::string, backup_dir, "/var/lib/opctl/backups", "where scheduled volume backups are kept");
+ABSL_FLAG(std::string, tls_ca, "", "the CA that signed the controller's certificate (PEM)");
+ABSL_FLAG(std::string, tls_cert, "", "this node's client certificate (PEM, CN = the node name; scripts/gen-certs.sh)");
+ABSL_FLAG(std::string, tls_key, "", "its private key (PEM)");
+ABSL_FLAG(bool, insecure, false, "talk plaintext to a controller started with --insecure");
 ABSL_FLAG(bool, fence_guard, true,
           "fork a guard that removes this node's movable containers when the agent dies and its lease lapses");
 ABSL_FLAG(std::string, run_dir, "/run/opctl-agent", "where the fence guard's pid file is kept");
@@ -62,6 +66,16 @@ int main(int argc, char** argv) {
     std::pair<std::string, std::string> label = absl::StrSplit(pair, absl::MaxSplits('=', 1));
     options.labels[label.first] = label.second;
   }
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+    if (options.tls.ca.empty() || options.tls.cert.empty() || options.tls.key.empty()) {
+      std::fprintf(stderr,
+                   "opctl-agent: give --tls-ca, --tls-cert and --tls-key (scripts/gen-certs.sh DIR %s makes them), or "
+                   "--insecure for a plaintext controller\n",
+                   options.node_name.c_str());
+      return 2;
+    }
+  }
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.resync_interval = absl::GetFlag(FLAGS_resync_interval);
   options.unhealthy_restart_after = absl::GetFlag(FLAGS_unhealthy_restart_after);
@@ -87,7 +101,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_fence_guard)) {
     absl::StatusOr<opctl::agent::FenceGuard> started =
         opctl::agent::FenceGuard::Start(absl::GetFlag(FLAGS_docker_socket), options.node_name,
-                                        absl::GetFlag(FLAGS_run_dir), options.controller_address);
+                                        absl::GetFlag(FLAGS_run_dir), options.controller_address, options.tls);
     if (!started.ok()) {
       std::fprintf(stderr, "opctl-agent: fence guard: %s\n", started.status().ToString().c_str());
       return 1;

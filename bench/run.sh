@@ -44,9 +44,10 @@ load_bench_images "${bench_images[@]}" opctl/busybox:test
 
 work=$(mktemp -d /tmp/opctl-bench-XXXXXX)
 port=7170
-"$bin/opctl-controller" --listen "127.0.0.1:$port" --data-dir "$work/controller" >"$work/controller.log" 2>&1 &
+# Plaintext (--insecure) on loopback: what is measured is orchestration; TLS costs one handshake per connection.
+"$bin/opctl-controller" --listen "127.0.0.1:$port" --data-dir "$work/controller" --insecure >"$work/controller.log" 2>&1 &
 controller_pid=$!
-"$bin/opctl-agent" --controller "127.0.0.1:$port" --node bench --docker-socket "$BENCH_SOCKET" --pull never \
+"$bin/opctl-agent" --controller "127.0.0.1:$port" --insecure --node bench --docker-socket "$BENCH_SOCKET" --pull never \
   --backup-dir "$work/backups" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 cleanup() {
@@ -55,7 +56,7 @@ cleanup() {
   stop_bench_dockerd
 }
 trap cleanup EXIT
-export OPCTL_SERVER=127.0.0.1:$port
+export OPCTL_SERVER=127.0.0.1:$port OPCTL_INSECURE=1
 opctl() { "$bin/opctl" "$@"; }
 until opctl get nodes -o name 2>/dev/null | grep -q node/bench; do sleep 0.1; done
 

@@ -5,11 +5,12 @@
 
 namespace opctl::cli {
 
-ControllerClient::ControllerClient(std::string address, absl::Duration timeout)
+ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
+                                   std::shared_ptr<grpc::ChannelCredentials> credentials)
     : address_(std::move(address)), timeout_(timeout) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments);
+  channel_ = grpc::CreateCustomChannel(address_, credentials, arguments);
   stub_ = v1::Controller::NewStub(channel_);
   operations_ = v1::Operations::NewStub(channel_);
 }

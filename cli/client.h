@@ -14,7 +14,8 @@ namespace opctl::cli {
 
 class ControllerClient {
  public:
-  ControllerClient(std::string address, absl::Duration timeout);
+  ControllerClient(std::string address, absl::Duration timeout,
+                   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
 
   v1::Controller::Stub& stub() { return *stub_; }
   v1::Operations::Stub& operations() { return *operations_; }

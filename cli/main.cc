@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/commands/commands.h"
+#include "cli/connection.h"
 
 namespace opctl::cli {
 namespace {
@@ -55,9 +56,22 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
-  const char* environment_server = std::getenv("OPCTL_SERVER");
-  std::string server = command_arguments->Get("server", environment_server ? environment_server : "127.0.0.1:7070");
-  ControllerClient client(server, absl::Seconds(30));
+  // --dry-run=client needs no controller; everything else connects.
+  absl::StatusOr<Connection> connection = ResolveConnection(*command_arguments);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (connection.ok()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> resolved = CredentialsOf(*connection);
+    if (resolved.ok())
+      credentials = *std::move(resolved);
+    else
+      connection = resolved.status();
+  }
+  bool client_side = command_arguments->Get("dry-run", "") == "client";
+  if (!connection.ok() && !client_side) {
+    std::cerr << "opctl: " << connection.status().message() << "\n";
+    return 2;
+  }
+  ControllerClient client(connection.ok() ? connection->server : "127.0.0.1:7070", absl::Seconds(30), credentials);
   CommandContext context{*command_arguments, client, std::cout, std::cerr};
   if (verb == "apply") return RunApply(context);
   if (verb == "get") return RunGet(context);

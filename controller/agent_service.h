@@ -3,6 +3,7 @@
 // proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
 #pragma once
 
+#include "controller/authorizer.h"
 #include "controller/node_monitor.h"
 #include "controller/placement_index.h"
 #include "controller/registry.h"
@@ -12,8 +13,8 @@ namespace opctl::controller {
 
 class AgentService final : public v1::Agent::CallbackService {
  public:
-  AgentService(Registry& registry, NodeMonitor& monitor, const PlacementIndex& placement)
-      : registry_(registry), monitor_(monitor), placement_(placement) {}
+  AgentService(Registry& registry, NodeMonitor& monitor, const PlacementIndex& placement, const Authorizer& authorizer)
+      : registry_(registry), monitor_(monitor), placement_(placement), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
                                       v1::HeartbeatResponse* response) override;
@@ -26,6 +27,7 @@ class AgentService final : public v1::Agent::CallbackService {
   Registry& registry_;
   NodeMonitor& monitor_;
   const PlacementIndex& placement_;
+  const Authorizer& authorizer_;
 };
 
 }  // namespace opctl::controller

@@ -144,9 +144,45 @@ grpc::Status ToWireStatus(const absl::Status& status) {
   return grpc::Status(wire.error_code(), wire.error_message(), details.SerializeAsString());
 }
 
+absl::Status ControllerService::Authorize(const grpc::CallbackServerContext& context,
+                                          const std::function<absl::Status(const Caller&)>& check) const {
+  absl::StatusOr<Caller> caller = authorizer_.Identify(context);
+  return caller.ok() ? check(*caller) : caller.status();
+}
+
+std::function<absl::Status(const Caller&)> ControllerService::ForRole(Role role, const std::string& action) const {
+  return [this, role, action](const Caller& caller) { return authorizer_.RequireRole(caller, role, action); };
+}
+
+absl::Status ControllerService::ReadForNode(const Caller& caller, const std::string& node_name,
+                                            const std::string& action) const {
+  if (!caller.agent) return authorizer_.RequireRole(caller, Role::kView, action);
+  // An agent sees what its node runs: it must ask for its own node.
+  return authorizer_.RequireAgentOf(caller, node_name, absl::StrCat(action, " objects"));
+}
+
+absl::Status ControllerService::WriteStatus(const Caller& caller, const v1::Object& object) const {
+  if (!caller.agent) return authorizer_.RequireRole(caller, Role::kAdmin, "write status");
+  const std::string kind = KindOf(object);
+  const std::string& name = MetaOf(object).name();
+  if (kind == "Container") {
+    std::optional<v1::Object> stored = registry_.Find("Container", name);
+    std::string node = stored ? stored->container().spec().node_name() : "";
+    return authorizer_.RequireAgentOf(caller, node, absl::StrCat("write the status of container/", name));
+  }
+  if (kind == "Node") return authorizer_.RequireAgentOf(caller, name, "write the status of its Node");
+  // Volumes belong to no node; the agent that runs their backups reports them.
+  if (kind == "Volume") return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("agents may not write the status of a ", kind));
+}
+
 grpc::ServerUnaryReactor* ControllerService::Apply(grpc::CallbackServerContext* context,
                                                    const v1::ApplyRequest* request, v1::ApplyResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kEdit, "apply")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.Apply({request->objects().begin(), request->objects().end()}, request->dry_run(),
                   FinishWith(reactor, response));
   return reactor;
@@ -155,6 +191,10 @@ grpc::ServerUnaryReactor* ControllerService::Apply(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* context, const v1::GetRequest* request,
                                                  v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kView, "get")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   FinishWith(reactor, response)(registry_.Get(request->kind(), request->name()));
   return reactor;
 }
@@ -162,6 +202,12 @@ grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* context, const v1::ListRequest* request,
                                                   v1::ListResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed =
+          Authorize(*context, [&](const Caller& caller) { return ReadForNode(caller, request->node_name(), "list"); });
+      !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   absl::StatusOr<v1::ListResponse> list = registry_.List(request->kind(), request->stack(), request->label_selector());
   if (list.ok() && !request->node_name().empty()) {
     // What an agent sees: the same filter as its watch.
@@ -187,12 +233,21 @@ grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* ControllerService::Delete(grpc::CallbackServerContext* context,
                                                     const v1::DeleteRequest* request, v1::DeleteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kEdit, "delete")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.Delete(*request, FinishWith(reactor, response));
   return reactor;
 }
 
 grpc::ServerWriteReactor<v1::WatchEvent>* ControllerService::Watch(grpc::CallbackServerContext* context,
                                                                    const v1::WatchRequest* request) {
+  if (absl::Status allowed =
+          Authorize(*context, [&](const Caller& caller) { return ReadForNode(caller, request->node_name(), "watch"); });
+      !allowed.ok()) {
+    return new RefusedWatch(ToWireStatus(allowed));
+  }
   // Watches are counted per connection (gRPC's peer: address and port), so one client cannot hold
   // the controller's memory with endless streams.
   std::string peer = context->peer();
@@ -217,6 +272,12 @@ grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerCo
                                                           const v1::UpdateStatusRequest* request,
                                                           v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed =
+          Authorize(*context, [&](const Caller& caller) { return WriteStatus(caller, request->object()); });
+      !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.UpdateStatus(request->object(), request->expected_resource_version(), FinishWith(reactor, response));
   return reactor;
 }
@@ -224,6 +285,10 @@ grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ControllerService::Scale(grpc::CallbackServerContext* context,
                                                    const v1::ScaleRequest* request, v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kEdit, "scale")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.Scale(request->name(), request->replicas(), FinishWith(reactor, response));
   return reactor;
 }
@@ -231,6 +296,10 @@ grpc::ServerUnaryReactor* ControllerService::Scale(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* ControllerService::Cordon(grpc::CallbackServerContext* context,
                                                     const v1::CordonRequest* request, v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kAdmin, "cordon or uncordon a node")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.Cordon(request->name(), request->unschedulable(), FinishWith(reactor, response));
   return reactor;
 }
@@ -238,6 +307,10 @@ grpc::ServerUnaryReactor* ControllerService::Cordon(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ControllerService::Evict(grpc::CallbackServerContext* context,
                                                    const v1::EvictRequest* request, v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kAdmin, "evict (drain)")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
   registry_.Evict(request->name(), FinishWith(reactor, response));
   return reactor;
 }

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "controller/authorizer.h"
 #include "controller/registry.h"
 #include "controller/watch_hub.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -23,8 +25,9 @@ struct ControllerServiceOptions {
 
 class ControllerService final : public v1::Controller::CallbackService {
  public:
-  ControllerService(Registry& registry, WatchHub& hub, ControllerServiceOptions options = {})
-      : registry_(registry), hub_(hub), options_(options) {}
+  ControllerService(Registry& registry, WatchHub& hub, const Authorizer& authorizer,
+                    ControllerServiceOptions options = {})
+      : registry_(registry), hub_(hub), authorizer_(authorizer), options_(options) {}
 
   grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
                                   v1::ApplyResponse* response) override;
@@ -46,8 +49,18 @@ class ControllerService final : public v1::Controller::CallbackService {
                                   v1::Object* response) override;
 
  private:
+  // The status to finish with unless `check` allows the caller of `context`.
+  absl::Status Authorize(const grpc::CallbackServerContext& context,
+                         const std::function<absl::Status(const Caller&)>& check) const;
+  std::function<absl::Status(const Caller&)> ForRole(Role role, const std::string& action) const;
+  // Users with role view; an agent only for its own node.
+  absl::Status ReadForNode(const Caller& caller, const std::string& node_name, const std::string& action) const;
+  // Agents for their node's Containers and Node (and Volumes); users with role admin.
+  absl::Status WriteStatus(const Caller& caller, const v1::Object& object) const;
+
   Registry& registry_;
   WatchHub& hub_;
+  const Authorizer& authorizer_;
   const ControllerServiceOptions options_;
   absl::Mutex watches_mutex_;
   std::map<std::string, int> watches_by_peer_ ABSL_GUARDED_BY(watches_mutex_);

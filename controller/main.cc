@@ -8,7 +8,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "common/tls.h"
 #include "controller/agent_service.h"
+#include "controller/authorizer.h"
 #include "controller/controller_service.h"
 #include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
@@ -25,6 +27,11 @@ ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable sto
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
+ABSL_FLAG(std::string, tls_cert, "", "the controller's TLS certificate (PEM; scripts/gen-certs.sh makes one)");
+ABSL_FLAG(std::string, tls_key, "", "its private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca, "", "the CA that signs agents' client certificates (PEM)");
+ABSL_FLAG(std::string, tokens, "", "token,user,role lines (view, edit, admin) for people and tools");
+ABSL_FLAG(bool, insecure, false, "serve plaintext gRPC with no authentication: anyone who reaches the port is admin");
 ABSL_FLAG(int, max_watches_per_connection, 1024, "watch streams one client connection may hold open at once");
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
@@ -53,6 +60,31 @@ int Run() {
   }
   WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
   Registry registry(**store, Clock::Real());
+  // TLS with authentication unless plaintext is asked for by name.
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  Authorizer authorizer = Authorizer::AllowAll();
+  if (absl::GetFlag(FLAGS_insecure)) {
+    std::fprintf(stderr, "opctl-controller: --insecure: plaintext, and every caller may do everything\n");
+  } else {
+    if (absl::GetFlag(FLAGS_tls_cert).empty() || absl::GetFlag(FLAGS_tls_key).empty() ||
+        absl::GetFlag(FLAGS_tls_client_ca).empty()) {
+      std::fprintf(stderr,
+                   "opctl-controller: give --tls-cert, --tls-key and --tls-client-ca (scripts/gen-certs.sh DIR makes "
+                   "them) and --tokens, or --insecure for plaintext without authentication\n");
+      return 2;
+    }
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsServerCredentials(
+        {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)});
+    absl::StatusOr<Authorizer> loaded = Authorizer::Load(absl::GetFlag(FLAGS_tokens));
+    for (const absl::Status& status : {tls.status(), loaded.status()}) {
+      if (!status.ok()) {
+        std::fprintf(stderr, "opctl-controller: %s\n", std::string(status.message()).c_str());
+        return 2;
+      }
+    }
+    credentials = *std::move(tls);
+    authorizer = *std::move(loaded);
+  }
   ServiceControllerOptions controller_options;
   controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
   ServiceController service_controller(registry, hub, controller_options);
@@ -62,19 +94,19 @@ int Run() {
   }
   ControllerServiceOptions service_options;
   service_options.max_watches_per_connection = absl::GetFlag(FLAGS_max_watches_per_connection);
-  ControllerService service(registry, hub, service_options);
+  ControllerService service(registry, hub, authorizer, service_options);
   NodeMonitorOptions node_options;
   node_options.grace = absl::GetFlag(FLAGS_node_grace);
   NodeMonitor node_monitor(registry, Clock::Real(), node_options);
   node_monitor.Start();
-  AgentService agent_service(registry, node_monitor, service_controller.placement());
-  OperationsProxy operations(registry);
+  AgentService agent_service(registry, node_monitor, service_controller.placement(), authorizer);
+  OperationsProxy operations(registry, authorizer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, &port);
   // A second controller on a taken port must fail, not share it through SO_REUSEPORT.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));

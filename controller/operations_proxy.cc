@@ -67,8 +67,15 @@ grpc::Status OperationsProxy::ContainerLogs(grpc::ServerContext* context, const 
   return reader->Finish();
 }
 
+grpc::Status OperationsProxy::Authorize(const grpc::ServerContext& context, Role role,
+                                        const std::string& action) const {
+  absl::StatusOr<Caller> caller = authorizer_.Identify(context);
+  return ToGrpcStatus(caller.ok() ? authorizer_.RequireRole(*caller, role, action) : caller.status());
+}
+
 grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                    grpc::ServerWriter<v1::LogChunk>* writer) {
+  if (grpc::Status allowed = Authorize(*context, Role::kView, "read logs"); !allowed.ok()) return allowed;
   std::string kind = request->kind().empty() ? "Container" : request->kind();
   if (kind == "Container") {
     return ContainerLogs(context, *request, [writer](const v1::LogChunk& chunk) { return writer->Write(chunk); });
@@ -143,6 +150,7 @@ absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& vol
 
 grpc::Status OperationsProxy::BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
                                            grpc::ServerWriter<v1::DataChunk>* writer) {
+  if (grpc::Status allowed = Authorize(*context, Role::kEdit, "back up a volume"); !allowed.ok()) return allowed;
   absl::StatusOr<std::string> node = NodeOfVolume(request->name(), request->node_name());
   if (!node.ok()) return ToGrpcStatus(node.status());
   absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(*node);
@@ -164,6 +172,7 @@ grpc::Status OperationsProxy::BackupVolume(grpc::ServerContext* context, const v
 grpc::Status OperationsProxy::RestoreVolume(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
                                             v1::RestoreVolumeResponse* response) {
+  if (grpc::Status allowed = Authorize(*context, Role::kAdmin, "restore a volume"); !allowed.ok()) return allowed;
   v1::RestoreVolumeRequest message;
   if (!reader->Read(&message) || !message.has_target()) {
     return Error(grpc::StatusCode::INVALID_ARGUMENT, "the first message must name the target volume");

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/authorizer.h"
 #include "controller/registry.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/operations.grpc.pb.h"
@@ -20,7 +21,8 @@ namespace opctl::controller {
 
 class OperationsProxy final : public v1::Operations::Service {
  public:
-  explicit OperationsProxy(const Registry& registry) : registry_(registry) {}
+  OperationsProxy(const Registry& registry, const Authorizer& authorizer)
+      : registry_(registry), authorizer_(authorizer) {}
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;
@@ -30,6 +32,8 @@ class OperationsProxy final : public v1::Operations::Service {
                              v1::RestoreVolumeResponse* response) override;
 
  private:
+  // OK when the caller of `context` is a user with `role`.
+  grpc::Status Authorize(const grpc::ServerContext& context, Role role, const std::string& action) const;
   // The agent of a Ready node.
   absl::StatusOr<v1::Operations::Stub*> AgentOf(const std::string& node_name);
   // The node that holds a volume: `requested` when given, else the node of the Containers that mount
@@ -40,6 +44,7 @@ class OperationsProxy final : public v1::Operations::Service {
                              const std::function<bool(const v1::LogChunk&)>& write);
 
   const Registry& registry_;
+  const Authorizer& authorizer_;
   absl::Mutex mutex_;
   std::map<std::string, std::unique_ptr<v1::Operations::Stub>> agents_ ABSL_GUARDED_BY(mutex_);  // by address
 };

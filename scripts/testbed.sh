@@ -4,7 +4,10 @@
 # by a veth to bridge opctl-tb0 (10.231.0.1/24 on this side), and an opctl-agent running inside that
 # namespace, so cutting a host's link cuts its agent too. The controller runs on the bridge side.
 #
-#   scripts/testbed.sh up N [--controller 10.231.0.1:PORT]  hosts 1..N, agents following that controller
+#   scripts/testbed.sh up N [--controller 10.231.0.1:PORT] [--certs DIR]
+#                                                            hosts 1..N, agents following that controller,
+#                                                            over TLS with certificates from DIR
+#                                                            (scripts/gen-certs.sh; without: --insecure)
 #   scripts/testbed.sh down                                  agents, dockerds, namespaces and bridge go
 #   scripts/testbed.sh agent-kill I | agent-start I          kill -9 / start host I's agent
 #   scripts/testbed.sh link-down I | link-up I               cut / restore host I's link to the bridge
@@ -86,11 +89,16 @@ load_images() {
 }
 
 agent_start() {
-  local i=$1 dir controller
+  local i=$1 dir controller certs tls=(--insecure)
   dir=$(host_dir "$i")
   controller=$(cat "$run_dir/controller")
+  certs=$(cat "$run_dir/certs" 2>/dev/null || true)
+  if [[ -n $certs ]]; then
+    "$root/scripts/gen-certs.sh" "$certs" "host$i"
+    tls=(--tls-ca="$certs/ca.crt" --tls-cert="$certs/agent-host$i.crt" --tls-key="$certs/agent-host$i.key")
+  fi
   agent_stop "$i"
-  nohup nsenter --net="/var/run/netns/$(netns_of "$i")" "$agent_bin" --controller="$controller" --node="host$i" \
+  nohup nsenter --net="/var/run/netns/$(netns_of "$i")" "$agent_bin" --controller="$controller" --node="host$i" "${tls[@]}" \
     --labels="testbed.opctl.io/host=host$i,zone=z$i" --docker-socket="$(socket_of "$i")" --pull=never \
     --listen="$(address_of "$i"):0" --backup-dir="$dir/backups" >>"$dir/agent.log" 2>&1 &
   echo $! >"$dir/agent.pid"
@@ -107,11 +115,19 @@ agent_stop() {
 up() {
   local count=$1
   shift
-  local controller="$bridge_address:7190"
-  [[ ${1:-} == --controller ]] && controller=$2
+  local controller="$bridge_address:7190" certs=""
+  while (($#)); do
+    case $1 in
+      --controller) controller=$2 ;;
+      --certs) certs=$2 ;;
+      *) echo "testbed: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift 2
+  done
   [[ -x $agent_bin ]] || { echo "testbed: $agent_bin missing (build first)" >&2; exit 1; }
   mkdir -p "$run_dir"
   echo "$controller" >"$run_dir/controller"
+  echo "$certs" >"$run_dir/certs"
   ensure_bridge
   local i
   for ((i = 1; i <= count; i++)); do start_host "$i"; done

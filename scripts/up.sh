@@ -12,11 +12,27 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" | grep -v '^ninja: no work to do' || true
 scripts/build-images.sh | grep -v 'is up to date' || true
 
-start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" --data-dir "$state_dir/controller"
+# TLS everywhere: a CA of this installation's own, the controller's certificate, the agent's (CN = node
+# name) and tokens (admin, edit, view) in $state_dir/certs.
+node=$(hostname)
+scripts/gen-certs.sh "$certs_dir" "$node"
+export OPCTL_TOKEN=${OPCTL_TOKEN:-$(cat "$certs_dir/admin.token")}
+start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" --data-dir "$state_dir/controller" \
+  --tls-cert "$certs_dir/controller.crt" --tls-key "$certs_dir/controller.key" --tls-client-ca "$certs_dir/ca.crt" \
+  --tokens "$certs_dir/tokens.csv"
 wait_for_controller
 # This machine reaches no registry: the agent pulls only images that name one (never Docker Hub).
-start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$(hostname)" \
+start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$node" \
+  --tls-ca "$certs_dir/ca.crt" --tls-cert "$certs_dir/agent-$node.crt" --tls-key "$certs_dir/agent-$node.key" \
   --pull explicit-registry --backup-dir "$state_dir/backups"
+# opctl in other shells: ~/.opctl/config points at this controller, unless it is someone else's file.
+config=${OPCTL_CONFIG:-$HOME/.opctl/config}
+if [[ ! -f $config ]] || grep -q '^# written by scripts/up.sh' "$config"; then
+  mkdir -p "$(dirname "$config")"
+  printf '# written by scripts/up.sh\nserver: %s\nca: %s\ntoken: %s\n' "$controller_address" "$certs_dir/ca.crt" \
+    "$OPCTL_TOKEN" >"$config"
+  chmod 600 "$config"
+fi
 "$bin_dir/opctl" apply -f manifests/redis.yaml --wait --timeout "${OPCTL_WAIT_TIMEOUT:-180s}"
 # Grafana's image cannot be built here (no registry): wait for the rest of the monitoring stack.
 "$bin_dir/opctl" apply -f manifests/monitoring.yaml

@@ -5,6 +5,11 @@ build_dir=${OPCTL_BUILD_DIR:-$repo_root/build}
 bin_dir=$build_dir/bin
 controller_address=${OPCTL_SERVER:-127.0.0.1:7070}
 export OPCTL_SERVER=$controller_address
+# TLS: the CA, certificates and tokens scripts/up.sh makes (scripts/gen-certs.sh); this shell's opctl
+# uses the admin token.
+certs_dir=$state_dir/certs
+export OPCTL_CA=${OPCTL_CA:-$certs_dir/ca.crt}
+[[ -n ${OPCTL_TOKEN:-} || ! -f $certs_dir/admin.token ]] || export OPCTL_TOKEN=$(cat "$certs_dir/admin.token")
 
 # Starts `name` in the background unless its pid file names a live process.
 # Usage: start_service NAME COMMAND...

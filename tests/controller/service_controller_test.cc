@@ -40,6 +40,14 @@ class ServiceControllerTest : public ::testing::Test {
     ASSERT_TRUE(promise.get_future().get().ok());
   }
 
+  // `node` turned NotReady for silence at `since`, as the node monitor writes it.
+  void MarkSilent(const std::string& node, absl::Time since) {
+    v1::Object object = *registry_.Get("Node", node);
+    SetCondition(object.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
+                 "no heartbeat for 2.5s", since);
+    AddNode(object.node());
+  }
+
   std::unique_ptr<SqliteStore> store_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-svc"));
   WatchHub hub_{*store_};
   ManualClock clock_;
@@ -159,12 +167,7 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 1);
 
   // host-a falls silent; host-b is there to take what may move.
-  v1::Object node = *registry_.Get("Node", "host-a");
-  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
-               "no heartbeat for 2.5s", Clock::Real().Now());
-  std::promise<absl::Status> written;
-  registry_.Put(node, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
-  ASSERT_TRUE(written.get_future().get().ok());
+  MarkSilent("host-a", Clock::Real().Now());
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
   ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
   ASSERT_TRUE(controller_.ScheduleContainers().ok());
@@ -213,13 +216,8 @@ TEST_F(ServiceControllerTest, ASilentNodesReplicasMoveOnceTheSettleTimeHasPassed
   Apply({testing::ServiceObject("web", 1)});
   ASSERT_TRUE(controller_.SyncService("web").ok());
   ASSERT_TRUE(controller_.ScheduleContainers().ok());
-  v1::Object node = *registry_.Get("Node", "host-a");
   // NotReady for longer than the settle time (1 s by default).
-  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
-               "no heartbeat for 2.5s", Clock::Real().Now() - absl::Milliseconds(1100));
-  std::promise<absl::Status> written;
-  registry_.Put(node, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
-  ASSERT_TRUE(written.get_future().get().ok());
+  MarkSilent("host-a", Clock::Real().Now() - absl::Milliseconds(1100));
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
   ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
   ASSERT_TRUE(controller_.ScheduleContainers().ok());

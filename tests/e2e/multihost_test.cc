@@ -22,6 +22,7 @@
 #include "agent/curl_docker_client.h"
 #include "common/clock.h"
 #include "tests/support/process.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl {
@@ -70,8 +71,8 @@ double Median(std::vector<double> values) {
 class MultiHostTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    CommandResult up =
-        Testbed({"up", absl::StrCat(kHosts), "--controller", absl::StrCat(kBridgeAddress, ":", kControllerPort)});
+    CommandResult up = Testbed({"up", absl::StrCat(kHosts), "--controller",
+                                absl::StrCat(kBridgeAddress, ":", kControllerPort), "--certs", testing::TestTls().dir});
     ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
     std::printf("testbed: %s", up.out.c_str());
     data_dir_ = new std::string(testing::MakeTempDir("opctl-e2e-multihost"));

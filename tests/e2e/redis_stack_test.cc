@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl {
@@ -47,10 +48,15 @@ class RedisStackTest : public ::testing::Test {
     auto controller = testing::ControllerProcess::Start(*data_dir_);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = controller->release();
-    auto agent = testing::Process::Start(
-        {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(), "--node=e2e-redis",
-         "--docker-socket=" + dockerd_->socket(), "--pull=never", "--backup-dir=" + *data_dir_ + "/backups"},
-        *data_dir_ + "/agent.log");
+    std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"),
+                                     "--controller=" + controller_->address(),
+                                     "--node=e2e-redis",
+                                     "--docker-socket=" + dockerd_->socket(),
+                                     "--pull=never",
+                                     "--backup-dir=" + *data_dir_ + "/backups"};
+    std::vector<std::string> tls = testing::AgentTlsFlags("e2e-redis");
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    auto agent = testing::Process::Start(argv, *data_dir_ + "/agent.log");
     ASSERT_TRUE(agent.ok());
     agent_ = agent->release();
     CommandResult applied =

@@ -20,6 +20,7 @@
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl {
@@ -75,17 +76,19 @@ class AgentIntegrationTest : public ::testing::Test {
     auto controller = ControllerProcess::Start(data_dir_);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = *std::move(controller);
-    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
     StartAgent();
   }
 
   void StartAgent() {
-    auto agent = Process::Start(
-        {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(), "--node=" + node(),
-         "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
-         // This machine reaches no registry: never let dockerd try Docker Hub.
-         "--pull=explicit-registry", std::string("--helper-image=") + kImage, "--backup-dir=" + backup_dir()},
-        absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
+    std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
+                                     "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
+                                     // This machine reaches no registry: never let dockerd try Docker Hub.
+                                     "--pull=explicit-registry", std::string("--helper-image=") + kImage,
+                                     "--backup-dir=" + backup_dir()};
+    std::vector<std::string> tls = testing::AgentTlsFlags(node());
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    auto agent = Process::Start(argv, absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
     ASSERT_TRUE(agent.ok());
     agent_ = *std::move(agent);
     ASSERT_TRUE((*agent_).WaitForLine("following", absl::Seconds(30)).ok()) << agent_->Output();
@@ -310,7 +313,7 @@ TEST_F(AgentIntegrationTest, ControllerRestartIsResumedWithoutRecreating) {
   auto restarted = ControllerProcess::Start(data_dir_, port);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   controller_ = *std::move(restarted);
-  stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+  stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
   ASSERT_EQ(controller_->Opctl({"scale", "service/ctlr-web", "--replicas", "3"}).exit_code, 0);
   ASSERT_TRUE(Converged(3));
   EXPECT_EQ(Running("ctlr-web-0")->id, first);

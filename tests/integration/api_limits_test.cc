@@ -8,6 +8,7 @@
 #include "common/object.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl {
@@ -43,7 +44,7 @@ class ApiLimitsTest : public ::testing::Test {
         {"--max-watches-per-connection=3", "--max-message-bytes=262144", "--bookmark-interval=50ms"});
     ASSERT_TRUE(started.ok()) << started.status();
     controller_ = *std::move(started);
-    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
   }
 
   std::unique_ptr<testing::ControllerProcess> controller_;

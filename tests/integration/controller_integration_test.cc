@@ -17,6 +17,7 @@
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl {
@@ -37,7 +38,7 @@ class ControllerIntegrationTest : public ::testing::Test {
     auto started = ControllerProcess::Start(data_dir_, port);
     ASSERT_TRUE(started.ok()) << started.status();
     controller_ = *std::move(started);
-    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
   }
 
   std::string WriteFile(const std::string& name, const std::string& text) {
@@ -182,7 +183,8 @@ spec:
 
 TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
   // A node registered the way an agent does it, then cordoned through the CLI.
-  auto agent_stub = v1::Agent::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+  auto agent_stub =
+      v1::Agent::NewStub(grpc::CreateChannel(controller_->address(), testing::AgentCredentials("host-a")));
   v1::HeartbeatRequest heartbeat;
   heartbeat.mutable_node()->mutable_metadata()->set_name("host-a");
   heartbeat.mutable_node()->mutable_status()->mutable_capacity()->set_memory_bytes(8LL << 30);
@@ -278,8 +280,7 @@ TEST_F(ControllerIntegrationTest, WatchResumesAfterARestartWithNoEventLostOrRepe
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   std::thread writer([&] {
-    auto stub =
-        v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+    auto stub = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
     v1::ApplyResponse ignored;
     for (int i = kBefore + kWhileAway; i < kBefore + kWhileAway + kAfter; ++i) {
       EXPECT_TRUE(ApplyOne(*stub, Network(absl::StrCat("net-", i), i), &ignored).ok());
@@ -318,8 +319,7 @@ TEST_F(ControllerIntegrationTest, AcknowledgedWritesSurviveRepeatedKill9) {
     std::vector<std::thread> clients;
     for (int c = 0; c < kClients; ++c) {
       clients.emplace_back([&, c] {
-        auto stub =
-            v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), grpc::InsecureChannelCredentials()));
+        auto stub = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
         for (int i = 0; !stop; ++i) {
           std::string pair = absl::StrCat("t", trial, "-c", c, "-", i);
           int index = next_index.fetch_add(2);

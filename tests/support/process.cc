@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
 namespace opctl::testing {
@@ -150,7 +152,20 @@ absl::StatusOr<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(cons
   static std::atomic<int> starts{0};
   std::vector<std::string> argv = {BinaryPath("opctl-controller"), absl::StrCat("--listen=", host, ":", port),
                                    absl::StrCat("--data-dir=", data_dir)};
+  // TLS and tokens, as users run it, unless the test asks for plaintext by name.
+  const bool insecure = std::find(extra.begin(), extra.end(), "--insecure") != extra.end();
+  if (!insecure) {
+    std::vector<std::string> tls = ControllerTlsFlags();
+    argv.insert(argv.end(), tls.begin(), tls.end());
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // Every opctl a test runs (through Opctl or RunCommand) finds the CA and the admin token here.
+  setenv("OPCTL_CA", TestTls().ca.c_str(), 1);
+  setenv("OPCTL_TOKEN", TestTls().admin_token.c_str(), 1);
+  if (insecure)
+    setenv("OPCTL_INSECURE", "1", 1);
+  else
+    unsetenv("OPCTL_INSECURE");
   auto process = Process::Start(argv, absl::StrCat(data_dir, "/controller-", starts++, ".log"));
   if (!process.ok()) return process.status();
   absl::StatusOr<std::string> line = (*process)->WaitForLine("serving on", absl::Seconds(20));

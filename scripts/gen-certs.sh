@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Makes what opctl's TLS needs, with openssl (Debian's):
+#   DIR/ca.crt, ca.key                 a CA of this installation's own
+#   DIR/controller.crt, controller.key the controller's serving certificate (SANs: localhost, 127.0.0.1,
+#                                      10.231.0.1 for the test bed, and $OPCTL_CERT_SANS, e.g.
+#                                      "DNS:ctl.example,IP:10.0.0.5")
+#   DIR/agent-NODE.crt, agent-NODE.key one per node: an agent's client certificate, CN = its node name
+#                                      (the controller takes the node's identity from it)
+#   DIR/tokens.csv                     token,user,role lines for the controller (--tokens); made once,
+#                                      with an admin token, a view token and an edit token
+#   DIR/admin.token                    the admin token, for the CLI
+#
+#   scripts/gen-certs.sh DIR [NODE...]
+#
+# Idempotent: what exists is kept (a new NODE gets its certificate from the existing CA). Keys are
+# EC P-256: quick to make and small. Safe to run concurrently on one DIR: a first run builds the CA
+# in a temporary directory and moves it into place whole.
+set -euo pipefail
+dir=${1:?usage: scripts/gen-certs.sh DIR [NODE...]}
+shift
+days=825
+umask 077
+
+sign() {  # sign NAME SUBJECT EXTENSIONS: NAME.key and NAME.crt in the working directory, from ca.*
+  local name=$1 subject=$2 extensions=$3
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$subject" \
+    -keyout "$name.key" -out "$name.csr" 2>/dev/null
+  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days "$days" -sha256 \
+    -extfile <(printf '%s\n' "$extensions") -out "$name.crt" 2>/dev/null
+  rm -f "$name.csr"
+}
+
+if [[ ! -s $dir/ca.crt ]]; then
+  mkdir -p "$(dirname "$dir")"
+  work=$(mktemp -d "$dir.partial.XXXXXX")
+  (
+    cd "$work"
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days "$days" \
+      -subj "/CN=opctl CA" -keyout ca.key -out ca.crt 2>/dev/null
+    sans="DNS:localhost,IP:127.0.0.1,IP:10.231.0.1${OPCTL_CERT_SANS:+,$OPCTL_CERT_SANS}"
+    sign controller "/CN=opctl-controller" "subjectAltName=$sans
+extendedKeyUsage=serverAuth"
+    admin=$(openssl rand -hex 24)
+    {
+      echo "# token,user,role (view, edit or admin); read by opctl-controller --tokens"
+      echo "$admin,admin,admin"
+      echo "$(openssl rand -hex 24),viewer,view"
+      echo "$(openssl rand -hex 24),editor,edit"
+    } >tokens.csv
+    echo "$admin" >admin.token
+    chmod 644 ca.crt controller.crt
+  )
+  # Whole or not at all: a concurrent run may have won, and then its CA stays.
+  mv -T "$work" "$dir" 2>/dev/null || rm -rf "$work"
+fi
+
+for node in "$@"; do
+  [[ -s $dir/agent-$node.crt ]] && continue
+  (
+    cd "$dir"
+    tmp=$(mktemp -u "agent-$node.XXXXXX")
+    sign "$tmp" "/O=opctl:agents/CN=$node" "extendedKeyUsage=clientAuth"
+    mv "$tmp.key" "agent-$node.key"
+    mv "$tmp.crt" "agent-$node.crt"
+  )
+done
