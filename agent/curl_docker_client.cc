@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/docker_json.h"
 #include "agent/multiplexed_stream.h"
 
 namespace opctl::agent {
@@ -42,85 +43,14 @@ std::string LabelFilter(const std::map<std::string, std::string>& labels, const 
   return filters.empty() ? "" : "filters=" + Escape(filters.dump());
 }
 
-std::map<std::string, std::string> StringMap(const Json& value) {
-  std::map<std::string, std::string> result;
-  if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) {
-      if (item.is_string()) result[key] = item.get<std::string>();
-    }
-  }
-  return result;
-}
-
-std::string String(const Json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : "";
-}
-
-int64_t Integer(const Json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number() ? found->get<int64_t>() : 0;
-}
-
-std::map<std::string, std::string> Addresses(const Json& networks) {
-  std::map<std::string, std::string> addresses;
-  if (!networks.is_object()) return addresses;
-  for (const auto& [name, endpoint] : networks.items()) addresses[name] = String(endpoint, "IPAddress");
-  return addresses;
-}
-
-// Parses a response body, turning malformed JSON into an error instead of an exception.
-absl::StatusOr<Json> ParseJson(const std::string& body, const std::string& what) {
-  Json parsed = Json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return absl::InternalError(absl::StrCat("dockerd sent malformed JSON for ", what));
-  return parsed;
-}
-
-DockerNetwork NetworkFromJson(const Json& item) {
-  DockerNetwork network;
-  network.id = String(item, "Id");
-  network.name = String(item, "Name");
-  network.labels = StringMap(item.value("Labels", Json::object()));
-  network.internal = item.value("Internal", false);
-  const Json& config = item.value("IPAM", Json::object()).value("Config", Json::array());
-  if (config.is_array() && !config.empty()) {
-    network.subnet = String(config[0], "Subnet");
-    network.gateway = String(config[0], "Gateway");
-  }
-  const Json containers = item.value("Containers", Json::object());
-  network.containers = containers.is_object() ? static_cast<int>(containers.size()) : 0;
-  return network;
-}
-
 // Docker's error answer as an absl status (see docker_client.h).
 absl::Status DockerError(long code, const std::string& body, const std::string& method, const std::string& path) {
-  std::string message = body;
-  Json error = Json::parse(body, nullptr, false);
-  if (!error.is_discarded() && error.is_object()) message = String(error, "message");
+  std::string message = DecodeErrorMessage(body);
   std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
   if (code == 404) return absl::NotFoundError(text);
   if (code == 409) return absl::AlreadyExistsError(text);
   if (code < 500) return absl::FailedPreconditionError(text);
   return absl::InternalError(text);
-}
-
-DockerContainer ContainerFromListItem(const Json& item) {
-  DockerContainer container;
-  container.id = String(item, "Id");
-  const Json names = item.value("Names", Json::array());
-  if (!names.empty() && names[0].is_string()) container.name = names[0].get<std::string>().substr(1);
-  container.labels = StringMap(item.value("Labels", Json::object()));
-  container.state = String(item, "State");
-  std::string status = String(item, "Status");
-  if (status.find("(healthy)") != std::string::npos)
-    container.health = "healthy";
-  else if (status.find("(unhealthy)") != std::string::npos)
-    container.health = "unhealthy";
-  else if (status.find("(health: starting)") != std::string::npos)
-    container.health = "starting";
-  container.network_addresses =
-      Addresses(item.value("NetworkSettings", Json::object()).value("Networks", Json::object()));
-  return container;
 }
 
 // What every request to dockerd shares: the socket, the URL, a content type, a connect timeout and no
@@ -180,9 +110,9 @@ absl::StatusOr<std::string> CurlDockerClient::ApiPrefix() {
   }
   absl::StatusOr<Response> version = Send("GET", "http://localhost/version", "", 10);
   if (!version.ok()) return version.status();
-  absl::StatusOr<Json> parsed = ParseJson(version->body, "/version");
-  if (!parsed.ok()) return parsed.status();
-  std::string server = String(*parsed, "ApiVersion");
+  absl::StatusOr<std::string> server_version = DecodeApiVersion(version->body);
+  if (!server_version.ok()) return server_version.status();
+  const std::string& server = *server_version;
   double server_number = 0, newest = 0;
   absl::SimpleAtod(server, &server_number);
   absl::SimpleAtod(kNewestApiVersion, &newest);
@@ -204,25 +134,17 @@ absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Call(const std::str
 absl::StatusOr<DockerHostInfo> CurlDockerClient::Info() {
   absl::StatusOr<Response> response = Call("GET", "/info");
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> info = ParseJson(response->body, "/info");
-  if (!info.ok()) return info.status();
-  DockerHostInfo host;
-  host.server_version = String(*info, "ServerVersion");
-  host.memory_bytes = Integer(*info, "MemTotal");
-  host.cpus = Integer(*info, "NCPU");
+  absl::StatusOr<DockerHostInfo> host = DecodeInfo(response->body);
+  if (!host.ok()) return host.status();
   absl::MutexLock lock(&mutex_);
-  host.api_version = api_version_;
+  host->api_version = api_version_;
   return host;
 }
 
 absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersMatching(const std::string& filters) {
   absl::StatusOr<Response> response = Call("GET", "/containers/json?all=1" + (filters.empty() ? "" : "&" + filters));
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> list = ParseJson(response->body, "/containers/json");
-  if (!list.ok()) return list.status();
-  std::vector<DockerContainer> containers;
-  for (const Json& item : *list) containers.push_back(ContainerFromListItem(item));
-  return containers;
+  return DecodeContainerList(response->body);
 }
 
 absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
@@ -238,40 +160,7 @@ absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersUsi
 absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::string& id_or_name) {
   absl::StatusOr<Response> response = Call("GET", "/containers/" + Escape(id_or_name) + "/json");
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> item = ParseJson(response->body, "container inspect");
-  if (!item.ok()) return item.status();
-  DockerContainer container;
-  container.id = String(*item, "Id");
-  container.name = String(*item, "Name");
-  if (!container.name.empty() && container.name[0] == '/') container.name.erase(0, 1);
-  const Json config = item->value("Config", Json::object());
-  container.labels = StringMap(config.value("Labels", Json::object()));
-  const Json state = item->value("State", Json::object());
-  container.state = String(state, "Status");
-  container.exit_code = static_cast<int>(Integer(state, "ExitCode"));
-  container.oom_killed = state.value("OOMKilled", false);
-  container.started_at = String(state, "StartedAt");
-  container.error = String(state, "Error");
-  container.health = String(state.value("Health", Json::object()), "Status");
-  container.restart_count = static_cast<int>(Integer(*item, "RestartCount"));
-  container.network_addresses =
-      Addresses(item->value("NetworkSettings", Json::object()).value("Networks", Json::object()));
-  const Json host = item->value("HostConfig", Json::object());
-  container.memory_bytes = Integer(host, "Memory");
-  container.nano_cpus = Integer(host, "NanoCpus");
-  if (config.contains("Healthcheck") && config["Healthcheck"].is_object()) {
-    const Json& check = config["Healthcheck"];
-    DockerHealthCheck health;
-    for (const Json& word : check.value("Test", Json::array())) {
-      if (word.is_string()) health.test.push_back(word.get<std::string>());
-    }
-    health.interval_ns = Integer(check, "Interval");
-    health.timeout_ns = Integer(check, "Timeout");
-    health.start_period_ns = Integer(check, "StartPeriod");
-    health.retries = static_cast<int>(Integer(check, "Retries"));
-    container.healthcheck = health;
-  }
-  return container;
+  return DecodeContainerInspect(response->body);
 }
 
 absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string& name,
@@ -317,9 +206,7 @@ absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string&
   body["HostConfig"] = host;
   absl::StatusOr<Response> response = Call("POST", "/containers/create?name=" + Escape(name), body.dump());
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> created = ParseJson(response->body, "container create");
-  if (!created.ok()) return created.status();
-  return String(*created, "Id");
+  return DecodeId(response->body, "container create");
 }
 
 absl::Status CurlDockerClient::StartContainer(const std::string& id) {
@@ -346,23 +233,13 @@ absl::StatusOr<std::vector<DockerNetwork>> CurlDockerClient::ListNetworks(
   std::string filter = LabelFilter(labels);
   absl::StatusOr<Response> response = Call("GET", "/networks" + (filter.empty() ? "" : "?" + filter));
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> list = ParseJson(response->body, "/networks");
-  if (!list.ok()) return list.status();
-  std::vector<DockerNetwork> networks;
-  for (const Json& item : *list) {
-    DockerNetwork network = NetworkFromJson(item);
-    network.containers = 0;  // the list does not report attachments
-    networks.push_back(std::move(network));
-  }
-  return networks;
+  return DecodeNetworkList(response->body);
 }
 
 absl::StatusOr<DockerNetwork> CurlDockerClient::InspectNetwork(const std::string& id_or_name) {
   absl::StatusOr<Response> response = Call("GET", "/networks/" + Escape(id_or_name));
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> item = ParseJson(response->body, "network inspect");
-  if (!item.ok()) return item.status();
-  return NetworkFromJson(*item);
+  return DecodeNetworkInspect(response->body);
 }
 
 absl::StatusOr<std::string> CurlDockerClient::CreateNetwork(const DockerNetworkSpec& spec) {
@@ -378,9 +255,7 @@ absl::StatusOr<std::string> CurlDockerClient::CreateNetwork(const DockerNetworkS
   }
   absl::StatusOr<Response> response = Call("POST", "/networks/create", body.dump());
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> created = ParseJson(response->body, "network create");
-  if (!created.ok()) return created.status();
-  return String(*created, "Id");
+  return DecodeId(response->body, "network create");
 }
 
 absl::Status CurlDockerClient::RemoveNetwork(const std::string& id) {
@@ -400,14 +275,7 @@ absl::StatusOr<std::vector<DockerVolume>> CurlDockerClient::ListVolumes(
   std::string filter = LabelFilter(labels);
   absl::StatusOr<Response> response = Call("GET", "/volumes" + (filter.empty() ? "" : "?" + filter));
   if (!response.ok()) return response.status();
-  absl::StatusOr<Json> list = ParseJson(response->body, "/volumes");
-  if (!list.ok()) return list.status();
-  std::vector<DockerVolume> volumes;
-  const Json items = list->value("Volumes", Json::array());
-  for (const Json& item : items.is_array() ? items : Json::array()) {
-    volumes.push_back({String(item, "Name"), StringMap(item.value("Labels", Json::object()))});
-  }
-  return volumes;
+  return DecodeVolumeList(response->body);
 }
 
 absl::Status CurlDockerClient::CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) {
@@ -435,9 +303,8 @@ absl::Status CurlDockerClient::PullImage(const std::string& reference) {
   if (!response.ok()) return response.status();
   // A pull answers 200 and reports failure inside its progress stream.
   for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
-    Json progress = Json::parse(line, nullptr, false);
-    if (!progress.is_discarded() && progress.contains("error")) {
-      return absl::NotFoundError(absl::StrCat("pull ", reference, ": ", String(progress, "error")));
+    if (std::optional<std::string> error = DecodeProgressError(std::string(line))) {
+      return absl::NotFoundError(absl::StrCat("pull ", reference, ": ", *error));
     }
   }
   return absl::OkStatus();
@@ -511,15 +378,8 @@ absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::str
     while ((newline = buffer.find('\n')) != std::string::npos) {
       std::string line = buffer.substr(0, newline);
       buffer.erase(0, newline + 1);
-      Json item = Json::parse(line, nullptr, false);
-      if (item.is_discarded() || !item.is_object()) continue;
-      DockerEvent event;
-      event.type = String(item, "Type");
-      event.action = String(item, "Action");
-      const Json actor = item.value("Actor", Json::object());
-      event.id = String(actor, "ID");
-      event.attributes = StringMap(actor.value("Attributes", Json::object()));
-      if (!on_event(event)) return !(stopped = true);
+      std::optional<DockerEvent> event = DecodeEvent(line);
+      if (event && !on_event(*event)) return !(stopped = true);
     }
     return true;
   };
@@ -549,22 +409,18 @@ absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vec
   if (!user.empty()) request["User"] = user;
   absl::StatusOr<Response> created = Call("POST", "/containers/" + Escape(id) + "/exec", request.dump());
   if (!created.ok()) return created.status();
-  absl::StatusOr<Json> exec = ParseJson(created->body, "exec create");
-  if (!exec.ok()) return exec.status();
-  std::string exec_id = String(*exec, "Id");
+  absl::StatusOr<std::string> exec_id = DecodeId(created->body, "exec create");
+  if (!exec_id.ok()) return exec_id.status();
   MultiplexedStreamDecoder decoder(sink);
   Json start = {{"Detach", false}, {"Tty", false}};
   absl::Status streamed = Stream(
-      "POST", "/exec/" + Escape(exec_id) + "/start", start.dump(),
+      "POST", "/exec/" + Escape(*exec_id) + "/start", start.dump(),
       [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
   if (!streamed.ok()) return streamed;
   if (cancelled()) return absl::CancelledError("exec cancelled");
-  absl::StatusOr<Response> inspected = Call("GET", "/exec/" + Escape(exec_id) + "/json");
+  absl::StatusOr<Response> inspected = Call("GET", "/exec/" + Escape(*exec_id) + "/json");
   if (!inspected.ok()) return inspected.status();
-  absl::StatusOr<Json> result = ParseJson(inspected->body, "exec inspect");
-  if (!result.ok()) return result.status();
-  if (result->value("Running", false)) return absl::InternalError("exec output ended while the command still runs");
-  return static_cast<int>(Integer(*result, "ExitCode"));
+  return DecodeExecExitCode(inspected->body);
 }
 
 namespace {

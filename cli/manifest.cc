@@ -1,5 +1,6 @@
 #include "cli/manifest.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,11 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/object.h"
 
@@ -57,6 +60,65 @@ int LineBeyondFlowDepth(const std::string& text, int limit) {
     }
   }
   return 0;
+}
+
+// YAML's line breaks as "\n" only: yaml-cpp 0.7 loops forever on some input with a lone "\r" (found
+// by fuzzing; tests/fuzz/corpus/manifest/lone-cr-hang.yaml), and a lone "\r" is a break to YAML.
+std::string NormalizeLineBreaks(const std::string& text) {
+  std::string normalized;
+  normalized.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      normalized += text[i];
+    } else if (i + 1 >= text.size() || text[i + 1] != '\n') {
+      normalized += '\n';
+    }
+  }
+  return normalized;
+}
+
+// The line of the first control character YAML does not allow (all but tab and line feed), or 0.
+int LineOfControlCharacter(const std::string& text, unsigned char* found) {
+  int line = 1;
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (c == '\n') ++line;
+    if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f) {
+      *found = byte;
+      return line;
+    }
+  }
+  return 0;
+}
+
+// yaml-cpp 0.7's LoadAll never returns on a stream where a document starts with a token it cannot
+// consume, such as a lone "," (found by fuzzing): each round yields one more empty document at the
+// same place. Walking the documents first with a parser that only notes where each starts finds that.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  YAML::Mark start;
+};
+
+// Where the parser stops making progress, if it does. Throws YAML::Exception on a syntax error.
+std::optional<YAML::Mark> WhereParsingStalls(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  int previous = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.start.pos == previous) return starts.start;
+    previous = starts.start.pos;
+  }
+  return std::nullopt;
 }
 
 // A line indented with a tab: YAML allows only spaces there.
@@ -282,8 +344,17 @@ std::string ManifestDocument::Describe(const FieldError& error) const {
   return absl::StrCat(file, ":", LineOf(error.field), ": ", error.ToString());
 }
 
-ParsedManifests ParseManifests(const std::string& text, const std::string& file) {
+ParsedManifests ParseManifests(const std::string& raw_text, const std::string& file) {
   ParsedManifests parsed;
+  const std::string text = NormalizeLineBreaks(raw_text);
+  unsigned char control = 0;
+  if (int line = LineOfControlCharacter(text, &control); line != 0) {
+    parsed.errors.push_back(
+        absl::StrFormat("%s:%d: invalid YAML: control character 0x%02x (YAML allows tab and line "
+                        "breaks only)",
+                        file, line, control));
+    return parsed;
+  }
   if (text.size() > kMaxManifestFileBytes) {
     parsed.errors.push_back(absl::StrCat(file, ":1: the file is ", text.size() >> 10,
                                          " KiB; a manifest file may be at most ", kMaxManifestFileBytes >> 20,
@@ -297,6 +368,11 @@ ParsedManifests ParseManifests(const std::string& text, const std::string& file)
   }
   std::vector<YAML::Node> nodes;
   try {
+    if (std::optional<YAML::Mark> stalled = WhereParsingStalls(text)) {
+      parsed.errors.push_back(absl::StrCat(file, ":", stalled->line + 1, ": invalid YAML: unexpected \"",
+                                           text.substr(stalled->pos, 1), "\" where a document should start"));
+      return parsed;
+    }
     nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
     int line = error.mark.line + 1;

@@ -227,6 +227,10 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
 }
 
 void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse> done) {
+  DeleteAttempt(request, 0, std::move(done));
+}
+
+void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done) {
   absl::StatusOr<v1::Object> object = Get(request.kind(), request.name());
   if (!object.ok()) return done(object.status());
   const v1::ObjectMeta& meta = MetaOf(*object);
@@ -281,7 +285,13 @@ void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse>
   }
   auto names = std::make_shared<std::vector<std::string>>();
   for (const v1::Object& gone : doomed) names->push_back(DisplayName(gone));
-  DeleteObjects(std::move(doomed), [names, done](absl::StatusOr<int64_t> revision) {
+  // A status written meanwhile (an agent's, the service controller's) changes a resourceVersion and
+  // the commit fails as a conflict: a delete that named no version reads again and retries.
+  DeleteObjects(std::move(doomed), [this, request, attempt, names, done](absl::StatusOr<int64_t> revision) {
+    if (absl::IsAborted(revision.status()) && request.expected_resource_version() == 0 &&
+        attempt < kMaxConflictRetries) {
+      return DeleteAttempt(request, attempt + 1, done);
+    }
     if (!revision.ok()) return done(revision.status());
     v1::DeleteResponse response;
     for (const std::string& name : *names) response.add_deleted(name);

@@ -71,6 +71,7 @@ class Registry : public ObjectLookup {
 
  private:
   void ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done);
+  void DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done);
   void UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
                      std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done);
   std::string NewUid() const;

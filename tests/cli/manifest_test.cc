@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <future>
+#include <sstream>
+
 #include "common/object.h"
 #include "tests/support/process.h"
 
@@ -121,6 +125,27 @@ TEST(Manifest, TheRepositoryStacksParseAndValidate) {
   for (const ManifestDocument& document : parsed.documents) objects.push_back(document.object);
   EXPECT_THAT(ValidateApply(objects, nullptr), ::testing::IsEmpty());
   EXPECT_GE(objects.size(), 5u);
+}
+
+// yaml-cpp 0.7 looped forever on this input (a lone carriage return, then broken flow), found by
+// fuzzing: it must come back with an error, in time.
+TEST(Manifest, ALoneCarriageReturnDoesNotHangTheParser) {
+  std::string path = opctl::testing::SourcePath("tests/fuzz/corpus/manifest/lone-cr-hang.yaml");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  auto parsing = std::async(std::launch::async, [&] { return ParseManifests(text.str(), "hang.yaml"); });
+  if (parsing.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "ParseManifests still runs after 10 s";
+    std::_Exit(1);  // the parsing thread cannot be stopped
+  }
+  EXPECT_THAT(parsing.get().errors, ElementsAre(HasSubstr("hang.yaml:4: invalid YAML")));
+  // And this, where yaml-cpp's LoadAll yields empty documents at the "," for ever.
+  EXPECT_THAT(ParseManifests("[a]\n,\n", "comma.yaml").errors,
+              ElementsAre(HasSubstr("comma.yaml:2: invalid YAML: unexpected \",\" where a document should start")));
+  EXPECT_THAT(ParseManifests("a: 1\n\x07\n", "bell.yaml").errors,
+              ElementsAre(HasSubstr("bell.yaml:2: invalid YAML: control character 0x07")));
 }
 
 TEST(Manifest, UnreadablePathsAreNamed) {

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "common/object.h"
 #include "controller/store/sqlite_store.h"
@@ -130,6 +133,62 @@ TEST_F(RegistryTest, DeleteCascadesToOwnedContainersAndGuardsNetworks) {
   EXPECT_TRUE(absl::IsNotFound(registry_.Get("Container", "web-0").status()));
   EXPECT_TRUE(Delete("Network", "net").ok());
   EXPECT_THAT(std::string(Delete("Network", "net").status().message()), HasSubstr("network/net not found"));
+}
+
+// Passes everything to a real store; once armed, runs `interfere` just before the next commit that
+// deletes, so a write lands between a delete's read and its commit.
+class InterferingStore : public Store {
+ public:
+  explicit InterferingStore(Store& inner) : inner_(inner) {}
+  std::function<void()> interfere;
+
+  absl::StatusOr<KeyValue> Get(absl::string_view key) const override { return inner_.Get(key); }
+  RangeResult Range(absl::string_view prefix) const override { return inner_.Range(prefix); }
+  void Commit(std::vector<Mutation> mutations, CommitCallback done) override {
+    bool deletes = std::any_of(mutations.begin(), mutations.end(), [](const Mutation& m) { return !m.value; });
+    if (deletes && interfere) std::exchange(interfere, nullptr)();
+    inner_.Commit(std::move(mutations), std::move(done));
+  }
+  int64_t Revision() const override { return inner_.Revision(); }
+  int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
+  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override { return inner_.EventsAfter(after); }
+  absl::Status Compact(int64_t revision) override { return inner_.Compact(revision); }
+  void SetCommitListener(CommitListener listener) override { inner_.SetCommitListener(std::move(listener)); }
+
+ private:
+  Store& inner_;
+};
+
+// Agents write their containers' status all the time: a status written between the delete's read
+// and its commit must not make deleting the Service fail.
+TEST(RegistryDelete, AServiceIsDeletedThoughAContainerStatusChangedMeanwhile) {
+  std::unique_ptr<SqliteStore> sqlite = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-registry-race"));
+  InterferingStore store(*sqlite);
+  ManualClock clock;
+  Registry registry(store, clock);
+  ASSERT_TRUE(Sync<v1::ApplyResponse>([&](auto done) {
+                registry.Apply({testing::ServiceObject("web", 1)}, false, done);
+              }).ok());
+  v1::Object container;
+  container.mutable_container()->mutable_metadata()->set_name("web-0");
+  v1::OwnerReference* owner = container.mutable_container()->mutable_metadata()->add_owner_references();
+  owner->set_kind("Service");
+  owner->set_name("web");
+  owner->set_uid(registry.Get("Service", "web")->service().metadata().uid());
+  ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry.Put(container, done); }).ok());
+  store.interfere = [&] {
+    v1::Object status = container;
+    status.mutable_container()->mutable_status()->set_phase("Running");
+    ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry.UpdateStatus(status, 0, done); }).ok());
+  };
+  v1::DeleteRequest request;
+  request.set_kind("Service");
+  request.set_name("web");
+  absl::StatusOr<v1::DeleteResponse> deleted =
+      Sync<v1::DeleteResponse>([&](auto done) { registry.Delete(request, done); });
+  EXPECT_EQ(store.interfere, nullptr) << "the interfering write did not happen";
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(absl::IsNotFound(registry.Get("Container", "web-0").status()));
 }
 
 TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {

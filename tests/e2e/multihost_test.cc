@@ -333,7 +333,8 @@ spec:
   EXPECT_THAT(wide.out, HasSubstr("CONTAINERS"));
   EXPECT_THAT(wide.out, HasSubstr("%)"));
   std::printf("%s", wide.out.c_str());
-  EXPECT_EQ(Opctl({"delete", "service/big"}).exit_code, 0);
+  CommandResult deleted = Opctl({"delete", "service/big"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
 }
 
 // The dead agent's fence guard removes the old copy before the controller starts the new one.

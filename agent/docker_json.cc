@@ -1,0 +1,249 @@
+#include "agent/docker_json.h"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace opctl::agent {
+namespace {
+
+using Json = nlohmann::json;
+
+// The member `key` of `object`, or null when `object` is no object or lacks it: never throws.
+const Json& Member(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto found = object.find(key);
+  return found == object.end() ? kNull : *found;
+}
+
+std::string String(const Json& object, const char* key) {
+  const Json& value = Member(object, key);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+int64_t Integer(const Json& object, const char* key) {
+  const Json& value = Member(object, key);
+  if (value.is_number_unsigned()) {
+    uint64_t number = value.get<uint64_t>();
+    return number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? 0 : static_cast<int64_t>(number);
+  }
+  return value.is_number_integer() ? value.get<int64_t>() : 0;
+}
+
+int SmallInteger(const Json& object, const char* key) {
+  int64_t value = Integer(object, key);
+  return value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max() ? 0
+                                                                                            : static_cast<int>(value);
+}
+
+bool Boolean(const Json& object, const char* key) {
+  const Json& value = Member(object, key);
+  return value.is_boolean() && value.get<bool>();
+}
+
+std::map<std::string, std::string> StringMap(const Json& value) {
+  std::map<std::string, std::string> result;
+  if (!value.is_object()) return result;
+  for (const auto& [key, item] : value.items()) {
+    if (item.is_string()) result[key] = item.get<std::string>();
+  }
+  return result;
+}
+
+std::map<std::string, std::string> Addresses(const Json& networks) {
+  std::map<std::string, std::string> addresses;
+  if (!networks.is_object()) return addresses;
+  for (const auto& [name, endpoint] : networks.items()) addresses[name] = String(endpoint, "IPAddress");
+  return addresses;
+}
+
+// Parses a body, turning malformed JSON into an error instead of an exception.
+absl::StatusOr<Json> Parse(const std::string& body, const std::string& what) {
+  Json parsed = Json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return absl::InternalError(absl::StrCat("dockerd sent malformed JSON for ", what));
+  return parsed;
+}
+
+absl::StatusOr<Json> ParseArray(const std::string& body, const std::string& what) {
+  absl::StatusOr<Json> parsed = Parse(body, what);
+  if (parsed.ok() && !parsed->is_array()) return absl::InternalError(absl::StrCat("dockerd sent no list for ", what));
+  return parsed;
+}
+
+absl::StatusOr<Json> ParseObject(const std::string& body, const std::string& what) {
+  absl::StatusOr<Json> parsed = Parse(body, what);
+  if (parsed.ok() && !parsed->is_object()) {
+    return absl::InternalError(absl::StrCat("dockerd sent no object for ", what));
+  }
+  return parsed;
+}
+
+DockerNetwork NetworkFrom(const Json& item) {
+  DockerNetwork network;
+  network.id = String(item, "Id");
+  network.name = String(item, "Name");
+  network.labels = StringMap(Member(item, "Labels"));
+  network.internal = Boolean(item, "Internal");
+  const Json& config = Member(Member(item, "IPAM"), "Config");
+  if (config.is_array() && !config.empty()) {
+    network.subnet = String(config[0], "Subnet");
+    network.gateway = String(config[0], "Gateway");
+  }
+  const Json& containers = Member(item, "Containers");
+  network.containers = containers.is_object() ? static_cast<int>(containers.size()) : 0;
+  return network;
+}
+
+DockerContainer ContainerFromListItem(const Json& item) {
+  DockerContainer container;
+  container.id = String(item, "Id");
+  const Json& names = Member(item, "Names");
+  if (names.is_array() && !names.empty() && names[0].is_string()) {
+    std::string name = names[0].get<std::string>();
+    container.name = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+  }
+  container.labels = StringMap(Member(item, "Labels"));
+  container.state = String(item, "State");
+  std::string status = String(item, "Status");
+  if (status.find("(healthy)") != std::string::npos)
+    container.health = "healthy";
+  else if (status.find("(unhealthy)") != std::string::npos)
+    container.health = "unhealthy";
+  else if (status.find("(health: starting)") != std::string::npos)
+    container.health = "starting";
+  container.network_addresses = Addresses(Member(Member(item, "NetworkSettings"), "Networks"));
+  return container;
+}
+
+}  // namespace
+
+absl::StatusOr<DockerHostInfo> DecodeInfo(const std::string& body) {
+  absl::StatusOr<Json> info = ParseObject(body, "/info");
+  if (!info.ok()) return info.status();
+  DockerHostInfo host;
+  host.server_version = String(*info, "ServerVersion");
+  host.memory_bytes = Integer(*info, "MemTotal");
+  host.cpus = Integer(*info, "NCPU");
+  return host;
+}
+
+absl::StatusOr<std::vector<DockerContainer>> DecodeContainerList(const std::string& body) {
+  absl::StatusOr<Json> list = ParseArray(body, "/containers/json");
+  if (!list.ok()) return list.status();
+  std::vector<DockerContainer> containers;
+  for (const Json& item : *list) containers.push_back(ContainerFromListItem(item));
+  return containers;
+}
+
+absl::StatusOr<DockerContainer> DecodeContainerInspect(const std::string& body) {
+  absl::StatusOr<Json> item = ParseObject(body, "container inspect");
+  if (!item.ok()) return item.status();
+  DockerContainer container;
+  container.id = String(*item, "Id");
+  container.name = String(*item, "Name");
+  if (!container.name.empty() && container.name[0] == '/') container.name.erase(0, 1);
+  const Json& config = Member(*item, "Config");
+  container.labels = StringMap(Member(config, "Labels"));
+  const Json& state = Member(*item, "State");
+  container.state = String(state, "Status");
+  container.exit_code = SmallInteger(state, "ExitCode");
+  container.oom_killed = Boolean(state, "OOMKilled");
+  container.started_at = String(state, "StartedAt");
+  container.error = String(state, "Error");
+  container.health = String(Member(state, "Health"), "Status");
+  container.restart_count = SmallInteger(*item, "RestartCount");
+  container.network_addresses = Addresses(Member(Member(*item, "NetworkSettings"), "Networks"));
+  const Json& host = Member(*item, "HostConfig");
+  container.memory_bytes = Integer(host, "Memory");
+  container.nano_cpus = Integer(host, "NanoCpus");
+  const Json& check = Member(config, "Healthcheck");
+  if (check.is_object()) {
+    DockerHealthCheck health;
+    const Json& test = Member(check, "Test");
+    for (const Json& word : test.is_array() ? test : Json::array()) {
+      if (word.is_string()) health.test.push_back(word.get<std::string>());
+    }
+    health.interval_ns = Integer(check, "Interval");
+    health.timeout_ns = Integer(check, "Timeout");
+    health.start_period_ns = Integer(check, "StartPeriod");
+    health.retries = SmallInteger(check, "Retries");
+    container.healthcheck = health;
+  }
+  return container;
+}
+
+absl::StatusOr<std::vector<DockerNetwork>> DecodeNetworkList(const std::string& body) {
+  absl::StatusOr<Json> list = ParseArray(body, "/networks");
+  if (!list.ok()) return list.status();
+  std::vector<DockerNetwork> networks;
+  for (const Json& item : *list) {
+    DockerNetwork network = NetworkFrom(item);
+    network.containers = 0;  // the list does not report attachments
+    networks.push_back(std::move(network));
+  }
+  return networks;
+}
+
+absl::StatusOr<DockerNetwork> DecodeNetworkInspect(const std::string& body) {
+  absl::StatusOr<Json> item = ParseObject(body, "network inspect");
+  if (!item.ok()) return item.status();
+  return NetworkFrom(*item);
+}
+
+absl::StatusOr<std::vector<DockerVolume>> DecodeVolumeList(const std::string& body) {
+  absl::StatusOr<Json> list = ParseObject(body, "/volumes");
+  if (!list.ok()) return list.status();
+  std::vector<DockerVolume> volumes;
+  const Json& items = Member(*list, "Volumes");
+  for (const Json& item : items.is_array() ? items : Json::array()) {
+    volumes.push_back({String(item, "Name"), StringMap(Member(item, "Labels"))});
+  }
+  return volumes;
+}
+
+absl::StatusOr<std::string> DecodeId(const std::string& body, const std::string& what) {
+  absl::StatusOr<Json> created = ParseObject(body, what);
+  if (!created.ok()) return created.status();
+  return String(*created, "Id");
+}
+
+absl::StatusOr<std::string> DecodeApiVersion(const std::string& body) {
+  absl::StatusOr<Json> version = ParseObject(body, "/version");
+  if (!version.ok()) return version.status();
+  return String(*version, "ApiVersion");
+}
+
+absl::StatusOr<int> DecodeExecExitCode(const std::string& body) {
+  absl::StatusOr<Json> result = ParseObject(body, "exec inspect");
+  if (!result.ok()) return result.status();
+  if (Boolean(*result, "Running")) return absl::InternalError("exec output ended while the command still runs");
+  return SmallInteger(*result, "ExitCode");
+}
+
+std::optional<std::string> DecodeProgressError(const std::string& line) {
+  Json progress = Json::parse(line, nullptr, false);
+  if (progress.is_discarded() || !progress.is_object() || !progress.contains("error")) return std::nullopt;
+  return String(progress, "error");
+}
+
+std::optional<DockerEvent> DecodeEvent(const std::string& line) {
+  Json item = Json::parse(line, nullptr, false);
+  if (item.is_discarded() || !item.is_object()) return std::nullopt;
+  DockerEvent event;
+  event.type = String(item, "Type");
+  event.action = String(item, "Action");
+  const Json& actor = Member(item, "Actor");
+  event.id = String(actor, "ID");
+  event.attributes = StringMap(Member(actor, "Attributes"));
+  return event;
+}
+
+std::string DecodeErrorMessage(const std::string& body) {
+  Json error = Json::parse(body, nullptr, false);
+  if (!error.is_discarded() && error.is_object()) return String(error, "message");
+  return body;
+}
+
+}  // namespace opctl::agent

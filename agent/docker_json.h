@@ -1,0 +1,34 @@
+// Decoding of what dockerd answers (JSON bodies and event lines) into the Docker client's types.
+// Separate from the transport so it can be tested and fuzzed alone: whatever the bytes, a decoder
+// returns a value or an error, never throws or crashes. Fields of the wrong type read as absent.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/docker_client.h"
+
+namespace opctl::agent {
+
+absl::StatusOr<DockerHostInfo> DecodeInfo(const std::string& body);                         // GET /info
+absl::StatusOr<std::vector<DockerContainer>> DecodeContainerList(const std::string& body);  // /containers/json
+absl::StatusOr<DockerContainer> DecodeContainerInspect(const std::string& body);            // /containers/ID/json
+absl::StatusOr<std::vector<DockerNetwork>> DecodeNetworkList(const std::string& body);      // GET /networks
+absl::StatusOr<DockerNetwork> DecodeNetworkInspect(const std::string& body);                // GET /networks/ID
+absl::StatusOr<std::vector<DockerVolume>> DecodeVolumeList(const std::string& body);        // GET /volumes
+// The "Id" of a create answer (networks, exec instances).
+absl::StatusOr<std::string> DecodeId(const std::string& body, const std::string& what);
+// The ApiVersion of GET /version.
+absl::StatusOr<std::string> DecodeApiVersion(const std::string& body);
+// The exit code of a finished exec (GET /exec/ID/json); an error while it still runs.
+absl::StatusOr<int> DecodeExecExitCode(const std::string& body);
+// The "error" of one line of a pull's progress stream, if it has one.
+std::optional<std::string> DecodeProgressError(const std::string& line);
+// One line of GET /events; nullopt when it is not an event object.
+std::optional<DockerEvent> DecodeEvent(const std::string& line);
+// The "message" of an error answer, or the body itself when it is not JSON.
+std::string DecodeErrorMessage(const std::string& body);
+
+}  // namespace opctl::agent

@@ -1,0 +1,80 @@
+#include "agent/docker_json.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/process.h"
+
+namespace opctl::agent {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+std::string Seed(const std::string& name) {
+  std::ifstream in(testing::SourcePath("tests/fuzz/corpus/docker_json/" + name));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(DockerJson, DecodesWhatDockerdSends) {
+  absl::StatusOr<DockerContainer> container = DecodeContainerInspect(Seed("container-inspect.json"));
+  ASSERT_TRUE(container.ok()) << container.status();
+  EXPECT_EQ(container->name, "redis-master-0");
+  EXPECT_EQ(container->state, "running");
+  EXPECT_EQ(container->health, "healthy");
+  EXPECT_EQ(container->restart_count, 2);
+  EXPECT_EQ(container->memory_bytes, 2147483648);
+  EXPECT_THAT(container->network_addresses, ElementsAre(Pair("redis-net", "172.19.0.2")));
+  ASSERT_TRUE(container->healthcheck.has_value());
+  EXPECT_THAT(container->healthcheck->test, ElementsAre("CMD", "redis-cli", "ping"));
+  EXPECT_EQ(container->healthcheck->retries, 3);
+
+  absl::StatusOr<std::vector<DockerContainer>> list = DecodeContainerList(Seed("container-list.json"));
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "redis-master-0");
+  EXPECT_EQ((*list)[0].health, "healthy");
+  EXPECT_EQ((*list)[1].state, "exited");
+
+  absl::StatusOr<std::vector<DockerNetwork>> networks = DecodeNetworkList(Seed("networks.json"));
+  ASSERT_TRUE(networks.ok());
+  EXPECT_EQ((*networks)[0].subnet, "172.19.0.0/16");
+  EXPECT_EQ((*networks)[0].gateway, "172.19.0.1");
+  EXPECT_EQ(DecodeNetworkInspect(Seed("networks.json").substr(1, Seed("networks.json").size() - 3))->containers, 1);
+  EXPECT_EQ(DecodeVolumeList(Seed("volumes.json"))->at(0).name, "redis_master_data");
+  EXPECT_EQ(DecodeInfo(Seed("info.json"))->cpus, 2);
+  EXPECT_EQ(*DecodeApiVersion(Seed("info.json")), "1.41");
+  EXPECT_EQ(DecodeEvent(Seed("event.json"))->attributes.at("name"), "redis-master-0");
+  EXPECT_EQ(*DecodeExecExitCode(Seed("exec.json")), 1);
+  EXPECT_EQ(DecodeErrorMessage(Seed("error.json")), "No such container: web-9");
+  EXPECT_EQ(DecodeProgressError(R"({"error":"pull access denied"})"), "pull access denied");
+}
+
+// A broken or hostile dockerd: wrong types read as absent, wrong shapes are errors, nothing throws.
+TEST(DockerJson, WrongTypesAndShapesNeverThrow) {
+  absl::StatusOr<DockerContainer> odd = DecodeContainerInspect(
+      R"({"Id":7,"Name":[],"Config":"x","State":5,"NetworkSettings":[],"HostConfig":{"Memory":1e300},
+          "RestartCount":99999999999})");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->id, "");
+  EXPECT_EQ(odd->memory_bytes, 0);
+  EXPECT_EQ(odd->restart_count, 0);
+  absl::StatusOr<std::vector<DockerContainer>> items = DecodeContainerList(R"([1, "a", null, {"Names": [""]}])");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(items->size(), 4u);
+  EXPECT_FALSE(DecodeContainerList(R"({"not":"a list"})").ok());
+  EXPECT_FALSE(DecodeContainerInspect("[").ok());
+  EXPECT_TRUE(DecodeVolumeList(R"({"Volumes":{"a":1}})")->empty());
+  EXPECT_FALSE(DecodeVolumeList("[]").ok());
+  EXPECT_FALSE(DecodeEvent("not json").has_value());
+  EXPECT_FALSE(DecodeExecExitCode(R"({"Running":true})").ok());
+  EXPECT_EQ(DecodeErrorMessage("plain text"), "plain text");
+}
+
+}  // namespace
+}  // namespace opctl::agent
