@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
-  docker.io busybox-static iproute2 procps curl mmdebstrap binutils openssl clang
+  docker.io busybox-static iproute2 procps curl mmdebstrap binutils openssl
 )
 
 missing=()
