@@ -79,13 +79,9 @@ absl::Status Agent::Start() {
   reconciler_options.pull_policy = options_.pull_policy;
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!options_.tls.ca.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsChannelCredentials(options_.tls);
-    if (!tls.ok()) return tls.status();
-    credentials = *std::move(tls);
-  }
-  auto channel = grpc::CreateCustomChannel(options_.controller_address, credentials, arguments);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
+  auto channel = grpc::CreateCustomChannel(options_.controller_address, *credentials, arguments);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_ = std::make_unique<ControllerLink>(
       channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },

@@ -31,16 +31,12 @@ constexpr int64_t kNoDeadline = 0;
 // the grace. gRPC is first used here, in the forked child, so nothing of it crossed the fork.
 void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls, const std::string& node,
                      const std::vector<std::string>& removed) {
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!tls.ca.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> loaded = TlsChannelCredentials(tls);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "opctl-fence: %s\n", std::string(loaded.status().message()).c_str());
-      return;
-    }
-    credentials = *std::move(loaded);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(tls);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "opctl-fence: %s\n", std::string(credentials.status().message()).c_str());
+    return;
   }
-  auto channel = grpc::CreateChannel(controller_address, credentials);
+  auto channel = grpc::CreateChannel(controller_address, *credentials);
   std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(channel);
   v1::AgentGoneRequest request;
   request.set_node_name(node);

@@ -69,4 +69,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(
                                            grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerToken>(token)));
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentChannelCredentials(const TlsFiles& files) {
+  if (files.ca.empty()) return grpc::InsecureChannelCredentials();
+  return TlsChannelCredentials(files);
+}
+
 }  // namespace opctl

@@ -25,4 +25,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsServerCredentials(co
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(const TlsFiles& files,
                                                                                 const std::string& token = "");
 
+// What an agent uses toward the controller: TlsChannelCredentials(files), or plaintext when
+// `files.ca` is empty (the agent's --insecure).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentChannelCredentials(const TlsFiles& files);
+
 }  // namespace opctl

@@ -29,6 +29,12 @@ std::string MakeNodeCertificate(const std::string& node) {
   return cert;
 }
 
+// The node's files: CA, certificate and key.
+TlsFiles NodeFiles(const std::string& node) {
+  std::string cert = MakeNodeCertificate(node);
+  return {TestTls().ca, cert, cert.substr(0, cert.size() - 4) + ".key"};
+}
+
 }  // namespace
 
 const TestCertificates& TestTls() {
@@ -66,9 +72,8 @@ std::vector<std::string> ControllerTlsFlags() {
 }
 
 std::vector<std::string> AgentTlsFlags(const std::string& node) {
-  const TestCertificates& tls = TestTls();
-  std::string cert = MakeNodeCertificate(node);
-  return {"--tls-ca=" + tls.ca, "--tls-cert=" + cert, "--tls-key=" + cert.substr(0, cert.size() - 4) + ".key"};
+  TlsFiles files = NodeFiles(node);
+  return {"--tls-ca=" + files.ca, "--tls-cert=" + files.cert, "--tls-key=" + files.key};
 }
 
 std::shared_ptr<grpc::ChannelCredentials> UserCredentials(const std::string& token) {
@@ -77,9 +82,7 @@ std::shared_ptr<grpc::ChannelCredentials> UserCredentials(const std::string& tok
 }
 
 std::shared_ptr<grpc::ChannelCredentials> AgentCredentials(const std::string& node) {
-  const TestCertificates& tls = TestTls();
-  std::string cert = MakeNodeCertificate(node);
-  return *TlsChannelCredentials({tls.ca, cert, cert.substr(0, cert.size() - 4) + ".key"});
+  return *TlsChannelCredentials(NodeFiles(node));
 }
 
 }  // namespace opctl::testing
