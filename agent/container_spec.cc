@@ -100,8 +100,15 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
   }
   spec.restart_policy = t.restart_policy().empty() ? "unless-stopped" : t.restart_policy();
   for (const v1::VolumeMount& mount : t.volume_mounts()) {
-    spec.mounts.push_back({mount.name(), mount.mount_path(), mount.read_only()});
+    spec.mounts.push_back({mount.name(), mount.host_path(), mount.mount_path(), mount.read_only()});
   }
+  const v1::SecurityContext& security = t.security_context();
+  spec.privileged = security.privileged();
+  spec.cap_add.assign(security.capabilities().add().begin(), security.capabilities().add().end());
+  spec.cap_drop.assign(security.capabilities().drop().begin(), security.capabilities().drop().end());
+  spec.read_only_root_filesystem = security.read_only_root_filesystem();
+  spec.host_network = t.host_network();
+  spec.host_pid = t.host_pid();
   for (const v1::PortMapping& port : t.ports()) {
     spec.ports.push_back({port.container_port(), port.protocol().empty() ? "tcp" : port.protocol(),
                           port.host_ip().empty() ? kDefaultHostIp : port.host_ip(),

@@ -183,10 +183,19 @@ absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string&
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   Json mounts = Json::array();
   for (const DockerMount& mount : spec.mounts) {
-    mounts.push_back(
-        {{"Type", "volume"}, {"Source", mount.volume}, {"Target", mount.target}, {"ReadOnly", mount.read_only}});
+    bool bind = !mount.host_path.empty();
+    mounts.push_back({{"Type", bind ? "bind" : "volume"},
+                      {"Source", bind ? mount.host_path : mount.volume},
+                      {"Target", mount.target},
+                      {"ReadOnly", mount.read_only}});
   }
   host["Mounts"] = mounts;
+  if (spec.privileged) host["Privileged"] = true;
+  if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
+  if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
+  if (spec.read_only_root_filesystem) host["ReadonlyRootfs"] = true;
+  if (spec.host_pid) host["PidMode"] = "host";
+  if (spec.host_network) host["NetworkMode"] = "host";
   Json exposed = Json::object(), bindings = Json::object();
   for (const DockerPort& port : spec.ports) {
     std::string key = absl::StrCat(port.container_port, "/", port.protocol);
@@ -287,8 +296,10 @@ absl::Status CurlDockerClient::RemoveVolume(const std::string& name) {
   return Call("DELETE", "/volumes/" + Escape(name)).status();
 }
 
-absl::Status CurlDockerClient::InspectImage(const std::string& reference) {
-  return Call("GET", "/images/" + Escape(reference) + "/json").status();
+absl::StatusOr<DockerImage> CurlDockerClient::InspectImage(const std::string& reference) {
+  absl::StatusOr<Response> response = Call("GET", "/images/" + Escape(reference) + "/json");
+  if (!response.ok()) return response.status();
+  return DecodeImageInspect(response->body);
 }
 
 absl::Status CurlDockerClient::PullImage(const std::string& reference) {

@@ -40,7 +40,7 @@ class CurlDockerClient : public DockerClient {
   absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) override;
   absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) override;
   absl::Status RemoveVolume(const std::string& name) override;
-  absl::Status InspectImage(const std::string& reference) override;
+  absl::StatusOr<DockerImage> InspectImage(const std::string& reference) override;
   absl::Status PullImage(const std::string& reference) override;
   absl::Status StreamEvents(const std::map<std::string, std::string>& labels,
                             const std::function<bool(const DockerEvent&)>& on_event,

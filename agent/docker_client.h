@@ -41,7 +41,8 @@ struct DockerPort {
 };
 
 struct DockerMount {
-  std::string volume;
+  std::string volume;     // a named volume, or
+  std::string host_path;  // a path of the host (a bind mount)
   std::string target;
   bool read_only = false;
 };
@@ -62,8 +63,18 @@ struct DockerContainerSpec {
   std::string restart_policy;  // no, always, on-failure, unless-stopped
   std::vector<DockerMount> mounts;
   std::vector<DockerPort> ports;
-  std::string network;       // attach to this network (empty: Docker's default bridge)
-  std::string ipv4_address;  // static address on `network`
+  std::string network;        // attach to this network (empty: Docker's default bridge)
+  std::string ipv4_address;   // static address on `network`
+  bool host_network = false;  // the host's network namespace (then no `network`)
+  bool host_pid = false;
+  bool privileged = false;
+  std::vector<std::string> cap_add, cap_drop;
+  bool read_only_root_filesystem = false;
+};
+
+struct DockerImage {
+  std::string id;
+  std::string user;  // the image's USER; empty: root
 };
 
 struct DockerContainer {
@@ -169,7 +180,7 @@ class DockerClient {
   virtual absl::Status RemoveVolume(const std::string& name) = 0;
 
   // NOT_FOUND when the image is not on the host.
-  virtual absl::Status InspectImage(const std::string& reference) = 0;
+  virtual absl::StatusOr<DockerImage> InspectImage(const std::string& reference) = 0;
   // Pulls from the image's registry; the registry's error when that fails.
   virtual absl::Status PullImage(const std::string& reference) = 0;
 

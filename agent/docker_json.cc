@@ -192,6 +192,12 @@ absl::StatusOr<DockerNetwork> DecodeNetworkInspect(const std::string& body) {
   return NetworkFrom(*item);
 }
 
+absl::StatusOr<DockerImage> DecodeImageInspect(const std::string& body) {
+  absl::StatusOr<Json> item = ParseObject(body, "image inspect");
+  if (!item.ok()) return item.status();
+  return DockerImage{String(*item, "Id"), String(Member(*item, "Config"), "User")};
+}
+
 absl::StatusOr<std::vector<DockerVolume>> DecodeVolumeList(const std::string& body) {
   absl::StatusOr<Json> list = ParseObject(body, "/volumes");
   if (!list.ok()) return list.status();

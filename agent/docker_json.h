@@ -18,6 +18,7 @@ absl::StatusOr<DockerContainer> DecodeContainerInspect(const std::string& body);
 absl::StatusOr<std::vector<DockerNetwork>> DecodeNetworkList(const std::string& body);      // GET /networks
 absl::StatusOr<DockerNetwork> DecodeNetworkInspect(const std::string& body);                // GET /networks/ID
 absl::StatusOr<std::vector<DockerVolume>> DecodeVolumeList(const std::string& body);        // GET /volumes
+absl::StatusOr<DockerImage> DecodeImageInspect(const std::string& body);                    // GET /images/X/json
 // The "Id" of a create answer (networks, exec instances).
 absl::StatusOr<std::string> DecodeId(const std::string& body, const std::string& what);
 // The ApiVersion of GET /version.

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/container_spec.h"
+#include "agent/host_safety.h"
 #include "common/conditions.h"
 #include "common/object.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -93,7 +94,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   if (options_.volume_locks != nullptr) {
     for (const v1::VolumeMount& mount : container.spec().template_().volume_mounts()) {
       // A restore has the volume: look again once it is done.
-      if (options_.volume_locks->IsHeld(mount.name())) return absl::Milliseconds(500);
+      if (!mount.name().empty() && options_.volume_locks->IsHeld(mount.name())) return absl::Milliseconds(500);
     }
   }
 
@@ -107,6 +108,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     }
   }
   for (const v1::VolumeMount& mount : container.spec().template_().volume_mounts()) {
+    if (mount.name().empty()) continue;  // a host path: checked when the container is created
     if (absl::Status volume = EnsureVolume(mount.name()); !volume.ok()) {
       Fail(container, "Pending", "VolumeNotReady", volume);
       return volume;
@@ -214,9 +216,18 @@ absl::Status Reconciler::StopAndRemove(const DockerContainer& container) {
 
 absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& container) {
   const std::string& name = container.metadata().name();
-  if (absl::Status image = EnsureImage(container.spec().template_().image()); !image.ok()) {
-    Fail(container, "Pending", "ImageNotFound", image);
-    return image;
+  absl::StatusOr<DockerImage> image = EnsureImage(container.spec().template_().image());
+  if (!image.ok()) {
+    Fail(container, "Pending", "ImageNotFound", image.status());
+    return image.status();
+  }
+  if (absl::Status non_root = CheckRunsAsNonRoot(container.spec().template_(), *image); !non_root.ok()) {
+    Fail(container, "Failed", "RunsAsRoot", non_root);
+    return non_root;
+  }
+  if (absl::Status paths = CheckHostPaths(container.spec().template_()); !paths.ok()) {
+    Fail(container, "Failed", "HostPathRefused", paths);
+    return paths;
   }
   absl::StatusOr<DockerContainerSpec> spec = ToDockerSpec(container, options_.node_name);
   if (!spec.ok()) {
@@ -260,9 +271,9 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
   return *id;
 }
 
-absl::Status Reconciler::EnsureImage(const std::string& image) {
-  absl::Status present = docker_.InspectImage(image);
-  if (!absl::IsNotFound(present)) return present;
+absl::StatusOr<DockerImage> Reconciler::EnsureImage(const std::string& image) {
+  absl::StatusOr<DockerImage> present = docker_.InspectImage(image);
+  if (!absl::IsNotFound(present.status())) return present;
   if (options_.pull_policy == PullPolicy::kNever) {
     return absl::FailedPreconditionError(
         absl::StrCat("image ", image, " is not on this host (pulling is off: --pull=never)"));
@@ -273,7 +284,7 @@ absl::Status Reconciler::EnsureImage(const std::string& image) {
                                                       "(this agent runs with --pull=explicit-registry)"));
   }
   absl::Status pulled = docker_.PullImage(image);
-  if (pulled.ok()) return pulled;
+  if (pulled.ok()) return docker_.InspectImage(image);
   return absl::FailedPreconditionError(
       absl::StrCat("image ", image, " is not on this host and cannot be pulled: ", pulled.message()));
 }

@@ -75,7 +75,8 @@ class Reconciler {
   absl::Status StopAndRemove(const DockerContainer& container);
   // Creates and starts the container; returns its id.
   absl::StatusOr<std::string> CreateAndStart(const v1::Container& container);
-  absl::Status EnsureImage(const std::string& image);
+  // The image, pulled first when the pull policy allows.
+  absl::StatusOr<DockerImage> EnsureImage(const std::string& image);
   // Reports `status` for the container unless it is what was last reported.
   void Report(const v1::Container& container, v1::ContainerStatus status);
   // The status Docker's view of the container gives.

@@ -74,7 +74,7 @@ absl::StatusOr<std::string> VolumeArchiver::StartHelper(const std::string& volum
   spec.restart_policy = "no";
   spec.network = "none";
   spec.labels = {{kHelperLabel, read_only ? "backup" : "restore"}, {kNodeLabel, options_.node_name}};
-  spec.mounts.push_back({volume, kVolumePath, read_only});
+  spec.mounts.push_back({volume, "", kVolumePath, read_only});
   std::string name =
       absl::StrCat("opctl-", read_only ? "backup-" : "restore-", volume, "-", absl::ToUnixMillis(absl::Now()));
   absl::StatusOr<std::string> id = docker_.CreateContainer(name, spec);

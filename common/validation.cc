@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/host_path.h"
 #include "common/ipv4.h"
 #include "common/object.h"
 #include "common/quantity.h"
@@ -22,6 +23,7 @@ const std::regex kLabelPrefix("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
 const std::regex kEnvName("[A-Za-z_][A-Za-z0-9_]*");
 const std::regex kUser("[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?");
 const std::regex kImage("[a-z0-9][a-z0-9._/:@-]*");
+const std::regex kCapability("(CAP_)?[A-Z][A-Z0-9_]*");
 constexpr size_t kMaxNameLength = 63;
 // One object, stored and sent whole on every watch: Kubernetes' limit is 1.5 MiB; data belongs in volumes.
 constexpr size_t kMaxObjectBytes = 1 << 20;
@@ -173,8 +175,17 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
     if (!published.insert(key).second) check.Fail(path, absl::StrCat("publishes ", key, " twice"));
   }
   for (int i = 0; i < t.volume_mounts_size(); ++i) {
+    const v1::VolumeMount& mount = t.volume_mounts(i);
     std::string path = absl::StrCat(base, "volumeMounts[", i, "]");
-    check.Name(path + ".name", t.volume_mounts(i).name(), true);
+    if (mount.host_path().empty()) {
+      check.Name(path + ".name", mount.name(), true);
+    } else if (!mount.name().empty()) {
+      check.Fail(path + ".hostPath", "give either name (a Volume) or hostPath (a directory of the node), not both");
+    } else if (mount.host_path()[0] != '/') {
+      check.Fail(path + ".hostPath", absl::StrCat("\"", Echo(mount.host_path()), "\" must be an absolute path"));
+    } else if (std::optional<std::string> refused = NeverMountedReason(mount.host_path())) {
+      check.Fail(path + ".hostPath", *refused);
+    }
     check.AbsolutePath(path + ".mountPath", t.volume_mounts(i).mount_path());
     if (!mount_paths.insert(t.volume_mounts(i).mount_path()).second) {
       check.Fail(path + ".mountPath", absl::StrCat("\"", t.volume_mounts(i).mount_path(), "\" is mounted twice"));
@@ -209,6 +220,19 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
     check.Quantity(path + "startPeriod", health.start_period(), ParseDuration);
     if (health.retries() < 0) check.Fail(path + "retries", "must not be negative");
   }
+  const v1::Capabilities& capabilities = t.security_context().capabilities();
+  for (const auto& [list, names] : {std::pair{"add", &capabilities.add()}, std::pair{"drop", &capabilities.drop()}}) {
+    for (int i = 0; i < names->size(); ++i) {
+      if (std::regex_match(names->Get(i), kCapability)) continue;
+      check.Fail(absl::StrCat(base, "securityContext.capabilities.", list, "[", i, "]"),
+                 absl::StrCat("\"", Echo(names->Get(i)), "\" is not a capability name (e.g. NET_ADMIN, or ALL)"));
+    }
+  }
+  if (t.host_network() && !t.ports().empty()) {
+    check.Fail(base + "ports",
+               "a container on the host's network (hostNetwork) uses the host's ports directly; "
+               "drop ports");
+  }
   check.OneOf(base + "restartPolicy", t.restart_policy(), {"no", "always", "on-failure", "unless-stopped"});
   check.Labels(base + "labels", t.labels());
   if (t.lifecycle().has_pre_stop() && t.lifecycle().pre_stop().exec().command().empty()) {
@@ -237,6 +261,11 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
     if (!mount_paths.insert(spec.volume_templates(i).mount_path()).second) {
       check.Fail(path + ".mountPath", absl::StrCat("\"", spec.volume_templates(i).mount_path(), "\" is mounted twice"));
     }
+  }
+  if (spec.template_().host_network() && (spec.has_network() || spec.additional_networks_size() > 0)) {
+    check.Fail("spec.template.hostNetwork",
+               "a container on the host's network joins no other network; drop "
+               "spec.network and spec.additionalNetworks, or hostNetwork");
   }
   check.Labels("spec.nodeSelector", spec.node_selector());
   if (!spec.on_node_loss().empty() && spec.on_node_loss() != "Reschedule" && spec.on_node_loss() != "Stay") {
@@ -360,6 +389,7 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
   bool known = false;
   for (int i = 0; i < spec.template_().volume_mounts_size(); ++i) {
     const std::string& name = spec.template_().volume_mounts(i).name();
+    if (name.empty()) continue;  // a host path
     if (!resolver.Find("Volume", name, known) && known) {
       check.Fail(absl::StrCat("spec.template.volumeMounts[", i, "].name"),
                  absl::StrCat("volume \"", name, "\" does not exist; declare it in the same apply or apply it first"));

@@ -11,6 +11,7 @@
 #include "common/tls.h"
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
+#include "controller/container_policy.h"
 #include "controller/controller_service.h"
 #include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
@@ -32,6 +33,9 @@ ABSL_FLAG(std::string, tls_key, "", "its private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca, "", "the CA that signs agents' client certificates (PEM)");
 ABSL_FLAG(std::string, tokens, "", "token,user,role lines (view, edit, admin) for people and tools");
 ABSL_FLAG(bool, insecure, false, "serve plaintext gRPC with no authentication: anyone who reaches the port is admin");
+ABSL_FLAG(std::string, policy, "",
+          "YAML file of what containers may do beyond the safe defaults (privileged, capabilities, host "
+          "network and PID, host path roots); empty: nothing beyond them");
 ABSL_FLAG(int, max_watches_per_connection, 1024, "watch streams one client connection may hold open at once");
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
@@ -58,8 +62,17 @@ int Run() {
     std::fprintf(stderr, "opctl-controller: %s\n", store.status().ToString().c_str());
     return 1;
   }
+  ContainerPolicy policy;
+  if (!absl::GetFlag(FLAGS_policy).empty()) {
+    absl::StatusOr<ContainerPolicy> loaded = ContainerPolicy::Load(absl::GetFlag(FLAGS_policy));
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "opctl-controller: --policy: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    policy = *std::move(loaded);
+  }
   WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
-  Registry registry(**store, Clock::Real());
+  Registry registry(**store, Clock::Real(), std::move(policy));
   // TLS with authentication unless plaintext is asked for by name.
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   Authorizer authorizer = Authorizer::AllowAll();

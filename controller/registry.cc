@@ -153,6 +153,7 @@ absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const s
 void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done) {
   for (v1::Object& object : objects) FillTypeMeta(&object);
   std::vector<FieldError> errors = ValidateApply(objects, this);
+  for (FieldError& refused : policy_.Check(objects)) errors.push_back(std::move(refused));
   if (!errors.empty()) return done(ValidationFailed(errors));
   ApplyAttempt(std::move(objects), dry_run, 0, std::move(done));
 }

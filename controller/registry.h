@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/validation.h"
+#include "controller/container_policy.h"
 #include "controller/store/store.h"
 #include "opctl/v1/controller.pb.h"
 
@@ -26,7 +27,9 @@ class Registry : public ObjectLookup {
   template <typename T>
   using Done = std::function<void(absl::StatusOr<T>)>;
 
-  Registry(Store& store, Clock& clock) : store_(store), clock_(clock) {}
+  // `policy`: what Services' containers may do beyond the defaults, checked on every apply.
+  Registry(Store& store, Clock& clock, ContainerPolicy policy = {})
+      : store_(store), clock_(clock), policy_(std::move(policy)) {}
 
   // NOT_FOUND names the object; INVALID_ARGUMENT for an unknown kind.
   absl::StatusOr<v1::Object> Get(const std::string& kind, const std::string& name) const;
@@ -78,6 +81,7 @@ class Registry : public ObjectLookup {
 
   Store& store_;
   Clock& clock_;
+  const ContainerPolicy policy_;
 };
 
 // The FieldErrors inside an INVALID_ARGUMENT from Apply (empty for any other status).

@@ -202,8 +202,10 @@ absl::Status FakeDockerClient::RemoveVolume(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::Status FakeDockerClient::InspectImage(const std::string& reference) {
-  return images.count(reference) ? absl::OkStatus() : absl::NotFoundError("No such image: " + reference);
+absl::StatusOr<DockerImage> FakeDockerClient::InspectImage(const std::string& reference) {
+  if (!images.count(reference)) return absl::NotFoundError("No such image: " + reference);
+  auto user = image_users.find(reference);
+  return DockerImage{"sha256:" + reference, user == image_users.end() ? "65534" : user->second};
 }
 
 absl::Status FakeDockerClient::PullImage(const std::string& reference) {

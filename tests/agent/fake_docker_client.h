@@ -21,6 +21,8 @@ class FakeDockerClient : public DockerClient {
   std::map<std::string, DockerVolume> volumes;        // by name
   std::set<std::string> images;
   std::set<std::string> pullable;  // images a pull succeeds for
+  // The USER of images; an image not listed runs as 65534 (nobody), as the test image does.
+  std::map<std::string, std::string> image_users;
   std::vector<std::string> calls;  // "create web-0", "start <id>", ...
 
   std::string AddUnmanagedContainer(const std::string& name);
@@ -53,7 +55,7 @@ class FakeDockerClient : public DockerClient {
   absl::StatusOr<std::vector<DockerVolume>> ListVolumes(const std::map<std::string, std::string>& labels) override;
   absl::Status CreateVolume(const std::string& name, const std::map<std::string, std::string>& labels) override;
   absl::Status RemoveVolume(const std::string& name) override;
-  absl::Status InspectImage(const std::string& reference) override;
+  absl::StatusOr<DockerImage> InspectImage(const std::string& reference) override;
   absl::Status PullImage(const std::string& reference) override;
   absl::Status StreamEvents(const std::map<std::string, std::string>& labels,
                             const std::function<bool(const DockerEvent&)>& on_event,

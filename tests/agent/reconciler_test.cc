@@ -197,6 +197,55 @@ TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
   EXPECT_EQ(sink_.statuses["broken-0"].phase(), "Running");
 }
 
+TEST_F(ReconcilerTest, AnImageRunningAsRootIsRefusedUntilTheManifestSetsAUser) {
+  docker_.images.insert("opctl/busybox:root");
+  docker_.image_users["opctl/busybox:root"] = "";
+  v1::Object container = Container("web-0", "opctl/busybox:root");
+  Want({container});
+  EXPECT_FALSE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr);
+  const v1::ContainerStatus& refused = sink_.statuses["web-0"];
+  EXPECT_EQ(refused.phase(), "Failed");
+  ASSERT_EQ(refused.conditions_size(), 1);
+  EXPECT_EQ(refused.conditions(0).reason(), "RunsAsRoot");
+  EXPECT_THAT(refused.last_error(), HasSubstr("image opctl/busybox:root runs as root (its USER is unset)"));
+  EXPECT_THAT(refused.last_error(), HasSubstr("set spec.template.user"));
+  // Root on purpose is the manifest's to say.
+  container.mutable_container()->mutable_spec()->mutable_template_()->set_user("0");
+  Want({container});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  ASSERT_NE(docker_.ByName("web-0"), nullptr);
+  EXPECT_EQ(docker_.specs[docker_.ByName("web-0")->id].user, "0");
+}
+
+TEST_F(ReconcilerTest, SecurityContextAndHostPathsReachDocker) {
+  v1::Object container = Container("web-0");
+  v1::ContainerTemplate* t = container.mutable_container()->mutable_spec()->mutable_template_();
+  t->mutable_security_context()->set_privileged(true);
+  t->mutable_security_context()->mutable_capabilities()->add_add("NET_ADMIN");
+  t->mutable_security_context()->mutable_capabilities()->add_drop("ALL");
+  t->mutable_security_context()->set_read_only_root_filesystem(true);
+  t->set_host_pid(true);
+  v1::VolumeMount* bind = t->add_volume_mounts();
+  bind->set_host_path("/srv/opctl/web");
+  bind->set_mount_path("/srv");
+  bind->set_read_only(true);
+  Want({container});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  const DockerContainerSpec& spec = docker_.specs[docker_.ByName("web-0")->id];
+  EXPECT_TRUE(spec.privileged);
+  EXPECT_EQ(spec.cap_add, std::vector<std::string>{"NET_ADMIN"});
+  EXPECT_EQ(spec.cap_drop, std::vector<std::string>{"ALL"});
+  EXPECT_TRUE(spec.read_only_root_filesystem);
+  EXPECT_TRUE(spec.host_pid);
+  ASSERT_EQ(spec.mounts.size(), 2u);
+  EXPECT_EQ(spec.mounts[1].host_path, "/srv/opctl/web");
+  EXPECT_EQ(spec.mounts[1].volume, "");
+  EXPECT_TRUE(spec.mounts[1].read_only);
+  // A host path is no volume: none is made for it.
+  EXPECT_EQ(docker_.volumes.size(), 1u);
+}
+
 TEST_F(ReconcilerTest, PullPolicyExplicitRegistryNeverAsksDockerHub) {
   options_.pull_policy = PullPolicy::kExplicitRegistry;
   Reconciler strict(docker_, desired_, sink_, clock_, options_);

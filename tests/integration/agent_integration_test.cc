@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -66,14 +67,15 @@ spec:
 class AgentIntegrationTest : public ::testing::Test {
  protected:
   // `prefix` names everything of the test; `socket` picks the Docker host.
-  void Start(const std::string& prefix, const std::string& socket = "/var/run/docker.sock") {
+  void Start(const std::string& prefix, const std::string& socket = "/var/run/docker.sock",
+             const std::vector<std::string>& controller_flags = {}) {
     prefix_ = prefix;
     socket_ = socket;
     docker_ = std::make_unique<CurlDockerClient>(socket);
     ASSERT_TRUE(docker_->Info().ok()) << "integration tests need dockerd at " << socket
                                       << " (scripts/test.sh starts it)";
     ASSERT_TRUE(docker_->InspectImage(kImage).ok()) << kImage << " missing: run scripts/build-test-image.sh";
-    auto controller = ControllerProcess::Start(data_dir_);
+    auto controller = ControllerProcess::Start(data_dir_, 0, controller_flags);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = *std::move(controller);
     stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
@@ -110,9 +112,12 @@ class AgentIntegrationTest : public ::testing::Test {
   std::string node() const { return "it-" + prefix_; }
   std::string backup_dir() const { return data_dir_ + "/backups"; }
 
-  // Runs a shell command in a container through docker exec.
-  testing::CommandResult Exec(const std::string& container, const std::string& script) {
-    return testing::RunCommand({"docker", "-H", "unix://" + socket_, "exec", container, "sh", "-c", script});
+  // Runs a shell command in a container through docker exec, as its user or as `user`.
+  testing::CommandResult Exec(const std::string& container, const std::string& script, const std::string& user = "") {
+    std::vector<std::string> argv = {"docker", "-H", "unix://" + socket_, "exec"};
+    if (!user.empty()) argv.insert(argv.end(), {"-u", user});
+    argv.insert(argv.end(), {container, "sh", "-c", script});
+    return testing::RunCommand(argv);
   }
 
   std::optional<v1::Volume> VolumeObject(const std::string& name) {
@@ -439,7 +444,8 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   ASSERT_TRUE(Converged(1));
   ASSERT_EQ(Exec("vol-web-0",
                  "echo one > /data/a && mkdir /data/dir && echo two > /data/dir/b && "
-                 "echo hidden > /data/.dot && chown 1234:5678 /data/a")
+                 "echo hidden > /data/.dot && chown 1234:5678 /data/a",
+                 "0")
                 .exit_code,
             0);
   std::string archive = data_dir_ + "/vol-data.tar.gz";
@@ -452,7 +458,7 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   EXPECT_THAT(listing.out, HasSubstr("./dir/b"));
   EXPECT_THAT(listing.out, HasSubstr("./.dot"));
 
-  ASSERT_EQ(Exec("vol-web-0", "echo changed > /data/a && echo extra > /data/c && rm /data/.dot").exit_code, 0);
+  ASSERT_EQ(Exec("vol-web-0", "echo changed > /data/a && echo extra > /data/c && rm /data/.dot", "0").exit_code, 0);
   std::string id = Running("vol-web-0")->id;
   testing::CommandResult refused = controller_->Opctl({"volume", "restore", "vol-data", "-f", archive});
   EXPECT_EQ(refused.exit_code, 1);
@@ -526,6 +532,83 @@ TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutR
       WaitFor([&] { return Running("prestop-web-0") && Running("prestop-web-0")->id != old_id; }, absl::Seconds(30)));
   testing::CommandResult log = Exec("prestop-web-0", "cat /data/pre-stop.log");
   EXPECT_EQ(log.out, old_host) << log.err;
+}
+
+TEST_F(AgentIntegrationTest, ContainersRunAsNonRootAndGetOnlyWhatThePolicyAllows) {
+  const std::string host_dir = data_dir_ + "/host/shared";
+  std::filesystem::create_directories(host_dir);
+  std::ofstream(host_dir + "/hello") << "from the host\n";
+  const std::string policy = data_dir_ + "/policy.yaml";
+  std::ofstream(policy) << "allowedCapabilities: [NET_ADMIN]\nhostPathRoots: [" << data_dir_ << "/host]\n";
+  Start("sec", "/var/run/docker.sock", {"--policy=" + policy});
+  const std::string web = absl::StrCat(R"(apiVersion: opctl.io/v1
+kind: Service
+metadata: {name: sec-web, stack: sec}
+spec:
+  replicas: 1
+  template:
+    image: opctl/busybox:test
+    args: [sleep, infinity]
+    ports: [{containerPort: 8080, hostPort: 18480}]
+    securityContext:
+      readOnlyRootFilesystem: true
+      capabilities: {add: [NET_ADMIN], drop: [ALL]}
+    volumeMounts: [{hostPath: )",
+                                       host_dir, R"(, mountPath: /shared, readOnly: true}]
+)");
+  // What the policy does not allow is refused, naming the file's line, the field and the policy.
+  std::string privileged_path = data_dir_ + "/privileged.yaml";
+  std::ofstream(privileged_path) << absl::StrReplaceAll(web, {{"readOnlyRootFilesystem: true", "privileged: true"}});
+  testing::CommandResult refused = controller_->Opctl({"apply", "-f", privileged_path});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr(privileged_path +
+                                     ":11: service/sec-web spec.template.securityContext.privileged: "
+                                     "privileged containers are refused by the controller's policy: allowPrivileged is "
+                                     "false (policy file " +
+                                     policy + ")"));
+
+  Apply(web);
+  ASSERT_TRUE(WaitFor([&] { return Running("sec-web-0").has_value(); }, absl::Seconds(30)));
+  testing::CommandResult inspected = testing::RunCommand(
+      {"docker", "inspect", "-f",
+       "{{.Config.User}}|{{.HostConfig.CapAdd}}|{{.HostConfig.CapDrop}}|{{.HostConfig.ReadonlyRootfs}}|"
+       "{{.HostConfig.Privileged}}|{{range .Mounts}}{{.Type}}:{{.Source}}:{{.Destination}}:{{.RW}}{{end}}|"
+       "{{range $p, $b := .HostConfig.PortBindings}}{{$p}}={{(index $b 0).HostIp}}:{{(index $b 0).HostPort}}{{end}}",
+       "sec-web-0"});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
+  EXPECT_EQ(inspected.out, absl::StrCat("65534:65534|[NET_ADMIN]|[ALL]|true|false|bind:", host_dir,
+                                        ":/shared:false|8080/tcp=127.0.0.1:18480\n"));
+  EXPECT_EQ(Exec("sec-web-0", "id -u").out, "65534\n") << "the image's own non-root user";
+  EXPECT_EQ(Exec("sec-web-0", "cat /shared/hello").out, "from the host\n");
+  EXPECT_NE(Exec("sec-web-0", "touch /shared/new").exit_code, 0) << "mounted read-only";
+  EXPECT_NE(Exec("sec-web-0", "touch /tmp/new").exit_code, 0) << "read-only root filesystem";
+
+  // An image that runs as root is refused on the node until the manifest says root on purpose.
+  const std::string root = R"(apiVersion: opctl.io/v1
+kind: Service
+metadata: {name: sec-root, stack: sec}
+spec:
+  replicas: 1
+  template: {image: opctl/busybox:root, args: [sleep, infinity]USER}
+)";
+  Apply(absl::StrReplaceAll(root, {{"USER", ""}}));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<v1::Container> container = Object("sec-root-0");
+        return container && container->status().phase() == "Failed";
+      },
+      absl::Seconds(30)));
+  const v1::ContainerStatus status = Object("sec-root-0")->status();
+  auto ready = std::find_if(status.conditions().begin(), status.conditions().end(),
+                            [](const v1::Condition& condition) { return condition.type() == "Ready"; });
+  ASSERT_NE(ready, status.conditions().end());
+  EXPECT_EQ(ready->reason(), "RunsAsRoot");
+  EXPECT_THAT(status.last_error(), HasSubstr("image opctl/busybox:root runs as root (its USER is unset)"));
+  EXPECT_FALSE(docker_->InspectContainer("sec-root-0").ok()) << "nothing was created";
+  Apply(absl::StrReplaceAll(root, {{"USER", ", user: \"0\""}}));
+  ASSERT_TRUE(WaitFor([&] { return Running("sec-root-0").has_value(); }, absl::Seconds(30)));
+  EXPECT_EQ(Exec("sec-root-0", "id -u").out, "0\n");
+  ASSERT_EQ(controller_->Opctl({"delete", "service", "sec-root"}).exit_code, 0);
 }
 
 }  // namespace
