@@ -55,10 +55,19 @@ absl::Status Agent::Start() {
   archiver_ = std::make_unique<VolumeArchiver>(
       docker_, volume_locks_, VolumeArchiverOptions{options_.node_name, options_.helper_image, "/tmp"});
   archiver_->RemoveLeftoverHelpers();
-  operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name);
+  // With TLS, the operations port serves this node's certificate and takes only the controller's.
+  bool tls = !options_.tls.ca.empty();
+  std::shared_ptr<grpc::ServerCredentials> server_credentials = grpc::InsecureServerCredentials();
+  if (tls) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> serving =
+        TlsServerCredentials(options_.tls, /*require_client_certificate=*/true);
+    if (!serving.ok()) return serving.status();
+    server_credentials = *std::move(serving);
+  }
+  operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name, tls);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options_.listen_address, server_credentials, &port);
   builder.RegisterService(operations_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {

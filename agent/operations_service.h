@@ -1,6 +1,7 @@
 // The agent's side of opctl.v1.Operations (proto/opctl/v1/operations.proto): logs of this node's
 // containers and backup and restore of its volumes, called by the controller on the address the
 // agent reports in its Node. Containers are found by opctl's labels, so only managed ones answer.
+// With TLS, only the controller may call (its certificate, checked on every call).
 #pragma once
 
 #include <string>
@@ -14,7 +15,8 @@ namespace opctl::agent {
 
 class OperationsService final : public v1::Operations::Service {
  public:
-  OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name);
+  // `controller_only`: refuse callers without the controller's certificate (false: --insecure).
+  OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name, bool controller_only);
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;
@@ -24,11 +26,13 @@ class OperationsService final : public v1::Operations::Service {
                              v1::RestoreVolumeResponse* response) override;
 
  private:
-  grpc::Status CheckNode(const std::string& node_name) const;
+  // The caller is the controller (when checked) and `node_name` is empty or this node.
+  grpc::Status Check(const grpc::ServerContext& context, const std::string& node_name) const;
 
   DockerClient& docker_;
   VolumeArchiver& archiver_;
   const std::string node_name_;
+  const bool controller_only_;
 };
 
 }  // namespace opctl::agent

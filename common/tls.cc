@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 
 namespace opctl {
@@ -36,14 +38,17 @@ class BearerToken : public grpc::MetadataCredentialsPlugin {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsServerCredentials(const TlsFiles& files) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsServerCredentials(const TlsFiles& files,
+                                                                              bool require_client_certificate) {
   absl::StatusOr<std::string> ca = ReadPem(files.ca, "client CA (--tls-client-ca)");
   absl::StatusOr<std::string> cert = ReadPem(files.cert, "certificate (--tls-cert)");
   absl::StatusOr<std::string> key = ReadPem(files.key, "key (--tls-key)");
   for (const auto* pem : {&ca, &cert, &key}) {
     if (!pem->ok()) return pem->status();
   }
-  grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions options(require_client_certificate
+                                                ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = *ca;
   options.pem_key_cert_pairs.push_back({*key, *cert});
   return grpc::SslServerCredentials(options);
@@ -67,6 +72,26 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(
   if (token.empty()) return credentials;
   return grpc::CompositeChannelCredentials(credentials,
                                            grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerToken>(token)));
+}
+
+bool PeerHasAgentCertificate(const grpc::AuthContext& auth) {
+  for (const grpc::string_ref& subject : auth.FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
+    if (absl::StrContains(absl::string_view(subject.data(), subject.size()), kAgentsOrganization)) return true;
+  }
+  return false;
+}
+
+grpc::Status RequireControllerPeer(const grpc::ServerContextBase& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  std::vector<grpc::string_ref> names = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+  if (auth->IsPeerAuthenticated() && names.size() == 1 && names[0] == kControllerCommonName &&
+      !PeerHasAgentCertificate(*auth)) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("only the controller may call an agent's operations: it shows a certificate with "
+                                   "CN=",
+                                   kControllerCommonName, " from this installation's CA"));
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentChannelCredentials(const TlsFiles& files) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/tls.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 
@@ -13,7 +14,6 @@ namespace opctl::controller {
 namespace {
 
 constexpr char kBearerPrefix[] = "Bearer ";
-constexpr char kAgentOrganization[] = "O=opctl:agents";
 
 }  // namespace
 
@@ -69,13 +69,8 @@ absl::StatusOr<Caller> Authorizer::Identify(const grpc::ServerContextBase& conte
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     // Only certificates made for agents (O=opctl:agents), not the controller's own.
-    bool agent_certificate = false;
-    for (const grpc::string_ref& subject : auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
-      agent_certificate =
-          agent_certificate || absl::StrContains(absl::string_view(subject.data(), subject.size()), kAgentOrganization);
-    }
     std::vector<grpc::string_ref> names = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
-    if (!agent_certificate || names.empty()) {
+    if (!PeerHasAgentCertificate(*auth) || names.empty()) {
       return absl::PermissionDeniedError(
           "the client certificate is not an agent's (O=opctl:agents, CN=node name; scripts/gen-certs.sh makes them)");
     }

@@ -113,7 +113,11 @@ int Run() {
   NodeMonitor node_monitor(registry, Clock::Real(), node_options);
   node_monitor.Start();
   AgentService agent_service(registry, node_monitor, service_controller.placement(), authorizer);
-  OperationsProxy operations(registry, authorizer);
+  TlsFiles agent_tls;  // toward agents: trust the CA that signs them, show the controller's certificate
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    agent_tls = {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+  }
+  OperationsProxy operations(registry, authorizer, agent_tls);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -33,11 +33,19 @@ absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string
     return absl::FailedPreconditionError(absl::StrCat("the agent of node ", node_name, " reports no address"));
   }
   absl::MutexLock lock(&mutex_);
-  std::unique_ptr<v1::Operations::Stub>& stub = agents_[address];
+  std::unique_ptr<v1::Operations::Stub>& stub = agents_[absl::StrCat(node_name, "@", address)];
   if (stub == nullptr) {
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(64 << 20);
-    stub = v1::Operations::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!agent_tls_.ca.empty()) {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsChannelCredentials(agent_tls_);
+      if (!tls.ok()) return tls.status();
+      credentials = *std::move(tls);
+      // The agent's certificate must name its node (its SAN is the node name), whatever the address.
+      arguments.SetSslTargetNameOverride(node_name);
+    }
+    stub = v1::Operations::NewStub(grpc::CreateCustomChannel(address, credentials, arguments));
   }
   return stub.get();
 }

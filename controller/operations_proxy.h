@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/tls.h"
 #include "controller/authorizer.h"
 #include "controller/registry.h"
 #include "grpcpp/grpcpp.h"
@@ -21,8 +22,10 @@ namespace opctl::controller {
 
 class OperationsProxy final : public v1::Operations::Service {
  public:
-  OperationsProxy(const Registry& registry, const Authorizer& authorizer)
-      : registry_(registry), authorizer_(authorizer) {}
+  // `agent_tls`: the CA agents' certificates come from and the controller's own certificate, shown
+  // to them; empty `ca`: plaintext (--insecure). An agent must show its node's certificate.
+  OperationsProxy(const Registry& registry, const Authorizer& authorizer, TlsFiles agent_tls = {})
+      : registry_(registry), authorizer_(authorizer), agent_tls_(std::move(agent_tls)) {}
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;
@@ -45,8 +48,9 @@ class OperationsProxy final : public v1::Operations::Service {
 
   const Registry& registry_;
   const Authorizer& authorizer_;
+  const TlsFiles agent_tls_;
   absl::Mutex mutex_;
-  std::map<std::string, std::unique_ptr<v1::Operations::Stub>> agents_ ABSL_GUARDED_BY(mutex_);  // by address
+  std::map<std::string, std::unique_ptr<v1::Operations::Stub>> agents_ ABSL_GUARDED_BY(mutex_);  // by node and address
 };
 
 }  // namespace opctl::controller

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Makes what opctl's TLS needs, with openssl (Debian's):
 #   DIR/ca.crt, ca.key                 a CA of this installation's own
-#   DIR/controller.crt, controller.key the controller's serving certificate (SANs: localhost, 127.0.0.1,
+#   DIR/controller.crt, controller.key the controller's certificate (SANs: localhost, 127.0.0.1,
 #                                      10.231.0.1 for the test bed, and $OPCTL_CERT_SANS, e.g.
-#                                      "DNS:ctl.example,IP:10.0.0.5")
-#   DIR/agent-NODE.crt, agent-NODE.key one per node: an agent's client certificate, CN = its node name
-#                                      (the controller takes the node's identity from it)
+#                                      "DNS:ctl.example,IP:10.0.0.5"); also its client certificate
+#                                      toward agents (CN=opctl-controller)
+#   DIR/agent-NODE.crt, agent-NODE.key one per node, CN = its node name: the agent's client certificate
+#                                      (the controller takes the node's identity from it) and the one
+#                                      its operations port serves (SAN DNS:NODE, which the controller
+#                                      checks whatever the address)
 #   DIR/tokens.csv                     token,user,role lines for the controller (--tokens); made once,
 #                                      with an admin token, a view token and an edit token
 #   DIR/admin.token                    the admin token, for the CLI
@@ -30,6 +33,16 @@ sign() {  # sign NAME SUBJECT EXTENSIONS: NAME.key and NAME.crt in the working d
   rm -f "$name.csr"
 }
 
+sign_controller() {
+  local sans="DNS:localhost,IP:127.0.0.1,IP:10.231.0.1${OPCTL_CERT_SANS:+,$OPCTL_CERT_SANS}"
+  sign controller "/CN=opctl-controller" "subjectAltName=$sans
+extendedKeyUsage=serverAuth,clientAuth"
+  chmod 644 controller.crt
+}
+
+# Whether certificate $1 lacks extended key usage $2: one made by an older version of this script.
+lacks() { ! openssl x509 -in "$1" -noout -ext extendedKeyUsage 2>/dev/null | grep -q "$2"; }
+
 if [[ ! -s $dir/ca.crt ]]; then
   mkdir -p "$(dirname "$dir")"
   work=$(mktemp -d "$dir.partial.XXXXXX")
@@ -37,9 +50,7 @@ if [[ ! -s $dir/ca.crt ]]; then
     cd "$work"
     openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days "$days" \
       -subj "/CN=opctl CA" -keyout ca.key -out ca.crt 2>/dev/null
-    sans="DNS:localhost,IP:127.0.0.1,IP:10.231.0.1${OPCTL_CERT_SANS:+,$OPCTL_CERT_SANS}"
-    sign controller "/CN=opctl-controller" "subjectAltName=$sans
-extendedKeyUsage=serverAuth"
+    sign_controller
     admin=$(openssl rand -hex 24)
     {
       echo "# token,user,role (view, edit or admin); read by opctl-controller --tokens"
@@ -48,18 +59,23 @@ extendedKeyUsage=serverAuth"
       echo "$(openssl rand -hex 24),editor,edit"
     } >tokens.csv
     echo "$admin" >admin.token
-    chmod 644 ca.crt controller.crt
+    chmod 644 ca.crt
   )
   # Whole or not at all: a concurrent run may have won, and then its CA stays.
   mv -T "$work" "$dir" 2>/dev/null || rm -rf "$work"
 fi
+# The controller also shows its certificate to agents now: remake an older one (same CA and tokens).
+if lacks "$dir/controller.crt" "Client Authentication"; then
+  (cd "$dir" && sign_controller)
+fi
 
 for node in "$@"; do
-  [[ -s $dir/agent-$node.crt ]] && continue
+  [[ -s $dir/agent-$node.crt ]] && ! lacks "$dir/agent-$node.crt" "Server Authentication" && continue
   (
     cd "$dir"
     tmp=$(mktemp -u "agent-$node.XXXXXX")
-    sign "$tmp" "/O=opctl:agents/CN=$node" "extendedKeyUsage=clientAuth"
+    sign "$tmp" "/O=opctl:agents/CN=$node" "subjectAltName=DNS:$node
+extendedKeyUsage=clientAuth,serverAuth"
     mv "$tmp.key" "agent-$node.key"
     mv "$tmp.crt" "agent-$node.crt"
   )

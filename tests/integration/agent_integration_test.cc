@@ -18,7 +18,9 @@
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
 #include "common/object.h"
+#include "common/tls.h"
 #include "opctl/v1/controller.grpc.pb.h"
+#include "opctl/v1/operations.grpc.pb.h"
 #include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
@@ -609,6 +611,48 @@ spec:
   ASSERT_TRUE(WaitFor([&] { return Running("sec-root-0").has_value(); }, absl::Seconds(30)));
   EXPECT_EQ(Exec("sec-root-0", "id -u").out, "0\n");
   ASSERT_EQ(controller_->Opctl({"delete", "service", "sec-root"}).exit_code, 0);
+}
+
+TEST_F(AgentIntegrationTest, OnlyTheControllerMayCallAnAgentsOperations) {
+  Start("ops");
+  std::optional<v1::Object> registered;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        registered = Get("Node", node());
+        return registered.has_value() && !registered->node().status().agent_address().empty();
+      },
+      absl::Seconds(10)));
+  const std::string address = registered->node().status().agent_address();
+  ASSERT_FALSE(address.empty());
+  const testing::TestCertificates& tls = testing::TestTls();
+  // A Logs call on the agent's operations port, over `credentials`, expecting it to check `server_name`.
+  auto logs = [&](std::shared_ptr<grpc::ChannelCredentials> credentials, const std::string& server_name) {
+    grpc::ChannelArguments arguments;
+    if (!server_name.empty()) arguments.SetSslTargetNameOverride(server_name);
+    auto stub = v1::Operations::NewStub(grpc::CreateCustomChannel(address, credentials, arguments));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::LogsRequest request;
+    request.set_name("ops-nothing");
+    v1::LogChunk chunk;
+    std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = stub->Logs(&context, request);
+    while (reader->Read(&chunk)) {
+    }
+    return reader->Finish();
+  };
+  auto controller = TlsChannelCredentials({tls.ca, tls.controller_cert, tls.controller_key});
+  ASSERT_TRUE(controller.ok()) << controller.status();
+  // The controller, checking the agent's certificate names this node: past the checks, to the lookup.
+  grpc::Status allowed = logs(*controller, node());
+  EXPECT_EQ(allowed.error_code(), grpc::StatusCode::NOT_FOUND) << allowed.error_message();
+  // Another node's agent, with a certificate from the same CA: refused.
+  grpc::Status other_agent = logs(testing::AgentCredentials("ops-other"), node());
+  EXPECT_EQ(other_agent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(other_agent.error_message(), HasSubstr("only the controller may call an agent's operations"));
+  // Plaintext: no handshake, no call.
+  EXPECT_EQ(logs(grpc::InsecureChannelCredentials(), "").error_code(), grpc::StatusCode::UNAVAILABLE);
+  // The controller expecting another node's agent at this address: the certificate does not match.
+  EXPECT_EQ(logs(*controller, "ops-other").error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace
