@@ -1,16 +1,71 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing (packages, dockerd), builds on every core, runs every
-# test with ctest, then fuzzes the manifest reader and dockerd's JSON decoding for a bounded time
-# (OPCTL_FUZZ_SECONDS each, default 60; 0 skips). Exits non-zero on any failure.
+# The whole test suite: installs what is missing (packages, dockerd), builds the product and its tests
+# with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and runs every test with ctest, so
+# each test, and every controller, agent and CLI it starts, is also a memory, leak and undefined-
+# behaviour check: a report from any process fails the run. Test files go to /tmp/opctl-test-run (kept
+# when something failed). Then the controller's and agent's tests under ThreadSanitizer
+# (scripts/tsan.sh), then fuzzing of the manifest reader and dockerd's JSON decoding for a bounded
+# time (OPCTL_FUZZ_SECONDS each, default 60; 0 skips). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
-build_dir=${OPCTL_BUILD_DIR:-build}
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j "$(nproc)"
+build_dir=${OPCTL_BUILD_DIR:-build-asan}
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPCTL_SANITIZE=address,undefined >/dev/null
 scripts/build-test-image.sh  # the tiny image the integration tests run
-scripts/build-images.sh      # the stacks' images, for the end-to-end tests (skipped when unchanged)
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900
+# The stacks' images, for the end-to-end tests (skipped when unchanged): mostly downloading and
+# unpacking, so they are made while the compiler has the cores.
+images_log=$(mktemp)
+scripts/build-images.sh >"$images_log" 2>&1 &
+images=$!
+cmake --build "$build_dir" -j "$(nproc)"
+wait "$images" || { cat "$images_log" >&2; exit 1; }
+cat "$images_log"
+rm -f "$images_log"
+
+# Every test's files (logs of the controllers, agents and CLIs it starts) live under one directory,
+# emptied first and removed when all passed. AddressSanitizer writes each process's report to a file
+# of its own there; UndefinedBehaviorSanitizer (GCC's runtime has no log file for it) writes to the
+# process's stderr, which lands in those logs or in ctest's log. Any report fails the run.
+run_dir=/tmp/opctl-test-run
+rm -rf "$run_dir"
+mkdir -p "$run_dir/reports"
+export TMPDIR=$run_dir
+export ASAN_OPTIONS="log_path=$run_dir/reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
+reports() {  # the files under the run's directory that hold a sanitizer report
+  grep -rlE "ERROR: (Address|Leak)Sanitizer|runtime error: " "$run_dir" 2>/dev/null || true
+}
+# First, that a report is seen: the canary's heap overflow and signed overflow must each leave one.
+for fault in overflow ub; do
+  "$build_dir/bin/sanitizer_canary" "$fault" >"$run_dir/canary.log" 2>&1 || true
+  if [[ -z $(reports) ]]; then
+    echo "test: the canary's $fault left no sanitizer report: the sanitizers are not working" >&2
+    exit 1
+  fi
+  rm -f "$run_dir/canary.log" "$run_dir"/reports/*
+done
+
+status=0
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-log "$run_dir/ctest.log" ||
+  status=1
+found=$(reports)
+if [[ -n $found ]]; then
+  echo "test: sanitizer reports (from the tests or the processes they started):" >&2
+  for report in $found; do
+    echo "--- $report" >&2
+    grep -m1 -A40 -E "ERROR: (Address|Leak)Sanitizer|runtime error: " "$report" >&2
+  done
+  status=1
+fi
+if ((status != 0)); then
+  echo "test: failed; the tests' files are in $run_dir" >&2
+  exit 1
+fi
+rm -rf "$run_dir"
+unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+scripts/tsan.sh
 fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
 ((fuzz_seconds == 0)) || scripts/fuzz.sh "$fuzz_seconds"
