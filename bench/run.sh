@@ -102,7 +102,14 @@ clean_opctl() {
 # -t 0: the busybox `sleep` ignores SIGTERM, so each container would wait out compose's 10 s stop timeout.
 clean_compose() { compose -p "$1" -f "$2" down -v -t 0 --remove-orphans >/dev/null 2>&1 || true; }
 clean_raw() { "$bin/opctl-bench" raw-clean --socket "$BENCH_SOCKET"; }
-converge() { "$bin/opctl-bench" converge --socket "$BENCH_SOCKET" "$@"; }
+# A converge that never gets there stops the whole run (it runs inside $(...), where set -e cannot
+# see it), with the agent's last words, instead of waiting out every later timeout.
+abort_run() {
+  echo "bench: $1; the agent's log ends:" >&2
+  tail -20 "$work/agent.log" >&2
+  kill -TERM $$
+}
+converge() { "$bin/opctl-bench" converge --socket "$BENCH_SOCKET" "$@" || abort_run "converge $* did not finish"; }
 
 # --- 1. converge ------------------------------------------------------------------------------------
 phase "converge"

@@ -55,5 +55,8 @@ reset_bench_dockerd() {
   ids=$(bench_docker ps -aq)
   [[ -z $ids ]] || bench_docker rm -f $ids >/dev/null
   bench_docker volume prune -f >/dev/null
-  bench_docker network prune -f >/dev/null
+  # Every network but Docker's own (bridge, host, none): one left over from an interrupted run would
+  # hold its subnet, and the next run's network with that subnet could not be made.
+  ids=$(bench_docker network ls -q --filter type=custom)
+  [[ -z $ids ]] || bench_docker network rm $ids >/dev/null
 }
