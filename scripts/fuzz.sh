@@ -3,6 +3,7 @@
 # (clang from Debian), AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   scripts/fuzz.sh [SECONDS]    each target for SECONDS (default 60); exit 1 on any finding
+#   scripts/fuzz.sh --build-only only build the targets (scripts/test.sh builds while other tests run)
 #
 # Seeds: manifests/, tests/data/invalid/ and tests/fuzz/corpus/<target>/ (read only: new inputs go to
 # a scratch corpus). A crash leaves its input in build-fuzz/findings/: add it to the seed corpus and
@@ -10,6 +11,8 @@
 # -jobs=N by hand).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build_only=false
+[[ ${1:-} == --build-only ]] && build_only=true
 seconds=${1:-60}
 build_dir=${OPCTL_FUZZ_BUILD_DIR:-build-fuzz}
 # clang only here: the product and the benchmarks build with g++.
@@ -20,6 +23,7 @@ if ! command -v clang++ >/dev/null; then
 fi
 CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPCTL_FUZZ=ON >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target manifest_fuzzer docker_json_fuzzer >/dev/null
+$build_only && exit 0
 findings=$build_dir/findings
 mkdir -p "$findings"
 status=0

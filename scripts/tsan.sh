@@ -3,13 +3,15 @@
 # reconciler, fence) under ThreadSanitizer, against an Abseil built for it (scripts/build-tsan-abseil.sh).
 # Exits non-zero on any report.
 #
-#   scripts/tsan.sh    builds build-tsan/ and runs controller_test and agent_test
+#   scripts/tsan.sh               builds build-tsan/ and runs controller_test and agent_test
+#   scripts/tsan.sh --build-only  only builds (scripts/test.sh builds while other tests run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${OPCTL_TSAN_BUILD_DIR:-build-tsan}
 absl_lib=$(scripts/build-tsan-abseil.sh)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPCTL_SANITIZE=thread >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target controller_test agent_test sanitizer_canary >/dev/null
+[[ ${1:-} == --build-only ]] && exit 0
 export LD_LIBRARY_PATH=$absl_lib TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/sanitizers/tsan.supp"
 # First, that this run can fail: a race must be reported, and the same work under a Mutex must not be.
 if "$build_dir/bin/sanitizer_canary" race >"$build_dir/canary.log" 2>&1 ||
