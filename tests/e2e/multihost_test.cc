@@ -38,7 +38,9 @@ constexpr int kControllerPort = 7193;
 constexpr int kTrials = 3;
 
 CommandResult Testbed(const std::vector<std::string>& arguments) {
-  std::vector<std::string> argv = {"bash", testing::SourcePath("scripts/testbed.sh")};
+  // The agents are this build's (the sanitized one under scripts/test.sh), not build/'s.
+  std::vector<std::string> argv = {"env", "OPCTL_AGENT=" + testing::BinaryPath("opctl-agent"), "bash",
+                                   testing::SourcePath("scripts/testbed.sh")};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   return testing::RunCommand(argv);
 }
