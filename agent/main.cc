@@ -14,6 +14,7 @@
 #include "agent/curl_docker_client.h"
 #include "agent/fence_guard.h"
 #include "common/flags.h"
+#include "common/grpc_runtime.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controller");
 ABSL_FLAG(std::string, node, "", "this node's name (default: the host name)");
@@ -43,6 +44,7 @@ ABSL_FLAG(bool, fence_guard, true,
 ABSL_FLAG(std::string, run_dir, "/run/opctl-agent", "where the fence guard's pid file is kept");
 
 int main(int argc, char** argv) {
+  opctl::GrpcRuntime grpc;  // outlives the agent and its channels
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);

@@ -8,6 +8,7 @@
 #include "cli/arguments.h"
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
+#include "common/grpc_runtime.h"
 
 namespace opctl::cli {
 namespace {
@@ -91,4 +92,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace opctl::cli
 
-int main(int argc, char** argv) { return opctl::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  opctl::GrpcRuntime grpc;  // outlives every channel of the command
+  return opctl::cli::Main(argc, argv);
+}

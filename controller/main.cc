@@ -8,6 +8,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "common/grpc_runtime.h"
 #include "common/tls.h"
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
@@ -155,6 +156,7 @@ int Run() {
 }  // namespace opctl::controller
 
 int main(int argc, char** argv) {
+  opctl::GrpcRuntime grpc;  // outlives the server and every channel
   absl::SetProgramUsageMessage("opctl-controller --listen 127.0.0.1:7070 --data-dir DIR");
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);
