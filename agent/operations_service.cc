@@ -17,10 +17,11 @@ OperationsService::OperationsService(DockerClient& docker, VolumeArchiver& archi
                                      bool controller_only)
     : docker_(docker), archiver_(archiver), node_name_(std::move(node_name)), controller_only_(controller_only) {}
 
-grpc::Status OperationsService::Check(const grpc::ServerContext& context, const std::string& node_name) const {
-  if (controller_only_) {
-    if (grpc::Status controller = RequireControllerPeer(context); !controller.ok()) return controller;
-  }
+grpc::Status OperationsService::CheckCaller(const grpc::ServerContext& context) const {
+  return controller_only_ ? RequireControllerPeer(context) : grpc::Status::OK;
+}
+
+grpc::Status OperationsService::CheckNode(const std::string& node_name) const {
   if (node_name.empty() || node_name == node_name_) return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                       absl::StrCat("this is the agent of node ", node_name_, ", not of ", node_name));
@@ -28,7 +29,7 @@ grpc::Status OperationsService::Check(const grpc::ServerContext& context, const 
 
 grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                      grpc::ServerWriter<v1::LogChunk>* writer) {
-  if (grpc::Status allowed = Check(*context, ""); !allowed.ok()) return allowed;
+  if (grpc::Status allowed = CheckCaller(*context); !allowed.ok()) return allowed;
   if (!request->kind().empty() && request->kind() != "Container") {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an agent serves the logs of Containers only");
   }
@@ -61,7 +62,8 @@ grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::Log
 
 grpc::Status OperationsService::BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
                                              grpc::ServerWriter<v1::DataChunk>* writer) {
-  if (grpc::Status allowed = Check(*context, request->node_name()); !allowed.ok()) return allowed;
+  if (grpc::Status allowed = CheckCaller(*context); !allowed.ok()) return allowed;
+  if (grpc::Status node = CheckNode(request->node_name()); !node.ok()) return node;
   absl::StatusOr<int64_t> bytes = archiver_.Backup(
       request->name(),
       [writer](std::string_view data) {
@@ -76,13 +78,13 @@ grpc::Status OperationsService::BackupVolume(grpc::ServerContext* context, const
 grpc::Status OperationsService::RestoreVolume(grpc::ServerContext* context,
                                               grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
                                               v1::RestoreVolumeResponse* response) {
-  if (grpc::Status allowed = Check(*context, ""); !allowed.ok()) return allowed;  // before reading any data
+  if (grpc::Status allowed = CheckCaller(*context); !allowed.ok()) return allowed;  // before reading any data
   v1::RestoreVolumeRequest message;
   if (!reader->Read(&message) || !message.has_target()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must name the target volume");
   }
   const v1::RestoreVolumeRequest::Target target = message.target();
-  if (grpc::Status allowed = Check(*context, target.node_name()); !allowed.ok()) return allowed;
+  if (grpc::Status node = CheckNode(target.node_name()); !node.ok()) return node;
   std::string path = absl::StrCat(archiver_.options().scratch_dir, "/opctl-restore-", getpid(), "-",
                                   absl::ToUnixNanos(absl::Now()), ".tar");
   absl::Status result = [&]() -> absl::Status {

@@ -26,8 +26,10 @@ class OperationsService final : public v1::Operations::Service {
                              v1::RestoreVolumeResponse* response) override;
 
  private:
-  // The caller is the controller (when checked) and `node_name` is empty or this node.
-  grpc::Status Check(const grpc::ServerContext& context, const std::string& node_name) const;
+  // PERMISSION_DENIED unless the caller is the controller (when checked).
+  grpc::Status CheckCaller(const grpc::ServerContext& context) const;
+  // FAILED_PRECONDITION unless `node_name` is empty or this node.
+  grpc::Status CheckNode(const std::string& node_name) const;
 
   DockerClient& docker_;
   VolumeArchiver& archiver_;

@@ -51,9 +51,10 @@ done
 # the tests leave idle (most of the time, the tests wait on Docker), so the tests' timing is theirs.
 fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
 background_log=$run_dir/background-builds.log
+low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
 (
-  env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 scripts/tsan.sh --build-only
-  ((fuzz_seconds == 0)) || env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 scripts/fuzz.sh --build-only
+  low_priority scripts/tsan.sh --build-only
+  ((fuzz_seconds == 0)) || low_priority scripts/fuzz.sh --build-only
 ) >"$background_log" 2>&1 &
 background=$!
 
