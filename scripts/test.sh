@@ -28,7 +28,11 @@ rm -f "$images_log"
 # of its own there; UndefinedBehaviorSanitizer (GCC's runtime has no log file for it) writes to the
 # process's stderr, which lands in those logs or in ctest's log. Any report fails the run.
 run_dir=/tmp/opctl-test-run
-rm -rf "$run_dir"
+clear_run_dir() {  # also what an earlier run killed midway left mounted there
+  findmnt -rn -o TARGET | grep "^$run_dir/" | sort -r | xargs -r umount -l || true
+  rm -rf "$run_dir"
+}
+clear_run_dir
 mkdir -p "$run_dir/reports"
 export TMPDIR=$run_dir
 export ASAN_OPTIONS="log_path=$run_dir/reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
@@ -84,7 +88,7 @@ fi
 # What the suite counted and timed, for the record (the tests print these lines).
 grep -hE "^(kill -9 trials|[0-9]+ invalid manifests refused|disk full after|heal from removal|dead agent detected|failover:|writes acknowledged with WAIT|.*no replica on two hosts)" \
   "$run_dir/ctest.log" || true
-rm -rf "$run_dir"
+clear_run_dir
 unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 scripts/tsan.sh

@@ -3,8 +3,10 @@
 // again, also after a restart (whose integrity check must pass). Needs root (mount), as CI has.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/mount.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -36,17 +38,21 @@ std::set<std::string> StoredNetworks(testing::ControllerProcess& controller) {
 class FullDiskTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // In a mount namespace of the test's own (the controller it starts inherits it), so the tmpfs
+    // goes with the process even when it is killed: no mount is ever left behind under the run's
+    // directory for the next run to trip on.
+    ASSERT_EQ(unshare(CLONE_NEWNS), 0) << "unshare(CLONE_NEWNS): " << std::strerror(errno);
+    ASSERT_EQ(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
     mount_point_ = testing::MakeTempDir("opctl-fulldisk");
-    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=8m"), 0) << "mount tmpfs: " << errno;
-    mounted_ = true;
+    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=8m"), 0)
+        << "mount tmpfs: " << std::strerror(errno);
   }
   void TearDown() override {
     controller_.reset();
-    if (mounted_) umount2(mount_point_.c_str(), MNT_DETACH);
+    umount2(mount_point_.c_str(), MNT_DETACH);
   }
 
   std::string mount_point_;
-  bool mounted_ = false;
   std::unique_ptr<testing::ControllerProcess> controller_;
 };
 
