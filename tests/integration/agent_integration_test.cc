@@ -106,9 +106,10 @@ class AgentIntegrationTest : public ::testing::Test {
     agent_.reset();
     absl::StatusOr<std::vector<agent::DockerNetwork>> networks = docker_->ListNetworks(agent::ManagedLabels(node()));
     for (const auto& network : networks.value_or(std::vector<agent::DockerNetwork>{}))
-      docker_->RemoveNetwork(network.id);
+      EXPECT_TRUE(docker_->RemoveNetwork(network.id).ok()) << "left behind: network " << network.id;
     absl::StatusOr<std::vector<agent::DockerVolume>> volumes = docker_->ListVolumes(agent::ManagedLabels(node()));
-    for (const auto& volume : volumes.value_or(std::vector<agent::DockerVolume>{})) docker_->RemoveVolume(volume.name);
+    for (const auto& volume : volumes.value_or(std::vector<agent::DockerVolume>{}))
+      EXPECT_TRUE(docker_->RemoveVolume(volume.name).ok()) << "left behind: volume " << volume.name;
   }
 
   std::string node() const { return "it-" + prefix_; }
@@ -186,7 +187,7 @@ class AgentIntegrationTest : public ::testing::Test {
 };
 
 TEST_F(AgentIntegrationTest, DeclaredAddressesLimitsAndHealthAreWhatDockerRuns) {
-  Start("conv");
+  ASSERT_NO_FATAL_FAILURE(Start("conv"));
   std::string path = absl::StrCat(data_dir_, "/stack.yaml");
   std::ofstream(path) << Stack("conv", 201);
   testing::CommandResult applied = controller_->Opctl({"apply", "-f", path, "--wait", "--timeout", "60s"});
@@ -216,7 +217,7 @@ TEST_F(AgentIntegrationTest, DeclaredAddressesLimitsAndHealthAreWhatDockerRuns) 
 }
 
 TEST_F(AgentIntegrationTest, AMissingImageIsReportedAndWaitNamesIt) {
-  Start("noimg");
+  ASSERT_NO_FATAL_FAILURE(Start("noimg"));
   std::string path = absl::StrCat(data_dir_, "/stack.yaml");
   // A registry on a closed loopback port: the pull fails at once and no traffic leaves the machine.
   std::ofstream(path) << absl::StrReplaceAll(Stack("noimg", 209, 1),
@@ -229,7 +230,7 @@ TEST_F(AgentIntegrationTest, AMissingImageIsReportedAndWaitNamesIt) {
 }
 
 TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
-  Start("heal");
+  ASSERT_NO_FATAL_FAILURE(Start("heal"));
   Apply(Stack("heal", 202));
   ASSERT_TRUE(Converged(2));
   std::string removed_id = Running("heal-web-0")->id;
@@ -247,7 +248,7 @@ TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
 }
 
 TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
-  Start("adopt");
+  ASSERT_NO_FATAL_FAILURE(Start("adopt"));
   Apply(Stack("adopt", 203));
   ASSERT_TRUE(Converged(2));
   std::string first = Running("adopt-web-0")->id, second = Running("adopt-web-1")->id;
@@ -261,7 +262,7 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
       },
       absl::Seconds(10)));
   std::printf("dead agent detected as NotReady after %.1f s\n", absl::ToDoubleSeconds(absl::Now() - killed));
-  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
   EXPECT_TRUE(WaitFor(
       [&] {
         return absl::StrContains(controller_->Opctl({"get", "node", node()}).out, " Ready");
@@ -275,7 +276,7 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
 }
 
 TEST_F(AgentIntegrationTest, RolloutRestartReplacesOneReplicaAtATime) {
-  Start("roll");
+  ASSERT_NO_FATAL_FAILURE(Start("roll"));
   Apply(Stack("roll", 210));
   ASSERT_TRUE(Converged(2));
   std::string old0 = Running("roll-web-0")->id, old1 = Running("roll-web-1")->id;
@@ -296,7 +297,7 @@ TEST_F(AgentIntegrationTest, RolloutRestartReplacesOneReplicaAtATime) {
 }
 
 TEST_F(AgentIntegrationTest, DeletingTheServiceRemovesItsContainersOnlyAndKeepsData) {
-  Start("del");
+  ASSERT_NO_FATAL_FAILURE(Start("del"));
   ASSERT_EQ(testing::RunCommand({"docker", "rm", "-f", "del-bystander"}).exit_code >= 0, true);
   ASSERT_EQ(testing::RunCommand({"docker", "run", "-d", "--name", "del-bystander", kImage, "sleep", "300"}).exit_code,
             0);
@@ -310,7 +311,7 @@ TEST_F(AgentIntegrationTest, DeletingTheServiceRemovesItsContainersOnlyAndKeepsD
 }
 
 TEST_F(AgentIntegrationTest, ControllerRestartIsResumedWithoutRecreating) {
-  Start("ctlr");
+  ASSERT_NO_FATAL_FAILURE(Start("ctlr"));
   Apply(Stack("ctlr", 205));
   ASSERT_TRUE(Converged(2));
   std::string first = Running("ctlr-web-0")->id;
@@ -331,7 +332,7 @@ TEST_F(AgentIntegrationTest, ADockerdRestartIsConvergedAgain) {
   auto dockerd = testing::PrivateDockerd::Start("restart", "10.251.0.1/24");
   ASSERT_TRUE(dockerd.ok()) << dockerd.status();
   ASSERT_TRUE((*dockerd)->LoadImage(kImage).ok());
-  Start("dd", (*dockerd)->socket());
+  ASSERT_NO_FATAL_FAILURE(Start("dd", (*dockerd)->socket()));
   Apply(Stack("dd", 206));
   ASSERT_TRUE(Converged(2));
   ASSERT_TRUE((*dockerd)->Restart().ok());
@@ -344,7 +345,7 @@ TEST_F(AgentIntegrationTest, ADockerdRestartIsConvergedAgain) {
 }
 
 TEST_F(AgentIntegrationTest, UnhealthyContainersAreRestarted) {
-  Start("sick");
+  ASSERT_NO_FATAL_FAILURE(Start("sick"));
   std::string stack = Stack("sick", 207, 1);
   // Healthy while /tmp/ok exists; the test removes it.
   stack =
@@ -360,7 +361,7 @@ TEST_F(AgentIntegrationTest, UnhealthyContainersAreRestarted) {
 // Heal latency next to a plain `docker run` of the same image, measured in the same run. Printed for
 // the record; the assertion is only that every trial healed.
 TEST_F(AgentIntegrationTest, HealLatencyNextToAPlainDockerRun) {
-  Start("lat");
+  ASSERT_NO_FATAL_FAILURE(Start("lat"));
   Apply(Stack("lat", 208, 1));
   ASSERT_TRUE(Converged(1));
   constexpr int kTrials = 20;
@@ -389,7 +390,7 @@ TEST_F(AgentIntegrationTest, HealLatencyNextToAPlainDockerRun) {
     ASSERT_TRUE(id.ok()) << id.status();
     ASSERT_TRUE(docker_->StartContainer(*id).ok());
     run_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - started));
-    docker_->RemoveContainer(*id);
+    ASSERT_TRUE(docker_->RemoveContainer(*id).ok());
   }
   std::sort(heal_ms.begin(), heal_ms.end());
   std::sort(run_ms.begin(), run_ms.end());
@@ -407,7 +408,7 @@ namespace opctl {
 namespace {
 
 TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroughTheController) {
-  Start("logs");
+  ASSERT_NO_FATAL_FAILURE(Start("logs"));
   Apply(absl::StrReplaceAll(Stack("logs", 211),
                             {{"args: [sleep, infinity]",
                               "args: [sh, -c, 'echo line-1; echo line-2; echo err-line >&2; exec sleep infinity']"}}));
@@ -441,7 +442,7 @@ TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroug
 }
 
 TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseAVolumeInUse) {
-  Start("vol");
+  ASSERT_NO_FATAL_FAILURE(Start("vol"));
   Apply(Stack("vol", 212, 1));
   ASSERT_TRUE(Converged(1));
   ASSERT_EQ(Exec("vol-web-0",
@@ -491,7 +492,7 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
 }
 
 TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolumeStatus) {
-  Start("sched");
+  ASSERT_NO_FATAL_FAILURE(Start("sched"));
   Apply(absl::StrReplaceAll(Stack("sched", 213, 1),
                             {{"metadata: {name: sched-data, stack: sched}",
                               "metadata: {name: sched-data, stack: sched}\nspec: {backup: {schedule: 1s, keep: 2}}"}}));
@@ -522,7 +523,7 @@ TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolum
 }
 
 TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutReplacesIt) {
-  Start("prestop");
+  ASSERT_NO_FATAL_FAILURE(Start("prestop"));
   Apply(absl::StrReplaceAll(Stack("prestop", 214, 1), {{"    args: [sleep, infinity]\n",
                                                         "    args: [sleep, infinity]\n    lifecycle: {preStop: {exec: "
                                                         "{command: [sh, -c, 'hostname >> /data/pre-stop.log']}}}\n"}}));
@@ -542,7 +543,7 @@ TEST_F(AgentIntegrationTest, ContainersRunAsNonRootAndGetOnlyWhatThePolicyAllows
   std::ofstream(host_dir + "/hello") << "from the host\n";
   const std::string policy = data_dir_ + "/policy.yaml";
   std::ofstream(policy) << "allowedCapabilities: [NET_ADMIN]\nhostPathRoots: [" << data_dir_ << "/host]\n";
-  Start("sec", "/var/run/docker.sock", {"--policy=" + policy});
+  ASSERT_NO_FATAL_FAILURE(Start("sec", "/var/run/docker.sock", {"--policy=" + policy}));
   const std::string web = absl::StrCat(R"(apiVersion: opctl.io/v1
 kind: Service
 metadata: {name: sec-web, stack: sec}
@@ -614,7 +615,7 @@ spec:
 }
 
 TEST_F(AgentIntegrationTest, OnlyTheControllerMayCallAnAgentsOperations) {
-  Start("ops");
+  ASSERT_NO_FATAL_FAILURE(Start("ops"));
   std::optional<v1::Object> registered;
   ASSERT_TRUE(WaitFor(
       [&] {
