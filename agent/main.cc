@@ -44,7 +44,9 @@ ABSL_FLAG(bool, fence_guard, true,
 ABSL_FLAG(std::string, run_dir, "/run/opctl-agent", "where the fence guard's pid file is kept");
 
 int main(int argc, char** argv) {
-  opctl::GrpcRuntime grpc;  // outlives the agent and its channels
+  // Outlives the agent and its channels; started only after the fence guard is forked, so that none
+  // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
+  std::optional<opctl::GrpcRuntime> grpc;
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     guard.emplace(*std::move(started));
     options.publish_fence_deadline = [&guard](absl::Time deadline) { guard->Publish(deadline); };
   }
+  grpc.emplace();
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
   opctl::agent::Agent agent(docker, options);
   if (absl::Status started = agent.Start(); !started.ok()) {
