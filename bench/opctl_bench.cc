@@ -1,6 +1,7 @@
 // opctl-bench: the measuring half of bench/run.sh. Each subcommand measures one thing against a
-// dockerd socket through the project's Docker client, polling the Engine API every few milliseconds,
-// and prints one JSON line; `report` turns the collected lines into the table in BENCHMARKS.md.
+// dockerd socket through the project's Docker client, looking at the Engine API whenever Docker
+// reports a container event, and prints one JSON line; `report` turns the collected lines into the table in
+// BENCHMARKS.md.
 //
 //   converge     --socket S --label K=V --count N [--recreated NAME] -- CMD...
 //                run CMD, then wait until N containers carrying K=V run, then until they are healthy
@@ -31,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
+#include "bench/docker_changes.h"
 #include "cli/manifest.h"
 #include "common/quantity.h"
 #include "controller/service_controller.h"
@@ -79,11 +81,16 @@ Options ParseOptions(int argc, char** argv) {
 
 double Seconds(absl::Duration duration) { return absl::ToDoubleSeconds(duration); }
 
+// How long a waiter goes without an event before it looks anyway (an event may have come before the
+// event stream was open).
+constexpr absl::Duration kLookAnyway = absl::Milliseconds(250);
+
 // Waits until `count` containers matching `labels` run and, separately, until they are healthy
 // (a container without a health check counts as healthy once running). Returns {running, healthy}
 // seconds since `start`, or -1 on timeout.
-std::pair<double, double> WaitForContainers(CurlDockerClient& docker, const std::map<std::string, std::string>& labels,
-                                            int count, absl::Time start, absl::Duration timeout) {
+std::pair<double, double> WaitForContainers(CurlDockerClient& docker, DockerChanges& changes,
+                                            const std::map<std::string, std::string>& labels, int count,
+                                            absl::Time start, absl::Duration timeout) {
   double running_at = -1, healthy_at = -1;
   while (absl::Now() - start < timeout) {
     absl::StatusOr<std::vector<DockerContainer>> containers = docker.ListContainers(labels);
@@ -100,7 +107,7 @@ std::pair<double, double> WaitForContainers(CurlDockerClient& docker, const std:
         break;
       }
     }
-    absl::SleepFor(absl::Milliseconds(10));
+    changes.WaitForChange(kLookAnyway);
   }
   return {running_at, healthy_at};
 }
@@ -111,7 +118,7 @@ std::map<std::string, std::string> LabelOf(const std::string& pair) {
 }
 
 // Waits until a container called `name` other than `old_id` runs, then until it is healthy.
-std::pair<double, double> WaitForReplacement(CurlDockerClient& docker, const std::string& name,
+std::pair<double, double> WaitForReplacement(CurlDockerClient& docker, DockerChanges& changes, const std::string& name,
                                              const std::string& old_id, absl::Time start, absl::Duration timeout) {
   double running_at = -1;
   while (absl::Now() - start < timeout) {
@@ -120,7 +127,7 @@ std::pair<double, double> WaitForReplacement(CurlDockerClient& docker, const std
       if (running_at < 0) running_at = Seconds(absl::Now() - start);
       if (now->health.empty() || now->health == "healthy") return {running_at, Seconds(absl::Now() - start)};
     }
-    absl::SleepFor(absl::Milliseconds(10));
+    changes.WaitForChange(kLookAnyway);
   }
   return {running_at, -1};
 }
@@ -129,6 +136,8 @@ int Converge(const Options& options) {
   CurlDockerClient docker(options.Get("socket", "/var/run/docker.sock"));
   std::string recreated = options.Get("recreated");
   std::string old_id = recreated.empty() ? "" : docker.InspectContainer(recreated).value_or(DockerContainer{}).id;
+  std::map<std::string, std::string> labels = LabelOf(options.Get("label"));
+  DockerChanges changes(options.Get("socket", "/var/run/docker.sock"), labels);
   absl::Time start = absl::Now();
   testing::CommandResult ran = testing::RunCommand(options.command);
   double command_s = Seconds(absl::Now() - start);
@@ -137,9 +146,9 @@ int Converge(const Options& options) {
     return 1;
   }
   absl::Duration timeout = absl::Seconds(options.Int("timeout", 300));
-  auto [running, healthy] = recreated.empty() ? WaitForContainers(docker, LabelOf(options.Get("label")),
-                                                                  options.Int("count", 1), start, timeout)
-                                              : WaitForReplacement(docker, recreated, old_id, start, timeout);
+  auto [running, healthy] = recreated.empty()
+                                ? WaitForContainers(docker, changes, labels, options.Int("count", 1), start, timeout)
+                                : WaitForReplacement(docker, changes, recreated, old_id, start, timeout);
   std::cout << Json{{"command_s", command_s}, {"running_s", running}, {"healthy_s", healthy}}.dump() << "\n";
   return healthy < 0 ? 1 : 0;
 }
@@ -156,6 +165,7 @@ int RawConverge(const Options& options) {
     std::pair<std::string, std::string> split = absl::StrSplit(options.Get("scale"), '=');
     absl::SimpleAtoi(split.second, &scale[split.first]);
   }
+  DockerChanges changes(options.Get("socket", "/var/run/docker.sock"), agent::ManagedLabels(kRawNode));
   absl::Time start = absl::Now();
   std::vector<v1::Container> containers;
   for (cli::ManifestDocument& document : parsed.documents) {
@@ -212,7 +222,7 @@ int RawConverge(const Options& options) {
   for (std::thread& thread : threads) thread.join();
   double command_s = Seconds(absl::Now() - start);
   if (failures > 0) return 1;
-  auto [running, healthy] = WaitForContainers(docker, agent::ManagedLabels(kRawNode),
+  auto [running, healthy] = WaitForContainers(docker, changes, agent::ManagedLabels(kRawNode),
                                               static_cast<int>(containers.size()), start, absl::Seconds(300));
   std::cout << Json{{"command_s", command_s}, {"running_s", running}, {"healthy_s", healthy}}.dump() << "\n";
   return healthy < 0 ? 1 : 0;
@@ -242,13 +252,14 @@ int Heal(const Options& options) {
   std::string name = options.Get("container");
   std::string how = options.Get("how", "rm");
   absl::StatusOr<absl::Duration> give_up = ParseDuration(options.Get("give-up", "10s"));
+  DockerChanges changes(socket, {});  // only the benchmarks' containers live on this dockerd
   Json samples = Json::array();
   for (int trial = 0; trial < options.Int("trials", 20); ++trial) {
     // Start each trial from a healthy, running container.
     absl::Time ready_deadline = absl::Now() + absl::Seconds(60);
     absl::StatusOr<DockerContainer> before = docker.InspectContainer(name);
     while ((!before.ok() || before->state != "running") && absl::Now() < ready_deadline) {
-      absl::SleepFor(absl::Milliseconds(20));
+      changes.WaitForChange(kLookAnyway);
       before = docker.InspectContainer(name);
     }
     if (!before.ok() || before->state != "running") {
@@ -268,7 +279,7 @@ int Heal(const Options& options) {
         healed = Seconds(absl::Now() - broken);
         break;
       }
-      absl::SleepFor(absl::Milliseconds(5));
+      changes.WaitForChange(std::min(kLookAnyway, *give_up - (absl::Now() - broken)));
     }
     samples.push_back(healed);
     if (healed < 0) break;  // does not heal: one trial says so
@@ -353,10 +364,11 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "report") return argc > 2 ? Report(argv[2]) : 2;
   Options options = ParseOptions(argc, argv);
-  if (command == "converge") return Converge(options);
-  if (command == "raw-converge") return RawConverge(options);
+  // These leave a thread reading Docker's events behind (see DockerChanges): they end the process.
+  if (command == "converge") EndProcess(Converge(options));
+  if (command == "raw-converge") EndProcess(RawConverge(options));
+  if (command == "heal") EndProcess(Heal(options));
   if (command == "raw-clean") return RawClean(options);
-  if (command == "heal") return Heal(options);
   if (command == "plain-run") return PlainRun(options);
   if (command == "footprint") return Footprint(options);
   if (command == "control-plane") return ControlPlane(options.Int("agents", 10), options.Int("containers", 1000));
