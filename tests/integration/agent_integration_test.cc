@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
+#include "agent/volume_archiver.h"
 #include "common/object.h"
 #include "common/tls.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -103,7 +104,12 @@ class AgentIntegrationTest : public ::testing::Test {
     // Leave the host as found: the stack's containers, network and data go.
     controller_->Opctl({"delete", "service", prefix_ + "-web", "--ignore-not-found"});
     WaitFor([&] { return Managed().empty(); }, absl::Seconds(20));
-    agent_.reset();
+    agent_.reset();  // SIGKILL: a volume backup's helper container it had running stays, as after a crash
+    absl::StatusOr<std::vector<agent::DockerContainer>> left = docker_->ListContainers({{agent::kNodeLabel, node()}});
+    for (const auto& container : left.value_or(std::vector<agent::DockerContainer>{})) {
+      EXPECT_TRUE(container.labels.count(agent::kHelperLabel)) << "left behind: container " << container.name;
+      EXPECT_TRUE(docker_->RemoveContainer(container.id).ok()) << "cannot remove " << container.name;
+    }
     absl::StatusOr<std::vector<agent::DockerNetwork>> networks = docker_->ListNetworks(agent::ManagedLabels(node()));
     for (const auto& network : networks.value_or(std::vector<agent::DockerNetwork>{}))
       EXPECT_TRUE(docker_->RemoveNetwork(network.id).ok()) << "left behind: network " << network.id;
