@@ -40,13 +40,15 @@ stop_bench_dockerd() {
   ip netns delete "$BENCH_NETNS" 2>/dev/null || true
 }
 
-# Copies images from the host's dockerd unless the private one has the same image id.
+# Copies images from the host's dockerd unless the private one has the same image id, in one archive
+# so that the layers they share (the Redis images') are copied once.
 load_bench_images() {
-  local image
+  local image missing=()
   for image in "$@"; do
-    [[ $(bench_docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$image") ]] && continue
-    docker save "$image" | bench_docker load >/dev/null
+    [[ $(bench_docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$image") ]] ||
+      missing+=("$image")
   done
+  ((${#missing[@]} == 0)) || docker save "${missing[@]}" | bench_docker load >/dev/null
 }
 
 # Everything on the private dockerd is the benchmarks': start each run from nothing but the images.
