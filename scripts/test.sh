@@ -63,7 +63,9 @@ low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS 
 background=$!
 
 status=0
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-log "$run_dir/ctest.log" ||
+# The JUnit file keeps every test's output, passed or not (ctest's --output-log keeps only the failed
+# ones): the sanitizer check and the counts below read it.
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-junit "$run_dir/ctest.xml" ||
   status=1
 found=$(reports)
 if [[ -n $found ]]; then
@@ -86,8 +88,8 @@ if ((background_status != 0)); then
   exit 1
 fi
 # What the suite counted and timed, for the record (the tests print these lines).
-grep -hE "^(kill -9 trials|[0-9]+ invalid manifests refused|disk full after|heal from removal|dead agent detected|failover:|writes acknowledged with WAIT|.*no replica on two hosts)" \
-  "$run_dir/ctest.log" || true
+grep -hE "^(kill -9 trials|[0-9]+ invalid manifests refused|disk full after|heal from removal|dead agent detected|failover:|writes acknowledged with WAIT|agent kill -9 over|link cut over|.*no replica on two hosts)" \
+  "$run_dir/ctest.xml" | sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' || true
 clear_run_dir
 unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
