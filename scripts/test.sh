@@ -64,8 +64,10 @@ background=$!
 
 status=0
 # The JUnit file keeps every test's output, passed or not (ctest's --output-log keeps only the failed
-# ones): the sanitizer check and the counts below read it.
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-junit "$run_dir/ctest.xml" ||
+# ones), whole (ctest cuts a passed test's output at 1 KiB unless told): the sanitizer check and the
+# counts below read it.
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-junit "$run_dir/ctest.xml" \
+  --test-output-size-passed 4194304 --test-output-size-failed 4194304 ||
   status=1
 found=$(reports)
 if [[ -n $found ]]; then
