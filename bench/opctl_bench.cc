@@ -1,7 +1,7 @@
 // opctl-bench: the measuring half of bench/run.sh. Each subcommand measures one thing against a
 // dockerd socket through the project's Docker client, looking at the Engine API whenever Docker
-// reports a container event, and prints one JSON line; `report` turns the collected lines into the table in
-// BENCHMARKS.md.
+// reports a container event, and prints one JSON line; `report` turns the collected lines into the
+// table in BENCHMARKS.md.
 //
 //   converge     --socket S --label K=V --count N [--recreated NAME] -- CMD...
 //                run CMD, then wait until N containers carrying K=V run, then until they are healthy
