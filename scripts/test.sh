@@ -26,7 +26,7 @@ rm -f "$images_log"
 # Every test's files (logs of the controllers, agents and CLIs it starts) live under one directory,
 # emptied first and removed when all passed. AddressSanitizer writes each process's report to a file
 # of its own there; UndefinedBehaviorSanitizer (GCC's runtime has no log file for it) writes to the
-# process's stderr, which lands in those logs or in ctest's log. Any report fails the run.
+# process's stderr, which lands in those logs or in ctest's JUnit file. Any report fails the run.
 run_dir=/tmp/opctl-test-run
 clear_run_dir() {  # also what an earlier run killed midway left mounted there
   findmnt -rn -o TARGET | grep "^$run_dir/" | sort -r | xargs -r umount -l || true
