@@ -106,10 +106,23 @@ class AgentIntegrationTest : public ::testing::Test {
     WaitFor([&] { return Managed().empty(); }, absl::Seconds(20));
     agent_.reset();  // SIGKILL: a volume backup's helper container it had running stays, as after a crash
     absl::StatusOr<std::vector<agent::DockerContainer>> left = docker_->ListContainers({{agent::kNodeLabel, node()}});
-    for (const auto& container : left.value_or(std::vector<agent::DockerContainer>{})) {
+    for (const auto& container : left.value_or(std::vector<agent::DockerContainer>{}))
       EXPECT_TRUE(container.labels.count(agent::kHelperLabel)) << "left behind: container " << container.name;
-      EXPECT_TRUE(docker_->RemoveContainer(container.id).ok()) << "cannot remove " << container.name;
-    }
+    // The killed agent's own DELETE may still be under way in dockerd (409, then 404): what counts is
+    // that the helpers go, so remove until none is left.
+    absl::Status last_error;
+    bool helpers_gone = WaitFor(
+        [&] {
+          left = docker_->ListContainers({{agent::kNodeLabel, node()}});
+          if (!left.ok()) return false;
+          for (const auto& container : *left) {
+            absl::Status removed = docker_->RemoveContainer(container.id);
+            if (!removed.ok()) last_error = removed;
+          }
+          return left->empty();
+        },
+        absl::Seconds(20));
+    EXPECT_TRUE(helpers_gone) << "cannot remove the helper containers of node " << node() << ": " << last_error;
     absl::StatusOr<std::vector<agent::DockerNetwork>> networks = docker_->ListNetworks(agent::ManagedLabels(node()));
     for (const auto& network : networks.value_or(std::vector<agent::DockerNetwork>{}))
       EXPECT_TRUE(docker_->RemoveNetwork(network.id).ok()) << "left behind: network " << network.id;
