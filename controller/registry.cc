@@ -208,6 +208,7 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
     result->set_name(given.name());
     result->set_action(action);
     result->set_resource_version(current_version);
+    if (dry_run) *result->mutable_object() = stored;
     if (action != "unchanged") mutations.push_back({key, EncodeObject(stored), current_version});
   }
   response->set_revision(store_.Revision());
