@@ -18,6 +18,7 @@ constexpr char kUsage[] = R"(opctl controls Docker hosts declaratively through o
 Usage:
   opctl apply -f FILE|DIR|- [--dry-run[=server|client]] [--wait [--timeout 120s]]
                                                            create or update objects (all or nothing)
+  opctl diff -f FILE|DIR|-                                 what apply would change, as diff -u; exit 0 none, 1 some, 2 error
   opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
   opctl describe KIND NAME                                 spec, status, conditions, owned objects
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
@@ -75,6 +76,7 @@ int Main(int argc, char** argv) {
   ControllerClient client(connection.ok() ? connection->server : "127.0.0.1:7070", absl::Seconds(30), credentials);
   CommandContext context{*command_arguments, client, std::cout, std::cerr};
   if (verb == "apply") return RunApply(context);
+  if (verb == "diff") return RunDiff(context);
   if (verb == "get") return RunGet(context);
   if (verb == "describe") return RunDescribe(context);
   if (verb == "delete") return RunDelete(context);

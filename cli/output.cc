@@ -94,6 +94,13 @@ std::string ToYaml(const v1::Object& object) {
   return out.c_str();
 }
 
+std::string ToSortedYaml(const v1::Object& object) {
+  // Through nlohmann::json, whose objects keep their keys sorted.
+  YAML::Emitter out;
+  EmitYaml(out, Json::parse(nlohmann::json::parse(ToJsonValue(object).dump()).dump()));
+  return out.c_str();
+}
+
 std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
   if (kind == "Network") return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
   if (kind == "Volume") return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};

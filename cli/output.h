@@ -17,6 +17,9 @@ std::string ToJson(const v1::Object& object);
 std::string ToJsonList(const std::vector<v1::Object>& objects);
 // The same as YAML, ready to apply again.
 std::string ToYaml(const v1::Object& object);
+// YAML with every map's keys in alphabetical order, as kubectl prints objects: the same text for the
+// same object whatever order its maps (labels, env) came in, so two objects can be compared line by line.
+std::string ToSortedYaml(const v1::Object& object);
 
 // A table of objects of one kind: a header line and a row each, columns padded to fit.
 // What the Containers bound to each node reserve of it (for `get nodes -o wide`).

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/client.h"
+#include "cli/manifest.h"
 #include "common/object.h"
 
 namespace opctl::cli {
@@ -22,6 +23,7 @@ struct CommandContext {
 };
 
 int RunApply(CommandContext& context);
+int RunDiff(CommandContext& context);
 int RunGet(CommandContext& context);
 int RunDescribe(CommandContext& context);
 int RunDelete(CommandContext& context);
@@ -44,6 +46,14 @@ struct ObjectReference {
   std::string name;  // empty when only a kind was given
 };
 absl::StatusOr<ObjectReference> ParseReference(const std::vector<std::string>& words);
+
+// The errors in manifests read with LoadManifests, as "FILE:LINE: object field: message": the
+// reader's, then the checks that need no controller; one when there is no object at all.
+std::vector<std::string> CheckManifests(const ParsedManifests& parsed);
+// Sends the manifests' objects to the controller's Apply (dry_run: check and report only). When the
+// controller refuses them field by field, `errors` gets each refusal with its file and line.
+grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, bool dry_run,
+                       v1::ApplyResponse* response, std::vector<std::string>* errors);
 
 // Prints "opctl: <message>" on err and returns `code`.
 int Fail(CommandContext& context, const std::string& message, int code = 1);

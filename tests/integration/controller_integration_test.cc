@@ -29,6 +29,27 @@ using ::testing::Not;
 using testing::SourcePath;
 using testing::WaitFor;
 
+// Valid alone, but its Service names a network that does not exist: only the controller can tell
+// (spec.network.name is on line 15).
+constexpr char kDanglingNetworkReference[] = R"(apiVersion: opctl.io/v1
+kind: Network
+metadata:
+  name: good-net
+spec:
+  subnet: 10.5.0.0/24
+---
+apiVersion: opctl.io/v1
+kind: Service
+metadata:
+  name: web
+spec:
+  replicas: 1
+  network:
+    name: no-such-net
+  template:
+    image: busybox
+)";
+
 class ControllerIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override { StartController(); }
@@ -155,30 +176,60 @@ spec:
   EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
 
   // Errors only the controller can see (a reference to nothing) come back with file and line too.
-  std::string dangling = WriteFile("dangling.yaml", R"(apiVersion: opctl.io/v1
-kind: Network
-metadata:
-  name: good-net
-spec:
-  subnet: 10.5.0.0/24
----
-apiVersion: opctl.io/v1
-kind: Service
-metadata:
-  name: web
-spec:
-  replicas: 1
-  network:
-    name: no-such-net
-  template:
-    image: busybox
-)");
+  std::string dangling = WriteFile("dangling.yaml", kDanglingNetworkReference);
   result = controller_->Opctl({"apply", "-f", dangling});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr(absl::StrCat(dangling,
                                                  ":15: service/web spec.network.name: network "
                                                  "\"no-such-net\" does not exist")));
   EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
+}
+
+// `opctl diff` is apply's dry run shown as `diff -u`: every change apply would make and nothing else,
+// with kubectl's exit codes, and nothing stored.
+TEST_F(ControllerIntegrationTest, DiffShowsWhatApplyWouldChangeAndStoresNothing) {
+  std::string redis = SourcePath("manifests/redis.yaml");
+  testing::CommandResult fresh = controller_->Opctl({"diff", "-f", redis});
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.err;
+  EXPECT_THAT(fresh.out, HasSubstr("--- live/service/redis-master\n+++ applied/service/redis-master\n@@ -0,0 +1,"));
+  EXPECT_THAT(fresh.out, HasSubstr("\n+  name: redis-master\n"));
+  EXPECT_EQ(CountLines(fresh.out, "--- live/"), 5) << fresh.out;
+  EXPECT_EQ(controller_->Opctl({"get", "all", "-o", "name"}).out, "");
+
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", redis}).exit_code, 0);
+  testing::CommandResult same = controller_->Opctl({"diff", "-f", redis});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out, "");
+
+  // One field changed: one object, one hunk, the old line and the new.
+  std::ifstream in(redis);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(text.find("memoryLimit: 2g"), std::string::npos);
+  std::string bigger = WriteFile("bigger.yaml", text.replace(text.find("memoryLimit: 2g"), 15, "memoryLimit: 3g"));
+  testing::CommandResult changed = controller_->Opctl({"diff", "-f", bigger});
+  EXPECT_EQ(changed.exit_code, 1) << changed.err;
+  EXPECT_EQ(CountLines(changed.out, "--- live/"), 1) << changed.out;
+  EXPECT_EQ(CountLines(changed.out, "@@ "), 1) << changed.out;
+  EXPECT_THAT(changed.out, HasSubstr("\n-      memoryLimit: 2g\n+      memoryLimit: 3g\n"));
+  std::string stored = controller_->Opctl({"get", "service", "redis-master", "-o", "json"}).out;
+  EXPECT_THAT(stored, HasSubstr("\"memoryLimit\": \"2g\""));
+  EXPECT_THAT(stored, HasSubstr("\"generation\": \"1\""));  // the spec was never written
+
+  // A change made since (a scale) is what applying the file again would undo.
+  ASSERT_EQ(controller_->Opctl({"scale", "service/redis-sentinel", "--replicas", "1"}).exit_code, 0);
+  testing::CommandResult scaled = controller_->Opctl({"diff", "-f", redis});
+  EXPECT_EQ(scaled.exit_code, 1) << scaled.err;
+  EXPECT_THAT(scaled.out, HasSubstr("--- live/service/redis-sentinel\n"));
+  EXPECT_THAT(scaled.out, HasSubstr("\n-  replicas: 1\n+  replicas: 3\n"));
+
+  // What apply would refuse, diff refuses the same way, naming file and line; exit 2 (an error).
+  std::string dangling = WriteFile("dangling.yaml", kDanglingNetworkReference);
+  testing::CommandResult refused = controller_->Opctl({"diff", "-f", dangling});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(
+      refused.err,
+      HasSubstr(absl::StrCat(dangling, ":15: service/web spec.network.name: network \"no-such-net\" does not exist")));
+  EXPECT_EQ(refused.out, "");
 }
 
 TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
