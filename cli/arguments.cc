@@ -21,6 +21,8 @@ const std::vector<FlagSpec>& AllFlags() {
       {"token", 0, true, "bearer token (default $OPCTL_TOKEN or token: in ~/.opctl/config)"},
       {"insecure", 0, false, "plaintext to a controller started with --insecure (also $OPCTL_INSECURE=1)"},
       {"wait", 0, false, "apply: wait until every applied Service is ready"},
+      {"prune", 0, false,
+       "apply: delete the objects of the applied stacks that the manifests no longer name (their data stays)"},
       {"timeout", 0, true, "apply --wait, wait, drain: how long to wait (default 120s; drain 5m)"},
       {"follow", 0, false, "logs: keep streaming new output (-f)"},
       {"tail", 0, true, "logs: only the last N lines"},
@@ -99,7 +101,9 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
 
 std::string Arguments::Get(const std::string& name, const std::string& fallback) const {
   auto found = values_.find(name);
-  return found == values_.end() || found->second.empty() ? fallback : found->second.back();
+  // A flag given bare (--dry-run) has an empty value: the fallback is its meaning.
+  return found == values_.end() || found->second.empty() || found->second.back().empty() ? fallback
+                                                                                         : found->second.back();
 }
 
 std::vector<std::string> Arguments::GetAll(const std::string& name) const {

@@ -30,7 +30,7 @@ class Arguments {
   static absl::StatusOr<Arguments> Parse(const std::vector<std::string>& words, const std::string& verb = "");
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
-  // The last value given, or `fallback`.
+  // The last value given, or `fallback` when there is none or it is empty (a bare --dry-run).
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }

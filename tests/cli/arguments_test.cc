@@ -18,6 +18,17 @@ TEST(ArgumentsTest, ForLogsDashFIsFollowAndTakesNoValue) {
   EXPECT_EQ(apply->Get("filename"), "stack.yaml");
 }
 
+TEST(ArgumentsTest, ABareFlagMeansItsFallback) {
+  absl::StatusOr<Arguments> bare = Arguments::Parse({"-f", "stack.yaml", "--dry-run"}, "apply");
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_TRUE(bare->Has("dry-run"));
+  EXPECT_EQ(bare->Get("dry-run", "server"), "server");
+  absl::StatusOr<Arguments> client = Arguments::Parse({"--dry-run=client", "-f", "stack.yaml"}, "apply");
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ(client->Get("dry-run", "server"), "client");
+  EXPECT_FALSE(client->Has("prune"));
+}
+
 TEST(ArgumentsTest, TheVerbIsTheFirstWordThatIsNoFlagValue) {
   EXPECT_EQ(FindVerb({"-s", "127.0.0.1:7070", "logs", "-f", "x"}), "logs");
   EXPECT_EQ(FindVerb({"--server=127.0.0.1:7070", "get", "all"}), "get");
