@@ -16,8 +16,9 @@ namespace {
 constexpr char kUsage[] = R"(opctl controls Docker hosts declaratively through opctl-controller.
 
 Usage:
-  opctl apply -f FILE|DIR|- [--dry-run[=server|client]] [--wait [--timeout 120s]]
-                                                           create or update objects (all or nothing)
+  opctl apply -f FILE|DIR|- [--dry-run[=server|client]] [--prune] [--wait [--timeout 120s]]
+                                                           create or update objects (all or nothing);
+                                                           --prune: delete what the stacks no longer name
   opctl diff -f FILE|DIR|-                                 what apply would change, as diff -u; exit 0 none, 1 some, 2 error
   opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
   opctl describe KIND NAME                                 spec, status, conditions, owned objects

@@ -11,6 +11,9 @@
 namespace opctl {
 
 inline constexpr absl::string_view kApiVersion = "opctl.io/v1";
+// The label the service controller puts on what it makes for a Service (its Containers and
+// per-replica Volumes); the value is the Service's name.
+inline constexpr char kServiceLabel[] = "opctl.io/service";
 
 struct KindInfo {
   std::string kind;        // "Service"

@@ -17,8 +17,6 @@
 
 namespace opctl::controller {
 
-inline constexpr char kServiceLabel[] = "opctl.io/service";
-
 // The Containers a Service wants, without node binding or status: "<service>-<ordinal>", each with
 // its static address, its volume-template volumes mounted, owned by the Service.
 std::vector<v1::Container> DesiredContainers(const v1::Service& service);

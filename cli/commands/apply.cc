@@ -1,4 +1,4 @@
-// opctl apply -f FILE|DIR|- [--dry-run[=client|server]]
+// opctl apply -f FILE|DIR|- [--dry-run[=client|server]] [--prune] [--wait [--timeout D]]
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "common/quantity.h"
@@ -14,9 +14,23 @@ int RunApply(CommandContext& context) {
     return Fail(context, absl::StrCat("nothing was applied (", errors.size(), " error(s))"));
   };
   if (std::vector<std::string> errors = CheckManifests(parsed); !errors.empty()) return refused(errors);
+  // --prune works on whole stacks: the ones the manifests' objects belong to.
+  std::set<std::string> stacks, named;
+  for (const ManifestDocument& document : parsed.documents) {
+    named.insert(absl::StrCat(KindOf(document.object), "/", MetaOf(document.object).name()));
+    if (!MetaOf(document.object).stack().empty()) stacks.insert(MetaOf(document.object).stack());
+  }
+  bool prune = context.arguments.Has("prune");
+  if (prune && stacks.empty()) {
+    return Fail(context, "--prune removes what a stack no longer names: give the objects a metadata.stack", 2);
+  }
 
   std::string dry_run = context.arguments.Has("dry-run") ? context.arguments.Get("dry-run", "server") : "";
+  if (!dry_run.empty() && dry_run != "server" && dry_run != "client") {
+    return Fail(context, absl::StrCat("--dry-run=", dry_run, ": give server (the default) or client"), 2);
+  }
   if (dry_run == "client") {
+    if (prune) return Fail(context, "--prune needs the controller: use --dry-run=server", 2);
     for (const ManifestDocument& document : parsed.documents) {
       context.out << DisplayName(document.object) << " valid (dry run)\n";
     }
@@ -32,6 +46,9 @@ int RunApply(CommandContext& context) {
     context.out << DisplayName(result.kind(), result.name()) << " " << result.action()
                 << (dry_run.empty() ? "" : " (server dry run)") << "\n";
     if (result.kind() == "Service") services.push_back(result.name());
+  }
+  if (prune) {
+    if (int code = PruneStacks(context, stacks, named, !dry_run.empty()); code != 0) return code;
   }
   if (!context.arguments.Has("wait") || !dry_run.empty()) return 0;
   absl::StatusOr<absl::Duration> timeout = ParseDuration(context.arguments.Get("timeout", "120s"));

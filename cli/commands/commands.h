@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,18 @@ std::vector<std::string> CheckManifests(const ParsedManifests& parsed);
 // controller refuses them field by field, `errors` gets each refusal with its file and line.
 grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, bool dry_run,
                        v1::ApplyResponse* response, std::vector<std::string>* errors);
+
+// Deletes one object (delete_data: a Volume's data on its hosts too), printing "<kind>/<name> <done>"
+// for it and for each object that went with it (a Service's Containers). Returns false after printing
+// why it failed.
+bool DeleteObject(CommandContext& context, const std::string& kind, const std::string& name, bool delete_data,
+                  bool ignore_not_found, const std::string& done = "deleted");
+// apply --prune: deletes the Services, Networks and Volumes of `stacks` that `named` ("Service/web")
+// does not hold, as compose's --remove-orphans does; what the controller made (a Service's
+// Containers and per-replica Volumes) goes only with its Service, and no Volume's data is removed.
+// dry_run: only prints what would go. Returns the exit code.
+int PruneStacks(CommandContext& context, const std::set<std::string>& stacks, const std::set<std::string>& named,
+                bool dry_run);
 
 // Prints "opctl: <message>" on err and returns `code`.
 int Fail(CommandContext& context, const std::string& message, int code = 1);

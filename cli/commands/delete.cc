@@ -6,31 +6,30 @@
 #include "cli/manifest.h"
 
 namespace opctl::cli {
-namespace {
 
-// Deletes one object; prints each object removed. Returns false on failure (already reported).
-bool DeleteOne(CommandContext& context, const std::string& kind, const std::string& name) {
+bool DeleteObject(CommandContext& context, const std::string& kind, const std::string& name, bool delete_data,
+                  bool ignore_not_found, const std::string& done) {
   v1::DeleteRequest request;
   request.set_kind(kind);
   request.set_name(name);
-  request.set_delete_data(context.arguments.Has("delete-data"));
+  request.set_delete_data(delete_data);
   v1::DeleteResponse response;
   grpc::Status status = context.client.Call(&v1::Controller::Stub::Delete, request, &response);
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND && context.arguments.Has("ignore-not-found")) return true;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND && ignore_not_found) return true;
   if (!status.ok()) {
     Fail(context, context.client.Explain(status));
     return false;
   }
   for (const std::string& deleted : response.deleted()) {
-    bool marked = kind == "Volume" && request.delete_data();
-    context.out << deleted << (marked ? " marked for deletion with its data" : " deleted") << "\n";
+    bool marked = kind == "Volume" && delete_data;
+    context.out << deleted << " " << (marked ? "marked for deletion with its data" : done) << "\n";
   }
   return true;
 }
 
-}  // namespace
-
 int RunDelete(CommandContext& context) {
+  bool delete_data = context.arguments.Has("delete-data");
+  bool ignore_not_found = context.arguments.Has("ignore-not-found");
   std::vector<std::string> paths = context.arguments.GetAll("filename");
   if (!paths.empty()) {
     ParsedManifests parsed = LoadManifests(paths);
@@ -45,14 +44,15 @@ int RunDelete(CommandContext& context) {
     });
     bool ok = true;
     for (const ManifestDocument& document : documents) {
-      ok &= DeleteOne(context, KindOf(document.object), MetaOf(document.object).name());
+      ok &=
+          DeleteObject(context, KindOf(document.object), MetaOf(document.object).name(), delete_data, ignore_not_found);
     }
     return ok ? 0 : 1;
   }
   absl::StatusOr<ObjectReference> reference = ParseReference(context.arguments.positional());
   if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
   if (reference->name.empty()) return Fail(context, "delete needs KIND NAME or -f FILE", 2);
-  return DeleteOne(context, reference->kind->kind, reference->name) ? 0 : 1;
+  return DeleteObject(context, reference->kind->kind, reference->name, delete_data, ignore_not_found) ? 0 : 1;
 }
 
 }  // namespace opctl::cli

@@ -232,6 +232,73 @@ TEST_F(ControllerIntegrationTest, DiffShowsWhatApplyWouldChangeAndStoresNothing)
   EXPECT_EQ(refused.out, "");
 }
 
+// --dry-run stores nothing; --prune removes what the applied stacks no longer name (compose's
+// --remove-orphans), and nothing else: not other stacks, not what the controller made for a Service.
+TEST_F(ControllerIntegrationTest, ApplyDryRunStoresNothingAndPruneRemovesWhatTheStackNoLongerNames) {
+  std::string redis = SourcePath("manifests/redis.yaml");
+  testing::CommandResult dry = controller_->Opctl({"apply", "-f", redis, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(CountLines(dry.out, "created (server dry run)"), 5) << dry.out;
+  EXPECT_EQ(controller_->Opctl({"get", "all", "-o", "name"}).out, "");
+
+  std::string other = WriteFile("other.yaml", R"(apiVersion: opctl.io/v1
+kind: Network
+metadata:
+  name: other-net
+  stack: other
+spec:
+  subnet: 10.6.0.0/24
+)");
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", other}).exit_code, 0);
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", redis}).exit_code, 0);
+  // The service controller makes each replica's own volume: the controller's, not the manifest's.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return controller_->Opctl({"get", "volume", "data-redis-replica-1"}).exit_code == 0;
+      },
+      absl::Seconds(10)));
+
+  std::ifstream in(redis);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t sentinels = text.find("---\napiVersion: opctl.io/v1\nkind: Service\nmetadata:\n  name: redis-sentinel\n");
+  ASSERT_NE(sentinels, std::string::npos);
+  std::string without = WriteFile("without-sentinels.yaml", text.substr(0, sentinels));
+
+  testing::CommandResult preview = controller_->Opctl({"apply", "-f", without, "--prune", "--dry-run"});
+  EXPECT_EQ(preview.exit_code, 0) << preview.err;
+  EXPECT_THAT(preview.out, HasSubstr("service/redis-sentinel pruned (server dry run)\n"));
+  EXPECT_EQ(controller_->Opctl({"get", "service", "redis-sentinel"}).exit_code, 0);
+
+  testing::CommandResult pruned = controller_->Opctl({"apply", "-f", without, "--prune"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_THAT(pruned.out, HasSubstr("service/redis-sentinel pruned\n"));
+  EXPECT_THAT(pruned.out, HasSubstr("container/redis-sentinel-2 pruned\n"));
+  EXPECT_EQ(CountLines(pruned.out, "pruned"), 4) << pruned.out;  // the Service and its three Containers
+  EXPECT_EQ(controller_->Opctl({"get", "service", "-o", "name"}).out, "service/redis-master\nservice/redis-replica\n");
+  std::string left = controller_->Opctl({"get", "all", "-o", "name"}).out;
+  for (const char* kept : {"network/other-net", "network/redis-net", "volume/redis_master_data",
+                           "volume/data-redis-replica-0", "volume/data-redis-replica-1"}) {
+    EXPECT_THAT(left, HasSubstr(kept));
+  }
+  // Applied again, nothing more goes.
+  testing::CommandResult again = controller_->Opctl({"apply", "-f", without, "--prune"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(CountLines(again.out, "pruned"), 0) << again.out;
+
+  // Pruning needs a stack to work on: without one, a usage error and nothing applied.
+  std::string loose = WriteFile("loose.yaml", R"(apiVersion: opctl.io/v1
+kind: Network
+metadata:
+  name: loose-net
+spec:
+  subnet: 10.7.0.0/24
+)");
+  testing::CommandResult refused = controller_->Opctl({"apply", "-f", loose, "--prune"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("metadata.stack"));
+  EXPECT_EQ(controller_->Opctl({"get", "network", "loose-net"}).exit_code, 1);
+}
+
 TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
   // A node registered the way an agent does it, then cordoned through the CLI.
   auto agent_stub =
