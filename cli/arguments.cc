@@ -101,9 +101,13 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
 
 std::string Arguments::Get(const std::string& name, const std::string& fallback) const {
   auto found = values_.find(name);
-  // A flag given bare (--dry-run) has an empty value: the fallback is its meaning.
-  return found == values_.end() || found->second.empty() || found->second.back().empty() ? fallback
-                                                                                         : found->second.back();
+  return found == values_.end() || found->second.empty() ? fallback : found->second.back();
+}
+
+std::string Arguments::Optional(const std::string& name, const std::string& bare) const {
+  if (!Has(name)) return "";
+  std::string value = Get(name);
+  return value.empty() ? bare : value;
 }
 
 std::vector<std::string> Arguments::GetAll(const std::string& name) const {

@@ -30,8 +30,12 @@ class Arguments {
   static absl::StatusOr<Arguments> Parse(const std::vector<std::string>& words, const std::string& verb = "");
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
-  // The last value given, or `fallback` when there is none or it is empty (a bare --dry-run).
+  // The last value given (empty for a bare flag, or for --ca= given to mean "none"), or `fallback`
+  // when the flag is absent.
   std::string Get(const std::string& name, const std::string& fallback = "") const;
+  // A flag whose value may be left out, as --dry-run[=client]: "" when absent, `bare` when given
+  // without a value, else its value.
+  std::string Optional(const std::string& name, const std::string& bare) const;
   std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 

@@ -69,7 +69,7 @@ int Main(int argc, char** argv) {
     else
       connection = resolved.status();
   }
-  bool client_side = command_arguments->Get("dry-run", "") == "client";
+  bool client_side = command_arguments->Optional("dry-run", "server") == "client";
   if (!connection.ok() && !client_side) {
     std::cerr << "opctl: " << connection.status().message() << "\n";
     return 2;

@@ -25,7 +25,7 @@ int RunApply(CommandContext& context) {
     return Fail(context, "--prune removes what a stack no longer names: give the objects a metadata.stack", 2);
   }
 
-  std::string dry_run = context.arguments.Has("dry-run") ? context.arguments.Get("dry-run", "server") : "";
+  std::string dry_run = context.arguments.Optional("dry-run", "server");
   if (!dry_run.empty() && dry_run != "server" && dry_run != "client") {
     return Fail(context, absl::StrCat("--dry-run=", dry_run, ": give server (the default) or client"), 2);
   }

@@ -18,15 +18,19 @@ TEST(ArgumentsTest, ForLogsDashFIsFollowAndTakesNoValue) {
   EXPECT_EQ(apply->Get("filename"), "stack.yaml");
 }
 
-TEST(ArgumentsTest, ABareFlagMeansItsFallback) {
+TEST(ArgumentsTest, AFlagWithAnOptionalValueGivenBareMeansItsDefault) {
   absl::StatusOr<Arguments> bare = Arguments::Parse({"-f", "stack.yaml", "--dry-run"}, "apply");
   ASSERT_TRUE(bare.ok()) << bare.status();
-  EXPECT_TRUE(bare->Has("dry-run"));
-  EXPECT_EQ(bare->Get("dry-run", "server"), "server");
+  EXPECT_EQ(bare->Optional("dry-run", "server"), "server");
   absl::StatusOr<Arguments> client = Arguments::Parse({"--dry-run=client", "-f", "stack.yaml"}, "apply");
   ASSERT_TRUE(client.ok()) << client.status();
-  EXPECT_EQ(client->Get("dry-run", "server"), "client");
-  EXPECT_FALSE(client->Has("prune"));
+  EXPECT_EQ(client->Optional("dry-run", "server"), "client");
+  EXPECT_EQ(client->Optional("prune", "yes"), "");
+  // An explicitly empty value stays empty: --ca= means "no CA", not the default one.
+  absl::StatusOr<Arguments> no_ca = Arguments::Parse({"--ca=", "get", "networks"}, "get");
+  ASSERT_TRUE(no_ca.ok()) << no_ca.status();
+  EXPECT_TRUE(no_ca->Has("ca"));
+  EXPECT_EQ(no_ca->Get("ca", "/default/ca.crt"), "");
 }
 
 TEST(ArgumentsTest, TheVerbIsTheFirstWordThatIsNoFlagValue) {
