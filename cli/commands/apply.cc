@@ -9,19 +9,12 @@ int RunApply(CommandContext& context) {
   std::vector<std::string> paths = context.arguments.GetAll("filename");
   if (paths.empty()) return Fail(context, "apply needs -f FILE, -f DIRECTORY or -f - (standard input)", 2);
   ParsedManifests parsed = LoadManifests(paths);
-  auto refused = [&](const std::vector<std::string>& errors) {
-    for (const std::string& error : errors) context.err << "error: " << error << "\n";
-    return Fail(context, absl::StrCat("nothing was applied (", errors.size(), " error(s))"));
-  };
-  if (std::vector<std::string> errors = CheckManifests(parsed); !errors.empty()) return refused(errors);
-  // --prune works on whole stacks: the ones the manifests' objects belong to.
-  std::set<std::string> stacks, named;
-  for (const ManifestDocument& document : parsed.documents) {
-    named.insert(absl::StrCat(KindOf(document.object), "/", MetaOf(document.object).name()));
-    if (!MetaOf(document.object).stack().empty()) stacks.insert(MetaOf(document.object).stack());
+  if (std::vector<std::string> errors = CheckManifests(parsed); !errors.empty()) {
+    return RefuseManifests(context, errors, "applied", 1);
   }
+  // --prune works on whole stacks: the ones the manifests' objects belong to.
   bool prune = context.arguments.Has("prune");
-  if (prune && stacks.empty()) {
+  if (prune && StacksOf(parsed).empty()) {
     return Fail(context, "--prune removes what a stack no longer names: give the objects a metadata.stack", 2);
   }
 
@@ -39,7 +32,7 @@ int RunApply(CommandContext& context) {
   v1::ApplyResponse response;
   std::vector<std::string> errors;
   grpc::Status status = SendApply(context, parsed, !dry_run.empty(), &response, &errors);
-  if (!errors.empty()) return refused(errors);
+  if (!errors.empty()) return RefuseManifests(context, errors, "applied", 1);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   std::vector<std::string> services;
   for (const v1::ApplyResult& result : response.results()) {
@@ -48,7 +41,7 @@ int RunApply(CommandContext& context) {
     if (result.kind() == "Service") services.push_back(result.name());
   }
   if (prune) {
-    if (int code = PruneStacks(context, stacks, named, !dry_run.empty()); code != 0) return code;
+    if (int code = PruneStacks(context, parsed, !dry_run.empty()); code != 0) return code;
   }
   if (!context.arguments.Has("wait") || !dry_run.empty()) return 0;
   absl::StatusOr<absl::Duration> timeout = ParseDuration(context.arguments.Get("timeout", "120s"));

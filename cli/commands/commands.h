@@ -61,12 +61,17 @@ grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, b
 // why it failed.
 bool DeleteObject(CommandContext& context, const std::string& kind, const std::string& name, bool delete_data,
                   bool ignore_not_found, const std::string& done = "deleted");
-// apply --prune: deletes the Services, Networks and Volumes of `stacks` that `named` ("Service/web")
-// does not hold, as compose's --remove-orphans does; what the controller made (a Service's
+// Prints each error and "opctl: nothing was <outcome> (N error(s))"; returns `code`.
+int RefuseManifests(CommandContext& context, const std::vector<std::string>& errors, const std::string& outcome,
+                    int code);
+
+// The stacks (metadata.stack) the manifests' objects belong to.
+std::set<std::string> StacksOf(const ParsedManifests& parsed);
+// apply --prune: deletes the Services, Networks and Volumes of the manifests' stacks that the
+// manifests do not name, as compose's --remove-orphans does; what the controller made (a Service's
 // Containers and per-replica Volumes) goes only with its Service, and no Volume's data is removed.
 // dry_run: only prints what would go. Returns the exit code.
-int PruneStacks(CommandContext& context, const std::set<std::string>& stacks, const std::set<std::string>& named,
-                bool dry_run);
+int PruneStacks(CommandContext& context, const ParsedManifests& parsed, bool dry_run);
 
 // Prints "opctl: <message>" on err and returns `code`.
 int Fail(CommandContext& context, const std::string& message, int code = 1);

@@ -3,7 +3,6 @@
 // (the controller's dry run, so its checks and merging are the real ones). Fields the controller
 // keeps (status, uid, versions, timestamps) are left out of both. Exit codes are kubectl's: 0 when
 // nothing would change, 1 when something would, 2 on any error.
-#include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "cli/line_diff.h"
 #include "cli/output.h"
@@ -32,15 +31,13 @@ int RunDiff(CommandContext& context) {
   std::vector<std::string> paths = context.arguments.GetAll("filename");
   if (paths.empty()) return Fail(context, "diff needs -f FILE, -f DIRECTORY or -f - (standard input)", kError);
   ParsedManifests parsed = LoadManifests(paths);
-  auto refused = [&](const std::vector<std::string>& errors) {
-    for (const std::string& error : errors) context.err << "error: " << error << "\n";
-    return Fail(context, absl::StrCat("nothing to compare (", errors.size(), " error(s))"), kError);
-  };
-  if (std::vector<std::string> errors = CheckManifests(parsed); !errors.empty()) return refused(errors);
+  if (std::vector<std::string> errors = CheckManifests(parsed); !errors.empty()) {
+    return RefuseManifests(context, errors, "compared", kError);
+  }
   v1::ApplyResponse response;
   std::vector<std::string> errors;
   grpc::Status status = SendApply(context, parsed, /*dry_run=*/true, &response, &errors);
-  if (!errors.empty()) return refused(errors);
+  if (!errors.empty()) return RefuseManifests(context, errors, "compared", kError);
   if (!status.ok()) return Fail(context, context.client.Explain(status), kError);
 
   bool differs = false;

@@ -1,5 +1,6 @@
 // What `opctl apply` and `opctl diff` share: reading and checking the manifests, and the controller's
 // Apply with its refusals turned back into file:line errors.
+#include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "common/validation.h"
 
@@ -17,6 +18,12 @@ std::vector<std::string> CheckManifests(const ParsedManifests& parsed) {
   }
   if (parsed.documents.empty() && errors.empty()) errors.push_back("no objects found in the given manifests");
   return errors;
+}
+
+int RefuseManifests(CommandContext& context, const std::vector<std::string>& errors, const std::string& outcome,
+                    int code) {
+  for (const std::string& error : errors) context.err << "error: " << error << "\n";
+  return Fail(context, absl::StrCat("nothing was ", outcome, " (", errors.size(), " error(s))"), code);
 }
 
 grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, bool dry_run,

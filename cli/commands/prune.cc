@@ -4,8 +4,20 @@
 
 namespace opctl::cli {
 
-int PruneStacks(CommandContext& context, const std::set<std::string>& stacks, const std::set<std::string>& named,
-                bool dry_run) {
+std::set<std::string> StacksOf(const ParsedManifests& parsed) {
+  std::set<std::string> stacks;
+  for (const ManifestDocument& document : parsed.documents) {
+    if (!MetaOf(document.object).stack().empty()) stacks.insert(MetaOf(document.object).stack());
+  }
+  return stacks;
+}
+
+int PruneStacks(CommandContext& context, const ParsedManifests& parsed, bool dry_run) {
+  std::set<std::string> named;  // "Service/web"
+  for (const ManifestDocument& document : parsed.documents) {
+    named.insert(absl::StrCat(KindOf(document.object), "/", MetaOf(document.object).name()));
+  }
+  std::set<std::string> stacks = StacksOf(parsed);
   bool ok = true;
   // Users first, as `delete -f` does: a Network or Volume is refused deletion while a Service uses it.
   for (const char* kind : {"Service", "Network", "Volume"}) {
