@@ -6,14 +6,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/quote.h"
 
 namespace opctl {
 
 absl::StatusOr<uint32_t> ParseIpv4(absl::string_view text) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
   auto error = [&] {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an IPv4 address (e.g. 172.19.0.2)"));
+    return absl::InvalidArgumentError(absl::StrCat(Quote(text), " is not an IPv4 address (e.g. 172.19.0.2)"));
   };
+  if (text.size() > 15) return error();  // "255.255.255.255"
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
   if (parts.size() != 4) return error();
   uint32_t address = 0;
   for (absl::string_view part : parts) {
@@ -35,8 +37,9 @@ std::string FormatIpv4(uint32_t address) {
 absl::StatusOr<Ipv4Subnet> ParseIpv4Subnet(absl::string_view text) {
   auto error = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a valid IPv4 subnet: ", why, " (e.g. 172.19.0.0/16)"));
+        absl::StrCat(Quote(text), " is not a valid IPv4 subnet: ", why, " (e.g. 172.19.0.0/16)"));
   };
+  if (text.size() > 18) return error("too long");  // "255.255.255.255/32"
   std::vector<absl::string_view> parts = absl::StrSplit(text, '/');
   if (parts.size() != 2) return error("expected ADDRESS/PREFIX");
   absl::StatusOr<uint32_t> address = ParseIpv4(parts[0]);

@@ -5,9 +5,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/quote.h"
 
 namespace opctl {
 namespace {
+
+// Far above any selector a person writes; watch filters run per commit, so their size is bounded.
+constexpr size_t kMaxSelectorLength = 4096;
 
 // A tiny cursor over the selector text; every Read* skips leading blanks.
 class Scanner {
@@ -51,10 +55,14 @@ absl::StatusOr<LabelSelector> LabelSelector::Parse(absl::string_view text) {
   LabelSelector selector;
   Scanner scanner(text);
   auto error = [&](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("label selector \"", text, "\" at character ",
+    return absl::InvalidArgumentError(absl::StrCat("label selector ", Quote(text), " at character ",
                                                    scanner.position() + 1, ": ", what,
                                                    " (e.g. app=redis,tier!=cache,env in (a,b),!legacy)"));
   };
+  if (text.size() > kMaxSelectorLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("label selector ", Quote(text), " is longer than ", kMaxSelectorLength, " characters"));
+  }
   if (scanner.AtEnd()) return selector;
   while (true) {
     Requirement requirement;
@@ -86,7 +94,7 @@ absl::StatusOr<LabelSelector> LabelSelector::Parse(absl::string_view text) {
         } else if (word.empty() && scanner.position() == before) {
           requirement.op = Operator::kExists;
         } else {
-          return error(absl::StrCat("unexpected \"", word, "\""));
+          return error(absl::StrCat("unexpected ", Quote(word)));
         }
       }
     }

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/quantity.h"
+#include "common/quote.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace opctl {
@@ -22,6 +23,8 @@ const FieldDescriptor* Field(const Message& message, const char* name) {
 }
 
 }  // namespace
+
+std::string DeleteDataFinalizer(absl::string_view node) { return absl::StrCat(kDeleteDataFinalizerPrefix, node); }
 
 const std::vector<KindInfo>& AllKinds() {
   static const auto* kinds = new std::vector<KindInfo>{
@@ -106,7 +109,8 @@ std::string StoreKey(const v1::Object& object) { return StoreKey(KindOf(object),
 
 std::string DisplayName(absl::string_view kind, absl::string_view name) {
   if (name.empty()) return absl::AsciiStrToLower(kind);  // "network", not "network/", for one without a name
-  return absl::StrCat(absl::AsciiStrToLower(kind), "/", name);
+  // Valid names are short; a bad one from a request is cut, so no message repeats it whole.
+  return absl::StrCat(absl::AsciiStrToLower(kind), "/", Clip(name));
 }
 
 std::string DisplayName(const v1::Object& object) { return DisplayName(KindOf(object), MetaOf(object).name()); }

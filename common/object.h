@@ -15,6 +15,11 @@ inline constexpr absl::string_view kApiVersion = "opctl.io/v1";
 // per-replica Volumes); the value is the Service's name.
 inline constexpr char kServiceLabel[] = "opctl.io/service";
 
+// The finalizer a Volume deleted with its data carries for each node: that node's agent removes its
+// copy of the data, then releases this finalizer (and only this one): "delete-data.opctl.io/NODE".
+std::string DeleteDataFinalizer(absl::string_view node);
+inline constexpr absl::string_view kDeleteDataFinalizerPrefix = "delete-data.opctl.io/";
+
 struct KindInfo {
   std::string kind;        // "Service"
   std::string singular;    // "service"
@@ -58,7 +63,7 @@ std::string StoreKey(const v1::Object& object);
 std::string KindPrefix(absl::string_view kind);
 inline constexpr absl::string_view kObjectsPrefix = "/objects/";
 
-// "service/redis-master", as kubectl names objects.
+// "service/redis-master", as kubectl names objects (a name longer than any valid one is cut short).
 std::string DisplayName(const v1::Object& object);
 std::string DisplayName(absl::string_view kind, absl::string_view name);
 

@@ -9,12 +9,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/quote.h"
 
 namespace opctl {
 namespace {
 
 constexpr int64_t kKibi = 1024;
 constexpr double kMaxMemoryBytes = 1125899906842624.0;  // 1 PiB
+// Longer than any quantity or duration a person writes: refused before it is parsed.
+constexpr size_t kMaxQuantityLength = 64;
 
 // Splits "1.5Gi" into the number "1.5" and the suffix "Gi". False when the number part is empty or is
 // not a non-negative decimal.
@@ -35,7 +38,7 @@ bool SplitNumber(absl::string_view text, double& number, absl::string_view& suff
 
 absl::Status MemoryError(absl::string_view text) {
   return absl::InvalidArgumentError(
-      absl::StrCat("\"", text, "\" is not a memory quantity (e.g. 512m, 2g, 1Gi, 1.5G or bytes)"));
+      absl::StrCat(Quote(text), " is not a memory quantity (e.g. 512m, 2g, 1Gi, 1.5G or bytes)"));
 }
 
 }  // namespace
@@ -44,7 +47,7 @@ absl::StatusOr<int64_t> ParseMemoryBytes(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   double number = 0;
   absl::string_view suffix;
-  if (!SplitNumber(text, number, suffix)) return MemoryError(text);
+  if (text.size() > kMaxQuantityLength || !SplitNumber(text, number, suffix)) return MemoryError(text);
   double multiplier = 0;
   // Kubernetes' decimal suffixes are upper case; compose's lower-case ones are binary, as Docker reads them.
   if (suffix == "K")
@@ -81,7 +84,7 @@ absl::StatusOr<int64_t> ParseMemoryBytes(absl::string_view text) {
   }
   double bytes = number * multiplier;
   if (bytes > kMaxMemoryBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is larger than the maximum of 1 PiB"));
+    return absl::InvalidArgumentError(absl::StrCat(Quote(text), " is larger than the maximum of 1 PiB"));
   }
   return static_cast<int64_t>(std::floor(bytes));
 }
@@ -92,9 +95,9 @@ absl::StatusOr<int64_t> ParseMilliCpus(absl::string_view text) {
   absl::string_view suffix;
   auto error = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a CPU quantity (e.g. 0.5, 2 or 500m, between 1m and 1024)"));
+        absl::StrCat(Quote(text), " is not a CPU quantity (e.g. 0.5, 2 or 500m, between 1m and 1024)"));
   };
-  if (!SplitNumber(text, number, suffix)) return error();
+  if (text.size() > kMaxQuantityLength || !SplitNumber(text, number, suffix)) return error();
   double milli = 0;
   if (suffix.empty())
     milli = number * 1000;
@@ -110,9 +113,9 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   auto error = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a duration (e.g. 500ms, 5s, 1m30s; units ns, us, ms, s, m, h)"));
+        absl::StrCat(Quote(text), " is not a duration (e.g. 500ms, 5s, 1m30s; units ns, us, ms, s, m, h)"));
   };
-  if (text.empty()) return error();
+  if (text.empty() || text.size() > kMaxQuantityLength) return error();
   absl::Duration total = absl::ZeroDuration();
   absl::string_view rest = text;
   while (!rest.empty()) {

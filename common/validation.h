@@ -12,6 +12,13 @@ namespace opctl {
 
 inline constexpr int kMaxReplicas = 1000;
 inline constexpr int64_t kMinMemoryLimitBytes = 6 * 1024 * 1024;  // Docker refuses less
+// More objects than any stack has; an apply over this is refused whole (one transaction must stay
+// reasonable for the store and for every watcher, which gets each object as an event).
+inline constexpr size_t kMaxApplyObjects = 10000;
+// What a status (an agent's or a controller's report) may hold: messages and lists of conditions,
+// not data.
+inline constexpr size_t kMaxStatusStringBytes = 16 << 10;
+inline constexpr size_t kMaxStatusEntries = 1000;
 
 struct FieldError {
   int document = 0;    // index of the object in the apply
@@ -32,8 +39,17 @@ class ObjectLookup {
   virtual std::vector<v1::Object> ListKind(const std::string& kind) const = 0;
 };
 
-// Every rule on one object alone: type meta, names, labels, quantities, CIDRs, ports, paths.
+// Every rule on one object alone: size and shape bounds (every string and list; see
+// common/message_bounds.h) first, then type meta, names, labels, quantities, CIDRs, ports, paths.
 std::vector<FieldError> ValidateObject(const v1::Object& object, int document);
+
+// What an agent's heartbeat may report about its Node: a node name, labels by the label rules,
+// capacity not negative, short version and address strings, volume names by Docker's rule.
+std::vector<FieldError> ValidateNodeReport(const v1::Node& node);
+
+// The bounds of a status written to `object` (its status part only): size of the object, length of
+// each string, entries of each list. Field paths start at "status".
+std::vector<FieldError> ValidateStatus(const v1::Object& object);
 
 // ValidateObject on each object, plus the rules across objects: no duplicates in one apply, only
 // user-written kinds (Network, Volume, Service), referenced networks and volumes exist in the apply or

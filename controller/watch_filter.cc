@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/object.h"
+#include "common/quote.h"
 
 namespace opctl::controller {
 
@@ -11,7 +12,7 @@ absl::StatusOr<WatchFilter> WatchFilter::Create(const v1::WatchRequest& request)
     const KindInfo* info = FindKind(request.kind());
     if (info == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown kind \"", request.kind(), "\"; known kinds: ", KnownKindNames()));
+          absl::StrCat("unknown kind ", Quote(request.kind()), "; known kinds: ", KnownKindNames()));
     }
     filter.kind_ = info->kind;
   }

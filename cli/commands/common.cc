@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
+#include "common/quote.h"
 
 namespace opctl::cli {
 
@@ -17,7 +18,7 @@ absl::StatusOr<ObjectReference> ParseReference(const std::vector<std::string>& w
   }
   reference.kind = FindKind(kind);
   if (reference.kind == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown kind \"", kind, "\"; known kinds: ", KnownKindNames(),
+    return absl::InvalidArgumentError(absl::StrCat("unknown kind ", Quote(kind), "; known kinds: ", KnownKindNames(),
                                                    " (also plural and short names: svc, net, vol, ctr, no)"));
   }
   return reference;
