@@ -1,5 +1,6 @@
 #include "controller/controller_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -161,18 +162,48 @@ absl::Status ControllerService::ReadForNode(const Caller& caller, const std::str
   return authorizer_.RequireAgentOf(caller, node_name, absl::StrCat(action, " objects"));
 }
 
-absl::Status ControllerService::WriteStatus(const Caller& caller, const v1::Object& object) const {
-  if (!caller.agent) return authorizer_.RequireRole(caller, Role::kAdmin, "write status");
+absl::StatusOr<Registry::StatusGate> ControllerService::StatusWriter(const Caller& caller,
+                                                                     const v1::Object& object) const {
+  if (!caller.agent) {
+    absl::Status allowed = authorizer_.RequireRole(caller, Role::kAdmin, "write status");
+    if (!allowed.ok()) return allowed;
+    return Registry::StatusGate();
+  }
   const std::string kind = KindOf(object);
   const std::string& name = MetaOf(object).name();
+  const Authorizer& authorizer = authorizer_;
+  Caller agent = caller;
   if (kind == "Container") {
-    std::optional<v1::Object> stored = registry_.Find("Container", name);
-    std::string node = stored ? stored->container().spec().node_name() : "";
-    return authorizer_.RequireAgentOf(caller, node, absl::StrCat("write the status of container/", name));
+    // Checked on the container as the write finds it, so a rebinding in between is refused.
+    return Registry::StatusGate([&authorizer, agent, name](const v1::Object& stored) {
+      return authorizer.RequireAgentOf(agent, stored.container().spec().node_name(),
+                                       absl::StrCat("write the status of container/", name));
+    });
   }
-  if (kind == "Node") return authorizer_.RequireAgentOf(caller, name, "write the status of its Node");
-  // Volumes belong to no node; the agent that runs their backups reports them.
-  if (kind == "Volume") return absl::OkStatus();
+  if (kind == "Node") {
+    absl::Status allowed = authorizer_.RequireAgentOf(caller, name, "write the status of its Node");
+    if (!allowed.ok()) return allowed;
+    return Registry::StatusGate();
+  }
+  if (kind == "Volume") {
+    // Only a node that holds the volume's data (its Node status says so) reports on it, and only on its
+    // own backups.
+    for (const v1::VolumeBackupRun* run :
+         {&object.volume().status().last_backup(), &object.volume().status().last_successful_backup()}) {
+      if (!run->node_name().empty() && run->node_name() != caller.name) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("the agent of node ", caller.name, " may not report a backup run by node ", run->node_name()));
+      }
+    }
+    std::optional<v1::Object> node = registry_.Find("Node", caller.name);
+    const auto* held = node ? &node->node().status().volumes() : nullptr;
+    if (held == nullptr || std::find(held->begin(), held->end(), name) == held->end()) {
+      return absl::PermissionDeniedError(absl::StrCat("the agent of node ", caller.name,
+                                                      " may not write the status of volume/", name,
+                                                      ": its node does not hold that volume"));
+    }
+    return Registry::StatusGate();
+  }
   return absl::PermissionDeniedError(absl::StrCat("agents may not write the status of a ", kind));
 }
 
@@ -272,13 +303,15 @@ grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerCo
                                                           const v1::UpdateStatusRequest* request,
                                                           v1::Object* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status allowed =
-          Authorize(*context, [&](const Caller& caller) { return WriteStatus(caller, request->object()); });
-      !allowed.ok()) {
-    reactor->Finish(ToWireStatus(allowed));
+  absl::StatusOr<Caller> caller = authorizer_.Identify(*context);
+  absl::StatusOr<Registry::StatusGate> gate =
+      caller.ok() ? StatusWriter(*caller, request->object()) : absl::StatusOr<Registry::StatusGate>(caller.status());
+  if (!gate.ok()) {
+    reactor->Finish(ToWireStatus(gate.status()));
     return reactor;
   }
-  registry_.UpdateStatus(request->object(), request->expected_resource_version(), FinishWith(reactor, response));
+  registry_.UpdateStatus(request->object(), request->expected_resource_version(), *std::move(gate),
+                         FinishWith(reactor, response));
   return reactor;
 }
 

@@ -55,8 +55,10 @@ class ControllerService final : public v1::Controller::CallbackService {
   std::function<absl::Status(const Caller&)> ForRole(Role role, const std::string& action) const;
   // Users with role view; an agent only for its own node.
   absl::Status ReadForNode(const Caller& caller, const std::string& node_name, const std::string& action) const;
-  // Agents for their node's Containers and Node (and Volumes); users with role admin.
-  absl::Status WriteStatus(const Caller& caller, const v1::Object& object) const;
+  // Who may write the status of `object`: agents for their node's Containers and Node, and for the
+  // Volumes their node holds; users with role admin. The gate re-checks a Container's node on each
+  // attempt of the write.
+  absl::StatusOr<Registry::StatusGate> StatusWriter(const Caller& caller, const v1::Object& object) const;
 
   Registry& registry_;
   WatchHub& hub_;

@@ -2,14 +2,18 @@
 
 #include <memory>
 #include <random>
+#include <set>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/conditions.h"
 #include "common/label_selector.h"
 #include "common/object.h"
+#include "common/quote.h"
 #include "controller/stored_object.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -17,24 +21,33 @@ namespace opctl::controller {
 namespace {
 
 constexpr int kMaxConflictRetries = 8;
+// Retries of a write whose rules across objects are checked in its transaction: any write of a
+// Service or Network in between (a status too) fails the guard, so allow more.
+constexpr int kMaxGuardedRetries = 32;
+// Errors listed in an Apply's answer at most: the details carry this many, the message fewer.
+constexpr size_t kMaxReportedErrors = 100;
+constexpr size_t kMaxErrorLines = 20;
 
 using google::protobuf::util::MessageDifferencer;
 
 absl::Status UnknownKind(const std::string& kind) {
-  return absl::InvalidArgumentError(absl::StrCat("unknown kind \"", kind, "\"; known kinds: ", KnownKindNames()));
+  return absl::InvalidArgumentError(absl::StrCat("unknown kind ", Quote(kind), "; known kinds: ", KnownKindNames()));
 }
 
 absl::Status ValidationFailed(const std::vector<FieldError>& errors) {
   v1::ApplyErrors details;
   std::vector<std::string> lines;
-  for (const FieldError& error : errors) {
+  // Bounded, whatever the request: the answer must fit in gRPC's trailers.
+  for (size_t i = 0; i < errors.size() && i < kMaxReportedErrors; ++i) {
+    const FieldError& error = errors[i];
     v1::FieldError* out = details.add_errors();
     out->set_document(error.document);
     out->set_object(error.object);
     out->set_field(error.field);
     out->set_message(error.message);
-    lines.push_back(absl::StrCat("document ", error.document + 1, ": ", error.ToString()));
+    if (i < kMaxErrorLines) lines.push_back(absl::StrCat("document ", error.document + 1, ": ", error.ToString()));
   }
+  if (errors.size() > lines.size()) lines.push_back(absl::StrCat("... and ", errors.size() - lines.size(), " more"));
   absl::Status status = absl::InvalidArgumentError(
       absl::StrCat("nothing was applied; ", errors.size(), " error(s):\n", absl::StrJoin(lines, "\n")));
   status.SetPayload(kApplyErrorsPayload, absl::Cord(details.SerializeAsString()));
@@ -56,7 +69,8 @@ bool IsOwnedBy(const v1::Object& object, const std::string& uid) {
   return false;
 }
 
-// Services whose template mounts the volume or that attach to the network.
+// Services that attach to the network, or that mount the volume: in their template, or as the
+// volume-template volume of one of their replicas ("<template>-<service>-<ordinal>").
 std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const std::string& kind,
                                  const std::string& name) {
   std::vector<std::string> users;
@@ -67,9 +81,52 @@ std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const 
       uses |= kind == "Network" && extra.name() == name;
     for (const v1::VolumeMount& mount : spec.template_().volume_mounts())
       uses |= kind == "Volume" && mount.name() == name;
+    for (const v1::VolumeTemplate& volume : spec.volume_templates()) {
+      std::string prefix = absl::StrCat(volume.name(), "-", object.service().metadata().name(), "-");
+      int ordinal = -1;
+      uses |= kind == "Volume" && absl::StartsWith(name, prefix) &&
+              absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &ordinal) && ordinal >= 0 &&
+              ordinal < spec.replicas();
+    }
     if (uses) users.push_back(DisplayName(object));
   }
   return users;
+}
+
+// What the rules across objects read for an apply of `objects` at `read_at`, as conditions of its
+// transaction: the Services and Networks (addresses, subnets), and each Network and Volume a
+// Service refers to, exactly as read.
+std::vector<Precondition> ApplyGuards(const std::vector<v1::Object>& objects, const ObjectLookup& stored,
+                                      int64_t read_at) {
+  std::vector<Precondition> guards;
+  std::set<std::string> referenced;
+  bool services_or_networks = false;
+  for (const v1::Object& object : objects) {
+    std::string kind = KindOf(object);
+    services_or_networks |= kind == "Service" || kind == "Network";
+    if (kind != "Service") continue;
+    const v1::ServiceSpec& spec = object.service().spec();
+    if (!spec.network().name().empty()) referenced.insert(StoreKey("Network", spec.network().name()));
+    for (const v1::ServiceNetwork& extra : spec.additional_networks()) {
+      referenced.insert(StoreKey("Network", extra.name()));
+    }
+    for (const v1::VolumeMount& mount : spec.template_().volume_mounts()) {
+      if (!mount.name().empty()) referenced.insert(StoreKey("Volume", mount.name()));
+    }
+  }
+  if (services_or_networks) {
+    guards.push_back({KindPrefix("Service"), true, read_at});
+    guards.push_back({KindPrefix("Network"), true, read_at});
+  }
+  std::set<std::string> applied;
+  for (const v1::Object& object : objects) applied.insert(StoreKey(object));
+  for (const std::string& key : referenced) {
+    if (applied.count(key)) continue;  // written by this transaction, which checks its revision
+    std::string kind = key.substr(kObjectsPrefix.size(), key.find('/', kObjectsPrefix.size()) - kObjectsPrefix.size());
+    std::optional<v1::Object> found = stored.Find(kind, key.substr(KindPrefix(kind).size()));
+    guards.push_back({key, false, found ? MetaOf(*found).resource_version() : 0});
+  }
+  return guards;
 }
 
 }  // namespace
@@ -151,23 +208,32 @@ absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const s
 }
 
 void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done) {
-  for (v1::Object& object : objects) FillTypeMeta(&object);
-  std::vector<FieldError> errors = ValidateApply(objects, this);
-  for (FieldError& refused : policy_.Check(objects)) errors.push_back(std::move(refused));
-  if (!errors.empty()) return done(ValidationFailed(errors));
+  if (objects.size() > kMaxApplyObjects) {
+    return done(absl::ResourceExhaustedError(
+        absl::StrCat("an apply may hold at most ", kMaxApplyObjects, " objects, not ", objects.size(), "; split it")));
+  }
+  for (v1::Object& object : objects) {
+    // A newer client's fields are dropped, not stored unseen by every check.
+    object.DiscardUnknownFields();
+    FillTypeMeta(&object);
+  }
   ApplyAttempt(std::move(objects), dry_run, 0, std::move(done));
 }
 
 void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done) {
+  // Everything validation reads is read at this revision or later; the transaction's guards fail if
+  // any of it changed after this revision, and the next attempt checks again.
+  int64_t read_at = store_.Revision();
+  std::vector<FieldError> errors = ValidateApply(objects, this);
+  for (FieldError& refused : policy_.Check(objects)) errors.push_back(std::move(refused));
+  if (!errors.empty()) return done(ValidationFailed(errors));
   auto response = std::make_shared<v1::ApplyResponse>();
   std::vector<Mutation> mutations;
-  bool versions_given = false;
   std::string now = FormatTimestamp(clock_.Now());
   for (const v1::Object& input : objects) {
     std::string key = StoreKey(input);
     absl::StatusOr<KeyValue> existing = store_.Get(key);
     const v1::ObjectMeta& given = MetaOf(input);
-    versions_given |= given.resource_version() != 0;
     int64_t current_version = existing.ok() ? existing->mod_revision : 0;
     if (given.resource_version() != 0 && given.resource_version() != current_version) {
       return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(input), " is at resourceVersion ",
@@ -176,15 +242,16 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
     }
     v1::Object stored = input;
     v1::ObjectMeta* meta = MutableMetaOf(&stored);
+    // What opctl itself sets is never taken from a manifest.
+    meta->clear_deletion_timestamp();
+    meta->clear_finalizers();
+    meta->clear_owner_references();
     std::string action;
     if (!existing.ok()) {
       action = "created";
       meta->set_uid(NewUid());
       meta->set_creation_timestamp(now);
       meta->set_generation(1);
-      meta->clear_deletion_timestamp();
-      meta->clear_finalizers();
-      meta->clear_owner_references();
       MutableStatusOf(&stored)->Clear();
     } else {
       absl::StatusOr<v1::Object> old = DecodeObject(*existing);
@@ -213,11 +280,15 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
   }
   response->set_revision(store_.Revision());
   if (dry_run || mutations.empty()) return done(*response);
-  store_.Commit(std::move(mutations), [this, objects = std::move(objects), dry_run, attempt, versions_given, response,
-                                       done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
-    // A concurrent writer got in between reading and committing: read again, unless the user pinned a version.
-    if (absl::IsAborted(revision.status()) && !versions_given && attempt < kMaxConflictRetries) {
-      return ApplyAttempt(std::move(objects), dry_run, attempt + 1, std::move(done));
+  Transaction transaction{std::move(mutations), ApplyGuards(objects, *this, read_at)};
+  store_.Commit(std::move(transaction), [this, objects = std::move(objects), dry_run, attempt, response,
+                                         done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
+    // A concurrent writer got in between reading and committing: read and check again (a version the
+    // user pinned is compared again then), off the store's writer thread.
+    if (absl::IsAborted(revision.status()) && attempt < kMaxGuardedRetries) {
+      return retries_.Run([this, objects = std::move(objects), dry_run, attempt, done = std::move(done)]() mutable {
+        ApplyAttempt(std::move(objects), dry_run, attempt + 1, std::move(done));
+      });
     }
     if (!revision.ok()) return done(revision.status());
     response->set_revision(*revision);
@@ -233,6 +304,7 @@ void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse>
 }
 
 void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done) {
+  int64_t read_at = store_.Revision();  // as in ApplyAttempt: what the checks read is guarded
   absl::StatusOr<v1::Object> object = Get(request.kind(), request.name());
   if (!object.ok()) return done(object.status());
   const v1::ObjectMeta& meta = MetaOf(*object);
@@ -242,12 +314,15 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
         absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
                                         meta.resource_version(), ", not ", request.expected_resource_version())));
   }
+  std::vector<Precondition> guards;
   if (kind == "Network" || kind == "Volume") {
     std::vector<std::string> users = UsersOf(ListKind("Service"), kind, request.name());
     if (!users.empty()) {
       return done(absl::FailedPreconditionError(absl::StrCat(
           DisplayName(*object), " is used by ", absl::StrJoin(users, ", "), "; delete or change those first")));
     }
+    // A Service that starts using it meanwhile fails the commit, and the next attempt refuses.
+    guards.push_back({KindPrefix("Service"), true, read_at});
   }
   // An object whose finalizers are pending (a Volume's data being removed) stays until they are done:
   // a later plain delete must not cut that short and leave the data behind.
@@ -257,26 +332,40 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
     response.set_revision(meta.resource_version());
     return done(response);
   }
+  auto retry_or = [this, request, attempt, done](std::function<void(int64_t)> finish) {
+    return [this, request, attempt, done, finish](absl::StatusOr<int64_t> revision) {
+      // A status written meanwhile (an agent's, the service controller's) or a guard that failed: read
+      // again and retry, unless the caller pinned a version.
+      if (absl::IsAborted(revision.status()) && request.expected_resource_version() == 0 &&
+          attempt < kMaxGuardedRetries) {
+        return retries_.Run([this, request, attempt, done] { DeleteAttempt(request, attempt + 1, done); });
+      }
+      if (!revision.ok()) return done(revision.status());
+      finish(*revision);
+    };
+  };
+  std::vector<Mutation> mutations;
   if (kind == "Volume" && request.delete_data()) {
-    // The data lives on the hosts: mark the Volume, and its agents remove the data and then the object.
-    std::string now = FormatTimestamp(clock_.Now());
-    return UpdateAttempt(
-        kind, request.name(), meta.resource_version(), 0,
-        [now](v1::Object& volume) {
-          v1::ObjectMeta* marked = MutableMetaOf(&volume);
-          if (marked->deletion_timestamp().empty()) marked->set_deletion_timestamp(now);
-          bool has = false;
-          for (const std::string& f : marked->finalizers()) has |= f == kDeleteDataFinalizer;
-          if (!has) marked->add_finalizers(kDeleteDataFinalizer);
-          return absl::OkStatus();
-        },
-        [done](absl::StatusOr<v1::Object> marked) {
-          if (!marked.ok()) return done(marked.status());
-          v1::DeleteResponse response;
-          response.add_deleted(DisplayName(*marked));
-          response.set_revision(MetaOf(*marked).resource_version());
-          done(response);
-        });
+    // The data lives on the hosts: the Volume is marked with one finalizer per node, and each node's
+    // agent removes its own copy and releases its own finalizer; the object goes with the last one.
+    v1::Object marked = *object;
+    v1::ObjectMeta* marked_meta = MutableMetaOf(&marked);
+    marked_meta->set_deletion_timestamp(FormatTimestamp(clock_.Now()));
+    for (const v1::Object& node : ListKind("Node")) {
+      marked_meta->add_finalizers(DeleteDataFinalizer(node.node().metadata().name()));
+    }
+    if (!marked_meta->finalizers().empty()) {
+      mutations.push_back({StoreKey(marked), EncodeObject(marked), meta.resource_version()});
+      auto name = std::make_shared<std::string>(DisplayName(marked));
+      return store_.Commit(Transaction{std::move(mutations), std::move(guards)},
+                           retry_or([name, done](int64_t revision) {
+                             v1::DeleteResponse response;
+                             response.add_deleted(*name);
+                             response.set_revision(revision);
+                             done(response);
+                           }));
+    }
+    // No node has ever registered, so no host holds its data: the object goes at once.
   }
   std::vector<v1::Object> doomed = {*object};
   // Owned objects go in the same transaction: no orphan is ever visible.
@@ -286,20 +375,16 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
     }
   }
   auto names = std::make_shared<std::vector<std::string>>();
-  for (const v1::Object& gone : doomed) names->push_back(DisplayName(gone));
-  // A status written meanwhile (an agent's, the service controller's) changes a resourceVersion and
-  // the commit fails as a conflict: a delete that named no version reads again and retries.
-  DeleteObjects(std::move(doomed), [this, request, attempt, names, done](absl::StatusOr<int64_t> revision) {
-    if (absl::IsAborted(revision.status()) && request.expected_resource_version() == 0 &&
-        attempt < kMaxConflictRetries) {
-      return DeleteAttempt(request, attempt + 1, done);
-    }
-    if (!revision.ok()) return done(revision.status());
-    v1::DeleteResponse response;
-    for (const std::string& name : *names) response.add_deleted(name);
-    response.set_revision(*revision);
-    done(response);
-  });
+  for (const v1::Object& gone : doomed) {
+    names->push_back(DisplayName(gone));
+    mutations.push_back({StoreKey(gone), std::nullopt, MetaOf(gone).resource_version()});
+  }
+  store_.Commit(Transaction{std::move(mutations), std::move(guards)}, retry_or([names, done](int64_t revision) {
+                  v1::DeleteResponse response;
+                  for (const std::string& name : *names) response.add_deleted(name);
+                  response.set_revision(revision);
+                  done(response);
+                }));
 }
 
 void Registry::ReleaseFinalizer(const std::string& kind, const std::string& name, const std::string& finalizer,
@@ -353,7 +438,10 @@ void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expecte
                                        change = std::move(change), result,
                                        done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
     if (absl::IsAborted(revision.status()) && expected == 0 && attempt < kMaxConflictRetries) {
-      return UpdateAttempt(std::move(kind), std::move(name), expected, attempt + 1, std::move(change), std::move(done));
+      return retries_.Run([this, kind = std::move(kind), name = std::move(name), attempt, change = std::move(change),
+                           done = std::move(done)]() mutable {
+        UpdateAttempt(std::move(kind), std::move(name), 0, attempt + 1, std::move(change), std::move(done));
+      });
     }
     if (!revision.ok()) return done(revision.status());
     MutableMetaOf(result.get())->set_resource_version(*revision);
@@ -361,14 +449,21 @@ void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expecte
   });
 }
 
-void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done) {
+void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_version, StatusGate gate,
+                            Done<v1::Object> done) {
   std::string kind = KindOf(object);
   if (kind.empty()) return done(absl::InvalidArgumentError("object.kind is required"));
   auto status = std::make_shared<v1::Object>(object);
+  status->DiscardUnknownFields();
   UpdateAttempt(
       kind, MetaOf(object).name(), expected_resource_version, 0,
-      [status](v1::Object& stored) {
+      [status, gate = std::move(gate)](v1::Object& stored) {
+        if (gate) {
+          if (absl::Status allowed = gate(stored); !allowed.ok()) return allowed;
+        }
         MutableStatusOf(&stored)->CopyFrom(StatusOf(*status));
+        std::vector<FieldError> errors = ValidateStatus(stored);
+        if (!errors.empty()) return absl::InvalidArgumentError(errors.front().ToString());
         return absl::OkStatus();
       },
       std::move(done));

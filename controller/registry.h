@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/serial_executor.h"
 #include "common/validation.h"
 #include "controller/container_policy.h"
 #include "controller/store/store.h"
@@ -20,7 +21,6 @@
 namespace opctl::controller {
 
 inline constexpr char kApplyErrorsPayload[] = "type.googleapis.com/opctl.v1.ApplyErrors";
-inline constexpr char kDeleteDataFinalizer[] = "opctl.io/delete-data";
 
 class Registry : public ObjectLookup {
  public:
@@ -38,16 +38,29 @@ class Registry : public ObjectLookup {
   absl::StatusOr<v1::ListResponse> List(const std::string& kind, const std::string& stack,
                                         const std::string& selector) const;
 
-  // Validates every object against each other and the store, then writes all in one transaction.
-  // INVALID_ARGUMENT carries an ApplyErrors payload (kApplyErrorsPayload); ABORTED when a given
-  // metadata.resourceVersion is stale. Conflicts with concurrent writers are retried.
+  // Validates every object against each other and the store, then writes all in one transaction
+  // whose conditions are what the checks read, so rules across objects (unique addresses, subnets
+  // apart, references) hold against concurrent writers too; a conflict is checked again and retried.
+  // INVALID_ARGUMENT carries an ApplyErrors payload (kApplyErrorsPayload; at most 100 errors);
+  // RESOURCE_EXHAUSTED for more than kMaxApplyObjects objects; ABORTED when a given
+  // metadata.resourceVersion is stale.
   void Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done);
   // Deletes an object and the objects it owns. FAILED_PRECONDITION while a Network or Volume is
-  // used by a Service. A Volume deleted with delete_data is marked (deletionTimestamp and the
-  // kDeleteDataFinalizer) for its agents to remove the data, then removed by RemoveFinalizer.
+  // used by a Service (a Volume also as one of its replicas' volume-template volumes); that check
+  // holds against concurrent applies (it is a condition of the transaction). A Volume deleted with
+  // delete_data is marked (deletionTimestamp and one DeleteDataFinalizer per registered node) for
+  // each node's agent to remove its data, and goes once ReleaseFinalizer has taken the last one.
   void Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse> done);
-  // Replaces the status of the object (kind and name from `object`), nothing else.
-  void UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done);
+  // Whether a status write may land on the object as stored now (checked on every attempt, so a
+  // retry after a conflict is authorised against what it will overwrite).
+  using StatusGate = std::function<absl::Status(const v1::Object& stored)>;
+  // Replaces the status of the object (kind and name from `object`), nothing else. INVALID_ARGUMENT
+  // when the status breaks ValidateStatus's bounds; `gate` (may be empty) refuses with its status.
+  void UpdateStatus(const v1::Object& object, int64_t expected_resource_version, StatusGate gate,
+                    Done<v1::Object> done);
+  void UpdateStatus(const v1::Object& object, int64_t expected_resource_version, Done<v1::Object> done) {
+    UpdateStatus(object, expected_resource_version, nullptr, std::move(done));
+  }
   // Sets a Service's replicas; INVALID_ARGUMENT when out of range or short of static addresses.
   void Scale(const std::string& name, int replicas, Done<v1::Object> done);
   // Sets a Node's spec.unschedulable.
@@ -82,6 +95,7 @@ class Registry : public ObjectLookup {
   Store& store_;
   Clock& clock_;
   const ContainerPolicy policy_;
+  SerialExecutor retries_;  // conflict retries run here, never on the store's writer thread
 };
 
 // The FieldErrors inside an INVALID_ARGUMENT from Apply (empty for any other status).

@@ -196,13 +196,13 @@ void SqliteStore::SetCommitListener(CommitListener listener) {
   listener_ = std::move(listener);
 }
 
-void SqliteStore::Commit(std::vector<Mutation> mutations, CommitCallback done) {
+void SqliteStore::Commit(Transaction transaction, CommitCallback done) {
   absl::MutexLock lock(&queue_mutex_);
   if (stopping_) {
     done(absl::UnavailableError("the store is closing"));
     return;
   }
-  queue_.push_back({std::move(mutations), std::move(done)});
+  queue_.push_back({std::move(transaction), std::move(done)});
 }
 
 absl::Status SqliteStore::Compact(int64_t revision) {
@@ -234,10 +234,52 @@ void SqliteStore::WriterLoop() {
   }
 }
 
-SqliteStore::PreparedCommit SqliteStore::Prepare(const std::vector<Mutation>& mutations, int64_t revision,
+absl::Status SqliteStore::Check(const Precondition& condition,
+                                const std::map<std::string, std::optional<KeyValue>>& overlay) const {
+  mutex_.AssertReaderHeld();
+  auto aborted = [&](const std::string& what) {
+    return absl::AbortedError(
+        absl::StrCat(condition.key, " ", what, " since revision ", condition.revision, ": read again and retry"));
+  };
+  if (!condition.prefix) {
+    int64_t actual = 0;
+    if (auto it = overlay.find(condition.key); it != overlay.end()) {
+      actual = it->second ? it->second->mod_revision : 0;
+    } else if (auto stored = kv_.find(condition.key); stored != kv_.end()) {
+      actual = stored->second.mod_revision;
+    }
+    return actual == condition.revision ? absl::OkStatus() : aborted("changed");
+  }
+  // Earlier transactions of this batch come after every committed revision.
+  if (auto it = overlay.lower_bound(condition.key); it != overlay.end() && absl::StartsWith(it->first, condition.key)) {
+    return aborted("had a key changed");
+  }
+  if (condition.revision >= compacted_revision_) {
+    // The history after the revision is at hand: only what changed since is looked at.
+    auto first = std::partition_point(history_.begin(), history_.end(),
+                                      [&](const Event& event) { return event.kv.mod_revision <= condition.revision; });
+    for (auto it = first; it != history_.end(); ++it) {
+      if (absl::StartsWith(it->kv.key, condition.key)) return aborted("had a key changed");
+    }
+    return absl::OkStatus();
+  }
+  for (auto it = kv_.lower_bound(condition.key); it != kv_.end() && absl::StartsWith(it->first, condition.key); ++it) {
+    if (it->second.mod_revision > condition.revision) return aborted("had a key changed");
+  }
+  return absl::OkStatus();
+}
+
+SqliteStore::PreparedCommit SqliteStore::Prepare(const Transaction& transaction, int64_t revision,
                                                  std::map<std::string, std::optional<KeyValue>>& overlay) const {
   PreparedCommit prepared;
   prepared.revision = revision;
+  for (const Precondition& condition : transaction.preconditions) {
+    if (absl::Status held = Check(condition, overlay); !held.ok()) {
+      prepared.status = held;
+      return prepared;
+    }
+  }
+  const std::vector<Mutation>& mutations = transaction.mutations;
   // The state as earlier transactions of this batch left it; kv_ is only changed by this thread.
   auto current = [&](const std::string& key) -> std::optional<KeyValue> {
     if (auto it = overlay.find(key); it != overlay.end()) return it->second;
@@ -292,7 +334,7 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
     revision = revision_;
     compact_to = compacted_revision_;
     for (PendingCommit& pending : batch) {
-      PreparedCommit commit = Prepare(pending.mutations, revision + 1, overlay);
+      PreparedCommit commit = Prepare(pending.transaction, revision + 1, overlay);
       if (commit.status.ok() && !commit.events.empty()) ++revision;
       if (commit.status.ok() && commit.events.empty()) commit.revision = revision;
       prepared.push_back(std::move(commit));

@@ -37,7 +37,8 @@ class SqliteStore : public Store {
 
   absl::StatusOr<KeyValue> Get(absl::string_view key) const override;
   RangeResult Range(absl::string_view prefix) const override;
-  void Commit(std::vector<Mutation> mutations, CommitCallback done) override;
+  using Store::Commit;
+  void Commit(Transaction transaction, CommitCallback done) override;
   int64_t Revision() const override;
   int64_t CompactedRevision() const override;
   absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override;
@@ -46,7 +47,7 @@ class SqliteStore : public Store {
 
  private:
   struct PendingCommit {
-    std::vector<Mutation> mutations;
+    Transaction transaction;
     CommitCallback done;
   };
   // A transaction checked against the state including earlier transactions of the same batch.
@@ -60,8 +61,11 @@ class SqliteStore : public Store {
   absl::Status Load();
   void WriterLoop();
   void WriteBatch(std::vector<PendingCommit>& batch);
-  PreparedCommit Prepare(const std::vector<Mutation>& mutations, int64_t revision,
+  PreparedCommit Prepare(const Transaction& transaction, int64_t revision,
                          std::map<std::string, std::optional<KeyValue>>& overlay) const;
+  // OK when `condition` holds on the committed state and the batch's `overlay`; ABORTED otherwise.
+  absl::Status Check(const Precondition& condition,
+                     const std::map<std::string, std::optional<KeyValue>>& overlay) const;
   absl::Status Persist(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to);
   absl::Status Exec(const char* sql);
   absl::Status SqliteError(const char* what) const;

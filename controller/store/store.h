@@ -41,6 +41,23 @@ struct Mutation {
   std::optional<int64_t> expected_mod_revision;
 };
 
+// A condition a transaction commits under, as etcd's Txn compares keys: when it does not hold, the
+// whole transaction fails with ABORTED and nothing is applied. What rules across objects (addresses
+// unique, subnets apart, references) read is guarded so, and the checks run again on a retry.
+struct Precondition {
+  std::string key;  // a key, or with `prefix` a key prefix
+  bool prefix = false;
+  // Not `prefix`: the key's mod_revision equals this (0: the key does not exist).
+  // `prefix`: no key under the prefix was created or changed after this revision (etcd: every key
+  // in the range has mod_revision <= it). Implementations may also fail on keys deleted after it.
+  int64_t revision = 0;
+};
+
+struct Transaction {
+  std::vector<Mutation> mutations;
+  std::vector<Precondition> preconditions;
+};
+
 struct RangeResult {
   std::vector<KeyValue> kvs;  // sorted by key
   int64_t revision = 0;       // the store revision the range was read at
@@ -58,11 +75,15 @@ class Store {
   // Every key starting with prefix, read at one revision.
   virtual RangeResult Range(absl::string_view prefix) const = 0;
   // Applies all mutations atomically as one new revision and makes them durable, then calls `done`
-  // with that revision (on the store's writer thread: keep it short). Concurrent commits are grouped
-  // into one disk sync. Errors: ABORTED when an expectation fails, RESOURCE_EXHAUSTED when the disk is
-  // full, UNAVAILABLE when the store is closing; nothing is applied then. A transaction that changes
-  // nothing answers the current revision.
-  virtual void Commit(std::vector<Mutation> mutations, CommitCallback done) = 0;
+  // with that revision (on the store's writer thread: keep it short, never commit again from it and wait). Concurrent
+  // commits are grouped into one disk sync. Errors: ABORTED when an expectation fails, RESOURCE_EXHAUSTED when the disk
+  // is full, UNAVAILABLE when the store is closing; nothing is applied then. A transaction that changes nothing answers
+  // the current revision.
+  virtual void Commit(Transaction transaction, CommitCallback done) = 0;
+  // A transaction of mutations alone.
+  void Commit(std::vector<Mutation> mutations, CommitCallback done) {
+    Commit(Transaction{std::move(mutations), {}}, std::move(done));
+  }
   // Commit, waiting for the answer.
   absl::StatusOr<int64_t> CommitAndWait(std::vector<Mutation> mutations);
 

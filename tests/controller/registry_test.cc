@@ -144,10 +144,12 @@ class InterferingStore : public Store {
 
   absl::StatusOr<KeyValue> Get(absl::string_view key) const override { return inner_.Get(key); }
   RangeResult Range(absl::string_view prefix) const override { return inner_.Range(prefix); }
-  void Commit(std::vector<Mutation> mutations, CommitCallback done) override {
+  using Store::Commit;
+  void Commit(Transaction transaction, CommitCallback done) override {
+    const std::vector<Mutation>& mutations = transaction.mutations;
     bool deletes = std::any_of(mutations.begin(), mutations.end(), [](const Mutation& m) { return !m.value; });
     if (deletes && interfere) std::exchange(interfere, nullptr)();
-    inner_.Commit(std::move(mutations), std::move(done));
+    inner_.Commit(std::move(transaction), std::move(done));
   }
   int64_t Revision() const override { return inner_.Revision(); }
   int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
@@ -195,6 +197,11 @@ TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {
   v1::Object volume;
   volume.mutable_volume()->mutable_metadata()->set_name("data");
   ASSERT_TRUE(Apply({volume}).ok());
+  for (const std::string& name : {"host-a", "host-b"}) {
+    v1::Object node;
+    *node.mutable_node() = testing::ReadyNode(name, 1LL << 30, 2000);
+    ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Put(node, done); }).ok());
+  }
   v1::DeleteRequest with_data;
   with_data.set_kind("Volume");
   with_data.set_name("data");
@@ -205,7 +212,29 @@ TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {
   absl::StatusOr<v1::Object> pending = registry_.Get("Volume", "data");
   ASSERT_TRUE(pending.ok()) << "the Volume went before its data";
   EXPECT_FALSE(pending->volume().metadata().deletion_timestamp().empty());
-  EXPECT_EQ(pending->volume().metadata().finalizers_size(), 1);
+  // One finalizer per node: each node removes its own copy of the data.
+  EXPECT_THAT(pending->volume().metadata().finalizers(),
+              ElementsAre(DeleteDataFinalizer("host-a"), DeleteDataFinalizer("host-b")));
+  ASSERT_TRUE(Sync<v1::Object>([&](auto done) {
+                registry_.ReleaseFinalizer("Volume", "data", DeleteDataFinalizer("host-a"), done);
+              }).ok());
+  EXPECT_TRUE(registry_.Get("Volume", "data").ok()) << "host-b still holds the data";
+  ASSERT_TRUE(Sync<v1::Object>([&](auto done) {
+                registry_.ReleaseFinalizer("Volume", "data", DeleteDataFinalizer("host-b"), done);
+              }).ok());
+  EXPECT_TRUE(absl::IsNotFound(registry_.Get("Volume", "data").status()));
+}
+
+TEST_F(RegistryTest, AVolumeWithoutAnyNodeIsDeletedAtOnce) {
+  v1::Object volume;
+  volume.mutable_volume()->mutable_metadata()->set_name("data");
+  ASSERT_TRUE(Apply({volume}).ok());
+  v1::DeleteRequest with_data;
+  with_data.set_kind("Volume");
+  with_data.set_name("data");
+  with_data.set_delete_data(true);
+  ASSERT_TRUE(Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(with_data, done); }).ok());
+  EXPECT_TRUE(absl::IsNotFound(registry_.Get("Volume", "data").status()));
 }
 
 TEST_F(RegistryTest, UpdateStatusTouchesOnlyStatus) {
