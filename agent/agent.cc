@@ -2,12 +2,17 @@
 
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/periodic.h"
 
 namespace opctl::agent {
 namespace {
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || absl::StartsWith(host, "127.");
+}
 
 absl::Duration Backoff(int failures) {
   absl::Duration delay = absl::Milliseconds(250);
@@ -57,6 +62,14 @@ absl::Status Agent::Start() {
   archiver_->RemoveLeftoverHelpers();
   // With TLS, the operations port serves this node's certificate and takes only the controller's.
   bool tls = !options_.tls.ca.empty();
+  std::string listen_host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
+  if (!tls && !IsLoopbackHost(listen_host)) {
+    // Plaintext operations are root on this host's volumes: never beyond this machine.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--insecure serves the operations port (logs, volume backup and restore) without TLS or any check of "
+        "the caller, so only on loopback (--listen 127.0.0.1:PORT), not on ",
+        options_.listen_address, "; give --tls-ca, --tls-cert and --tls-key to listen beyond this machine"));
+  }
   std::shared_ptr<grpc::ServerCredentials> server_credentials = grpc::InsecureServerCredentials();
   if (tls) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> serving =
@@ -65,10 +78,12 @@ absl::Status Agent::Start() {
     server_credentials = *std::move(serving);
   }
   operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name, tls);
+  peer_service_ = std::make_unique<PeerService>(fence_, options_.node_name, tls);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options_.listen_address, server_credentials, &port);
   builder.RegisterService(operations_.get());
+  builder.RegisterService(peer_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address));
@@ -91,7 +106,11 @@ absl::Status Agent::Start() {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(options_.tls);
   if (!credentials.ok()) return credentials.status();
   auto channel = grpc::CreateCustomChannel(options_.controller_address, *credentials, arguments);
+  witness_ = std::make_unique<PeerWitness>(options_.node_name, options_.tls);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
+  link_options.witness = witness_.get();
+  // Read by the heartbeat thread, which link_->Start below starts after reconciler_ is set.
+  link_options.volumes_held = [this] { return reconciler_->VolumesHeld(); };
   link_ = std::make_unique<ControllerLink>(
       channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },
       [this] { ResyncAll(); }, link_options);
@@ -106,6 +125,9 @@ absl::Status Agent::Start() {
       },
       BackupSchedulerOptions{options_.node_name, options_.backup_dir});
 
+  if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
+    std::fprintf(stderr, "agent: cannot list this node's volumes yet: %s\n", held.ToString().c_str());
+  }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
   backups_->Start();
   events_->Start();

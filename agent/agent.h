@@ -18,6 +18,8 @@
 #include "agent/docker_client.h"
 #include "agent/docker_events.h"
 #include "agent/operations_service.h"
+#include "agent/peer_service.h"
+#include "agent/peer_witness.h"
 #include "agent/reconciler.h"
 #include "agent/volume_archiver.h"
 #include "agent/volume_locks.h"
@@ -72,6 +74,8 @@ class Agent {
   VolumeLocks volume_locks_;
   std::unique_ptr<VolumeArchiver> archiver_;
   std::unique_ptr<OperationsService> operations_;
+  std::unique_ptr<PeerService> peer_service_;
+  std::unique_ptr<PeerWitness> witness_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<BackupScheduler> backups_;
   absl::Mutex mutex_;

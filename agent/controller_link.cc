@@ -14,6 +14,9 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 // A heartbeat that takes longer is as good as lost; the next one goes out at once.
 constexpr absl::Duration kHeartbeatTimeout = absl::Seconds(1);
 constexpr absl::Duration kFenceCheckInterval = absl::Milliseconds(50);
+// Peers are asked this long before the lease would lapse, each given kPeerTimeout to answer.
+constexpr absl::Duration kAskAhead = absl::Milliseconds(300);
+constexpr absl::Duration kPeerTimeout = absl::Milliseconds(250);
 
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout = kCallTimeout) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -63,11 +66,19 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
   do {
     v1::HeartbeatResponse response;
     request.set_bindings_revision(fence_.bindings_revision());
+    if (options_.witness != nullptr) request.set_peers_version(options_.witness->peers_version());
+    if (options_.volumes_held) {
+      std::vector<std::string> volumes = options_.volumes_held();
+      *request.mutable_node()->mutable_status()->mutable_volumes() = {volumes.begin(), volumes.end()};
+    }
     absl::Time sent = absl::Now();
     auto context = CallContext(kHeartbeatTimeout);
     grpc::Status status = agent_->Heartbeat(context.get(), request, &response);
     if (status.ok()) {
       fence_.Renew(sent, response);
+      if (response.has_peers() && options_.witness != nullptr) {
+        options_.witness->SetPeers({response.peers().begin(), response.peers().end()}, response.peers_version());
+      }
       // Bindings newer than the watch's view: what moved away while the link was down goes now.
       if (response.has_bindings() && response.bindings().revision() > desired_.revision()) resync_();
     }
@@ -80,9 +91,34 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
   } while (Pause(options_.heartbeat_interval));
 }
 
+void ControllerLink::AskWitnesses(bool& holding) {
+  bool hold = options_.witness->MostLostTheController(kPeerTimeout);
+  // Held for one fencing window from this answer: the controller, once most nodes are back, gives
+  // every node still silent a whole grace, longer than that, before it moves anything.
+  fence_.Hold(hold ? absl::Now() + fence_.fence_after() : absl::InfinitePast());
+  if (hold != holding) {
+    holding = hold;
+    std::fprintf(stderr, "agent: %s\n",
+                 hold ? "no answer from the controller, and most nodes' agents say the same: holding the fence "
+                        "(the controller moves nothing while most nodes are out of contact)"
+                      : "no answer from the controller, and most nodes still reach it: not holding the fence");
+  }
+}
+
 void ControllerLink::FenceLoop() {
   bool lapsed = false;
+  bool holding = false;
+  absl::Time next_question = absl::InfinitePast();
   while (Pause(kFenceCheckInterval)) {
+    absl::Time now = absl::Now();
+    // Only a lease that fences (fence_after > 0) and is about to lapse, then again every heartbeat
+    // interval while the controller stays silent.
+    if (options_.witness != nullptr && fence_.fence_after() > absl::ZeroDuration() &&
+        !fence_.ControllerReachable(now + kAskAhead) && now >= next_question) {
+      AskWitnesses(holding);
+      next_question = now + options_.heartbeat_interval;
+    }
+    if (fence_.ControllerReachable(now)) holding = false;  // renewed: any hold is over
     if (fence_.Lapsed(absl::Now()) == lapsed) continue;
     lapsed = !lapsed;
     std::fprintf(stderr, "agent: %s\n",

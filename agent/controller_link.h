@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/desired_state.h"
 #include "agent/fence.h"
+#include "agent/peer_witness.h"
 #include "agent/reconciler.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
@@ -29,6 +30,11 @@ struct ControllerLinkOptions {
   std::string node_name;
   std::map<std::string, std::string> labels;
   absl::Duration heartbeat_interval = absl::Milliseconds(300);
+  // The Volumes whose data this node holds, reported with every heartbeat (may be empty).
+  std::function<std::vector<std::string>()> volumes_held;
+  // Asked before the lease lapses whether most nodes lost the controller too (not owned; may be null:
+  // then a lapsing lease always fences).
+  PeerWitness* witness = nullptr;
 };
 
 class ControllerLink : public StatusSink {
@@ -54,8 +60,12 @@ class ControllerLink : public StatusSink {
   absl::Status UpdateStatus(const v1::Object& object);
   void HeartbeatLoop(v1::Node node);
   void WatchLoop();
-  // Notices the fence's lease lapsing or coming back.
+  // Notices the fence's lease lapsing or coming back; asks the witnesses first whether to hold it.
   void FenceLoop();
+  // Holds the fence while most nodes lost the controller (asked just before the lease lapses, then
+  // every heartbeat interval), else lets it lapse.
+  // `holding` says whether the fence is held now, and is updated.
+  void AskWitnesses(bool& holding);
   // Sleeps up to `duration`, returning early (false) when stopping.
   bool Pause(absl::Duration duration);
 

@@ -30,7 +30,13 @@ std::vector<std::string> DesiredState::Replace(const std::vector<v1::Object>& ob
   }
   objects_ = std::move(fresh);
   revision_ = revision;
+  synced_ = true;
   return changed;
+}
+
+bool DesiredState::synced() const {
+  absl::MutexLock lock(&mutex_);
+  return synced_;
 }
 
 std::string DesiredState::Apply(const v1::WatchEvent& event) {

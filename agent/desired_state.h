@@ -24,6 +24,9 @@ class DesiredState {
   std::string Apply(const v1::WatchEvent& event);
   void SetRevision(int64_t revision);
   int64_t revision() const;
+  // Whether a list has been received (an informer's "has synced"): until then, what is absent here is
+  // unknown, not unwanted, and nothing may be removed for being absent.
+  bool synced() const;
 
   std::optional<v1::Object> Find(const std::string& kind, const std::string& name) const;
   // Every object of a kind.
@@ -35,6 +38,7 @@ class DesiredState {
   mutable absl::Mutex mutex_;
   std::map<std::string, v1::Object> objects_ ABSL_GUARDED_BY(mutex_);  // by work key
   int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool synced_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 // "container/redis-master-0"

@@ -15,7 +15,12 @@ void Fence::Renew(absl::Time sent, const v1::HeartbeatResponse& response) {
                             : absl::InfiniteFuture();
   {
     absl::MutexLock lock(&mutex_);
-    deadline_ = deadline;
+    renewed_until_ = deadline;
+    held_until_ = absl::InfinitePast();
+    fence_after_ = absl::Milliseconds(response.fence_after_milliseconds());
+    acknowledged_at_ = sent;
+    reach_window_ =
+        fence_after_ > absl::ZeroDuration() ? fence_after_ : absl::Milliseconds(response.grace_milliseconds());
     if (response.has_bindings() && response.bindings().revision() >= bindings_.revision()) {
       bindings_ = response.bindings();
     }
@@ -23,9 +28,30 @@ void Fence::Renew(absl::Time sent, const v1::HeartbeatResponse& response) {
   if (publish_) publish_(deadline);
 }
 
+void Fence::Hold(absl::Time until) {
+  absl::Time deadline;
+  {
+    absl::MutexLock lock(&mutex_);
+    held_until_ = until;
+    deadline = std::max(renewed_until_, held_until_);
+  }
+  // The guard waits for the hold too: a dead agent's containers go no sooner than a live one's would.
+  if (publish_) publish_(deadline);
+}
+
 absl::Time Fence::Deadline() const {
   absl::MutexLock lock(&mutex_);
-  return deadline_;
+  return std::max(renewed_until_, held_until_);
+}
+
+bool Fence::ControllerReachable(absl::Time now) const {
+  absl::MutexLock lock(&mutex_);
+  return now < acknowledged_at_ + reach_window_;
+}
+
+absl::Duration Fence::fence_after() const {
+  absl::MutexLock lock(&mutex_);
+  return fence_after_;
 }
 
 int64_t Fence::bindings_revision() const {
@@ -36,7 +62,7 @@ int64_t Fence::bindings_revision() const {
 bool Fence::MayRun(const v1::Container& container, int64_t desired_revision, absl::Time now,
                    std::string* reason) const {
   absl::MutexLock lock(&mutex_);
-  if (now >= deadline_ && MovesOnNodeLoss(container)) {
+  if (now >= std::max(renewed_until_, held_until_) && MovesOnNodeLoss(container)) {
     if (reason) *reason = "no heartbeat acknowledged in time: the controller may be moving it to another node";
     return false;
   }

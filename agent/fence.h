@@ -2,6 +2,9 @@
 // from a node it stopped hearing from; so the agent
 //  - holds a lease renewed by each acknowledged heartbeat and, once it lapses, stops running the
 //    containers the controller would move (it lapses 750 ms before the controller may act), and
+//  - holds the fence instead while its peers witness that most nodes lost the controller too (see
+//    Hold and agent/peer_witness.h): the controller then moves nothing, so stopping would only take
+//    the workloads down for the controller's own trouble, and
 //  - trusts the binding generations a heartbeat brings over a desired state that has not caught up
 //    with them: a container moved away while the agent was cut off (an older binding generation, or
 //    no binding at all) is removed, never restarted, even before the watch tells of the move.
@@ -26,9 +29,19 @@ class Fence {
   void SetPublisher(std::function<void(absl::Time deadline)> publish);
   // A heartbeat sent at `sent` was acknowledged with `response`.
   void Renew(absl::Time sent, const v1::HeartbeatResponse& response);
-  // When the lease lapses (InfiniteFuture while fencing is off: no lease yet, or a lone node).
+  // Keeps the containers running until `until` although the lease lapsed: most nodes lost the
+  // controller at once (a disruption), so it moves nothing. An earlier hold is replaced;
+  // InfinitePast ends it.
+  void Hold(absl::Time until);
+  // When the lease lapses, holds included (InfiniteFuture while fencing is off: no lease yet, or a
+  // lone node).
   absl::Time Deadline() const;
   bool Lapsed(absl::Time now) const { return now >= Deadline(); }
+  // Whether the controller acknowledged a heartbeat within the fencing window (holds not counted): what
+  // this node tells a peer that asks (Peer.Lease).
+  bool ControllerReachable(absl::Time now) const;
+  // How long the controller lets a lapsed lease run before it may move containers (0: never fences).
+  absl::Duration fence_after() const;
   // The revision of the bindings held (for the next heartbeat to ask only for newer ones).
   int64_t bindings_revision() const;
   // Whether `container`, as a desired state read at `desired_revision` has it, may run here at `now`.
@@ -39,7 +52,13 @@ class Fence {
  private:
   std::function<void(absl::Time)> publish_;  // set before any Renew
   mutable absl::Mutex mutex_;
-  absl::Time deadline_ ABSL_GUARDED_BY(mutex_) = absl::InfiniteFuture();
+  absl::Time renewed_until_ ABSL_GUARDED_BY(mutex_) = absl::InfiniteFuture();  // by acknowledged heartbeats
+  absl::Time held_until_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  absl::Duration fence_after_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
+  // When the last acknowledged heartbeat was sent, and for how long that counts as reaching the
+  // controller (the fencing window, or the grace on a lone node).
+  absl::Time acknowledged_at_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  absl::Duration reach_window_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
   v1::NodeBindings bindings_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -1,19 +1,20 @@
 #include "agent/reconciler.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/container_spec.h"
 #include "agent/host_safety.h"
+#include "agent/managed_volumes.h"
 #include "common/conditions.h"
 #include "common/object.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace opctl::agent {
 namespace {
-
-constexpr char kDeleteDataFinalizer[] = "opctl.io/delete-data";
 
 bool Ignorable(const absl::Status& status) { return status.ok() || absl::IsNotFound(status); }
 
@@ -81,6 +82,8 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     return absl::ZeroDuration();  // the fence's resync brings it back
   }
   if (!object || object->container().spec().node_name() != options_.node_name) {
+    // Before the first list, absent means unknown, not unwanted: nothing goes.
+    if (!desired_.synced()) return absl::ZeroDuration();
     for (const DockerContainer& stale : *actual) {
       if (absl::Status removed = StopAndRemove(stale); !Ignorable(removed)) return removed;
     }
@@ -327,34 +330,81 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
 }
 
 absl::Status Reconciler::EnsureVolume(const std::string& name) {
-  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
-  labels[kNameLabel] = name;
-  absl::StatusOr<std::vector<DockerVolume>> existing = docker_.ListVolumes(labels);
-  if (!existing.ok()) return existing.status();
-  if (!existing->empty()) return absl::OkStatus();
+  std::optional<v1::Object> object = desired_.Find("Volume", name);
+  if (object && !object->volume().metadata().deletion_timestamp().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("volume ", name, " is being deleted with its data"));
+  }
+  bool adopt = object && object->volume().spec().adopt_existing();
+  absl::Status found = CheckManagedVolume(docker_, options_.node_name, name, adopt);
+  if (found.ok()) {
+    NoteVolumeHeld(name, true);
+    return found;
+  }
+  if (!absl::IsNotFound(found)) return found;
   v1::ObjectMeta meta;
   meta.set_name(name);
-  if (std::optional<v1::Object> object = desired_.Find("Volume", name)) meta = object->volume().metadata();
-  // Creating a volume that exists (made by hand) answers with it: opctl then uses it, as compose does.
-  return docker_.CreateVolume(name, ObjectLabels(options_.node_name, "Volume", meta));
+  if (object) meta = object->volume().metadata();
+  absl::Status created = docker_.CreateVolume(name, ObjectLabels(options_.node_name, "Volume", meta));
+  if (created.ok()) NoteVolumeHeld(name, true);
+  return created;
 }
 
 absl::Status Reconciler::ReconcileVolumeDeletion(const v1::Volume& volume) {
-  bool asked = false;
-  for (const std::string& finalizer : volume.metadata().finalizers()) asked |= finalizer == kDeleteDataFinalizer;
-  if (!asked) return absl::OkStatus();
-  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
-  labels[kNameLabel] = volume.metadata().name();
-  absl::StatusOr<std::vector<DockerVolume>> existing = docker_.ListVolumes(labels);
-  if (!existing.ok()) return existing.status();
-  for (const DockerVolume& found : *existing) {
+  const std::string& name = volume.metadata().name();
+  std::string mine = DeleteDataFinalizer(options_.node_name);
+  const auto& finalizers = volume.metadata().finalizers();
+  if (std::find(finalizers.begin(), finalizers.end(), mine) == finalizers.end()) return absl::OkStatus();
+  absl::Status found = CheckManagedVolume(docker_, options_.node_name, name, volume.spec().adopt_existing());
+  if (found.ok()) {
     // 409 while a container still uses it: retried until the containers are gone.
-    if (absl::Status removed = docker_.RemoveVolume(found.name); !Ignorable(removed)) return removed;
+    if (absl::Status removed = docker_.RemoveVolume(name); !Ignorable(removed)) return removed;
+  } else if (!absl::IsNotFound(found)) {
+    return found;  // another application's volume of that name: never removed
   }
-  return sink_.ReleaseFinalizer("Volume", volume.metadata().name(), kDeleteDataFinalizer);
+  NoteVolumeHeld(name, false);
+  return sink_.ReleaseFinalizer("Volume", name, mine);
+}
+
+void Reconciler::NoteVolumeHeld(const std::string& name, bool held) {
+  absl::MutexLock lock(&mutex_);
+  if (held)
+    volumes_held_.insert(name);
+  else
+    volumes_held_.erase(name);
+}
+
+absl::Status Reconciler::RefreshVolumesHeld() {
+  absl::StatusOr<std::vector<DockerVolume>> ours = docker_.ListVolumes(ManagedLabels(options_.node_name));
+  if (!ours.ok()) return ours.status();
+  std::set<std::string> held;
+  for (const DockerVolume& volume : *ours) held.insert(volume.name);
+  std::vector<v1::Object> adopting;
+  for (v1::Object& object : desired_.All("Volume")) {
+    if (object.volume().spec().adopt_existing()) adopting.push_back(std::move(object));
+  }
+  if (!adopting.empty()) {
+    absl::StatusOr<std::vector<DockerVolume>> all = docker_.ListVolumes({});
+    if (!all.ok()) return all.status();
+    std::set<std::string> present;
+    for (const DockerVolume& volume : *all) present.insert(volume.name);
+    for (const v1::Object& object : adopting) {
+      if (present.count(object.volume().metadata().name())) held.insert(object.volume().metadata().name());
+    }
+  }
+  absl::MutexLock lock(&mutex_);
+  volumes_held_ = std::move(held);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Reconciler::VolumesHeld() const {
+  absl::MutexLock lock(&mutex_);
+  return {volumes_held_.begin(), volumes_held_.end()};
 }
 
 absl::Status Reconciler::CollectGarbage() {
+  // Until the desired state has been listed once, everything is unknown rather than unwanted.
+  if (!desired_.synced()) return absl::OkStatus();
+  if (absl::Status refreshed = RefreshVolumesHeld(); !refreshed.ok()) return refreshed;
   absl::StatusOr<std::vector<DockerContainer>> containers = docker_.ListContainers(ManagedLabels(options_.node_name));
   if (!containers.ok()) return containers.status();
   for (const DockerContainer& container : *containers) {

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -65,12 +67,20 @@ class Reconciler {
   // missing, name taken) is also written into the Container's status.
   absl::StatusOr<absl::Duration> Reconcile(const std::string& key);
 
+  // The Volumes whose data this node holds (Docker volumes opctl made here, and adopted ones), as
+  // last seen: what heartbeats report. RefreshVolumesHeld reads them from Docker (garbage collection
+  // does too).
+  std::vector<std::string> VolumesHeld() const;
+  absl::Status RefreshVolumesHeld();
+
  private:
   absl::StatusOr<absl::Duration> ReconcileContainer(const std::string& name);
   absl::Status EnsureNetwork(const std::string& name);
   absl::Status EnsureVolume(const std::string& name);
   absl::Status ReconcileVolumeDeletion(const v1::Volume& volume);
+  // Removes what the desired state does not want; nothing before the desired state was listed once.
   absl::Status CollectGarbage();
+  void NoteVolumeHeld(const std::string& name, bool held);
   // Runs the container's pre-stop command, if it has one and runs; then removes it.
   absl::Status StopAndRemove(const DockerContainer& container);
   // Creates and starts the container; returns its id.
@@ -94,7 +104,8 @@ class Reconciler {
   // Held while ensuring a network: two containers of one network must not both create it (Docker
   // answers the loser with "Pool overlaps", not with a conflict).
   absl::Mutex network_mutex_;
-  absl::Mutex mutex_;
+  mutable absl::Mutex mutex_;
+  std::set<std::string> volumes_held_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, absl::Time> unhealthy_since_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, int> restarts_ ABSL_GUARDED_BY(mutex_);          // restarts the agent caused, per container
   std::map<std::string, std::string> reported_ ABSL_GUARDED_BY(mutex_);  // last status sent, serialized

@@ -1,6 +1,7 @@
 #include "controller/agent_service.h"
 
 #include "common/object.h"
+#include "common/quote.h"
 #include "controller/controller_service.h"
 
 namespace opctl::controller {
@@ -15,7 +16,36 @@ absl::Status AuthorizeAgent(const Authorizer& authorizer, const grpc::CallbackSe
   return caller.ok() ? authorizer.RequireAgentOf(*caller, node, action) : caller.status();
 }
 
+// A stable fingerprint of the directory (FNV-1a over names and addresses); never 0, which means "none".
+int64_t VersionOf(const std::vector<v1::PeerNode>& nodes) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (const v1::PeerNode& node : nodes) {
+    for (const std::string* part : {&node.name(), &node.address()}) {
+      for (unsigned char byte : *part) hash = (hash ^ byte) * 1099511628211ULL;
+      hash = (hash ^ 0xff) * 1099511628211ULL;
+    }
+  }
+  return static_cast<int64_t>(hash >> 1) | 1;
+}
+
 }  // namespace
+
+std::shared_ptr<const AgentService::PeerDirectory> AgentService::Peers() {
+  absl::MutexLock lock(&peers_mutex_);
+  absl::Time now = absl::Now();
+  if (peers_ == nullptr || now - peers_read_ >= absl::Seconds(1)) {
+    auto directory = std::make_shared<PeerDirectory>();
+    for (const v1::Object& node : registry_.ListKind("Node")) {
+      v1::PeerNode& peer = directory->nodes.emplace_back();
+      peer.set_name(node.node().metadata().name());
+      peer.set_address(node.node().status().agent_address());
+    }
+    directory->version = VersionOf(directory->nodes);
+    peers_ = std::move(directory);
+    peers_read_ = now;
+  }
+  return peers_;
+}
 
 grpc::ServerUnaryReactor* AgentService::Heartbeat(grpc::CallbackServerContext* context,
                                                   const v1::HeartbeatRequest* request,
@@ -39,6 +69,15 @@ grpc::ServerUnaryReactor* AgentService::Heartbeat(grpc::CallbackServerContext* c
   if (monitor_.KnownNodes() > 1) {
     response->set_fence_after_milliseconds(absl::ToInt64Milliseconds(monitor_.grace() - kFenceMargin));
   }
+  // Whom to ask before fencing: the other nodes (see Peer.Lease).
+  std::shared_ptr<const PeerDirectory> peers = Peers();
+  response->set_peers_version(peers->version);
+  if (request->peers_version() != peers->version) {
+    response->set_has_peers(true);
+    for (const v1::PeerNode& peer : peers->nodes) {
+      if (peer.name() != request->node().metadata().name()) *response->add_peers() = peer;
+    }
+  }
   reactor->Finish(ToWireStatus(status));
   return reactor;
 }
@@ -50,6 +89,14 @@ grpc::ServerUnaryReactor* AgentService::ReleaseFinalizer(grpc::CallbackServerCon
   if (absl::Status allowed = AuthorizeAgent(authorizer_, *context, request->node_name(), "release a finalizer");
       !allowed.ok()) {
     reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
+  // Each node releases only its own part of a Volume's data deletion, never another's finalizer.
+  if (authorizer_.enforcing() && (FindKind(request->kind()) == nullptr || FindKind(request->kind())->kind != "Volume" ||
+                                  request->finalizer() != DeleteDataFinalizer(request->node_name()))) {
+    reactor->Finish(ToWireStatus(absl::PermissionDeniedError(
+        absl::StrCat("the agent of node ", Clip(request->node_name()), " may release only its own finalizer ",
+                     DeleteDataFinalizer(Clip(request->node_name())), " of a Volume"))));
     return reactor;
   }
   registry_.ReleaseFinalizer(request->kind(), request->name(), request->finalizer(),

@@ -3,6 +3,11 @@
 // proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "controller/authorizer.h"
 #include "controller/node_monitor.h"
 #include "controller/placement_index.h"
@@ -24,10 +29,21 @@ class AgentService final : public v1::Agent::CallbackService {
                                       v1::AgentGoneResponse* response) override;
 
  private:
+  // Every registered node's name and agent address, read at most once a second (not once per
+  // heartbeat), with a version that changes when they do.
+  struct PeerDirectory {
+    std::vector<v1::PeerNode> nodes;
+    int64_t version = 0;
+  };
+  std::shared_ptr<const PeerDirectory> Peers();
+
   Registry& registry_;
   NodeMonitor& monitor_;
   const PlacementIndex& placement_;
   const Authorizer& authorizer_;
+  absl::Mutex peers_mutex_;
+  std::shared_ptr<const PeerDirectory> peers_ ABSL_GUARDED_BY(peers_mutex_);
+  absl::Time peers_read_ ABSL_GUARDED_BY(peers_mutex_) = absl::InfinitePast();
 };
 
 }  // namespace opctl::controller

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/conditions.h"
 #include "common/object.h"
+#include "common/validation.h"
 #include "controller/scheduler.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -17,8 +18,15 @@ using google::protobuf::util::MessageDifferencer;
 
 }  // namespace
 
+// Nodes whose background write is in flight. Shared with the store's callbacks, which may run after
+// the monitor is gone.
+struct NodeMonitor::Writes {
+  absl::Mutex mutex;
+  std::set<std::string> nodes ABSL_GUARDED_BY(mutex);
+};
+
 NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options)
-    : registry_(registry), clock_(clock), options_(options) {}
+    : registry_(registry), clock_(clock), options_(options), writes_(std::make_shared<Writes>()) {}
 
 NodeMonitor::~NodeMonitor() {
   {
@@ -53,9 +61,28 @@ absl::Status NodeMonitor::Write(v1::Object object) {
   return promise.get_future().get();
 }
 
+void NodeMonitor::WriteInBackground(v1::Object object) {
+  std::string name = object.node().metadata().name();
+  {
+    absl::MutexLock lock(&writes_->mutex);
+    if (!writes_->nodes.insert(name).second) return;
+  }
+  registry_.Put(std::move(object), [writes = writes_, name](absl::StatusOr<v1::Object> result) {
+    // Another writer (a cordon, the checker) got in first: the next heartbeat writes again. A full or
+    // failing disk is worth a line; the node stays Ready on what its heartbeats say in memory.
+    if (!result.ok() && !absl::IsAborted(result.status())) {
+      std::fprintf(stderr, "node monitor: cannot write node/%s: %s\n", name.c_str(),
+                   result.status().ToString().c_str());
+    }
+    absl::MutexLock lock(&writes->mutex);
+    writes->nodes.erase(name);
+  });
+}
+
 absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
+  std::vector<FieldError> errors = ValidateNodeReport(reported);
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrCat("heartbeat: ", errors.front().ToString()));
   const std::string& name = reported.metadata().name();
-  if (name.empty()) return absl::InvalidArgumentError("heartbeat: node.metadata.name is required");
   absl::Time now = clock_.Now();
   {
     absl::MutexLock lock(&mutex_);
@@ -72,15 +99,16 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   node->mutable_status()->set_docker_version(reported.status().docker_version());
   node->mutable_status()->set_api_version(reported.status().api_version());
   node->mutable_status()->set_agent_address(reported.status().agent_address());
+  *node->mutable_status()->mutable_volumes() = reported.status().volumes();
   SetCondition(node->mutable_status()->mutable_conditions(), "Ready", true, "AgentHeartbeating",
                "the agent is sending heartbeats", now);
   bool changed = !stored || !MessageDifferencer::Equals(before, *node);
   bool stale = now - ParseTimestamp(before.status().last_heartbeat()) >= options_.heartbeat_write_interval;
   if (!changed && !stale) return absl::OkStatus();
   node->mutable_status()->set_last_heartbeat(FormatTimestamp(now));
-  absl::Status written = Write(object);
-  // Another writer (a cordon, the checker) got in first: the next heartbeat writes again.
-  return absl::IsAborted(written) ? absl::OkStatus() : written;
+  // The lease the answer renews never waits on the disk.
+  WriteInBackground(std::move(object));
+  return absl::OkStatus();
 }
 
 int NodeMonitor::KnownNodes() {
@@ -89,30 +117,74 @@ int NodeMonitor::KnownNodes() {
 }
 
 void NodeMonitor::CheckNodes() {
+  absl::MutexLock check(&check_mutex_);
   absl::Time now = clock_.Now();
+  absl::Time previous = std::exchange(last_check_, now);
+  if (previous != absl::InfinitePast() && now - previous > options_.grace / 2) {
+    // This checker did not run for a long while: the controller was stopped or starved, and what looks
+    // like silence is its own deafness. Everyone starts a fresh grace.
+    absl::MutexLock lock(&mutex_);
+    for (auto& [name, heard] : last_heartbeat_) heard = std::max(heard, now);
+    std::fprintf(stderr, "node monitor: no check for %s (the controller was paused); every node gets a fresh grace\n",
+                 absl::FormatDuration(absl::Trunc(now - previous, absl::Milliseconds(1))).c_str());
+    return;
+  }
   std::map<std::string, absl::Time> heartbeats;
   {
     absl::MutexLock lock(&mutex_);
     heartbeats = last_heartbeat_;
   }
-  for (const v1::Object& object : registry_.ListKind("Node")) {
-    const v1::Node& node = object.node();
-    auto heard = heartbeats.find(node.metadata().name());
+  std::vector<v1::Object> nodes = registry_.ListKind("Node");
+  std::vector<std::pair<v1::Object, absl::Time>> silent;
+  size_t out_of_contact = 0;
+  for (const v1::Object& object : nodes) {
+    auto heard = heartbeats.find(object.node().metadata().name());
     absl::Time last = heard == heartbeats.end() ? absl::InfinitePast() : heard->second;
-    if (now - last <= options_.grace || !NodeIsReady(node)) continue;
+    if (!NodeIsReady(object.node())) {
+      ++out_of_contact;
+    } else if (now - last > options_.grace) {
+      ++out_of_contact;
+      silent.emplace_back(object, last);
+    }
+  }
+  if (IsDisruption(out_of_contact, nodes.size())) {
+    if (!disrupted_ && !silent.empty()) {
+      std::fprintf(stderr,
+                   "node monitor: %zu of %zu nodes are out of contact at once: taking it for the control plane's "
+                   "own trouble (a zone disruption), not theirs; marking and moving nothing until most are back\n",
+                   out_of_contact, nodes.size());
+    }
+    disrupted_ = true;
+    return;
+  }
+  if (disrupted_) {
+    disrupted_ = false;
+    absl::MutexLock lock(&mutex_);
+    for (const auto& [object, last] : silent) last_heartbeat_[object.node().metadata().name()] = now;
+    if (!silent.empty()) {
+      std::fprintf(stderr, "node monitor: most nodes are back; the %zu still silent get a fresh grace\n",
+                   silent.size());
+    }
+    return;
+  }
+  for (const auto& [object, last] : silent) {
     std::string message =
         absl::StrCat("no heartbeat for ", absl::FormatDuration(absl::Trunc(now - last, absl::Milliseconds(1))),
                      " (grace ", absl::FormatDuration(options_.grace), ")");
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
     absl::Status written = MarkNotReady(object, kNodeSilentReason, message, now);
     if (!written.ok() && !absl::IsAborted(written)) {
-      std::fprintf(stderr, "node monitor: %s: %s\n", node.metadata().name().c_str(), written.ToString().c_str());
+      std::fprintf(stderr, "node monitor: %s: %s\n", object.node().metadata().name().c_str(),
+                   written.ToString().c_str());
     }
   }
 }
 
 absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<std::string>& removed) {
   if (name.empty()) return absl::InvalidArgumentError("agent gone: node_name is required");
+  if (removed.size() > kMaxStatusEntries) {
+    return absl::InvalidArgumentError(absl::StrCat("agent gone: at most ", kMaxStatusEntries, " removed names"));
+  }
   absl::Time now = clock_.Now();
   // Retried on a conflict (a heartbeat timestamp or the checker wrote first): the report comes once.
   for (int attempt = 0; attempt < 5; ++attempt) {

@@ -2,10 +2,19 @@
 // grace becomes NotReady (reason NodeStatusUnknown). Heartbeat times live in memory; the Node object
 // is written only when it changes, and its lastHeartbeat at most every `heartbeat_write_interval`.
 //
+// The control plane's own trouble is never taken for the nodes': a heartbeat is answered from memory
+// and never waits on a disk write (the write follows in the background), and silence is read as the
+// nodes' fault only when most nodes still talk. When more than half of the registered nodes are out of
+// contact at once (silent or already NotReady: Kubernetes' zone disruption), or when the checker itself
+// was stopped for longer than half a grace (the process was paused or starved), nobody is marked; once
+// that ends, every node still silent gets a fresh grace.
+//
 // Thread-safe. A background thread checks for silent nodes every grace/25 (100 ms by default).
 #pragma once
 
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/disruption.h"
 #include "controller/registry.h"
 
 namespace opctl::controller {
@@ -33,13 +43,16 @@ class NodeMonitor {
   ~NodeMonitor();
 
   void Start();
-  // Records a heartbeat from `reported` (name, labels, capacity, versions). Writes the Node when it is
-  // new, changed, was NotReady, or its stored heartbeat is old. Blocks until written.
+  // Records a heartbeat from `reported` (name, labels, capacity, versions, volumes held) and returns
+  // at once: the Node is written in the background when it is new, changed, was NotReady, or its
+  // stored heartbeat is old (a write that fails is logged and tried again on a later heartbeat).
+  // INVALID_ARGUMENT when the report breaks ValidateNodeReport.
   absl::Status Heartbeat(const v1::Node& reported);
   // The fence guard of `node` reports its agent dead and `removed` gone from its dockerd: NotReady
   // at once, with reason kAgentGoneReason.
   absl::Status AgentGone(const std::string& node, const std::vector<std::string>& removed);
-  // Marks every node silent for longer than the grace NotReady. Public for tests.
+  // Marks every node silent for longer than the grace NotReady, unless that is a disruption (see
+  // above). Public for tests.
   void CheckNodes();
   absl::Duration grace() const { return options_.grace; }
   // Nodes that have heartbeated since the controller started or were registered before.
@@ -47,6 +60,8 @@ class NodeMonitor {
 
  private:
   absl::Status Write(v1::Object object);
+  // Starts writing `object` unless a write of that node is in flight (then the next heartbeat tries).
+  void WriteInBackground(v1::Object object);
   absl::Status MarkNotReady(v1::Object node, const std::string& reason, const std::string& message, absl::Time now);
 
   Registry& registry_;
@@ -54,8 +69,14 @@ class NodeMonitor {
   const NodeMonitorOptions options_;
   absl::Mutex mutex_;
   std::map<std::string, absl::Time> last_heartbeat_ ABSL_GUARDED_BY(mutex_);
+  struct Writes;
+  const std::shared_ptr<Writes> writes_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread checker_;
+  // The checker's own bookkeeping (CheckNodes runs on one thread at a time).
+  absl::Mutex check_mutex_;
+  absl::Time last_check_ ABSL_GUARDED_BY(check_mutex_) = absl::InfinitePast();
+  bool disrupted_ ABSL_GUARDED_BY(check_mutex_) = false;
 };
 
 }  // namespace opctl::controller

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/container_spec.h"
+#include "common/object.h"
 #include "tests/agent/fake_docker_client.h"
 
 namespace opctl::agent {
@@ -317,8 +318,14 @@ TEST_F(ReconcilerTest, VolumeDeletedWithItsDataIsRemovedThenReleased) {
   v1::Object volume;
   volume.mutable_volume()->mutable_metadata()->set_name("data");
   volume.mutable_volume()->mutable_metadata()->set_deletion_timestamp("2026-01-01T00:00:00Z");
-  volume.mutable_volume()->mutable_metadata()->add_finalizers("opctl.io/delete-data");
+  // Another node's finalizer is that node's to release.
+  volume.mutable_volume()->mutable_metadata()->add_finalizers(DeleteDataFinalizer("host-b"));
   desired_.Replace({volume, Network()}, 3);
+  ASSERT_TRUE(Pass("volume/data").ok());
+  EXPECT_TRUE(docker_.volumes.count("data"));
+  EXPECT_THAT(sink_.released, ::testing::IsEmpty());
+  volume.mutable_volume()->mutable_metadata()->add_finalizers(DeleteDataFinalizer(kNode));
+  desired_.Replace({volume, Network()}, 4);
   ASSERT_TRUE(Pass("volume/data").ok());
   EXPECT_FALSE(docker_.volumes.count("data"));
   EXPECT_THAT(sink_.released, ::testing::ElementsAre("Volume/data"));
