@@ -57,8 +57,14 @@ absl::Status Agent::Start() {
   node.mutable_status()->set_docker_version(info->server_version);
   node.mutable_status()->set_api_version(info->api_version);
 
-  archiver_ = std::make_unique<VolumeArchiver>(
-      docker_, volume_locks_, VolumeArchiverOptions{options_.node_name, options_.helper_image, "/tmp"});
+  VolumeArchiverOptions archiver_options;
+  archiver_options.node_name = options_.node_name;
+  archiver_options.helper_image = options_.helper_image;
+  archiver_options.adopts = [this](const std::string& volume) {
+    std::optional<v1::Object> object = desired_.Find("Volume", volume);
+    return object && object->volume().spec().adopt_existing();
+  };
+  archiver_ = std::make_unique<VolumeArchiver>(docker_, volume_locks_, archiver_options);
   archiver_->RemoveLeftoverHelpers();
   // With TLS, the operations port serves this node's certificate and takes only the controller's.
   bool tls = !options_.tls.ca.empty();
@@ -101,6 +107,8 @@ absl::Status Agent::Start() {
   reconciler_options.node_name = options_.node_name;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
   reconciler_options.pull_policy = options_.pull_policy;
+  reconciler_options.protected_trees = {{options_.backup_dir, "this agent's volume backups"},
+                                        {options_.run_dir, "this agent's run directory"}};
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(options_.tls);

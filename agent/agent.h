@@ -46,6 +46,7 @@ struct AgentOptions {
   std::string advertise_address;
   std::string helper_image = "opctl/toolbox:0.1";
   std::string backup_dir = "/var/lib/opctl/backups";
+  std::string run_dir = "/run/opctl-agent";  // the fence guard's pid file
   // Hears each new fencing deadline (the FenceGuard's Publish); may be empty.
   std::function<void(absl::Time)> publish_fence_deadline;
 };

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/private_files.h"
 #include "common/clock.h"
 #include "common/periodic.h"
 #include "common/quantity.h"
@@ -79,8 +80,15 @@ void BackupScheduler::RunDue(absl::Time now) {
     std::vector<fs::path> archives = Archives(fs::path(options_.backup_dir) / name, name);
     if (!archives.empty()) last = std::max(last, ModificationTime(archives.back()));
     if (now - last < *every) continue;
+    bool deferred = false;
+    v1::VolumeBackupRun run = RunOne(volume, now, deferred);
+    if (deferred) {
+      // Its workload has not started yet: try again soon, and say so once a whole interval went by.
+      absl::Time since = deferred_since_.emplace(name, now).first->second;
+      if (now - since < *every) continue;
+    }
+    deferred_since_.erase(name);
     last_attempt_[name] = now;
-    v1::VolumeBackupRun run = RunOne(volume, now);
     v1::VolumeStatus status = volume.status();
     *status.mutable_last_backup() = run;
     if (run.error().empty()) *status.mutable_last_successful_backup() = run;
@@ -91,7 +99,7 @@ void BackupScheduler::RunDue(absl::Time now) {
   }
 }
 
-v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time now) {
+v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time now, bool& deferred) {
   const std::string& name = volume.metadata().name();
   v1::VolumeBackupRun run;
   run.set_node_name(options_.node_name);
@@ -105,7 +113,7 @@ v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time
   absl::Time started = absl::Now();
   absl::Status result = [&]() -> absl::Status {
     if (error) return absl::InternalError(absl::StrCat("cannot create ", directory.string(), ": ", error.message()));
-    FILE* out = std::fopen(partial.c_str(), "wb");
+    FILE* out = CreatePrivateFile(partial.string());  // the volume's data: mode 0600
     if (out == nullptr) return absl::InternalError(absl::StrCat("cannot create ", partial.string()));
     bool write_failed = false;
     absl::StatusOr<int64_t> bytes = archiver_.Backup(
@@ -114,13 +122,19 @@ v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time
           write_failed = std::fwrite(data.data(), 1, data.size(), out) != data.size();
           return !write_failed;
         },
-        [] { return false; });
+        [this] {
+          absl::MutexLock lock(&mutex_);
+          return stopping_;
+        },
+        BackupMode::kScheduled);
     bool closed = std::fflush(out) == 0 && fsync(fileno(out)) == 0;
     std::fclose(out);
     if (write_failed || !closed) return absl::InternalError(absl::StrCat("cannot write ", partial.string()));
     if (!bytes.ok()) return bytes.status();
     fs::rename(partial, file, error);
     if (error) return absl::InternalError(absl::StrCat("cannot rename ", partial.string(), ": ", error.message()));
+    // The rename itself must survive a crash, or the archive may vanish with it.
+    if (absl::Status synced = SyncDirectory(directory.string()); !synced.ok()) return synced;
     run.set_file(file.string());
     run.set_bytes(*bytes);
     return absl::OkStatus();
@@ -128,6 +142,7 @@ v1::VolumeBackupRun BackupScheduler::RunOne(const v1::Volume& volume, absl::Time
   run.set_duration_milliseconds(absl::ToInt64Milliseconds(absl::Now() - started));
   if (!result.ok()) {
     fs::remove(partial, error);
+    deferred = absl::IsUnavailable(result);
     run.set_error(std::string(result.message()));
     return run;
   }

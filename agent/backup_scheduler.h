@@ -1,7 +1,11 @@
 // Scheduled volume backups (Volume.spec.backup): every `schedule` the agent archives each such volume
 // that exists on its host into --backup-dir/VOLUME/VOLUME-<UTC time>.tar.gz, keeps the newest `keep`
 // archives (default 7), and writes each run's result into the Volume's status. The time of the
-// newest archive on disk counts as the last run, so an agent restart does not reset the schedule.
+// newest archive on disk counts as the last run, so an agent restart does not reset the schedule. A
+// run waits while the container that prepares the volume (its pre-backup command) has not started:
+// the first archive of a new Redis holds its first save, not an empty directory. Archives are 0600,
+// their directory synced after each rename; every step of a run has a limit (VolumeArchiverOptions),
+// so a hung command or dockerd cannot hold up the schedule for long.
 //
 // Thread-safe; one background thread.
 #pragma once
@@ -38,15 +42,17 @@ class BackupScheduler {
   void RunDue(absl::Time now);
 
  private:
-  // Archives one volume, prunes old archives and reports; returns the run.
-  v1::VolumeBackupRun RunOne(const v1::Volume& volume, absl::Time now);
+  // Archives one volume and prunes old archives; returns the run. `deferred` when the volume's
+  // workload has not started (BackupMode::kScheduled): nothing worth keeping yet.
+  v1::VolumeBackupRun RunOne(const v1::Volume& volume, absl::Time now, bool& deferred);
 
   DockerClient& docker_;
   const DesiredState& desired_;
   VolumeArchiver& archiver_;
   StatusWriter write_;
   const BackupSchedulerOptions options_;
-  std::map<std::string, absl::Time> last_attempt_;  // only the background thread touches it
+  std::map<std::string, absl::Time> last_attempt_;  // only the background thread touches these
+  std::map<std::string, absl::Time> deferred_since_;
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;

@@ -101,6 +101,16 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
   spec.restart_policy = t.restart_policy().empty() ? "unless-stopped" : t.restart_policy();
   for (const v1::VolumeMount& mount : t.volume_mounts()) {
     spec.mounts.push_back({mount.name(), mount.host_path(), mount.mount_path(), mount.read_only()});
+    if (!mount.host_path().empty()) spec.restart_policy = "no";  // the agent restarts it, checking first
+  }
+  spec.pids_limit = resources.pids_limit() == 0 ? kDefaultPidsLimit : resources.pids_limit();
+  spec.no_new_privileges = !t.security_context().allow_privilege_escalation();
+  spec.log_max_bytes = kDefaultLogMaxBytes;
+  spec.log_max_files = t.logs().max_files() > 0 ? t.logs().max_files() : kDefaultLogMaxFiles;
+  if (!t.logs().max_size().empty()) {
+    absl::StatusOr<int64_t> bytes = ParseMemoryBytes(t.logs().max_size());
+    if (!bytes.ok()) return bytes.status();
+    spec.log_max_bytes = *bytes;
   }
   const v1::SecurityContext& security = t.security_context();
   spec.privileged = security.privileged();

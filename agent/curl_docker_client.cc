@@ -194,6 +194,14 @@ absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string&
   if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
   if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
   if (spec.read_only_root_filesystem) host["ReadonlyRootfs"] = true;
+  if (spec.pids_limit != 0) host["PidsLimit"] = spec.pids_limit;
+  if (spec.no_new_privileges) host["SecurityOpt"] = Json::array({"no-new-privileges:true"});
+  if (spec.log_max_bytes > 0 || spec.log_max_files > 0) {
+    Json config = Json::object();
+    if (spec.log_max_bytes > 0) config["max-size"] = absl::StrCat(spec.log_max_bytes);
+    if (spec.log_max_files > 0) config["max-file"] = absl::StrCat(spec.log_max_files);
+    host["LogConfig"] = {{"Type", "json-file"}, {"Config", config}};
+  }
   if (spec.host_pid) host["PidMode"] = "host";
   if (spec.host_network) host["NetworkMode"] = "host";
   Json exposed = Json::object(), bindings = Json::object();
@@ -461,6 +469,9 @@ absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::stri
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadFromFile);
   curl_easy_setopt(curl, CURLOPT_READDATA, file);
   curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+  // However large the archive, a dockerd that stops taking it for a minute has hung.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   auto [code, http_code] = Perform(curl, socket_path_, url, "Content-Type: application/x-tar");

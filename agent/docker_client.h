@@ -70,6 +70,11 @@ struct DockerContainerSpec {
   bool privileged = false;
   std::vector<std::string> cap_add, cap_drop;
   bool read_only_root_filesystem = false;
+  int64_t pids_limit = 0;          // 0: Docker's default (none); -1: none
+  bool no_new_privileges = false;  // setuid and file capabilities grant nothing
+  // Docker's json-file log, rotated at this size with this many files kept (0: Docker's defaults).
+  int64_t log_max_bytes = 0;
+  int log_max_files = 0;
 };
 
 struct DockerImage {

@@ -225,6 +225,11 @@ absl::StatusOr<int> DecodeExecExitCode(const std::string& body) {
   absl::StatusOr<Json> result = ParseObject(body, "exec inspect");
   if (!result.ok()) return result.status();
   if (Boolean(*result, "Running")) return absl::InternalError("exec output ended while the command still runs");
+  // No exit code recorded (null or absent: the command was killed, or dockerd lost it) is no success.
+  auto code = result->find("ExitCode");
+  if (code == result->end() || !code->is_number_integer()) {
+    return absl::InternalError("the command ended without an exit code (killed, or dockerd lost track of it)");
+  }
   return SmallInteger(*result, "ExitCode");
 }
 

@@ -3,8 +3,13 @@
 // has already been applied to the spec; these hold whatever the controller sent.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "agent/docker_client.h"
+#include "common/host_path.h"
 #include "opctl/v1/resources.pb.h"
 
 namespace opctl::agent {
@@ -16,8 +21,14 @@ bool IsRootUser(const std::string& user);
 // manifest saying so (no spec.template.user and an image whose USER is root or unset).
 absl::Status CheckRunsAsNonRoot(const v1::ContainerTemplate& spec, const DockerImage& image);
 
-// FAILED_PRECONDITION when a hostPath mount resolves, on this node, into a path never mounted
-// (common/host_path.h): a symlink under an allowed root must not lead to /etc.
-absl::Status CheckHostPaths(const v1::ContainerTemplate& spec);
+// Where each hostPath mount of `spec` really leads on this node: every path must exist, and once its
+// symlinks are followed (realpath) it must lie under one of `roots` (the controller policy's
+// hostPathRoots, resolved the same way) and outside every tree never mounted (common/host_path.h,
+// plus `extra`). Returns the resolved path of each mount, in mount order (empty for a volume mount):
+// Docker gets those, so a symlink swapped in later cannot redirect the mount. FAILED_PRECONDITION,
+// naming the path and why, otherwise.
+absl::StatusOr<std::vector<std::string>> ResolveHostPaths(const v1::ContainerTemplate& spec,
+                                                          const std::vector<std::string>& roots,
+                                                          const std::vector<ProtectedTree>& extra = {});
 
 }  // namespace opctl::agent

@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   options.advertise_address = absl::GetFlag(FLAGS_advertise);
   options.helper_image = absl::GetFlag(FLAGS_helper_image);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options.run_dir = absl::GetFlag(FLAGS_run_dir);
   std::string pull = absl::GetFlag(FLAGS_pull);
   if (pull == "missing")
     options.pull_policy = opctl::agent::PullPolicy::kMissing;

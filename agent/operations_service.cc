@@ -90,7 +90,12 @@ grpc::Status OperationsService::RestoreVolume(grpc::ServerContext* context,
   absl::Status result = [&]() -> absl::Status {
     TarFileWriter tar;
     if (absl::Status opened = tar.Open(path, kRestoreArchiveEntry); !opened.ok()) return opened;
+    int64_t limit = archiver_.options().max_restore_bytes;
     while (reader->Read(&message)) {
+      if (tar.data_bytes() + static_cast<int64_t>(message.data().size()) > limit) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("the archive is larger than the ", limit >> 20, " MiB this agent takes for a restore"));
+      }
       if (absl::Status appended = tar.Append(message.data()); !appended.ok()) return appended;
     }
     if (context->IsCancelled()) return absl::CancelledError("the restore was cancelled before all data arrived");

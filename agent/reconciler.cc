@@ -160,6 +160,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     // Docker does not restart a container that was killed or stopped by hand; the declared state wins.
     bool should_run = policy != "no" && !(policy == "on-failure" && inspected->exit_code == 0);
     if (should_run) {
+      if (absl::Status paths = CheckHostPathsBeforeStart(container, *inspected); !paths.ok()) return paths;
       absl::Status started = docker_.StartContainer(id);
       if (!started.ok()) {
         Fail(container, "Failed", "StartFailed", started);
@@ -178,6 +179,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
       since = unhealthy_since_.emplace(name, now).first->second;
     }
     if (now - since >= options_.unhealthy_restart_after) {
+      if (absl::Status paths = CheckHostPathsBeforeStart(container, *inspected); !paths.ok()) return paths;
       absl::Status restarted = docker_.RestartContainer(id, options_.stop_timeout_seconds);
       if (!restarted.ok()) return restarted;
       AddRestart(container);
@@ -228,15 +230,21 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
     Fail(container, "Failed", "RunsAsRoot", non_root);
     return non_root;
   }
-  if (absl::Status paths = CheckHostPaths(container.spec().template_()); !paths.ok()) {
-    Fail(container, "Failed", "HostPathRefused", paths);
-    return paths;
-  }
+  absl::StatusOr<std::vector<std::string>> host_paths = ResolvedHostPaths(container);
+  if (!host_paths.ok()) return host_paths.status();
   absl::StatusOr<DockerContainerSpec> spec = ToDockerSpec(container, options_.node_name);
   if (!spec.ok()) {
     Fail(container, "Failed", "InvalidSpec", spec.status());
     return spec.status();
   }
+  // Docker gets the paths as resolved here, not as written: a symlink swapped in later changes nothing.
+  std::string resolved_list;
+  for (size_t i = 0; i < spec->mounts.size() && i < host_paths->size(); ++i) {
+    if (spec->mounts[i].host_path.empty()) continue;
+    spec->mounts[i].host_path = (*host_paths)[i];
+    absl::StrAppend(&resolved_list, (*host_paths)[i], "\n");
+  }
+  if (!resolved_list.empty()) spec->labels[kHostPathsLabel] = resolved_list;
   absl::StatusOr<std::string> id = docker_.CreateContainer(name, *spec);
   if (absl::IsAlreadyExists(id.status())) {
     absl::StatusOr<DockerContainer> holder = docker_.InspectContainer(name);
@@ -272,6 +280,35 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
     return started;
   }
   return *id;
+}
+
+absl::StatusOr<std::vector<std::string>> Reconciler::ResolvedHostPaths(const v1::Container& container) {
+  std::vector<std::string> roots(container.spec().host_path_roots().begin(), container.spec().host_path_roots().end());
+  absl::StatusOr<std::vector<std::string>> resolved =
+      ResolveHostPaths(container.spec().template_(), roots, options_.protected_trees);
+  if (!resolved.ok()) Fail(container, "Failed", "HostPathRefused", resolved.status());
+  return resolved;
+}
+
+absl::Status Reconciler::CheckHostPathsBeforeStart(const v1::Container& container, const DockerContainer& actual) {
+  auto label = actual.labels.find(kHostPathsLabel);
+  if (label == actual.labels.end()) return absl::OkStatus();  // no host paths
+  absl::StatusOr<std::vector<std::string>> resolved = ResolvedHostPaths(container);
+  std::string now;
+  if (resolved.ok()) {
+    for (const std::string& path : *resolved) {
+      if (!path.empty()) absl::StrAppend(&now, path, "\n");
+    }
+  }
+  if (resolved.ok() && now == label->second) return absl::OkStatus();
+  // The path leads elsewhere now (a symlink swapped in), or nowhere allowed: this container never
+  // starts again; a new one is made, checked from scratch, or refused.
+  std::fprintf(stderr, "agent: %s: its host paths no longer resolve as when it was created; removing it\n",
+               container.metadata().name().c_str());
+  if (absl::Status removed = docker_.RemoveContainer(actual.id); !Ignorable(removed)) return removed;
+  return resolved.ok()
+             ? absl::AbortedError(absl::StrCat(container.metadata().name(), ": host paths changed; recreating it"))
+             : resolved.status();
 }
 
 absl::StatusOr<DockerImage> Reconciler::EnsureImage(const std::string& image) {

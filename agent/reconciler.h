@@ -21,6 +21,7 @@
 #include "agent/fence.h"
 #include "agent/volume_locks.h"
 #include "common/clock.h"
+#include "common/host_path.h"
 
 namespace opctl::agent {
 
@@ -55,6 +56,8 @@ struct ReconcilerOptions {
   // Containers the fence does not let run are removed at once, without their pre-stop command (not
   // owned; may be null).
   const Fence* fence = nullptr;
+  // This agent's own trees (its backup and run directories), never mounted, beyond common/host_path.h's.
+  std::vector<ProtectedTree> protected_trees;
 };
 
 class Reconciler {
@@ -85,6 +88,12 @@ class Reconciler {
   absl::Status StopAndRemove(const DockerContainer& container);
   // Creates and starts the container; returns its id.
   absl::StatusOr<std::string> CreateAndStart(const v1::Container& container);
+  // The container's host paths resolved on this node (see ResolveHostPaths); the refusal also goes
+  // into its status.
+  absl::StatusOr<std::vector<std::string>> ResolvedHostPaths(const v1::Container& container);
+  // Before `actual` (created with resolved host paths) starts again: OK while the manifest's paths
+  // still lead exactly there; otherwise it is removed (to be made again, checked, or refused).
+  absl::Status CheckHostPathsBeforeStart(const v1::Container& container, const DockerContainer& actual);
   // The image, pulled first when the pull policy allows.
   absl::StatusOr<DockerImage> EnsureImage(const std::string& image);
   // Reports `status` for the container unless it is what was last reported.

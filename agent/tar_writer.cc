@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/private_files.h"
 
 namespace opctl::agent {
 namespace {
@@ -53,7 +54,7 @@ TarFileWriter::~TarFileWriter() {
 
 absl::Status TarFileWriter::Open(const std::string& path, const std::string& entry_name) {
   if (entry_name.empty() || entry_name.size() > 99) return absl::InvalidArgumentError("tar entry name too long");
-  file_ = std::fopen(path.c_str(), "wb");
+  file_ = CreatePrivateFile(path);  // the volume's data: for the agent's eyes only
   if (file_ == nullptr) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
   path_ = path;
   entry_name_ = entry_name;

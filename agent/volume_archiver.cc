@@ -8,12 +8,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
+#include "agent/managed_volumes.h"
 #include "common/shell_quote.h"
 
 namespace opctl::agent {
 namespace {
 
 constexpr char kVolumePath[] = "/volume";
+// Inside the volume during a restore: the archive unpacked, and the old contents moved aside.
+constexpr char kRestoreStaging[] = ".opctl-restore-new";
+constexpr char kRestoreAside[] = ".opctl-restore-old";
 
 // Removes the helper container when the operation ends, however it ends.
 class HelperGuard {
@@ -32,34 +36,49 @@ VolumeArchiver::VolumeArchiver(DockerClient& docker, VolumeLocks& locks, VolumeA
     : docker_(docker), locks_(locks), options_(std::move(options)) {}
 
 absl::Status VolumeArchiver::CheckVolumeExists(const std::string& volume) {
-  absl::StatusOr<std::vector<DockerVolume>> volumes = docker_.ListVolumes({});
-  if (!volumes.ok()) return volumes.status();
-  for (const DockerVolume& found : *volumes) {
-    if (found.name == volume) return absl::OkStatus();
-  }
-  return absl::NotFoundError(absl::StrCat("volume ", volume, " does not exist on node ", options_.node_name));
+  return CheckManagedVolume(docker_, options_.node_name, volume, options_.adopts && options_.adopts(volume));
 }
 
-absl::Status VolumeArchiver::RunPreBackupCommands(const std::string& volume, const CancelCheck& cancelled) {
+absl::Status VolumeArchiver::RunPreBackupCommands(const std::string& volume, const CancelCheck& cancelled,
+                                                  BackupMode mode) {
   absl::StatusOr<std::vector<DockerContainer>> users = docker_.ListContainersUsingVolume(volume);
   if (!users.ok()) return users.status();
+  std::string waiting_for;  // a preparing container that is not running yet
+  bool prepared = false;
+  absl::Time deadline = absl::Now() + options_.pre_backup_timeout;
   for (const DockerContainer& user : *users) {
-    if (user.state != "running" || user.labels.count(kHelperLabel)) continue;
+    if (user.labels.count(kHelperLabel)) continue;
     auto command = user.labels.find(kBackupPreCommandLabel);
     if (command == user.labels.end() || command->second.empty()) continue;
+    if (user.state != "running") {
+      waiting_for = user.name;
+      continue;
+    }
     std::string output;
+    bool timed_out = false;
     absl::StatusOr<int> exit_code = docker_.Exec(
         user.id, {"sh", "-c", command->second}, "",
         [&output](int, std::string_view data) {
           if (output.size() < 4096) output.append(data);
           return true;
         },
-        cancelled);
+        [&] { return cancelled() || (timed_out = absl::Now() >= deadline); });
+    if (timed_out) {
+      return absl::DeadlineExceededError(absl::StrCat("pre-backup command \"", command->second, "\" in container ",
+                                                      user.name, " did not finish within ",
+                                                      absl::FormatDuration(options_.pre_backup_timeout)));
+    }
     if (!exit_code.ok()) return exit_code.status();
     if (*exit_code != 0) {
       return absl::FailedPreconditionError(absl::StrCat("pre-backup command \"", command->second, "\" in container ",
                                                         user.name, " failed (exit ", *exit_code, "): ", output));
     }
+    prepared = true;
+  }
+  if (mode == BackupMode::kScheduled && !prepared && !waiting_for.empty()) {
+    return absl::UnavailableError(absl::StrCat("waiting for container ", waiting_for,
+                                               ", which prepares the volume for backups (opctl.io/backup-pre-command), "
+                                               "to run"));
   }
   return absl::OkStatus();
 }
@@ -69,7 +88,7 @@ absl::StatusOr<std::string> VolumeArchiver::StartHelper(const std::string& volum
   DockerContainerSpec spec;
   spec.image = options_.helper_image;
   spec.entrypoint = {"sleep"};
-  spec.cmd = {"3600"};  // an upper bound: the agent removes it when done
+  spec.cmd = {"infinity"};  // the agent removes it when done, however long the archive takes
   spec.user = "0:0";
   spec.restart_policy = "no";
   spec.network = "none";
@@ -125,19 +144,29 @@ absl::Status VolumeArchiver::RunInHelper(const std::string& id, const std::vecto
 
 absl::StatusOr<int64_t> VolumeArchiver::Backup(const std::string& volume,
                                                const std::function<bool(std::string_view)>& sink,
-                                               const CancelCheck& cancelled) {
+                                               const CancelCheck& cancelled, BackupMode mode) {
   if (absl::Status exists = CheckVolumeExists(volume); !exists.ok()) return exists;
-  if (absl::Status prepared = RunPreBackupCommands(volume, cancelled); !prepared.ok()) return prepared;
+  // A restore replaces the contents meanwhile: neither the old nor the new data would be whole.
+  if (locks_.IsHeld(volume)) return absl::UnavailableError(absl::StrCat("a restore of volume ", volume, " is running"));
+  if (absl::Status prepared = RunPreBackupCommands(volume, cancelled, mode); !prepared.ok()) return prepared;
   absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/true, "");
   if (!helper.ok()) return helper.status();
   HelperGuard guard(docker_, *helper);
   int64_t bytes = 0;
+  absl::Time last_data = absl::Now();
   std::function<bool(std::string_view)> counting = [&](std::string_view data) {
     bytes += static_cast<int64_t>(data.size());
+    last_data = absl::Now();
     return sink(data);
   };
-  absl::Status archived =
-      RunInHelper(*helper, {"tar", "-czf", "-", "-C", kVolumePath, "."}, &counting, cancelled, "tar of " + volume);
+  bool stalled = false;
+  absl::Status archived = RunInHelper(
+      *helper, {"tar", "-czf", "-", "-C", kVolumePath, "."}, &counting,
+      [&] { return cancelled() || (stalled = absl::Now() - last_data >= options_.stall_timeout); }, "tar of " + volume);
+  if (stalled) {
+    return absl::DeadlineExceededError(absl::StrCat("the archive of ", volume, " stopped growing for ",
+                                                    absl::FormatDuration(options_.stall_timeout), "; cancelled"));
+  }
   if (!archived.ok()) return archived;
   return bytes;
 }
@@ -154,7 +183,9 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
     if (!users.ok()) return users.status();
     std::vector<const DockerContainer*> running;
     for (const DockerContainer& user : *users) {
-      if (user.state == "running" && !user.labels.count(kHelperLabel)) running.push_back(&user);
+      // Restarting and paused ones count: dockerd would start them again under the restore.
+      bool active = user.state == "running" || user.state == "restarting" || user.state == "paused";
+      if (active && !user.labels.count(kHelperLabel)) running.push_back(&user);
     }
     if (!running.empty() && !force) {
       std::vector<std::string> names;
@@ -172,17 +203,34 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
     absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/false, archive_tar);
     if (!helper.ok()) return helper.status();
     HelperGuard guard(docker_, *helper);
-    std::string archive = absl::StrCat("/", kRestoreArchiveEntry);
+    std::string archive = ShellQuote(absl::StrCat("/", kRestoreArchiveEntry));
     std::string v = kVolumePath;
-    // Check the whole archive before the first file is removed: a broken archive changes nothing.
-    std::string script = absl::StrCat("set -e; tar -tzf ", ShellQuote(archive), " >/dev/null; rm -rf ", v, "/..?* ", v,
-                                      "/.[!.]* ", v, "/*; tar -xzpf ", ShellQuote(archive), " -C ", v);
+    std::string staging = absl::StrCat(v, "/", kRestoreStaging), aside = absl::StrCat(v, "/", kRestoreAside);
+    // Unpacked aside first: only a whole archive replaces anything. Then two sets of renames on the
+    // volume's own filesystem: the old contents out of the way, the new ones in.
+    std::string script =
+        absl::StrCat("set -e; rm -rf ", staging, " ", aside, "; mkdir ", staging, "; if ! tar -xzpf ", archive, " -C ",
+                     staging, "; then rm -rf ", staging, "; exit 1; fi; mkdir ", aside, "; for f in ", v, "/..?* ", v,
+                     "/.[!.]* ", v, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; [ \"$f\" = ", staging,
+                     " ] || [ \"$f\" = ", aside, " ] || mv \"$f\" ", aside, "/; done; for f in ", staging, "/..?* ",
+                     staging, "/.[!.]* ", staging, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; mv \"$f\" ", v,
+                     "/; done; rmdir ", staging, "; rm -rf ", aside);
+    absl::Time deadline = absl::Now() + options_.restore_timeout;
+    bool timed_out = false;
     absl::Status restored = RunInHelper(
-        *helper, {"sh", "-c", script}, nullptr, [] { return false; }, "restore of " + volume);
-    if (!restored.ok()) return restored;
+        *helper, {"sh", "-c", script}, nullptr, [&] { return timed_out = absl::Now() >= deadline; },
+        "restore of " + volume);
+    if (timed_out) {
+      restored = absl::DeadlineExceededError(absl::StrCat("restore of ", volume, " did not finish within ",
+                                                          absl::FormatDuration(options_.restore_timeout)));
+    }
+    if (!restored.ok()) {
+      return absl::Status(restored.code(),
+                          absl::StrCat(restored.message(), "; volume ", volume, " keeps its old contents"));
+    }
     return stopped_names;
   }();
-  // Whatever happened, what was stopped runs again.
+  // Whatever happened, what was stopped runs again (on the new data, or on the old one kept whole).
   for (const std::string& id : stopped_ids) {
     if (absl::Status started = docker_.StartContainer(id); !started.ok()) {
       std::fprintf(stderr, "agent: restore of %s: cannot start %s again: %s\n", volume.c_str(), id.c_str(),
@@ -191,6 +239,17 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
   }
   locks_.Release(volume);
   return result;
+}
+
+void VolumeArchiver::RemoveRestoreLeftovers(const std::string& volume) {
+  absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/false, "");
+  if (!helper.ok()) return;
+  HelperGuard guard(docker_, *helper);
+  absl::Time deadline = absl::Now() + absl::Minutes(5);
+  absl::Status removed = RunInHelper(
+      *helper, {"rm", "-rf", absl::StrCat(kVolumePath, "/", kRestoreStaging)}, nullptr,
+      [&] { return absl::Now() >= deadline; }, "cleaning up the restore of " + volume);
+  if (!removed.ok()) std::fprintf(stderr, "agent: %s\n", removed.ToString().c_str());
 }
 
 void VolumeArchiver::RemoveLeftoverHelpers() {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/host_path.h"
 #include "common/ipv4.h"
 #include "common/message_bounds.h"
@@ -199,6 +200,13 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
       check.Fail(path + ".hostPath", absl::StrCat(Quote(mount.host_path()), " must be an absolute path"));
     } else if (mount.host_path().size() > kMaxPathLength) {
       check.Fail(path + ".hostPath", absl::StrCat("is longer than ", kMaxPathLength, " bytes"));
+    } else if (absl::string_view given = absl::StripSuffix(mount.host_path(), "/");
+               given.size() > 1 && NormalHostPath(mount.host_path()) != given) {
+      // "a/link/.." is "a" to the eye but where link leads to the kernel: only normal paths are taken.
+      check.Fail(path + ".hostPath", absl::StrCat(Quote(mount.host_path()),
+                                                  " must be written in normal form, "
+                                                  "without '.', '..' or '//' (",
+                                                  Quote(NormalHostPath(mount.host_path())), ")"));
     } else if (std::optional<std::string> refused = NeverMountedReason(mount.host_path())) {
       check.Fail(path + ".hostPath", *refused);
     }
@@ -251,6 +259,26 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
   }
   check.OneOf(base + "restartPolicy", t.restart_policy(), {"no", "always", "on-failure", "unless-stopped"});
   check.Labels(base + "labels", t.labels());
+  for (const auto& [key, value] : t.labels()) {
+    // The agent's own labels say what it may remove, move or restore: never set from a manifest.
+    if (IsReservedLabel(key)) {
+      check.Fail(absl::StrCat(base, "labels.", Clip(key)),
+                 absl::StrCat(Quote(key),
+                              " is the agent's own label on the Docker container (what it may remove, "
+                              "move or restore); it cannot be set from a manifest"));
+    }
+  }
+  if (resources.pids_limit() < -1) {
+    check.Fail(base + "resources.pidsLimit", absl::StrCat(resources.pids_limit(),
+                                                          " is not a limit (1 or more, "
+                                                          "-1 for none, 0 for the default)"));
+  }
+  if (t.has_logs()) {
+    check.Quantity(base + "logs.maxSize", t.logs().max_size(), ParseMemoryBytes);
+    if (t.logs().max_files() < 0 || t.logs().max_files() > 100) {
+      check.Fail(base + "logs.maxFiles", absl::StrCat(t.logs().max_files(), " is out of range (1 to 100)"));
+    }
+  }
   if (t.lifecycle().has_pre_stop() && t.lifecycle().pre_stop().exec().command().empty()) {
     check.Fail(base + "lifecycle.preStop.exec.command", "is required (e.g. [\"sh\", \"-c\", \"...\"])");
   }
@@ -417,6 +445,14 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
 }
 
 }  // namespace
+
+bool IsReservedLabel(absl::string_view key) {
+  static const auto* reserved = new std::set<std::string, std::less<>>{
+      "opctl.io/managed-by", "opctl.io/node",      "opctl.io/kind",      "opctl.io/name",
+      "opctl.io/uid",        "opctl.io/stack",     "opctl.io/spec-hash", "opctl.io/moves-on-node-loss",
+      "opctl.io/helper",     "opctl.io/host-paths"};
+  return reserved->count(key) > 0;
+}
 
 std::string FieldError::ToString() const {
   return field.empty() ? absl::StrCat(object, ": ", message) : absl::StrCat(object, " ", field, ": ", message);

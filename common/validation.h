@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "opctl/v1/resources.pb.h"
 
 namespace opctl {
@@ -38,6 +39,10 @@ class ObjectLookup {
   virtual std::optional<v1::Object> Find(const std::string& kind, const std::string& name) const = 0;
   virtual std::vector<v1::Object> ListKind(const std::string& kind) const = 0;
 };
+
+// Whether `key` is one of the labels the agent keeps on Docker objects for itself (managed-by, node,
+// spec-hash, moves-on-node-loss, helper, ...; agent/container_spec.h): refused in a template's labels.
+bool IsReservedLabel(absl::string_view key);
 
 // Every rule on one object alone: size and shape bounds (every string and list; see
 // common/message_bounds.h) first, then type meta, names, labels, quantities, CIDRs, ports, paths.

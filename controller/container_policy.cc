@@ -75,6 +75,15 @@ absl::StatusOr<ContainerPolicy> ContainerPolicy::Load(const std::string& path) {
   return policy;
 }
 
+absl::Status ContainerPolicy::CheckRoots() const {
+  for (const std::string& root : host_path_roots) {
+    if (std::optional<std::string> refused = NeverMountedReason(root, protected_trees)) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": hostPathRoots: ", *refused));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::vector<FieldError> ContainerPolicy::Check(const std::vector<v1::Object>& objects) const {
   std::vector<FieldError> errors;
   for (int document = 0; document < static_cast<int>(objects.size()); ++document) {
@@ -108,6 +117,10 @@ std::vector<FieldError> ContainerPolicy::Check(const std::vector<v1::Object>& ob
       const std::string& host_path = t.volume_mounts(i).host_path();
       if (host_path.empty() || host_path[0] != '/') continue;  // validation names a relative path
       std::string normal = NormalHostPath(host_path);
+      if (std::optional<std::string> refused = NeverMountedReason(normal, protected_trees)) {
+        refuse(absl::StrCat("volumeMounts[", i, "].hostPath"), *refused);
+        continue;
+      }
       bool inside = false;
       for (const std::string& root : host_path_roots) inside |= IsUnder(normal, root);
       if (inside) continue;

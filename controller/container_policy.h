@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/host_path.h"
 #include "common/validation.h"
 #include "opctl/v1/resources.pb.h"
 
@@ -21,6 +22,9 @@ struct ContainerPolicy {
   bool allow_host_network = false;
   bool allow_host_pid = false;
   std::vector<std::string> host_path_roots;  // normal absolute paths; never a path never mounted
+  // Trees of this controller's own (its data directory, its certificates) that no container may mount
+  // either, beyond the ones common/host_path.h protects everywhere.
+  std::vector<ProtectedTree> protected_trees;
   // How messages name the policy: "the default policy (...)" or "policy file /etc/opctl/policy.yaml".
   std::string source = "the default policy (opctl-controller runs without --policy)";
 
@@ -32,6 +36,9 @@ struct ContainerPolicy {
   //   hostPathRoots: [/srv/opctl]
   // INVALID_ARGUMENT naming the file, line and key for anything else.
   static absl::StatusOr<ContainerPolicy> Load(const std::string& path);
+
+  // INVALID_ARGUMENT when a host path root is or holds one of `protected_trees` (set them first).
+  absl::Status CheckRoots() const;
 
   // The refusals for each Service in `objects` (document = index in `objects`).
   std::vector<FieldError> Check(const std::vector<v1::Object>& objects) const;

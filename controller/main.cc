@@ -1,6 +1,7 @@
 // opctl-controller: parses flags and wires the store, watch hub, registry, controllers and gRPC server.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -72,6 +73,20 @@ int Run() {
     }
     policy = *std::move(loaded);
   }
+  // The controller's own data and credentials are never a container's to mount.
+  policy.protected_trees.push_back(
+      {std::filesystem::absolute(absl::GetFlag(FLAGS_data_dir)).string(), "the controller's store"});
+  for (const std::string& file : {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                  absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tokens)}) {
+    if (!file.empty()) {
+      policy.protected_trees.push_back({std::filesystem::absolute(file).parent_path().string(),
+                                        "where the controller's certificates and tokens are"});
+    }
+  }
+  if (absl::Status roots = policy.CheckRoots(); !roots.ok()) {
+    std::fprintf(stderr, "opctl-controller: --policy: %s\n", std::string(roots.message()).c_str());
+    return 2;
+  }
   WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
   Registry registry(**store, Clock::Real(), std::move(policy));
   // TLS with authentication unless plaintext is asked for by name.
@@ -101,6 +116,7 @@ int Run() {
   }
   ServiceControllerOptions controller_options;
   controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
+  controller_options.host_path_roots = registry.policy().host_path_roots;
   ServiceController service_controller(registry, hub, controller_options);
   if (absl::Status started = service_controller.Start(); !started.ok()) {
     std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());

@@ -84,6 +84,7 @@ class Registry : public ObjectLookup {
   std::vector<v1::Object> ListNamePrefix(const std::string& kind, const std::string& name_prefix) const;
 
   Store& store() { return store_; }
+  const ContainerPolicy& policy() const { return policy_; }
 
  private:
   void ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done);

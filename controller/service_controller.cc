@@ -68,7 +68,8 @@ std::string TemplateVolumeName(const std::string& template_name, const std::stri
   return absl::StrCat(template_name, "-", service, "-", ordinal);
 }
 
-std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
+std::vector<v1::Container> DesiredContainers(const v1::Service& service,
+                                             const std::vector<std::string>& host_path_roots) {
   std::vector<v1::Container> containers;
   const v1::ServiceSpec& spec = service.spec();
   for (int ordinal = 0; ordinal < spec.replicas(); ++ordinal) {
@@ -91,6 +92,10 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service) {
     *container_spec->mutable_node_selector() = spec.node_selector();
     container_spec->set_on_node_loss(spec.on_node_loss());
     *container_spec->mutable_template_() = spec.template_();
+    const auto& mounts = spec.template_().volume_mounts();
+    if (std::any_of(mounts.begin(), mounts.end(), [](const v1::VolumeMount& m) { return !m.host_path().empty(); })) {
+      *container_spec->mutable_host_path_roots() = {host_path_roots.begin(), host_path_roots.end()};
+    }
     if (!spec.network().name().empty()) {
       container_spec->mutable_network()->set_name(spec.network().name());
       if (ordinal < spec.network().addresses_size()) {
@@ -227,7 +232,7 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   }
 
   std::vector<v1::Object> desired_objects;
-  for (v1::Container& desired : DesiredContainers(service)) {
+  for (v1::Container& desired : DesiredContainers(service, options_.host_path_roots)) {
     v1::Object object;
     *object.mutable_container() = std::move(desired);
     desired_objects.push_back(std::move(object));

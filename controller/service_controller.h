@@ -18,8 +18,10 @@
 namespace opctl::controller {
 
 // The Containers a Service wants, without node binding or status: "<service>-<ordinal>", each with
-// its static address, its volume-template volumes mounted, owned by the Service.
-std::vector<v1::Container> DesiredContainers(const v1::Service& service);
+// its static address, its volume-template volumes mounted, owned by the Service, and, when the
+// template mounts host paths, the policy's `host_path_roots` for the node to check them against.
+std::vector<v1::Container> DesiredContainers(const v1::Service& service,
+                                             const std::vector<std::string>& host_path_roots = {});
 // "<template>-<service>-<ordinal>", the Volume a volume template gives one replica.
 std::string TemplateVolumeName(const std::string& template_name, const std::string& service, int ordinal);
 
@@ -29,6 +31,8 @@ struct ServiceControllerOptions {
   // time its dockerd has to remove them under load. A node whose fence guard reported them removed
   // (reason AgentStopped) has them moved at once.
   absl::Duration silent_node_settle = absl::Seconds(1);
+  // The controller policy's hostPathRoots, copied into Containers that mount host paths.
+  std::vector<std::string> host_path_roots;
 };
 
 class ServiceController {

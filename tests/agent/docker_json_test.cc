@@ -73,6 +73,10 @@ TEST(DockerJson, WrongTypesAndShapesNeverThrow) {
   EXPECT_FALSE(DecodeVolumeList("[]").ok());
   EXPECT_FALSE(DecodeEvent("not json").has_value());
   EXPECT_FALSE(DecodeExecExitCode(R"({"Running":true})").ok());
+  // A killed command has no exit code: that is a failure, never the 0 of success.
+  EXPECT_FALSE(DecodeExecExitCode(R"({"Running":false,"ExitCode":null})").ok());
+  EXPECT_FALSE(DecodeExecExitCode(R"({"Running":false})").ok());
+  EXPECT_EQ(*DecodeExecExitCode(R"({"Running":false,"ExitCode":0})"), 0);
   EXPECT_EQ(DecodeErrorMessage("plain text"), "plain text");
 }
 

@@ -3,9 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "agent/container_spec.h"
+#include "agent/volume_archiver.h"
 #include "common/object.h"
+#include "common/validation.h"
 #include "tests/agent/fake_docker_client.h"
+#include "tests/support/process.h"
 
 namespace opctl::agent {
 namespace {
@@ -227,8 +232,14 @@ TEST_F(ReconcilerTest, SecurityContextAndHostPathsReachDocker) {
   t->mutable_security_context()->mutable_capabilities()->add_drop("ALL");
   t->mutable_security_context()->set_read_only_root_filesystem(true);
   t->set_host_pid(true);
+  // A real directory under the policy's root, reached through a symlink: Docker gets the real path.
+  std::string root = opctl::testing::MakeTempDir("opctl-reconciler-hostpath");
+  std::filesystem::create_directories(root + "/web");
+  std::filesystem::create_directory_symlink(root + "/web", root + "/current");
+  std::string real = std::filesystem::canonical(root + "/web").string();
+  container.mutable_container()->mutable_spec()->add_host_path_roots(root);
   v1::VolumeMount* bind = t->add_volume_mounts();
-  bind->set_host_path("/srv/opctl/web");
+  bind->set_host_path(root + "/current");
   bind->set_mount_path("/srv");
   bind->set_read_only(true);
   Want({container});
@@ -240,11 +251,62 @@ TEST_F(ReconcilerTest, SecurityContextAndHostPathsReachDocker) {
   EXPECT_TRUE(spec.read_only_root_filesystem);
   EXPECT_TRUE(spec.host_pid);
   ASSERT_EQ(spec.mounts.size(), 2u);
-  EXPECT_EQ(spec.mounts[1].host_path, "/srv/opctl/web");
+  EXPECT_EQ(spec.mounts[1].host_path, real);
   EXPECT_EQ(spec.mounts[1].volume, "");
   EXPECT_TRUE(spec.mounts[1].read_only);
+  EXPECT_EQ(spec.labels.at(kHostPathsLabel), real + "\n");
+  // Restarted by the agent, which checks the path first, never by Docker on its own.
+  EXPECT_EQ(spec.restart_policy, "no");
   // A host path is no volume: none is made for it.
   EXPECT_EQ(docker_.volumes.size(), 1u);
+
+  // The symlink is swapped for one to another directory after creation: the container is not started
+  // again; the next pass makes a new one, checked from scratch, and refused since it leads outside.
+  std::string outside = opctl::testing::MakeTempDir("opctl-reconciler-outside");
+  std::filesystem::remove(root + "/current");
+  std::filesystem::create_directory_symlink(outside, root + "/current");
+  docker_.containers[docker_.ByName("web-0")->id].state = "exited";
+  EXPECT_FALSE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr) << "removed, not started";
+  absl::Status refused = Pass("container/web-0").status();
+  EXPECT_THAT(refused.message(), HasSubstr("outside the controller policy's hostPathRoots"));
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr);
+  std::filesystem::remove_all(root);
+  std::filesystem::remove_all(outside);
+}
+
+// Validation refuses these in a manifest's template labels: the list there must hold every one.
+TEST(ContainerLabels, TheAgentsOwnLabelsAreReservedInManifests) {
+  for (const char* label : {kManagedByLabel, kNodeLabel, kKindLabel, kNameLabel, kUidLabel, kStackLabel, kSpecHashLabel,
+                            kMovesOnNodeLossLabel, kHostPathsLabel, kHelperLabel}) {
+    EXPECT_TRUE(IsReservedLabel(label)) << label;
+  }
+  EXPECT_FALSE(IsReservedLabel(kPreStopCommandLabel)) << "the manifest may set its own hooks";
+  EXPECT_FALSE(IsReservedLabel("opctl.io/restarted-at")) << "rollout restart's";
+}
+
+TEST_F(ReconcilerTest, EveryContainerGetsAPidLimitNoNewPrivilegesAndARotatedLog) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  const DockerContainerSpec& defaults = docker_.specs[docker_.ByName("web-0")->id];
+  EXPECT_EQ(defaults.pids_limit, kDefaultPidsLimit);
+  EXPECT_TRUE(defaults.no_new_privileges);
+  EXPECT_EQ(defaults.log_max_bytes, kDefaultLogMaxBytes);
+  EXPECT_EQ(defaults.log_max_files, kDefaultLogMaxFiles);
+
+  v1::Object overridden = Container("web-1");
+  v1::ContainerTemplate* t = overridden.mutable_container()->mutable_spec()->mutable_template_();
+  t->mutable_resources()->set_pids_limit(-1);
+  t->mutable_security_context()->set_allow_privilege_escalation(true);
+  t->mutable_logs()->set_max_size("1m");
+  t->mutable_logs()->set_max_files(5);
+  Want({Container("web-0"), overridden});
+  ASSERT_TRUE(Pass("container/web-1").ok());
+  const DockerContainerSpec& chosen = docker_.specs[docker_.ByName("web-1")->id];
+  EXPECT_EQ(chosen.pids_limit, -1);
+  EXPECT_FALSE(chosen.no_new_privileges);
+  EXPECT_EQ(chosen.log_max_bytes, 1 << 20);
+  EXPECT_EQ(chosen.log_max_files, 5);
 }
 
 TEST_F(ReconcilerTest, PullPolicyExplicitRegistryNeverAsksDockerHub) {

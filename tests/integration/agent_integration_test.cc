@@ -462,7 +462,10 @@ TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroug
 
 TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseAVolumeInUse) {
   ASSERT_NO_FATAL_FAILURE(Start("vol"));
-  Apply(Stack("vol", 212, 1));
+  // The test sets owners through `docker exec -u 0`, which no-new-privileges (the default) forbids.
+  Apply(absl::StrReplaceAll(Stack("vol", 212, 1), {{"    args: [sleep, infinity]\n",
+                                                    "    args: [sleep, infinity]\n"
+                                                    "    securityContext: {allowPrivilegeEscalation: true}\n"}}));
   ASSERT_TRUE(Converged(1));
   ASSERT_EQ(Exec("vol-web-0",
                  "echo one > /data/a && mkdir /data/dir && echo two > /data/dir/b && "
@@ -557,11 +560,13 @@ TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutR
 }
 
 TEST_F(AgentIntegrationTest, ContainersRunAsNonRootAndGetOnlyWhatThePolicyAllows) {
-  const std::string host_dir = data_dir_ + "/host/shared";
+  // Outside the controller's data directory, which no container may mount.
+  const std::string host_root = testing::MakeTempDir("opctl-policy-host");
+  const std::string host_dir = host_root + "/shared";
   std::filesystem::create_directories(host_dir);
   std::ofstream(host_dir + "/hello") << "from the host\n";
   const std::string policy = data_dir_ + "/policy.yaml";
-  std::ofstream(policy) << "allowedCapabilities: [NET_ADMIN]\nhostPathRoots: [" << data_dir_ << "/host]\n";
+  std::ofstream(policy) << "allowedCapabilities: [NET_ADMIN]\nhostPathRoots: [" << host_root << "]\n";
   ASSERT_NO_FATAL_FAILURE(Start("sec", "/var/run/docker.sock", {"--policy=" + policy}));
   const std::string web = absl::StrCat(R"(apiVersion: opctl.io/v1
 kind: Service
