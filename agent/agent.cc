@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/keepalive.h"
 #include "common/periodic.h"
 
 namespace opctl::agent {
@@ -86,6 +87,7 @@ absl::Status Agent::Start() {
   operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name, tls);
   peer_service_ = std::make_unique<PeerService>(fence_, options_.node_name, tls);
   grpc::ServerBuilder builder;
+  AddKeepaliveArguments(builder);
   int port = 0;
   builder.AddListeningPort(options_.listen_address, server_credentials, &port);
   builder.RegisterService(operations_.get());

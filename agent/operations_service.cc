@@ -54,7 +54,7 @@ grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::Log
         chunk.set_container(request->name());
         chunk.set_stream(stream == 2 ? v1::LogChunk::STDERR : v1::LogChunk::STDOUT);
         chunk.set_data(std::string(data));
-        return writer->Write(chunk);
+        return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
       },
       [context] { return context->IsCancelled(); });
   return ToGrpcStatus(streamed);
@@ -66,10 +66,10 @@ grpc::Status OperationsService::BackupVolume(grpc::ServerContext* context, const
   if (grpc::Status node = CheckNode(request->node_name()); !node.ok()) return node;
   absl::StatusOr<int64_t> bytes = archiver_.Backup(
       request->name(),
-      [writer](std::string_view data) {
+      [this, context, writer](std::string_view data) {
         v1::DataChunk chunk;
         chunk.set_data(std::string(data));
-        return writer->Write(chunk);
+        return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
       },
       [context] { return context->IsCancelled(); });
   return ToGrpcStatus(bytes.status());

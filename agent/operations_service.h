@@ -8,6 +8,7 @@
 
 #include "agent/docker_client.h"
 #include "agent/volume_archiver.h"
+#include "common/stream_watchdog.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/operations.grpc.pb.h"
 
@@ -33,6 +34,7 @@ class OperationsService final : public v1::Operations::Service {
 
   DockerClient& docker_;
   VolumeArchiver& archiver_;
+  StreamWatchdog watchdog_;  // a caller (the controller) that stops reading is cut off
   const std::string node_name_;
   const bool controller_only_;
 };

@@ -46,7 +46,7 @@ v1::Peer::Stub* PeerWitness::StubFor(const v1::PeerNode& peer) {
       absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> made = TlsChannelCredentials(tls_);
       if (!made.ok()) return nullptr;
       credentials = *std::move(made);
-      arguments.SetSslTargetNameOverride(peer.name());  // its certificate names its node
+      arguments.SetSslTargetNameOverride(AgentServerName(peer.name()));  // its certificate names its node
     }
     stub = v1::Peer::NewStub(grpc::CreateCustomChannel(peer.address(), credentials, arguments));
   }

@@ -148,6 +148,21 @@ absl::StatusOr<int64_t> VolumeArchiver::Backup(const std::string& volume,
   if (absl::Status exists = CheckVolumeExists(volume); !exists.ok()) return exists;
   // A restore replaces the contents meanwhile: neither the old nor the new data would be whole.
   if (locks_.IsHeld(volume)) return absl::UnavailableError(absl::StrCat("a restore of volume ", volume, " is running"));
+  // One backup of a volume at a time: repeated calls must not pile up helpers and saves.
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!backing_up_.insert(volume).second) {
+      return absl::AbortedError(absl::StrCat("a backup of volume ", volume, " is already running"));
+    }
+  }
+  struct Done {
+    VolumeArchiver& archiver;
+    const std::string& volume;
+    ~Done() {
+      absl::MutexLock lock(&archiver.mutex_);
+      archiver.backing_up_.erase(volume);
+    }
+  } done{*this, volume};
   if (absl::Status prepared = RunPreBackupCommands(volume, cancelled, mode); !prepared.ok()) return prepared;
   absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/true, "");
   if (!helper.ok()) return helper.status();

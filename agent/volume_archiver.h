@@ -20,11 +20,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/docker_client.h"
 #include "agent/volume_locks.h"
@@ -86,6 +88,8 @@ class VolumeArchiver {
   DockerClient& docker_;
   VolumeLocks& locks_;
   const VolumeArchiverOptions options_;
+  absl::Mutex mutex_;
+  std::set<std::string> backing_up_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace opctl::agent

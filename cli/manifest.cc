@@ -131,6 +131,9 @@ bool IndentedWithTab(const std::string& text, int line) {
   return current.substr(0, first).find('\t') != std::string::npos;
 }
 
+// More values than any object may hold (an object is at most 1 MiB): the walk stops there.
+constexpr size_t kMaxValuesPerDocument = 200000;
+
 // Walks one YAML document and the proto schema side by side.
 class DocumentReader {
  public:
@@ -241,6 +244,7 @@ class DocumentReader {
           Fail(entry.first.Mark().line + 1, entry_path, "keys and values must be strings");
           continue;
         }
+        if (++values_ > kMaxValuesPerDocument) return Fail(entry.first.Mark().line + 1, entry_path, "too many values");
         Message* pair = reflection->AddMessage(message, field);
         pair->GetReflection()->SetString(pair, key_field, entry.first.Scalar());
         pair->GetReflection()->SetString(pair, value_field, entry.second.Scalar());
@@ -268,6 +272,16 @@ class DocumentReader {
   // One value of a field (one element, for a repeated field).
   void ReadValue(const YAML::Node& node, Message* message, const FieldDescriptor* field, const std::string& path,
                  int depth) {
+    // yaml-cpp shares an aliased node, so a small file can name one node a million times (a "billion
+    // laughs"): the walk, not the parse, is what must be bounded.
+    if (++values_ > kMaxValuesPerDocument) {
+      if (values_ == kMaxValuesPerDocument + 1) {
+        Fail(node.Mark().line + 1, path,
+             absl::StrCat("the document holds more than ", kMaxValuesPerDocument,
+                          " values (YAML aliases repeating a large node?); nothing past here is read"));
+      }
+      return;
+    }
     const Reflection* reflection = message->GetReflection();
     int line = node.Mark().line + 1;
     if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
@@ -316,6 +330,7 @@ class DocumentReader {
   }
 
   ManifestDocument& document_;
+  size_t values_ = 0;
   std::vector<std::string>& errors_;
   std::string object_name_;
 };

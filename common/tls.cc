@@ -74,6 +74,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(
                                            grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerToken>(token)));
 }
 
+std::string AgentServerName(const std::string& node) { return absl::StrCat(node, ".node.opctl"); }
+
 bool PeerHasAgentCertificate(const grpc::AuthContext& auth) {
   for (const grpc::string_ref& subject : auth.FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
     if (absl::StrContains(absl::string_view(subject.data(), subject.size()), kAgentsOrganization)) return true;

@@ -33,6 +33,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(
 inline constexpr char kControllerCommonName[] = "opctl-controller";
 inline constexpr char kAgentsOrganization[] = "O=opctl:agents";
 
+// The name an agent's operations port proves with its certificate: "NODE.node.opctl" (its SAN), a
+// name no host has, so a node's certificate can never pass for a host the CLI dials (the controller).
+std::string AgentServerName(const std::string& node);
+
 // Whether the peer showed a certificate made for an agent (subject O=opctl:agents).
 bool PeerHasAgentCertificate(const grpc::AuthContext& auth);
 

@@ -1,9 +1,13 @@
 #include "controller/authorizer.h"
 
+#include <openssl/sha.h>
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/tls.h"
@@ -14,6 +18,12 @@ namespace opctl::controller {
 namespace {
 
 constexpr char kBearerPrefix[] = "Bearer ";
+
+std::string TokenDigest(absl::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
 
 }  // namespace
 
@@ -38,6 +48,16 @@ Authorizer Authorizer::AllowAll() {
 absl::StatusOr<Authorizer> Authorizer::Load(const std::string& tokens_file) {
   Authorizer authorizer;
   if (tokens_file.empty()) return authorizer;
+  struct stat info;
+  if (stat(tokens_file.c_str(), &info) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the tokens file ", tokens_file));
+  }
+  // Anyone who can read it is admin: as ssh does with a private key, refuse a file others may read.
+  if ((info.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the tokens file %s may be read or written by others (mode %04o): chmod 600 it", tokens_file,
+                        info.st_mode & 07777));
+  }
   std::ifstream in(tokens_file);
   if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read the tokens file ", tokens_file));
   std::string line;
@@ -58,7 +78,9 @@ absl::StatusOr<Authorizer> Authorizer::Load(const std::string& tokens_file) {
     } else if (fields[2] != "view") {
       return bad(absl::StrCat("role \"", fields[2], "\" is not view, edit or admin"));
     }
-    if (!authorizer.users_by_token_.emplace(fields[0], user).second) return bad("the token is listed twice");
+    if (!authorizer.users_by_token_.emplace(TokenDigest(fields[0]), user).second) {
+      return bad("the token is listed twice");
+    }
   }
   return authorizer;
 }
@@ -86,7 +108,9 @@ absl::StatusOr<Caller> Authorizer::Identify(const grpc::ServerContextBase& conte
   if (!absl::ConsumePrefix(&value, kBearerPrefix)) {
     return absl::UnauthenticatedError("the authorization header must be \"Bearer TOKEN\"");
   }
-  auto user = users_by_token_.find(std::string(value));
+  // Looked up by digest: comparing the secret itself would leak through timing how much of a guess
+  // matched; the digest of a guess tells nothing about the real token.
+  auto user = users_by_token_.find(TokenDigest(value));
   if (user == users_by_token_.end()) {
     return absl::UnauthenticatedError("the bearer token is not one this controller knows (see its --tokens file)");
   }

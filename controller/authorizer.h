@@ -31,6 +31,7 @@ class Authorizer {
   // Everyone may do anything: for --insecure, where no caller can prove who it is.
   static Authorizer AllowAll();
   // Agents by certificate, users by the tokens in `tokens_file` (empty: no users, agents only).
+  // FAILED_PRECONDITION when others may read or write the file (its mode must be 0600 or tighter).
   static absl::StatusOr<Authorizer> Load(const std::string& tokens_file);
 
   // The caller of `context`; UNAUTHENTICATED when it shows neither a certificate nor a known token.
@@ -44,7 +45,7 @@ class Authorizer {
 
  private:
   bool enforcing_ = true;
-  std::map<std::string, Caller> users_by_token_;
+  std::map<std::string, Caller> users_by_token_;  // by SHA-256 of the token
 };
 
 std::string RoleName(Role role);

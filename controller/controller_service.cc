@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/object.h"
+#include "common/quote.h"
 #include "controller/watch_filter.h"
 
 namespace opctl::controller {
@@ -26,8 +27,9 @@ std::function<void(absl::StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reac
 class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
   // `on_done` runs once the stream is over, whatever ended it.
-  WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog, std::function<void()> on_done)
-      : max_backlog_(max_backlog), on_done_(std::move(on_done)) {
+  WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog, size_t max_backlog_bytes,
+               std::function<void()> on_done)
+      : max_backlog_(max_backlog), max_backlog_bytes_(max_backlog_bytes), on_done_(std::move(on_done)) {
     absl::StatusOr<WatchFilter> filter = WatchFilter::Create(request);
     if (!filter.ok()) {
       Finish(ToWireStatus(filter.status()));
@@ -88,12 +90,20 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
       }
     }
     for (const ChangePtr& change : changes) {
-      if (std::optional<v1::WatchEvent> event = filter_.ToEvent(*change)) queue_.push_back(*std::move(event));
+      if (std::optional<v1::WatchEvent> event = filter_.ToEvent(*change)) {
+        queued_bytes_ += event->ByteSizeLong();
+        queue_.push_back(*std::move(event));
+      }
     }
-    if (queue_.size() > max_backlog_) {
-      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                absl::StrCat("watcher fell behind by more than ", max_backlog_,
-                                             " events; list again and watch from the list's revision")));
+    if (queue_.size() > max_backlog_ || queued_bytes_ > max_backlog_bytes_) {
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       absl::StrCat("watcher fell behind by more than ",
+                                    queue_.size() > max_backlog_ ? absl::StrCat(max_backlog_, " events")
+                                                                 : absl::StrCat(max_backlog_bytes_ >> 20, " MiB"),
+                                    "; list again and watch from the list's revision")));
+      queue_.clear();  // what it would have read is dropped now, not when the stream is done
+      queued_bytes_ = 0;
       return false;
     }
     WriteNextLocked();
@@ -105,6 +115,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
     if (writing_ || finished_ || queue_.empty()) return;
     current_ = std::move(queue_.front());
     queue_.pop_front();
+    queued_bytes_ -= std::min(queued_bytes_, current_.ByteSizeLong());
     writing_ = true;
     StartWrite(&current_);
   }
@@ -117,11 +128,13 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
   }
 
   const size_t max_backlog_;
+  const size_t max_backlog_bytes_;
   const std::function<void()> on_done_;
   WatchFilter filter_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
   // Guarded by state_->mutex.
   std::deque<v1::WatchEvent> queue_;
+  size_t queued_bytes_ = 0;
   v1::WatchEvent current_;
   bool writing_ = false;
   bool finished_ = false;
@@ -274,28 +287,31 @@ grpc::ServerUnaryReactor* ControllerService::Delete(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<v1::WatchEvent>* ControllerService::Watch(grpc::CallbackServerContext* context,
                                                                    const v1::WatchRequest* request) {
-  if (absl::Status allowed =
-          Authorize(*context, [&](const Caller& caller) { return ReadForNode(caller, request->node_name(), "watch"); });
-      !allowed.ok()) {
-    return new RefusedWatch(ToWireStatus(allowed));
+  absl::StatusOr<Caller> caller = authorizer_.Identify(*context);
+  absl::Status allowed = caller.ok() ? ReadForNode(*caller, request->node_name(), "watch") : caller.status();
+  if (!allowed.ok()) return new RefusedWatch(ToWireStatus(allowed));
+  // Counted per caller over all its connections, so more connections buy no more watches. Without
+  // authentication every caller is "anonymous": the client's address (not its port) stands in.
+  std::string who =
+      caller->agent ? absl::StrCat("the agent of node ", caller->name) : absl::StrCat("user ", caller->name);
+  if (!authorizer_.enforcing()) {
+    std::string peer = context->peer();
+    who = absl::StrCat("client ", peer.substr(0, peer.rfind(':')));
   }
-  // Watches are counted per connection (gRPC's peer: address and port), so one client cannot hold
-  // the controller's memory with endless streams.
-  std::string peer = context->peer();
   {
     absl::MutexLock lock(&watches_mutex_);
-    int& open = watches_by_peer_[peer];
-    if (open >= options_.max_watches_per_connection) {
+    int& open = watches_by_caller_[who];
+    if (open >= options_.max_watches_per_caller) {
       return new RefusedWatch(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("this connection (", peer, ") already has ", open, " watches open, the most the controller ",
-                       "allows one connection (--max-watches-per-connection); end one first")));
+          absl::StrCat(Clip(who), " already has ", open, " watches open, the most the controller allows one caller ",
+                       "(--max-watches-per-caller); end one first")));
     }
     ++open;
   }
-  return new WatchReactor(hub_, *request, options_.max_watch_backlog, [this, peer] {
+  return new WatchReactor(hub_, *request, options_.max_watch_backlog, options_.max_watch_backlog_bytes, [this, who] {
     absl::MutexLock lock(&watches_mutex_);
-    if (--watches_by_peer_[peer] == 0) watches_by_peer_.erase(peer);
+    if (--watches_by_caller_[who] == 0) watches_by_caller_.erase(who);
   });
 }
 

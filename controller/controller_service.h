@@ -17,10 +17,13 @@
 namespace opctl::controller {
 
 struct ControllerServiceOptions {
-  // A watcher more than this many events behind is ended with RESOURCE_EXHAUSTED and must relist.
+  // A watcher more than this many events, or this many bytes of them, behind is ended with
+  // RESOURCE_EXHAUSTED and must relist.
   size_t max_watch_backlog = 100000;
-  // Watches one connection may hold open at once; more are refused with RESOURCE_EXHAUSTED.
-  int max_watches_per_connection = 1024;
+  size_t max_watch_backlog_bytes = 64 << 20;
+  // Watches one caller (a user by token, an agent by certificate; without authentication, a client
+  // address) may hold open at once, over all its connections; more are refused with RESOURCE_EXHAUSTED.
+  int max_watches_per_caller = 1024;
 };
 
 class ControllerService final : public v1::Controller::CallbackService {
@@ -65,7 +68,7 @@ class ControllerService final : public v1::Controller::CallbackService {
   const Authorizer& authorizer_;
   const ControllerServiceOptions options_;
   absl::Mutex watches_mutex_;
-  std::map<std::string, int> watches_by_peer_ ABSL_GUARDED_BY(watches_mutex_);
+  std::map<std::string, int> watches_by_caller_ ABSL_GUARDED_BY(watches_mutex_);
 };
 
 // An absl::Status as gRPC sends it; Apply's validation errors travel in the details as ApplyErrors.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
+#include "common/keepalive.h"
 #include "common/tls.h"
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
@@ -38,7 +39,12 @@ ABSL_FLAG(bool, insecure, false, "serve plaintext gRPC with no authentication: a
 ABSL_FLAG(std::string, policy, "",
           "YAML file of what containers may do beyond the safe defaults (privileged, capabilities, host "
           "network and PID, host path roots); empty: nothing beyond them");
-ABSL_FLAG(int, max_watches_per_connection, 1024, "watch streams one client connection may hold open at once");
+ABSL_FLAG(int, max_watches_per_caller, 1024,
+          "watch streams one caller (a user's token, an agent's certificate) may hold open at once, over all its "
+          "connections");
+ABSL_FLAG(int64_t, max_watch_backlog_bytes, 64 << 20,
+          "a watcher this many bytes of events behind is cut off and must list again");
+ABSL_FLAG(bool, reflection, false, "serve gRPC server reflection (grpcurl list), which needs no credentials");
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
           "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
@@ -123,7 +129,8 @@ int Run() {
     return 1;
   }
   ControllerServiceOptions service_options;
-  service_options.max_watches_per_connection = absl::GetFlag(FLAGS_max_watches_per_connection);
+  service_options.max_watches_per_caller = absl::GetFlag(FLAGS_max_watches_per_caller);
+  service_options.max_watch_backlog_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_watch_backlog_bytes));
   ControllerService service(registry, hub, authorizer, service_options);
   NodeMonitorOptions node_options;
   node_options.grace = absl::GetFlag(FLAGS_node_grace);
@@ -137,8 +144,10 @@ int Run() {
   OperationsProxy operations(registry, authorizer, agent_tls);
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Reflection lists the API to anyone who connects, before any check: only when asked for.
+  if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  AddKeepaliveArguments(builder);
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, &port);
   // A second controller on a taken port must fail, not share it through SO_REUSEPORT.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,29 @@ bool Mounts(const v1::Container& container, const std::string& volume) {
 }
 
 }  // namespace
+
+class OperationsProxy::StreamPlace {
+ public:
+  explicit StreamPlace(OperationsProxy& proxy) : proxy_(proxy) {}
+  ~StreamPlace() {
+    absl::MutexLock lock(&proxy_.mutex_);
+    --proxy_.streams_;
+  }
+
+ private:
+  OperationsProxy& proxy_;
+};
+
+absl::StatusOr<std::unique_ptr<OperationsProxy::StreamPlace>> OperationsProxy::TakePlace() {
+  absl::MutexLock lock(&mutex_);
+  if (streams_ >= max_streams_) {
+    return absl::ResourceExhaustedError(absl::StrCat("the controller already runs ", streams_,
+                                                     " log, backup and restore streams, the most it takes at once; "
+                                                     "try again when some have ended"));
+  }
+  ++streams_;
+  return std::make_unique<StreamPlace>(*this);
+}
 
 absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string& node_name) {
   std::optional<v1::Object> node = registry_.Find("Node", node_name);
@@ -43,7 +67,7 @@ absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string
       if (!tls.ok()) return tls.status();
       credentials = *std::move(tls);
       // The agent's certificate must name its node (its SAN is the node name), whatever the address.
-      arguments.SetSslTargetNameOverride(node_name);
+      arguments.SetSslTargetNameOverride(AgentServerName(node_name));
     }
     stub = v1::Operations::NewStub(grpc::CreateCustomChannel(address, credentials, arguments));
   }
@@ -84,9 +108,13 @@ grpc::Status OperationsProxy::Authorize(const grpc::ServerContext& context, Role
 grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                    grpc::ServerWriter<v1::LogChunk>* writer) {
   if (grpc::Status allowed = Authorize(*context, Role::kView, "read logs"); !allowed.ok()) return allowed;
+  absl::StatusOr<std::unique_ptr<StreamPlace>> place = TakePlace();
+  if (!place.ok()) return ToGrpcStatus(place.status());
   std::string kind = request->kind().empty() ? "Container" : request->kind();
   if (kind == "Container") {
-    return ContainerLogs(context, *request, [writer](const v1::LogChunk& chunk) { return writer->Write(chunk); });
+    return ContainerLogs(context, *request, [this, context, writer](const v1::LogChunk& chunk) {
+      return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
+    });
   }
   if (kind != "Service") return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
   if (!registry_.Find("Service", request->name())) {
@@ -105,7 +133,7 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
   absl::Mutex write_mutex;
   auto write = [&](const v1::LogChunk& chunk) {
     absl::MutexLock lock(&write_mutex);
-    return writer->Write(chunk);
+    return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
   };
   std::vector<grpc::Status> results(containers.size());
   auto one = [&](size_t i) {
@@ -115,10 +143,29 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
     results[i] = ContainerLogs(context, single, write);
   };
   if (request->follow()) {
-    // Each replica's stream runs until it ends; lines interleave as they come.
+    if (containers.size() > static_cast<size_t>(kMaxFollowedReplicas)) {
+      return Error(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("service ", request->name(), " has ", containers.size(), " containers; logs -f follows at most ",
+                       kMaxFollowedReplicas, " at once: follow single containers"));
+    }
+    // Each replica's stream runs until it ends; lines interleave as they come. A thread that cannot
+    // be had ends the call, never the controller.
     std::vector<std::thread> threads;
-    for (size_t i = 0; i < containers.size(); ++i) threads.emplace_back(one, i);
+    grpc::Status started = grpc::Status::OK;
+    for (size_t i = 0; i < containers.size(); ++i) {
+      try {
+        threads.emplace_back(one, i);
+      } catch (const std::system_error& error) {
+        started = Error(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("cannot start a thread to follow ", containers[i].metadata().name(), ": ", error.what()));
+        context->TryCancel();  // the replicas already followed end too
+        break;
+      }
+    }
     for (std::thread& thread : threads) thread.join();
+    if (!started.ok()) return started;
   } else {
     for (size_t i = 0; i < containers.size(); ++i) one(i);  // replica by replica, as compose prints them
   }
@@ -159,6 +206,8 @@ absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& vol
 grpc::Status OperationsProxy::BackupVolume(grpc::ServerContext* context, const v1::BackupVolumeRequest* request,
                                            grpc::ServerWriter<v1::DataChunk>* writer) {
   if (grpc::Status allowed = Authorize(*context, Role::kEdit, "back up a volume"); !allowed.ok()) return allowed;
+  absl::StatusOr<std::unique_ptr<StreamPlace>> place = TakePlace();
+  if (!place.ok()) return ToGrpcStatus(place.status());
   absl::StatusOr<std::string> node = NodeOfVolume(request->name(), request->node_name());
   if (!node.ok()) return ToGrpcStatus(node.status());
   absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(*node);
@@ -169,7 +218,7 @@ grpc::Status OperationsProxy::BackupVolume(grpc::ServerContext* context, const v
   std::unique_ptr<grpc::ClientReader<v1::DataChunk>> reader = (*agent)->BackupVolume(forward.get(), on_node);
   v1::DataChunk chunk;
   while (reader->Read(&chunk)) {
-    if (!writer->Write(chunk)) {
+    if (!watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); })) {
       forward->TryCancel();
       break;
     }
@@ -181,6 +230,8 @@ grpc::Status OperationsProxy::RestoreVolume(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
                                             v1::RestoreVolumeResponse* response) {
   if (grpc::Status allowed = Authorize(*context, Role::kAdmin, "restore a volume"); !allowed.ok()) return allowed;
+  absl::StatusOr<std::unique_ptr<StreamPlace>> place = TakePlace();
+  if (!place.ok()) return ToGrpcStatus(place.status());
   v1::RestoreVolumeRequest message;
   if (!reader->Read(&message) || !message.has_target()) {
     return Error(grpc::StatusCode::INVALID_ARGUMENT, "the first message must name the target volume");

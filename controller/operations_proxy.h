@@ -2,6 +2,10 @@
 // forwards the call to that node's agent (Node.status.agentAddress), streaming both ways. The
 // caller's cancellation and deadline travel on to the agent. A Service's logs merge its Containers'.
 //
+// Bounded: a caller that stops reading is cut off (common/stream_watchdog.h), at most
+// `max_streams` calls run at once, and a Service's logs follow at most kMaxFollowedReplicas replicas
+// (one thread each); when a thread cannot be had, the call fails and the controller goes on.
+//
 // Thread-safe (gRPC's synchronous server runs each call on its own thread).
 #pragma once
 
@@ -12,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/stream_watchdog.h"
 #include "common/tls.h"
 #include "controller/authorizer.h"
 #include "controller/registry.h"
@@ -20,12 +25,15 @@
 
 namespace opctl::controller {
 
+inline constexpr int kMaxFollowedReplicas = 100;
+
 class OperationsProxy final : public v1::Operations::Service {
  public:
   // `agent_tls`: the CA agents' certificates come from and the controller's own certificate, shown
   // to them; empty `ca`: plaintext (--insecure). An agent must show its node's certificate.
-  OperationsProxy(const Registry& registry, const Authorizer& authorizer, TlsFiles agent_tls = {})
-      : registry_(registry), authorizer_(authorizer), agent_tls_(std::move(agent_tls)) {}
+  OperationsProxy(const Registry& registry, const Authorizer& authorizer, TlsFiles agent_tls = {},
+                  int max_streams = 256)
+      : registry_(registry), authorizer_(authorizer), agent_tls_(std::move(agent_tls)), max_streams_(max_streams) {}
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;
@@ -35,6 +43,9 @@ class OperationsProxy final : public v1::Operations::Service {
                              v1::RestoreVolumeResponse* response) override;
 
  private:
+  // Holds one of the max_streams places for the life of a call; RESOURCE_EXHAUSTED when none is left.
+  class StreamPlace;
+  absl::StatusOr<std::unique_ptr<StreamPlace>> TakePlace();
   // OK when the caller of `context` is a user with `role`.
   grpc::Status Authorize(const grpc::ServerContext& context, Role role, const std::string& action) const;
   // The agent of a Ready node.
@@ -49,7 +60,10 @@ class OperationsProxy final : public v1::Operations::Service {
   const Registry& registry_;
   const Authorizer& authorizer_;
   const TlsFiles agent_tls_;
+  const int max_streams_;
+  StreamWatchdog watchdog_;
   absl::Mutex mutex_;
+  int streams_ ABSL_GUARDED_BY(mutex_) = 0;
   std::map<std::string, std::unique_ptr<v1::Operations::Stub>> agents_ ABSL_GUARDED_BY(mutex_);  // by node and address
 };
 

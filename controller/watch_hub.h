@@ -2,11 +2,17 @@
 // revision it asked for, then every later change, each revision exactly once and in order, then a
 // bookmark (an empty batch with the current revision) whenever nothing happened for a while.
 //
-// Thread-safe. Sinks run with the hub's mutex held, on the store's writer thread or the caller's:
-// they must only queue and return.
+// The store's writer only hands each commit over (its events are queued); decoding, filtering and
+// fan-out run on the hub's own dispatch thread, so no watcher, however many or however slow its
+// filter, delays a write. A replay from an old revision is read and delivered without the hub's lock;
+// only the short catch-up to the live stream takes it.
+//
+// Thread-safe. Sinks run on the dispatch thread or the subscribing caller's (with the hub's mutex
+// held for the live stream): they must only queue and return.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,13 +47,22 @@ class WatchHub {
   absl::StatusOr<uint64_t> Subscribe(int64_t after_revision, Sink sink);
   // After it returns, the sink is never called again.
   void Unsubscribe(uint64_t id);
+  // Waits until every commit up to `revision` was handed to the subscribers; false after `timeout`.
+  bool WaitDispatched(int64_t revision, absl::Duration timeout = absl::Seconds(10));
 
  private:
   struct Subscriber {
     Sink sink;
     int64_t revision = 0;  // everything up to here was delivered
   };
+  struct Commit {
+    int64_t revision;
+    std::vector<Event> events;
+  };
+  // On the store's writer thread: queues the commit for the dispatch thread.
   void OnCommit(int64_t revision, const std::vector<Event>& events);
+  void DispatchLoop();
+  void Dispatch(int64_t revision, const std::vector<ChangePtr>& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void BookmarkLoop();
 
   Store& store_;
@@ -55,7 +70,12 @@ class WatchHub {
   absl::Mutex mutex_;
   std::map<uint64_t, Subscriber> subscribers_ ABSL_GUARDED_BY(mutex_);
   uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
+  int64_t dispatched_revision_ ABSL_GUARDED_BY(mutex_) = 0;  // every commit up to here was handed out
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Mutex queue_mutex_;
+  std::deque<Commit> queue_ ABSL_GUARDED_BY(queue_mutex_);
+  bool queue_stopping_ ABSL_GUARDED_BY(queue_mutex_) = false;
+  std::thread dispatch_thread_;
   std::thread bookmark_thread_;
 };
 

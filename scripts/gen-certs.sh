@@ -7,8 +7,9 @@
 #                                      toward agents (CN=opctl-controller)
 #   DIR/agent-NODE.crt, agent-NODE.key one per node, CN = its node name: the agent's client certificate
 #                                      (the controller takes the node's identity from it) and the one
-#                                      its operations port serves (SAN DNS:NODE, which the controller
-#                                      checks whatever the address)
+#                                      its operations port serves (SAN DNS:NODE.node.opctl, which the
+#                                      controller checks whatever the address: a name no host has, so a
+#                                      node's certificate never passes for the controller's host)
 #   DIR/tokens.csv                     token,user,role lines for the controller (--tokens); made once,
 #                                      with an admin token, a view token and an edit token
 #   DIR/admin.token                    the admin token, for the CLI
@@ -42,6 +43,8 @@ extendedKeyUsage=serverAuth,clientAuth"
 
 # Whether certificate $1 lacks extended key usage $2: one made by an older version of this script.
 lacks() { ! openssl x509 -in "$1" -noout -ext extendedKeyUsage 2>/dev/null | grep -q "$2"; }
+# Whether agent certificate $1 names its node the old way (SAN DNS:NODE, which a host may also be).
+old_san() { ! openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | grep -q '\.node\.opctl'; }
 
 if [[ ! -s $dir/ca.crt ]]; then
   mkdir -p "$(dirname "$dir")"
@@ -70,11 +73,12 @@ if lacks "$dir/controller.crt" "Client Authentication"; then
 fi
 
 for node in "$@"; do
-  [[ -s $dir/agent-$node.crt ]] && ! lacks "$dir/agent-$node.crt" "Server Authentication" && continue
+  [[ -s $dir/agent-$node.crt ]] && ! lacks "$dir/agent-$node.crt" "Server Authentication" &&
+    ! old_san "$dir/agent-$node.crt" && continue
   (
     cd "$dir"
     tmp=$(mktemp -u "agent-$node.XXXXXX")
-    sign "$tmp" "/O=opctl:agents/CN=$node" "subjectAltName=DNS:$node
+    sign "$tmp" "/O=opctl:agents/CN=$node" "subjectAltName=DNS:$node.node.opctl
 extendedKeyUsage=clientAuth,serverAuth"
     mv "$tmp.key" "agent-$node.key"
     mv "$tmp.crt" "agent-$node.crt"

@@ -7,6 +7,8 @@
 #include <future>
 #include <sstream>
 
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/object.h"
 #include "tests/support/process.h"
 
@@ -146,6 +148,28 @@ TEST(Manifest, ALoneCarriageReturnDoesNotHangTheParser) {
               ElementsAre(HasSubstr("comma.yaml:2: invalid YAML: unexpected \",\" where a document should start")));
   EXPECT_THAT(ParseManifests("a: 1\n\x07\n", "bell.yaml").errors,
               ElementsAre(HasSubstr("bell.yaml:2: invalid YAML: control character 0x07")));
+}
+
+// The audit's expansion: a network of 1,000 addresses named 1,000 times by alias, so some 30 KB stand
+// for a million values. The walk stops at its bound, with the line.
+TEST(Manifest, YamlAliasesCannotExpandWithoutBound) {
+  std::string addresses;
+  for (int i = 0; i < 1000; ++i) addresses += i ? ", 10.0.0.1" : "10.0.0.1";
+  std::string aliases;
+  for (int i = 0; i < 1000; ++i) aliases += i ? ", *N" : "*N";
+  std::string yaml =
+      "apiVersion: opctl.io/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  replicas: 1\n"
+      "  network: &N {name: n, addresses: [" +
+      addresses +
+      "]}\n"
+      "  additionalNetworks: [" +
+      aliases + "]\n";
+  absl::Time start = absl::Now();
+  ParsedManifests parsed = ParseManifests(yaml, "laughs.yaml");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20)) << "the walk must stop early";
+  ASSERT_EQ(parsed.errors.size(), 1u);
+  EXPECT_THAT(parsed.errors[0], HasSubstr("laughs.yaml:6: service/web spec.additionalNetworks[198]"));
+  EXPECT_THAT(parsed.errors[0], HasSubstr("the document holds more than 200000 values (YAML aliases"));
 }
 
 TEST(Manifest, UnreadablePathsAreNamed) {

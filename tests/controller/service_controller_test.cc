@@ -26,6 +26,7 @@ class ServiceControllerTest : public ::testing::Test {
     registry_.Apply(objects, false,
                     [&](absl::StatusOr<v1::ApplyResponse> result) { promise.set_value(result.status()); });
     ASSERT_TRUE(promise.get_future().get().ok());
+    ASSERT_TRUE(hub_.WaitDispatched(store_->Revision()));  // the controller's index has seen it
   }
   std::vector<std::string> ContainerNames() {
     std::vector<std::string> names;
@@ -38,6 +39,18 @@ class ServiceControllerTest : public ::testing::Test {
     std::promise<absl::Status> promise;
     registry_.Put(object, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
     ASSERT_TRUE(promise.get_future().get().ok());
+    ASSERT_TRUE(hub_.WaitDispatched(store_->Revision()));
+  }
+
+  // The placement index follows the store through the hub's dispatch thread: passes driven by hand
+  // first wait until it has seen every write.
+  absl::Status Schedule() {
+    if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
+    return controller_.ScheduleContainers();
+  }
+  absl::Status Evacuate(const std::string& node) {
+    if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
+    return controller_.EvacuateNode(node);
   }
 
   // `node` turned NotReady for silence at `since`, as the node monitor writes it.
@@ -136,14 +149,14 @@ TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
   ASSERT_TRUE(controller_.Follow().ok());
   Apply({testing::ServiceObject("web", 2)});
   ASSERT_TRUE(controller_.SyncService("web").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Schedule().ok());
   v1::Container pending = registry_.Get("Container", "web-0")->container();
   EXPECT_EQ(pending.status().phase(), "Pending");
   EXPECT_THAT(pending.status().conditions(0).message(), HasSubstr("no node is registered"));
 
   AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Schedule().ok());
   std::string first = registry_.Get("Container", "web-0")->container().spec().node_name();
   std::string second = registry_.Get("Container", "web-1")->container().spec().node_name();
   EXPECT_FALSE(first.empty());
@@ -163,14 +176,14 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   Apply({web, db});
   ASSERT_TRUE(controller_.SyncService("web").ok());
   ASSERT_TRUE(controller_.SyncService("db").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Schedule().ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 1);
 
   // host-a falls silent; host-b is there to take what may move.
   MarkSilent("host-a", Clock::Real().Now());
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
-  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Evacuate("host-a").ok());
+  ASSERT_TRUE(Schedule().ok());
   // Silent for less than the settle time: host-a's own fence may still be removing web-0 there.
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().node_name(), "host-a");
   EXPECT_EQ(registry_.Get("Container", "db-0")->container().status().phase(), "Unknown");
@@ -184,8 +197,8 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   EXPECT_EQ(ready->reason(), kAgentGoneReason);
   EXPECT_THAT(ready->message(), HasSubstr("fence guard removed 1 movable container (web-0)"));
   EXPECT_TRUE(absl::IsNotFound(monitor.AgentGone("host-z", {})));
-  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Evacuate("host-a").ok());
+  ASSERT_TRUE(Schedule().ok());
 
   v1::Container moved = registry_.Get("Container", "web-0")->container();
   EXPECT_EQ(moved.spec().node_name(), "host-b");
@@ -215,12 +228,12 @@ TEST_F(ServiceControllerTest, ASilentNodesReplicasMoveOnceTheSettleTimeHasPassed
   AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
   Apply({testing::ServiceObject("web", 1)});
   ASSERT_TRUE(controller_.SyncService("web").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Schedule().ok());
   // NotReady for longer than the settle time (1 s by default).
   MarkSilent("host-a", Clock::Real().Now() - absl::Milliseconds(1100));
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
-  ASSERT_TRUE(controller_.EvacuateNode("host-a").ok());
-  ASSERT_TRUE(controller_.ScheduleContainers().ok());
+  ASSERT_TRUE(Evacuate("host-a").ok());
+  ASSERT_TRUE(Schedule().ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().node_name(), "host-b");
 }
 

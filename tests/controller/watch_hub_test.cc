@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/object.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/controller/test_objects.h"
@@ -84,7 +86,7 @@ TEST_F(WatchHubTest, IdleSubscribersGetBookmarks) {
 }
 
 TEST_F(WatchHubTest, ADecliningSinkIsDropped) {
-  int calls = 0;
+  std::atomic<int> calls = 0;
   ASSERT_TRUE(hub_->Subscribe(0,
                               [&](const std::vector<ChangePtr>&, int64_t) {
                                 ++calls;
@@ -93,7 +95,22 @@ TEST_F(WatchHubTest, ADecliningSinkIsDropped) {
                   .ok());
   Write(1);
   Write(2);
+  ASSERT_TRUE(hub_->WaitDispatched(store_->Revision()));
   EXPECT_EQ(calls, 1);
+}
+
+// The store's writer only queues: a sink that blocks holds up other watchers' delivery, never a commit.
+TEST_F(WatchHubTest, ASlowSubscriberNeverDelaysACommit) {
+  absl::Notification release;
+  ASSERT_TRUE(hub_->Subscribe(0,
+                              [&](const std::vector<ChangePtr>&, int64_t) {
+                                release.WaitForNotification();
+                                return true;
+                              })
+                  .ok());
+  for (int i = 1; i <= 20; ++i) Write(i);  // each waits for its commit: none waits for the sink
+  release.Notify();
+  EXPECT_TRUE(hub_->WaitDispatched(store_->Revision()));
 }
 
 }  // namespace

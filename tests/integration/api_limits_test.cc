@@ -41,7 +41,7 @@ class ApiLimitsTest : public ::testing::Test {
     // Bookmarks every 50 ms, so an accepted watch shows itself at once.
     absl::StatusOr<std::unique_ptr<testing::ControllerProcess>> started = testing::ControllerProcess::Start(
         testing::MakeTempDir("opctl-limits"), 0,
-        {"--max-watches-per-connection=3", "--max-message-bytes=262144", "--bookmark-interval=50ms"});
+        {"--max-watches-per-caller=3", "--max-message-bytes=262144", "--bookmark-interval=50ms"});
     ASSERT_TRUE(started.ok()) << started.status();
     controller_ = *std::move(started);
     stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
@@ -51,7 +51,7 @@ class ApiLimitsTest : public ::testing::Test {
   std::unique_ptr<v1::Controller::Stub> stub_;
 };
 
-TEST_F(ApiLimitsTest, AConnectionMayHoldOnlySoManyWatches) {
+TEST_F(ApiLimitsTest, ACallerMayHoldOnlySoManyWatchesOverAllItsConnections) {
   std::vector<std::unique_ptr<OpenWatch>> open;
   for (int i = 0; i < 3; ++i) {
     open.push_back(StartWatch(*stub_));
@@ -64,7 +64,23 @@ TEST_F(ApiLimitsTest, AConnectionMayHoldOnlySoManyWatches) {
   grpc::Status refused = fourth->reader->Finish();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), HasSubstr("already has 3 watches open"));
-  EXPECT_THAT(refused.error_message(), HasSubstr("--max-watches-per-connection"));
+  EXPECT_THAT(refused.error_message(), HasSubstr("--max-watches-per-caller"));
+  // Another connection of the same caller (the same token) gets no more.
+  auto other_stub =
+      v1::Controller::NewStub(grpc::CreateCustomChannel(controller_->address(), testing::UserCredentials(), [] {
+        grpc::ChannelArguments arguments;
+        arguments.SetInt("opctl.test.fresh-connection", 1);
+        return arguments;
+      }()));
+  std::unique_ptr<OpenWatch> elsewhere = StartWatch(*other_stub);
+  EXPECT_FALSE(elsewhere->reader->Read(&event));
+  EXPECT_EQ(elsewhere->reader->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A caller with another token has its own allowance.
+  auto viewer = v1::Controller::NewStub(
+      grpc::CreateChannel(controller_->address(), testing::UserCredentials(testing::TestTls().view_token)));
+  std::unique_ptr<OpenWatch> theirs = StartWatch(*viewer);
+  EXPECT_TRUE(theirs->reader->Read(&event));
+  theirs->context.TryCancel();
 
   // Ending one frees its place.
   open.back()->context.TryCancel();

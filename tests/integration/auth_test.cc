@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/object.h"
@@ -11,6 +12,7 @@
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
+#include "tests/support/wait.h"
 
 namespace opctl {
 namespace {
@@ -148,6 +150,124 @@ TEST_F(AuthTest, AnAgentSpeaksOnlyForItsOwnNode) {
   EXPECT_EQ(applying.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(applying.error_message(), HasSubstr("agents only read what their node runs"));
   EXPECT_EQ(controller_->Opctl({"get", "networks", "-o", "name"}).out, "");
+}
+
+// The audit's M2 and M6: an agent releases only its own node's part of a Volume's deletion, reports
+// only on volumes its node holds and only its own backups, and no agent reports another node gone.
+TEST_F(AuthTest, AnAgentTouchesOnlyVolumesAndFinalizersOfItsOwnNode) {
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", "-"}, "apiVersion: opctl.io/v1\nkind: Volume\nmetadata: {name: vdata}\n")
+                .exit_code,
+            0);
+  // host-a holds vdata (its heartbeat says so); host-b does not.
+  v1::HeartbeatRequest beat;
+  beat.mutable_node()->mutable_metadata()->set_name("host-a");
+  beat.mutable_node()->mutable_status()->add_volumes("vdata");
+  v1::HeartbeatResponse answer;
+  grpc::ClientContext beat_context;
+  ASSERT_TRUE(AgentStub("host-a")->Heartbeat(&beat_context, beat, &answer).ok());
+  ASSERT_TRUE(Heartbeat(*AgentStub("host-b"), "host-b").ok());
+  auto volume_status = [&](const std::string& node, const std::string& backup_node) {
+    v1::UpdateStatusRequest update;
+    update.mutable_object()->mutable_volume()->mutable_metadata()->set_name("vdata");
+    update.mutable_object()->mutable_volume()->mutable_status()->mutable_last_backup()->set_node_name(backup_node);
+    v1::Object updated;
+    grpc::ClientContext context;
+    return ControllerStubAsAgent(node)->UpdateStatus(&context, update, &updated);
+  };
+  // The node monitor writes the Node in the background: wait until it lists the volume.
+  ASSERT_TRUE(testing::WaitFor([&] { return volume_status("host-a", "host-a").ok(); }, absl::Seconds(10)));
+  grpc::Status not_held = volume_status("host-b", "host-b");
+  EXPECT_EQ(not_held.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(not_held.error_message(), HasSubstr("its node does not hold that volume"));
+  grpc::Status forged = volume_status("host-a", "host-b");
+  EXPECT_EQ(forged.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(forged.error_message(), HasSubstr("may not report a backup run by node host-b"));
+
+  // Deleting with the data: one finalizer per node. host-b may release its own, not host-a's.
+  ASSERT_EQ(controller_->Opctl({"delete", "volume", "vdata", "--delete-data"}).exit_code, 0);
+  auto release = [&](const std::string& as, const std::string& finalizer) {
+    v1::ReleaseFinalizerRequest request;
+    request.set_kind("Volume");
+    request.set_name("vdata");
+    request.set_finalizer(finalizer);
+    request.set_node_name(as);
+    v1::Object released;
+    grpc::ClientContext context;
+    return AgentStub(as)->ReleaseFinalizer(&context, request, &released);
+  };
+  grpc::Status theirs = release("host-b", DeleteDataFinalizer("host-a"));
+  EXPECT_EQ(theirs.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(theirs.error_message(), HasSubstr("may release only its own finalizer delete-data.opctl.io/host-b"));
+  EXPECT_TRUE(release("host-b", DeleteDataFinalizer("host-b")).ok());
+  EXPECT_EQ(controller_->Opctl({"get", "volume", "vdata"}).exit_code, 0) << "host-a still holds the data";
+  EXPECT_TRUE(release("host-a", DeleteDataFinalizer("host-a")).ok());
+  EXPECT_NE(controller_->Opctl({"get", "volume", "vdata"}).exit_code, 0) << "gone with the last finalizer";
+
+  // The fence guard's report is its own node's only.
+  v1::AgentGoneRequest gone;
+  gone.set_node_name("host-b");
+  v1::AgentGoneResponse gone_response;
+  grpc::ClientContext gone_context;
+  EXPECT_EQ(AgentStub("host-a")->AgentGone(&gone_context, gone, &gone_response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Every write of the API checks the role, not only apply and cordon.
+TEST_F(AuthTest, ViewAndEditRolesAreCheckedOnEveryWrite) {
+  const testing::TestCertificates& tls = testing::TestTls();
+  ASSERT_TRUE(Heartbeat(*AgentStub("host-a"), "host-a").ok());
+  ASSERT_EQ(OpctlAs(tls.edit_token, {"apply", "-f", "-"},
+                    "apiVersion: opctl.io/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  replicas: 1\n"
+                    "  template: {image: opctl/busybox:test}\n")
+                .exit_code,
+            0);
+  struct Refusal {
+    std::string token;
+    std::vector<std::string> arguments;
+    std::string says;
+  };
+  for (const Refusal& refusal : std::vector<Refusal>{
+           {tls.view_token, {"delete", "service", "web"}, "may not delete: that needs role edit"},
+           {tls.view_token, {"scale", "service/web", "--replicas", "2"}, "may not scale: that needs role edit"},
+           {tls.view_token, {"volume", "backup", "vnothing", "-o", "/dev/null"}, "may not back up a volume"},
+           {tls.edit_token, {"drain", "node/host-a"}, "may not cordon or uncordon a node: that needs role admin"},
+           {tls.edit_token, {"volume", "restore", "vnothing", "-f", "/dev/null"}, "may not restore a volume"},
+       }) {
+    testing::CommandResult result = OpctlAs(refusal.token, refusal.arguments);
+    EXPECT_NE(result.exit_code, 0) << refusal.arguments[0];
+    EXPECT_THAT(result.err, HasSubstr(refusal.says)) << refusal.arguments[0];
+  }
+  // Status and eviction by a user need admin too, straight over gRPC.
+  auto as_editor =
+      v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials(tls.edit_token)));
+  v1::UpdateStatusRequest update;
+  update.mutable_object()->mutable_service()->mutable_metadata()->set_name("web");
+  v1::Object updated;
+  grpc::ClientContext update_context;
+  EXPECT_EQ(as_editor->UpdateStatus(&update_context, update, &updated).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::EvictRequest evict;
+  evict.set_name("web-0");
+  grpc::ClientContext evict_context;
+  EXPECT_EQ(as_editor->Evict(&evict_context, evict, &updated).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Whoever reads the tokens file is admin: one that others may read is refused at start.
+TEST(AuthStart, ATokensFileOthersMayReadIsRefused) {
+  std::string dir = testing::MakeTempDir("opctl-auth-tokens");
+  std::string tokens = dir + "/tokens.csv";
+  ASSERT_EQ(testing::RunCommand({"cp", testing::TestTls().tokens, tokens}).exit_code, 0);
+  ASSERT_EQ(chmod(tokens.c_str(), 0644), 0);
+  std::vector<std::string> flags = testing::ControllerTlsFlags();
+  for (std::string& flag : flags) {
+    if (flag.rfind("--tokens=", 0) == 0) flag = "--tokens=" + tokens;
+  }
+  std::vector<std::string> argv = {testing::BinaryPath("opctl-controller"), "--listen=127.0.0.1:0",
+                                   "--data-dir=" + dir + "/data"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  testing::CommandResult refused = testing::RunCommand(argv);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("may be read or written by others (mode 0644): chmod 600 it"));
 }
 
 }  // namespace
