@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/keepalive.h"
+#include "common/malformed_requests.h"
 #include "common/periodic.h"
 
 namespace opctl::agent {
@@ -88,6 +89,7 @@ absl::Status Agent::Start() {
   peer_service_ = std::make_unique<PeerService>(fence_, options_.node_name, tls);
   grpc::ServerBuilder builder;
   AddKeepaliveArguments(builder);
+  builder.experimental().SetInterceptorCreators(MalformedRequestInterceptors());
   int port = 0;
   builder.AddListeningPort(options_.listen_address, server_credentials, &port);
   builder.RegisterService(operations_.get());

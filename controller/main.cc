@@ -11,6 +11,7 @@
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
 #include "common/keepalive.h"
+#include "common/malformed_requests.h"
 #include "common/tls.h"
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
@@ -148,6 +149,7 @@ int Run() {
   if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   AddKeepaliveArguments(builder);
+  builder.experimental().SetInterceptorCreators(MalformedRequestInterceptors());
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, &port);
   // A second controller on a taken port must fail, not share it through SO_REUSEPORT.
