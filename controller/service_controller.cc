@@ -274,11 +274,13 @@ absl::Status ServiceController::SyncService(const std::string& name) {
   // broken template can always be fixed by applying a good one.
   if (!outdated.empty()) {
     bool rolling = false;
-    for (const auto& [container_name, object] : existing) {
+    for (const auto& entry : existing) {
+      // (A named copy: clang 14 cannot capture a structured binding.)
+      const std::string& container_name = entry.first;
       bool is_outdated = std::any_of(outdated.begin(), outdated.end(), [&](const v1::Object* candidate) {
         return candidate->container().metadata().name() == container_name;
       });
-      if (!is_outdated && !ContainerIsReady(object.container())) rolling = true;
+      if (!is_outdated && !ContainerIsReady(entry.second.container())) rolling = true;
     }
     v1::Object* next = nullptr;
     for (v1::Object* candidate : outdated) {
