@@ -159,6 +159,11 @@ void Agent::Enqueue(const std::vector<std::string>& keys) {
 }
 
 void Agent::ResyncAll() {
+  if (!desired_.synced()) {
+    std::fprintf(stderr,
+                 "agent: resync: the desired state has not been listed yet (is the controller down?); nothing is "
+                 "removed until it is\n");
+  }
   Enqueue(desired_.Keys());
   queue_.Add(kGcKey);
 }

@@ -433,10 +433,15 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
   for (int i = 0; i < spec.template_().volume_mounts_size(); ++i) {
     const std::string& name = spec.template_().volume_mounts(i).name();
     if (name.empty()) continue;  // a host path
-    if (!resolver.Find("Volume", name, known) && known) {
+    std::optional<v1::Object> volume = resolver.Find("Volume", name, known);
+    if (!volume && known) {
       check.Fail(
           absl::StrCat("spec.template.volumeMounts[", i, "].name"),
           absl::StrCat("volume ", Quote(name), " does not exist; declare it in the same apply or apply it first"));
+    } else if (volume && !volume->volume().metadata().deletion_timestamp().empty()) {
+      check.Fail(
+          absl::StrCat("spec.template.volumeMounts[", i, "].name"),
+          absl::StrCat("volume ", Quote(name), " is being deleted with its data; apply it again once it is gone"));
     }
   }
   for (const auto& [path, network] : NetworksOf(spec)) {

@@ -141,14 +141,17 @@ class InterferingStore : public Store {
  public:
   explicit InterferingStore(Store& inner) : inner_(inner) {}
   std::function<void()> interfere;
+  // Which commit to get in ahead of (default: the next one that deletes).
+  std::function<bool(const Transaction&)> before = [](const Transaction& transaction) {
+    return std::any_of(transaction.mutations.begin(), transaction.mutations.end(),
+                       [](const Mutation& m) { return !m.value; });
+  };
 
   absl::StatusOr<KeyValue> Get(absl::string_view key) const override { return inner_.Get(key); }
   RangeResult Range(absl::string_view prefix) const override { return inner_.Range(prefix); }
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override {
-    const std::vector<Mutation>& mutations = transaction.mutations;
-    bool deletes = std::any_of(mutations.begin(), mutations.end(), [](const Mutation& m) { return !m.value; });
-    if (deletes && interfere) std::exchange(interfere, nullptr)();
+    if (interfere && before(transaction)) std::exchange(interfere, nullptr)();
     inner_.Commit(std::move(transaction), std::move(done));
   }
   int64_t Revision() const override { return inner_.Revision(); }
@@ -191,6 +194,113 @@ TEST(RegistryDelete, AServiceIsDeletedThoughAContainerStatusChangedMeanwhile) {
   EXPECT_EQ(store.interfere, nullptr) << "the interfering write did not happen";
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_TRUE(absl::IsNotFound(registry.Get("Container", "web-0").status()));
+}
+
+// The audit's M9: what the rules across objects read must still hold when the write commits. Each
+// case lets a conflicting write commit between another write's checks and its commit.
+class RegistryRaceTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<v1::ApplyResponse> Apply(std::vector<v1::Object> objects) {
+    return Sync<v1::ApplyResponse>([&](auto done) { registry_.Apply(objects, false, done); });
+  }
+  absl::StatusOr<v1::DeleteResponse> Delete(const std::string& kind, const std::string& name, bool data = false) {
+    v1::DeleteRequest request;
+    request.set_kind(kind);
+    request.set_name(name);
+    request.set_delete_data(data);
+    return Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(request, done); });
+  }
+  // Arms the store: just before the next commit that writes `key`, `write` commits first.
+  void Before(const std::string& key, std::function<void()> write) {
+    store_.before = [key](const Transaction& transaction) {
+      return std::any_of(transaction.mutations.begin(), transaction.mutations.end(),
+                         [&](const Mutation& m) { return m.key == key; });
+    };
+    store_.interfere = std::move(write);
+  }
+
+  std::unique_ptr<SqliteStore> sqlite_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-registry-races"));
+  InterferingStore store_{*sqlite_};
+  ManualClock clock_;
+  Registry registry_{store_, clock_};
+};
+
+TEST_F(RegistryRaceTest, TwoAppliesCannotBothClaimOneStaticAddress) {
+  ASSERT_TRUE(Apply({testing::NetworkObject("net", "10.1.0.0/24")}).ok());
+  Before(StoreKey("Service", "a"),
+         [&] { ASSERT_TRUE(Apply({testing::ServiceObject("b", 1, {"10.1.0.5"})}).ok()) << "b came first"; });
+  absl::StatusOr<v1::ApplyResponse> late = Apply({testing::ServiceObject("a", 1, {"10.1.0.5"})});
+  EXPECT_EQ(store_.interfere, nullptr) << "the interfering apply did not happen";
+  EXPECT_TRUE(absl::IsInvalidArgument(late.status())) << late.status();
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("\"10.1.0.5\" is already used by service/b"));
+  EXPECT_TRUE(absl::IsNotFound(registry_.Get("Service", "a").status()));
+}
+
+TEST_F(RegistryRaceTest, TwoAppliesCannotBothCreateOverlappingSubnets) {
+  Before(StoreKey("Network", "a"), [&] { ASSERT_TRUE(Apply({testing::NetworkObject("b", "10.2.0.0/16")}).ok()); });
+  absl::StatusOr<v1::ApplyResponse> late = Apply({testing::NetworkObject("a", "10.2.3.0/24")});
+  EXPECT_EQ(store_.interfere, nullptr);
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("overlaps network \"b\""));
+}
+
+TEST_F(RegistryRaceTest, ANetworkDeletedWhileAServiceStartsUsingItStays) {
+  ASSERT_TRUE(Apply({testing::NetworkObject("net", "10.3.0.0/24")}).ok());
+  Before(StoreKey("Network", "net"),
+         [&] { ASSERT_TRUE(Apply({testing::ServiceObject("web", 1, {"10.3.0.5"})}).ok()); });
+  absl::StatusOr<v1::DeleteResponse> deleted = Delete("Network", "net");
+  EXPECT_EQ(store_.interfere, nullptr);
+  EXPECT_TRUE(absl::IsFailedPrecondition(deleted.status())) << deleted.status();
+  EXPECT_THAT(std::string(deleted.status().message()), HasSubstr("used by service/web"));
+  EXPECT_TRUE(registry_.Get("Network", "net").ok());
+}
+
+TEST_F(RegistryRaceTest, AVolumeDeletedWithItsDataWhileAServiceStartsMountingItStays) {
+  v1::Object volume;
+  volume.mutable_volume()->mutable_metadata()->set_name("data");
+  v1::Object node;
+  *node.mutable_node() = testing::ReadyNode("host-a", 1LL << 30, 2000);
+  ASSERT_TRUE(Apply({volume}).ok());
+  ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Put(node, done); }).ok());
+  v1::Object service = testing::ServiceObject("web", 1);
+  v1::VolumeMount* mount = service.mutable_service()->mutable_spec()->mutable_template_()->add_volume_mounts();
+  mount->set_name("data");
+  mount->set_mount_path("/data");
+  Before(StoreKey("Volume", "data"), [&] { ASSERT_TRUE(Apply({service}).ok()); });
+  absl::StatusOr<v1::DeleteResponse> deleted = Delete("Volume", "data", /*data=*/true);
+  EXPECT_EQ(store_.interfere, nullptr);
+  EXPECT_TRUE(absl::IsFailedPrecondition(deleted.status())) << deleted.status();
+  EXPECT_TRUE(registry_.Get("Volume", "data")->volume().metadata().deletion_timestamp().empty());
+  // And the other way round: a Service that mounts a Volume being deleted is refused.
+  ASSERT_TRUE(Delete("Service", "web").ok());
+  ASSERT_TRUE(Delete("Volume", "data", /*data=*/true).ok());
+  absl::StatusOr<v1::ApplyResponse> late = Apply({service});
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("volume \"data\" is being deleted"));
+}
+
+// The audit's M1: a replica's own volume (from a volume template) counts as in use, so its data is not
+// deleted under it.
+TEST_F(RegistryTest, AReplicasTemplateVolumeIsInUseWhileTheReplicaIsWanted) {
+  v1::Object service = testing::ServiceObject("web", 2);
+  v1::VolumeTemplate* volume = service.mutable_service()->mutable_spec()->add_volume_templates();
+  volume->set_name("data");
+  volume->set_mount_path("/data");
+  ASSERT_TRUE(Apply({service}).ok());
+  for (const char* name : {"data-web-0", "data-web-1"}) {
+    v1::Object object;
+    object.mutable_volume()->mutable_metadata()->set_name(name);
+    ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Put(object, done); }).ok());
+  }
+  v1::DeleteRequest with_data;
+  with_data.set_kind("Volume");
+  with_data.set_name("data-web-1");
+  with_data.set_delete_data(true);
+  absl::StatusOr<v1::DeleteResponse> refused =
+      Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(with_data, done); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("volume/data-web-1 is used by service/web"));
+  // Scaled down to one replica, web-1's volume is no one's: it may go.
+  ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Scale("web", 1, done); }).ok());
+  EXPECT_TRUE(Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(with_data, done); }).ok());
 }
 
 TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {

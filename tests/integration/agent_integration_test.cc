@@ -85,12 +85,13 @@ class AgentIntegrationTest : public ::testing::Test {
     StartAgent();
   }
 
-  void StartAgent() {
+  void StartAgent(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
                                      "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
                                      // This machine reaches no registry: never let dockerd try Docker Hub.
                                      "--pull=explicit-registry", std::string("--helper-image=") + kImage,
                                      "--backup-dir=" + backup_dir()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<std::string> tls = testing::AgentTlsFlags(node());
     argv.insert(argv.end(), tls.begin(), tls.end());
     auto agent = Process::Start(argv, absl::StrCat(data_dir_, "/agent-", agent_starts_++, ".log"));
@@ -345,6 +346,44 @@ TEST_F(AgentIntegrationTest, ControllerRestartIsResumedWithoutRecreating) {
   ASSERT_TRUE(Converged(3));
   EXPECT_EQ(Running("ctlr-web-0")->id, first);
   EXPECT_TRUE(agent_->Running()) << "the same agent followed the controller across its restart";
+}
+
+// The audit's H3: an agent that (re)starts while its controller is unreachable has an empty desired
+// state, and once removed everything it did not know of. It must remove nothing until it has listed.
+TEST_F(AgentIntegrationTest, AnAgentStartedWhileItsControllerIsDownRemovesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Start("down"));
+  Apply(Stack("down", 215));
+  ASSERT_TRUE(Converged(2));
+  std::string first = Running("down-web-0")->id, second = Running("down-web-1")->id;
+  agent_.reset();
+  int port = controller_->port();
+  controller_->process().Signal(SIGKILL);
+  controller_->process().Wait();
+  ASSERT_NO_FATAL_FAILURE(StartAgent({"--resync-interval=1s"}));
+  // Two periodic resyncs (each would have collected the "garbage") with no list to go by.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::string output = agent_->Output();
+        size_t resyncs = 0;
+        for (size_t at = output.find("nothing is removed until it is"); at != std::string::npos;
+             at = output.find("nothing is removed until it is", at + 1)) {
+          ++resyncs;
+        }
+        return resyncs >= 2;
+      },
+      absl::Seconds(30)))
+      << agent_->Output();
+  ASSERT_TRUE(Running("down-web-0").has_value() && Running("down-web-1").has_value());
+  EXPECT_EQ(Running("down-web-0")->id, first);
+  EXPECT_EQ(Running("down-web-1")->id, second);
+  // The controller back: the agent lists, and adopts what runs rather than recreating it.
+  auto restarted = ControllerProcess::Start(data_dir_, port);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  controller_ = *std::move(restarted);
+  stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
+  ASSERT_TRUE(Converged(2));
+  EXPECT_EQ(Running("down-web-0")->id, first);
+  EXPECT_EQ(Running("down-web-1")->id, second);
 }
 
 TEST_F(AgentIntegrationTest, ADockerdRestartIsConvergedAgain) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -65,6 +66,37 @@ TEST_F(SqliteStoreTest, StaleExpectationAbortsTheWholeTransaction) {
   EXPECT_EQ(store->Revision(), 2);
   // The right version goes through.
   EXPECT_EQ(*store->CommitAndWait({Put("/a", "2", 2)}), 3);
+}
+
+absl::StatusOr<int64_t> CommitUnder(Store& store, std::vector<Mutation> mutations,
+                                    std::vector<Precondition> conditions) {
+  std::promise<absl::StatusOr<int64_t>> answer;
+  store.Commit(Transaction{std::move(mutations), std::move(conditions)},
+               [&](absl::StatusOr<int64_t> revision) { answer.set_value(revision); });
+  return answer.get_future().get();
+}
+
+TEST_F(SqliteStoreTest, PreconditionsOnAKeyAndOnAPrefixGuardTheWholeTransaction) {
+  auto store = Open();
+  int64_t read_at = *store->CommitAndWait({Put("/svc/a", "1"), Put("/net/n", "1")});
+  // Nothing under /svc/ changed since: it commits.
+  EXPECT_TRUE(CommitUnder(*store, {Put("/x", "1")}, {{"/svc/", true, read_at}}).ok());
+  // A key created under the prefix after the revision fails the guard, and nothing is applied.
+  ASSERT_TRUE(store->CommitAndWait({Put("/svc/b", "1")}).ok());
+  absl::StatusOr<int64_t> late = CommitUnder(*store, {Put("/y", "1")}, {{"/svc/", true, read_at}});
+  EXPECT_TRUE(absl::IsAborted(late.status())) << late.status();
+  EXPECT_TRUE(absl::IsNotFound(store->Get("/y").status()));
+  // A key read at its revision, unchanged, holds; once changed, or gone, it fails.
+  int64_t net = store->Get("/net/n")->mod_revision;
+  EXPECT_TRUE(CommitUnder(*store, {Put("/z", "1")}, {{"/net/n", false, net}}).ok());
+  ASSERT_TRUE(store->CommitAndWait({Delete("/net/n")}).ok());
+  EXPECT_TRUE(absl::IsAborted(CommitUnder(*store, {Put("/w", "1")}, {{"/net/n", false, net}}).status()));
+  // "Absent" is revision 0.
+  EXPECT_TRUE(CommitUnder(*store, {Put("/w", "1")}, {{"/net/n", false, 0}}).ok());
+  // After compaction the guard still works, from the keys themselves.
+  ASSERT_TRUE(store->Compact(store->Revision()).ok());
+  EXPECT_TRUE(absl::IsAborted(CommitUnder(*store, {Put("/v", "1")}, {{"/svc/", true, read_at}}).status()));
+  EXPECT_TRUE(CommitUnder(*store, {Put("/v", "1")}, {{"/svc/", true, store->Revision()}}).ok());
 }
 
 TEST_F(SqliteStoreTest, DeleteIsAnEventWithTheLastValue) {
