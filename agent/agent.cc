@@ -24,7 +24,11 @@ absl::Duration Backoff(int failures) {
 
 }  // namespace
 
-Agent::Agent(DockerClient& docker, AgentOptions options) : docker_(docker), options_(std::move(options)) {
+Agent::Agent(DockerClient& docker, AgentOptions options)
+    : docker_(docker),
+      options_(std::move(options)),
+      // Three heartbeats missed (at least a second) and this node no longer counts as reaching it.
+      fence_(std::max(3 * options_.heartbeat_interval, absl::Seconds(1))) {
   if (options_.publish_fence_deadline) fence_.SetPublisher(options_.publish_fence_deadline);
 }
 

@@ -19,8 +19,6 @@ void Fence::Renew(absl::Time sent, const v1::HeartbeatResponse& response) {
     held_until_ = absl::InfinitePast();
     fence_after_ = absl::Milliseconds(response.fence_after_milliseconds());
     acknowledged_at_ = sent;
-    reach_window_ =
-        fence_after_ > absl::ZeroDuration() ? fence_after_ : absl::Milliseconds(response.grace_milliseconds());
     if (response.has_bindings() && response.bindings().revision() >= bindings_.revision()) {
       bindings_ = response.bindings();
     }

@@ -25,6 +25,11 @@ namespace opctl::agent {
 
 class Fence {
  public:
+  // `reach_window`: how recent an acknowledged heartbeat must be for this node to tell a peer that it
+  // reaches the controller. Well below the fencing window, so that when the controller stops for
+  // everyone, every node says so by the time the first lease is about to lapse.
+  explicit Fence(absl::Duration reach_window = absl::Seconds(1)) : reach_window_(reach_window) {}
+
   // `publish` hears each new deadline (for the FenceGuard); called outside the lock.
   void SetPublisher(std::function<void(absl::Time deadline)> publish);
   // A heartbeat sent at `sent` was acknowledged with `response`.
@@ -37,8 +42,8 @@ class Fence {
   // lone node).
   absl::Time Deadline() const;
   bool Lapsed(absl::Time now) const { return now >= Deadline(); }
-  // Whether the controller acknowledged a heartbeat within the fencing window (holds not counted): what
-  // this node tells a peer that asks (Peer.Lease).
+  // Whether the controller acknowledged a heartbeat sent within the reach window (holds not counted):
+  // what this node tells a peer that asks (Peer.Lease).
   bool ControllerReachable(absl::Time now) const;
   // How long the controller lets a lapsed lease run before it may move containers (0: never fences).
   absl::Duration fence_after() const;
@@ -55,10 +60,8 @@ class Fence {
   absl::Time renewed_until_ ABSL_GUARDED_BY(mutex_) = absl::InfiniteFuture();  // by acknowledged heartbeats
   absl::Time held_until_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
   absl::Duration fence_after_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
-  // When the last acknowledged heartbeat was sent, and for how long that counts as reaching the
-  // controller (the fencing window, or the grace on a lone node).
-  absl::Time acknowledged_at_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
-  absl::Duration reach_window_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
+  const absl::Duration reach_window_;
+  absl::Time acknowledged_at_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();  // when the last acked one was sent
   v1::NodeBindings bindings_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -185,6 +185,10 @@ void ServiceController::OnChanges(const std::vector<ChangePtr>& changes) {
 
 void ServiceController::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
+    // The placement index follows the store through the hub's dispatch thread: each pass starts once
+    // it has seen every write so far (this controller's own bindings among them), so no pass places
+    // by loads an earlier pass already changed.
+    hub_.WaitDispatched(registry_.store().Revision());
     absl::Status status;
     if (*key == kScheduleKey)
       status = ScheduleContainers();

@@ -41,10 +41,15 @@ host_docker() {
 answers() { curl -fsS --max-time 1 --unix-socket "$(socket_of "$1")" http://localhost/_ping >/dev/null 2>&1; }
 hosts() { ls -d "$run_dir"/host* 2>/dev/null | sed 's/.*host//' | sort -n; }
 
+# The hosts talk to each other across the bridge (agents ask their peers before fencing), as machines
+# on one LAN do. This machine's own dockerd sets FORWARD's policy to DROP, and bridged frames pass
+# iptables (br_netfilter): let the bridge's own traffic through, first in the chain.
+forward_rule=(FORWARD -i "$bridge" -o "$bridge" -j ACCEPT)
 ensure_bridge() {
   ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
   [[ $(ip -4 addr show dev "$bridge") == *"$bridge_address/24"* ]] || ip addr add "$bridge_address/24" dev "$bridge"
   ip link set "$bridge" up
+  iptables -C "${forward_rule[@]}" 2>/dev/null || iptables -I "${forward_rule[@]}"
 }
 
 start_host() {
@@ -162,6 +167,7 @@ down() {
     rm -rf "$(host_dir "$i")"
   done
   ip link delete "$bridge" 2>/dev/null || true
+  while iptables -D "${forward_rule[@]}" 2>/dev/null; do :; done
   echo "testbed: down"
 }
 

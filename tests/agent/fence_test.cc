@@ -49,6 +49,24 @@ TEST(Fence, ALapsedLeaseStopsOnlyWhatWouldMove) {
   EXPECT_TRUE(fence.MayRun(Bound("web-0", 1), 0, kStart + absl::Seconds(11)));
 }
 
+// Holding: the lease lapsed, but most nodes lost the controller too, so the containers keep running
+// until the hold ends (or a heartbeat renews the lease). What a peer is told is the lease alone.
+TEST(Fence, AHoldKeepsRunningWhatALapsedLeaseWouldStop) {
+  Fence fence(absl::Seconds(1));
+  fence.Renew(kStart, Response(1750));
+  EXPECT_TRUE(fence.ControllerReachable(kStart + absl::Milliseconds(900)));
+  EXPECT_FALSE(fence.ControllerReachable(kStart + absl::Milliseconds(1100))) << "three heartbeats missed";
+  fence.Hold(kStart + absl::Seconds(3));
+  EXPECT_TRUE(fence.MayRun(Bound("web-0", 1), 0, kStart + absl::Milliseconds(2500)));
+  EXPECT_FALSE(fence.ControllerReachable(kStart + absl::Milliseconds(2500))) << "holds do not count as reaching it";
+  EXPECT_FALSE(fence.MayRun(Bound("web-0", 1), 0, kStart + absl::Seconds(3)));
+  fence.Hold(absl::InfinitePast());  // most are back, and this node still cannot reach it: fence
+  EXPECT_FALSE(fence.MayRun(Bound("web-0", 1), 0, kStart + absl::Milliseconds(2000)));
+  fence.Renew(kStart + absl::Seconds(4), Response(1750));
+  EXPECT_TRUE(fence.MayRun(Bound("web-0", 1), 0, kStart + absl::Seconds(5)));
+  EXPECT_TRUE(fence.ControllerReachable(kStart + absl::Milliseconds(4500)));
+}
+
 TEST(Fence, BindingsNewerThanTheDesiredStateDecide) {
   Fence fence;
   fence.Renew(kStart, Response(0, 50, {{"web-0", 3}, {"web-2", 1}}));

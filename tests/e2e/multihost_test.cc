@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -36,6 +38,9 @@ constexpr int kHosts = 3;
 constexpr char kBridgeAddress[] = "10.231.0.1";
 constexpr int kControllerPort = 7193;
 constexpr int kTrials = 3;
+constexpr char kStoreTmpfsSize[] = "256m";
+// How long the control plane's own faults last: a stopped controller, a full disk.
+constexpr absl::Duration kControllerFault = absl::Seconds(10);
 
 CommandResult Testbed(const std::vector<std::string>& arguments) {
   // The agents are this build's (the sanitized one under scripts/test.sh), not build/'s.
@@ -65,6 +70,20 @@ std::set<std::string> RunningOn(int i) {
   return names;
 }
 
+// Every running managed container of every host: "hostI/NAME" -> its Docker id.
+std::map<std::string, std::string> AllRunning() {
+  std::map<std::string, std::string> running;
+  for (int i = 1; i <= kHosts; ++i) {
+    agent::CurlDockerClient client(absl::StrCat("/run/opctl-testbed/host", i, "/docker.sock"));
+    absl::StatusOr<std::vector<agent::DockerContainer>> containers =
+        client.ListContainers({{agent::kManagedByLabel, agent::kManagedByValue}});
+    for (const agent::DockerContainer& container : containers.value_or(std::vector<agent::DockerContainer>{})) {
+      if (container.state == "running") running[absl::StrCat("host", i, "/", container.name)] = container.id;
+    }
+  }
+  return running;
+}
+
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values.empty() ? 0 : values[values.size() / 2];
@@ -78,7 +97,18 @@ class MultiHostTest : public ::testing::Test {
     ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
     std::printf("testbed: %s", up.out.c_str());
     data_dir_ = new std::string(testing::MakeTempDir("opctl-e2e-multihost"));
-    auto controller = testing::ControllerProcess::Start(*data_dir_, kControllerPort, {}, kBridgeAddress);
+    // The store on a tmpfs of its own, in a mount namespace of the controller's (gone with it), so
+    // that a test can fill its disk.
+    std::vector<std::string> on_tmpfs = {
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        absl::StrCat("mount -t tmpfs -o size=", kStoreTmpfsSize, " opctl-multihost ", *data_dir_, " && exec \"$@\""),
+        "sh"};
+    auto controller = testing::ControllerProcess::Start(*data_dir_, kControllerPort, {}, kBridgeAddress, on_tmpfs);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = controller->release();
     ASSERT_TRUE(WaitFor([] { return ReadyNodes() == kHosts; }, absl::Seconds(30))) << Opctl({"get", "nodes"}).out;
@@ -167,6 +197,53 @@ class MultiHostTest : public ::testing::Test {
   }
 
   static int HostIndex(const std::string& node) { return std::stoi(node.substr(4)); }
+
+  // Holds a fault of the control plane's (`begin` to `end`) for kControllerFault, sampling every host
+  // throughout: no container may stop or be replaced, no binding may change, every node stays Ready.
+  static void ControllerFaultChangesNothing(const std::string& what, const std::function<void()>& begin,
+                                            const std::function<void()>& end) {
+    ASSERT_EQ(ReadyNodes(), kHosts);
+    std::map<std::string, std::string> before = AllRunning();
+    ASSERT_GE(before.size(), 3u) << "web-0..2 run";
+    std::map<std::string, std::pair<std::string, int64_t>> bindings;
+    for (int ordinal = 0; ordinal < 3; ++ordinal) {
+      std::string name = absl::StrCat("web-", ordinal);
+      nlohmann::json container = Get("container", name);
+      ASSERT_FALSE(container.is_null());
+      bindings[name] = {container["spec"].value("nodeName", ""),
+                        std::stoll(container["spec"].value("bindingGeneration", "0"))};
+    }
+    begin();
+    absl::Time until = absl::Now() + kControllerFault;
+    int samples = 0;
+    std::set<std::string> stopped;
+    while (absl::Now() < until) {
+      std::map<std::string, std::string> now = AllRunning();
+      for (const auto& [where, id] : before) {
+        auto found = now.find(where);
+        if (found == now.end() || found->second != id) stopped.insert(where);
+      }
+      ++samples;
+      // Sampling, not waiting on anything: the fault lasts its time whatever happens.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    end();
+    EXPECT_TRUE(WaitFor([] { return ReadyNodes() == kHosts; }, absl::Seconds(30))) << Opctl({"get", "nodes"}).out;
+    EXPECT_THAT(stopped, ::testing::IsEmpty()) << what << ": containers stopped or replaced";
+    EXPECT_EQ(AllRunning(), before) << what;
+    for (const auto& [name, binding] : bindings) {
+      nlohmann::json container = Get("container", name);
+      EXPECT_EQ(container["spec"].value("nodeName", ""), binding.first) << name << " moved";
+      EXPECT_EQ(std::stoll(container["spec"].value("bindingGeneration", "0")), binding.second) << name;
+    }
+    for (int i = 1; i <= kHosts; ++i) {
+      for (const auto& condition : Get("node", absl::StrCat("host", i))["status"]["conditions"]) {
+        if (condition["type"] == "Ready") EXPECT_NE(condition.value("reason", ""), "NodeStatusUnknown");
+      }
+    }
+    std::printf("%s for %s: %zu containers on %d hosts, %zu stopped or replaced, %d samples\n", what.c_str(),
+                absl::FormatDuration(kControllerFault).c_str(), before.size(), kHosts, stopped.size(), samples);
+  }
 
   // Cuts `web-0`'s host off (`cut` runs it), measures how long until the controller marks the node
   // NotReady and until web-0 runs elsewhere, restores it (`restore`), and checks the host keeps no
@@ -270,6 +347,40 @@ TEST_F(MultiHostTest, ReplicasSpreadOverHosts) {
               1)
         << "host" << i;
   }
+}
+
+// The audit's H4, first half: a controller that stops answering (SIGSTOP: paused, swapped out, or
+// starved) is the control plane's trouble. Every agent loses it at once, asks its peers, finds most
+// nodes in the same state and holds its fence; the controller, back, sees that it was paused and
+// gives every node a fresh grace. Nothing stops, nothing moves.
+TEST_F(MultiHostTest, AStoppedControllerStopsAndMovesNothing) {
+  ControllerFaultChangesNothing(
+      "controller stopped (SIGSTOP)", [] { controller_->process().Signal(SIGSTOP); },
+      [] { controller_->process().Signal(SIGCONT); });
+}
+
+// The second half: a full disk. Heartbeats are answered from memory, so leases hold; the writes that
+// fail are the controller's, and the nodes stay Ready.
+TEST_F(MultiHostTest, AFullControllerDiskStopsAndMovesNothing) {
+  const std::string pid = absl::StrCat(controller_->process().pid());
+  const std::string filler = *data_dir_ + "/filler";
+  ControllerFaultChangesNothing(
+      "controller disk full",
+      [&] {
+        testing::RunCommand({"nsenter", "-t", pid, "-m", "--", "sh", "-c", "cat /dev/zero > " + filler});
+        // Writes fail now: the disk is really full.
+        CommandResult refused = testing::RunCommand(
+            {testing::BinaryPath("opctl"), "--server=" + controller_->address(), "apply", "-f", "-"},
+            "apiVersion: opctl.io/v1\nkind: Network\nmetadata: {name: full}\nspec: {subnet: 10.249.0.0/24}\n");
+        EXPECT_NE(refused.exit_code, 0);
+        EXPECT_THAT(refused.err, HasSubstr("disk full"));
+      },
+      [&] {
+        ASSERT_EQ(testing::RunCommand({"nsenter", "-t", pid, "-m", "--", "rm", "-f", filler}).exit_code, 0);
+        // And writes work again.
+        EXPECT_TRUE(WaitFor([] { return Opctl({"cordon", "node/host1"}).exit_code == 0; }, absl::Seconds(30)));
+        EXPECT_EQ(Opctl({"uncordon", "node/host1"}).exit_code, 0);
+      });
 }
 
 TEST_F(MultiHostTest, NodeSelectorPinsReplicas) {

@@ -148,7 +148,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
 
 absl::StatusOr<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(const std::string& data_dir, int port,
                                                                             const std::vector<std::string>& extra,
-                                                                            const std::string& host) {
+                                                                            const std::string& host,
+                                                                            const std::vector<std::string>& wrapper) {
   static std::atomic<int> starts{0};
   std::vector<std::string> argv = {BinaryPath("opctl-controller"), absl::StrCat("--listen=", host, ":", port),
                                    absl::StrCat("--data-dir=", data_dir)};
@@ -159,6 +160,7 @@ absl::StatusOr<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(cons
     argv.insert(argv.end(), tls.begin(), tls.end());
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.begin(), wrapper.begin(), wrapper.end());
   // Every opctl a test runs (through Opctl or RunCommand) finds the CA and the admin token here.
   setenv("OPCTL_CA", TestTls().ca.c_str(), 1);
   setenv("OPCTL_TOKEN", TestTls().admin_token.c_str(), 1);

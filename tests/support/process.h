@@ -54,9 +54,12 @@ class ControllerProcess {
  public:
   // Starts it (or restarts it on the same data_dir and, when given, port) and waits until it serves,
   // on `host` (loopback unless given).
+  // `wrapper`, when given, runs the controller (its argv follows the wrapper's): e.g. a shell that mounts
+  // something first, then execs "$@".
   static absl::StatusOr<std::unique_ptr<ControllerProcess>> Start(const std::string& data_dir, int port = 0,
                                                                   const std::vector<std::string>& extra = {},
-                                                                  const std::string& host = "127.0.0.1");
+                                                                  const std::string& host = "127.0.0.1",
+                                                                  const std::vector<std::string>& wrapper = {});
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   Process& process() { return *process_; }
