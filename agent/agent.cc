@@ -66,6 +66,9 @@ absl::Status Agent::Start() {
   VolumeArchiverOptions archiver_options;
   archiver_options.node_name = options_.node_name;
   archiver_options.helper_image = options_.helper_image;
+  archiver_options.pre_backup_timeout = options_.pre_backup_timeout;
+  archiver_options.restore_timeout = options_.restore_timeout;
+  archiver_options.max_restore_bytes = options_.max_restore_bytes;
   archiver_options.adopts = [this](const std::string& volume) {
     std::optional<v1::Object> object = desired_.Find("Volume", volume);
     return object && object->volume().spec().adopt_existing();
@@ -89,7 +92,8 @@ absl::Status Agent::Start() {
     if (!serving.ok()) return serving.status();
     server_credentials = *std::move(serving);
   }
-  operations_ = std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name, tls);
+  operations_ =
+      std::make_unique<OperationsService>(docker_, *archiver_, options_.node_name, tls, options_.stream_write_timeout);
   peer_service_ = std::make_unique<PeerService>(fence_, options_.node_name, tls);
   grpc::ServerBuilder builder;
   AddKeepaliveArguments(builder);

@@ -47,6 +47,11 @@ struct AgentOptions {
   std::string helper_image = "opctl/toolbox:0.1";
   std::string backup_dir = "/var/lib/opctl/backups";
   std::string run_dir = "/run/opctl-agent";  // the fence guard's pid file
+  // Limits of day-2 operations (see VolumeArchiverOptions and common/stream_watchdog.h).
+  absl::Duration pre_backup_timeout = absl::Minutes(10);
+  absl::Duration restore_timeout = absl::Hours(1);
+  int64_t max_restore_bytes = int64_t{64} << 30;
+  absl::Duration stream_write_timeout = absl::Seconds(60);
   // Hears each new fencing deadline (the FenceGuard's Publish); may be empty.
   std::function<void(absl::Time)> publish_fence_deadline;
 };

@@ -35,6 +35,12 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0",
 ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
 ABSL_FLAG(std::string, helper_image, "opctl/toolbox:0.1", "local image with sh and tar for volume backup and restore");
 ABSL_FLAG(std::string, backup_dir, "/var/lib/opctl/backups", "where scheduled volume backups are kept");
+ABSL_FLAG(absl::Duration, pre_backup_timeout, absl::Minutes(10),
+          "how long a container's pre-backup command (opctl.io/backup-pre-command) may run");
+ABSL_FLAG(absl::Duration, restore_timeout, absl::Hours(1), "how long a volume restore may take");
+ABSL_FLAG(int64_t, max_restore_bytes, int64_t{64} << 30, "the largest archive taken for a restore");
+ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(60),
+          "a log or backup stream whose caller (the controller) takes no data for this long is cut off");
 ABSL_FLAG(std::string, tls_ca, "", "the CA that signed the controller's certificate (PEM)");
 ABSL_FLAG(std::string, tls_cert, "", "this node's client certificate (PEM, CN = the node name; scripts/gen-certs.sh)");
 ABSL_FLAG(std::string, tls_key, "", "its private key (PEM)");
@@ -90,6 +96,10 @@ int main(int argc, char** argv) {
   options.helper_image = absl::GetFlag(FLAGS_helper_image);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.run_dir = absl::GetFlag(FLAGS_run_dir);
+  options.pre_backup_timeout = absl::GetFlag(FLAGS_pre_backup_timeout);
+  options.restore_timeout = absl::GetFlag(FLAGS_restore_timeout);
+  options.max_restore_bytes = absl::GetFlag(FLAGS_max_restore_bytes);
+  options.stream_write_timeout = absl::GetFlag(FLAGS_stream_write_timeout);
   std::string pull = absl::GetFlag(FLAGS_pull);
   if (pull == "missing")
     options.pull_policy = opctl::agent::PullPolicy::kMissing;

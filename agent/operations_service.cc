@@ -14,8 +14,12 @@
 namespace opctl::agent {
 
 OperationsService::OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name,
-                                     bool controller_only)
-    : docker_(docker), archiver_(archiver), node_name_(std::move(node_name)), controller_only_(controller_only) {}
+                                     bool controller_only, absl::Duration write_timeout)
+    : docker_(docker),
+      archiver_(archiver),
+      watchdog_(write_timeout),
+      node_name_(std::move(node_name)),
+      controller_only_(controller_only) {}
 
 grpc::Status OperationsService::CheckCaller(const grpc::ServerContext& context) const {
   return controller_only_ ? RequireControllerPeer(context) : grpc::Status::OK;

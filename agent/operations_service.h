@@ -17,7 +17,8 @@ namespace opctl::agent {
 class OperationsService final : public v1::Operations::Service {
  public:
   // `controller_only`: refuse callers without the controller's certificate (false: --insecure).
-  OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name, bool controller_only);
+  OperationsService(DockerClient& docker, VolumeArchiver& archiver, std::string node_name, bool controller_only,
+                    absl::Duration write_timeout = absl::Seconds(60));
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;

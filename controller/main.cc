@@ -45,6 +45,9 @@ ABSL_FLAG(int, max_watches_per_caller, 1024,
           "connections");
 ABSL_FLAG(int64_t, max_watch_backlog_bytes, 64 << 20,
           "a watcher this many bytes of events behind is cut off and must list again");
+ABSL_FLAG(absl::Duration, stream_write_timeout, absl::Seconds(60),
+          "a log or backup stream whose caller takes no data for this long is cut off");
+ABSL_FLAG(int, max_operation_streams, 256, "log, backup and restore streams the controller runs at once");
 ABSL_FLAG(bool, reflection, false, "serve gRPC server reflection (grpcurl list), which needs no credentials");
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
@@ -142,7 +145,8 @@ int Run() {
   if (!absl::GetFlag(FLAGS_insecure)) {
     agent_tls = {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
   }
-  OperationsProxy operations(registry, authorizer, agent_tls);
+  OperationsProxy operations(registry, authorizer, agent_tls, absl::GetFlag(FLAGS_max_operation_streams),
+                             absl::GetFlag(FLAGS_stream_write_timeout));
 
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection lists the API to anyone who connects, before any check: only when asked for.

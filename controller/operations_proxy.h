@@ -32,8 +32,12 @@ class OperationsProxy final : public v1::Operations::Service {
   // `agent_tls`: the CA agents' certificates come from and the controller's own certificate, shown
   // to them; empty `ca`: plaintext (--insecure). An agent must show its node's certificate.
   OperationsProxy(const Registry& registry, const Authorizer& authorizer, TlsFiles agent_tls = {},
-                  int max_streams = 256)
-      : registry_(registry), authorizer_(authorizer), agent_tls_(std::move(agent_tls)), max_streams_(max_streams) {}
+                  int max_streams = 256, absl::Duration write_timeout = absl::Seconds(60))
+      : registry_(registry),
+        authorizer_(authorizer),
+        agent_tls_(std::move(agent_tls)),
+        max_streams_(max_streams),
+        watchdog_(write_timeout) {}
 
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogChunk>* writer) override;

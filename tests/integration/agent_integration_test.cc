@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -85,7 +86,8 @@ class AgentIntegrationTest : public ::testing::Test {
     StartAgent();
   }
 
-  void StartAgent(const std::vector<std::string>& extra = {}) {
+  void StartAgent(std::vector<std::string> extra = {}) {
+    extra.insert(extra.end(), agent_flags_.begin(), agent_flags_.end());
     std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"), "--controller=" + controller_->address(),
                                      "--node=" + node(), "--docker-socket=" + socket_, "--unhealthy-restart-after=3s",
                                      // This machine reaches no registry: never let dockerd try Docker Hub.
@@ -198,6 +200,7 @@ class AgentIntegrationTest : public ::testing::Test {
   }
 
   std::string data_dir_ = testing::MakeTempDir("opctl-agent-it");
+  std::vector<std::string> agent_flags_;  // more flags for every agent the test starts
   std::string prefix_, socket_;
   int agent_starts_ = 0;
   std::unique_ptr<CurlDockerClient> docker_;
@@ -537,6 +540,21 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   EXPECT_THAT(bad.err, HasSubstr("restore of vol-data failed"));
   ASSERT_TRUE(WaitFor([&] { return Running("vol-web-0").has_value(); }, absl::Seconds(20)));
   EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/c").out, "changed\nextra\n");
+  // The audit's M7: an archive that breaks off midway (as one cut by a full disk would). Some of it
+  // unpacks before the error; none of that may replace the old contents, and none may be left behind.
+  ASSERT_EQ(Exec("vol-web-0", "head -c 1000000 /dev/urandom > /data/big", "0").exit_code, 0);
+  std::string whole = data_dir_ + "/whole.tar.gz", cut = data_dir_ + "/cut.tar.gz";
+  ASSERT_EQ(controller_->Opctl({"volume", "backup", "vol-data", "-o", whole}).exit_code, 0);
+  ASSERT_EQ(testing::RunCommand({"sh", "-c", "head -c $(( $(stat -c %s " + whole + ") / 2 )) " + whole + " > " + cut})
+                .exit_code,
+            0);
+  ASSERT_EQ(Exec("vol-web-0", "rm /data/big", "0").exit_code, 0);
+  testing::CommandResult broke = controller_->Opctl({"volume", "restore", "vol-data", "-f", cut, "--force"});
+  EXPECT_EQ(broke.exit_code, 1);
+  EXPECT_THAT(broke.err, HasSubstr("volume vol-data keeps its old contents"));
+  ASSERT_TRUE(WaitFor([&] { return Running("vol-web-0").has_value(); }, absl::Seconds(20)));
+  EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/c").out, "changed\nextra\n");
+  EXPECT_EQ(Exec("vol-web-0", "ls -A /data").out, "a\nc\ndir\n") << "nothing of the cut archive, no staging left";
 
   testing::CommandResult restored =
       controller_->Opctl({"volume", "restore", "volume/vol-data", "-f", archive, "--force"});
@@ -550,6 +568,100 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   // The helpers are gone.
   EXPECT_TRUE(docker_->ListContainers({{agent::kNodeLabel, node()}, {"opctl.io/helper", "backup"}})->empty());
   EXPECT_TRUE(docker_->ListContainers({{agent::kNodeLabel, node()}, {"opctl.io/helper", "restore"}})->empty());
+}
+
+// The audit's M3: a Docker volume opctl did not make (another application's data) is never mounted,
+// backed up or restored, until a Volume adopts it by name.
+TEST_F(AgentIntegrationTest, AnUnmanagedDockerVolumeIsUsedOnlyWhenAdopted) {
+  ASSERT_NO_FATAL_FAILURE(Start("foreign"));
+  ASSERT_TRUE(docker_->CreateVolume("foreign-data", {{"com.example.app", "postgres"}}).ok());
+  Apply(Stack("foreign", 216, 1));
+  std::string message;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::optional<v1::Container> container = Object("foreign-web-0");
+        message = container ? container->status().last_error() : "";
+        return message.find("was not made by opctl") != std::string::npos;
+      },
+      absl::Seconds(30)))
+      << message;
+  EXPECT_THAT(message, HasSubstr("set spec.adoptExisting: true on volume/foreign-data"));
+  EXPECT_FALSE(Running("foreign-web-0").has_value());
+  testing::CommandResult backup =
+      controller_->Opctl({"volume", "backup", "foreign-data", "--node", node(), "-o", data_dir_ + "/x.tar.gz"});
+  EXPECT_EQ(backup.exit_code, 1);
+  EXPECT_THAT(backup.err, HasSubstr("was not made by opctl"));
+  // Adopted by name: used as it is.
+  Apply(absl::StrReplaceAll(Stack("foreign", 216, 1), {{"metadata: {name: foreign-data, stack: foreign}",
+                                                        "metadata: {name: foreign-data, stack: foreign}\n"
+                                                        "spec: {adoptExisting: true}"}}));
+  ASSERT_TRUE(Converged(1));
+  testing::CommandResult adopted =
+      controller_->Opctl({"volume", "backup", "foreign-data", "-o", data_dir_ + "/adopted.tar.gz"});
+  EXPECT_EQ(adopted.exit_code, 0) << adopted.err;
+  controller_->Opctl({"delete", "service", "foreign-web"});
+  WaitFor([&] { return Managed().empty(); }, absl::Seconds(20));
+  EXPECT_TRUE(docker_->RemoveVolume("foreign-data").ok());
+}
+
+// The audit's M8: a pre-backup command that hangs has a limit; a backup of a volume is one at a time.
+TEST_F(AgentIntegrationTest, AHungPreBackupCommandIsCutOffAtItsLimit) {
+  agent_flags_ = {"--pre-backup-timeout=2s"};
+  ASSERT_NO_FATAL_FAILURE(Start("hung"));
+  // The hook is an image's label, as the Redis images carry theirs: one that never ends.
+  testing::CommandResult built =
+      testing::RunCommand({"docker", "build", "-q", "-t", "opctl/busybox:hung-backup", "-"},
+                          absl::StrCat("FROM ", kImage, "\nLABEL opctl.io/backup-pre-command=\"sleep 3600\"\n"));
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  Apply(
+      absl::StrReplaceAll(Stack("hung", 217, 1), {{"image: opctl/busybox:test", "image: opctl/busybox:hung-backup"}}));
+  ASSERT_TRUE(Converged(1));
+  absl::Time start = absl::Now();
+  testing::CommandResult hung = controller_->Opctl({"volume", "backup", "hung-data", "-o", data_dir_ + "/h.tar.gz"});
+  EXPECT_EQ(hung.exit_code, 1);
+  EXPECT_THAT(hung.err, HasSubstr("did not finish within 2s"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+}
+
+// The audit's M5: a caller that stops reading a log stream is cut off (here after 2 s, by the
+// controller and by the agent), instead of pinning their threads and dockerd's stream for ever.
+TEST_F(AgentIntegrationTest, ALogReaderThatStopsReadingIsCutOff) {
+  agent_flags_ = {"--stream-write-timeout=2s"};
+  ASSERT_NO_FATAL_FAILURE(Start("slow", "/var/run/docker.sock", {"--stream-write-timeout=2s"}));
+  // 20 MB of output at once: far more than gRPC's flow-control windows hold.
+  Apply(absl::StrReplaceAll(Stack("slow", 218, 1),
+                            {{"args: [sleep, infinity]",
+                              "args: [sh, -c, \"head -c 20000000 /dev/zero | tr '\\\\0' x; exec sleep infinity\"]"}}));
+  ASSERT_TRUE(Converged(1));
+  auto operations = v1::Operations::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::LogsRequest request;
+  request.set_name("slow-web-0");
+  request.set_follow(true);
+  std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = operations->Logs(&context, request);
+  v1::LogChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));  // the stream is up
+  // The fault under test, not a wait for anything: this caller takes nothing for 8 s.
+  absl::SleepFor(absl::Seconds(8));
+  size_t bytes = 0;
+  while (reader->Read(&chunk)) bytes += chunk.data().size();
+  grpc::Status ended = reader->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::CANCELLED) << ended.error_message();
+  EXPECT_LT(bytes, 20000000u) << "the stream was not cut off: it delivered everything";
+  // The controller serves on, and a reader that reads gets the whole output.
+  EXPECT_EQ(controller_->Opctl({"get", "containers"}).exit_code, 0);
+  testing::CommandResult tail = controller_->Opctl({"logs", "--tail", "1", "slow-web-0"});
+  EXPECT_EQ(tail.exit_code, 0) << tail.err;
+}
+
+// The audit's M10: without TLS, the operations port (root on this host's volumes) stays on loopback.
+TEST(AgentStart, AnInsecureAgentServesOperationsOnlyOnLoopback) {
+  testing::CommandResult refused =
+      testing::RunCommand({testing::BinaryPath("opctl-agent"), "--insecure", "--controller=127.0.0.1:1",
+                           "--node=it-open", "--listen=0.0.0.0:0", "--fence-guard=false"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("only on loopback"));
 }
 
 TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolumeStatus) {
@@ -580,6 +692,10 @@ TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolum
   EXPECT_EQ(files.out, "2\n");
   testing::CommandResult content = testing::RunCommand({"tar", "-xzOf", last.file(), "./file"});
   EXPECT_EQ(content.out, "kept\n");
+  // The volume's data: readable by the agent's user only, whatever the umask.
+  struct stat archive;
+  ASSERT_EQ(stat(last.file().c_str(), &archive), 0);
+  EXPECT_EQ(archive.st_mode & 0777, 0600u);
   EXPECT_THAT(controller_->Opctl({"describe", "volume", "sched-data"}).out, HasSubstr(last.file()));
 }
 
