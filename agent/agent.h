@@ -39,7 +39,7 @@ struct AgentOptions {
   absl::Duration resync_interval = absl::Seconds(30);
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int workers = 8;
-  PullPolicy pull_policy = PullPolicy::kMissing;
+  PullPolicy pull_policy = PullPolicy::kExplicitRegistry;
   // Where this agent serves opctl.v1.Operations (port 0: any free port) and the address it tells the
   // controller (default: the listen host with the bound port).
   std::string listen_address = "127.0.0.1:0";

@@ -14,6 +14,7 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 // A heartbeat that takes longer is as good as lost; the next one goes out at once.
 constexpr absl::Duration kHeartbeatTimeout = absl::Seconds(1);
 constexpr absl::Duration kFenceCheckInterval = absl::Milliseconds(50);
+constexpr int64_t kListPage = 1000;
 // Peers are asked this long before the lease would lapse, each given kPeerTimeout to answer.
 constexpr absl::Duration kAskAhead = absl::Milliseconds(300);
 constexpr absl::Duration kPeerTimeout = absl::Milliseconds(250);
@@ -128,6 +129,24 @@ void ControllerLink::FenceLoop() {
   }
 }
 
+grpc::Status ControllerLink::ListAll(v1::ListResponse* response) {
+  v1::ListRequest request;
+  request.set_node_name(options_.node_name);
+  request.set_limit(kListPage);
+  response->Clear();
+  do {
+    v1::ListResponse page;
+    auto context = CallContext();
+    grpc::Status status = controller_->List(context.get(), request, &page);
+    if (!status.ok()) return status;
+    // The watch starts from the first page's revision: what changed while paging arrives again.
+    if (response->revision() == 0) response->set_revision(page.revision());
+    for (v1::Object& item : *page.mutable_items()) *response->add_items() = std::move(item);
+    request.set_continue_(page.continue_());
+  } while (!request.continue_().empty());
+  return grpc::Status::OK;
+}
+
 void ControllerLink::WatchLoop() {
   bool need_list = true;
   absl::Duration backoff = absl::Milliseconds(100);
@@ -137,11 +156,8 @@ void ControllerLink::WatchLoop() {
       if (stopping_) return;
     }
     if (need_list) {
-      v1::ListRequest request;
-      request.set_node_name(options_.node_name);
       v1::ListResponse response;
-      auto context = CallContext();
-      grpc::Status status = controller_->List(context.get(), request, &response);
+      grpc::Status status = ListAll(&response);
       if (!status.ok()) {
         std::fprintf(stderr, "agent: list failed: %s\n", status.error_message().c_str());
         if (!Pause(backoff)) return;

@@ -60,6 +60,8 @@ class ControllerLink : public StatusSink {
   absl::Status UpdateStatus(const v1::Object& object);
   void HeartbeatLoop(v1::Node node);
   void WatchLoop();
+  // The node's whole desired state, page by page; the revision is the first page's.
+  grpc::Status ListAll(v1::ListResponse* response);
   // Notices the fence's lease lapsing or coming back; asks the witnesses first whether to hold it.
   void FenceLoop();
   // Holds the fence while most nodes lost the controller (asked just before the lease lapses, then

@@ -23,7 +23,7 @@ ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix so
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(300),
           "how often to tell the controller we live (its grace, 2.5 s by default, must hold several)");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(30), "full reconcile pass period (events do the rest)");
-ABSL_FLAG(std::string, pull, "missing",
+ABSL_FLAG(std::string, pull, "explicit-registry",
           "when to pull a missing image: missing, explicit-registry (never Docker Hub implicitly) or never");
 ABSL_FLAG(absl::Duration, unhealthy_restart_after, absl::Seconds(30),
           "restart a container Docker reports unhealthy for this long");

@@ -7,9 +7,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/container_spec.h"
+#include "agent/host_routes.h"
 #include "agent/host_safety.h"
 #include "agent/managed_volumes.h"
 #include "common/conditions.h"
+#include "common/ipv4.h"
 #include "common/object.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -351,6 +353,14 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
           ", and ", inspected->containers, " container(s) use it; it is recreated once they are gone"));
     }
     if (absl::Status removed = docker_.RemoveNetwork(network.id); !Ignorable(removed)) return removed;
+  }
+  // A subnet that takes over one of the host's own routes could cut it off its LAN or its controller.
+  if (absl::StatusOr<Ipv4Subnet> subnet = ParseIpv4Subnet(spec.subnet()); subnet.ok() && options_.check_host_routes) {
+    if (std::optional<std::string> route = OverlappingHostRoute(*subnet)) {
+      return absl::FailedPreconditionError(absl::StrCat("network ", name, "'s subnet ", spec.subnet(),
+                                                        " overlaps this host's route to ", *route,
+                                                        ": it would take that traffic; choose another subnet"));
+    }
   }
   DockerNetworkSpec create{name, spec.subnet(), spec.gateway(), spec.internal(),
                            ObjectLabels(options_.node_name, "Network", object->network().metadata())};

@@ -45,7 +45,7 @@ enum class PullPolicy {
 
 struct ReconcilerOptions {
   std::string node_name;
-  PullPolicy pull_policy = PullPolicy::kMissing;
+  PullPolicy pull_policy = PullPolicy::kExplicitRegistry;
   // A container Docker reports unhealthy for this long is restarted (Docker alone never does).
   absl::Duration unhealthy_restart_after = absl::Seconds(30);
   int stop_timeout_seconds = 10;
@@ -56,6 +56,9 @@ struct ReconcilerOptions {
   // Containers the fence does not let run are removed at once, without their pre-stop command (not
   // owned; may be null).
   const Fence* fence = nullptr;
+  // Refuse a Network whose subnet overlaps one of this host's own routes (off in unit tests, whose
+  // fake Docker has nothing to do with this host's routes).
+  bool check_host_routes = true;
   // This agent's own trees (its backup and run directories), never mounted, beyond common/host_path.h's.
   std::vector<ProtectedTree> protected_trees;
 };

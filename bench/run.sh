@@ -67,7 +67,9 @@ controller_pid=$!
 agent_pid=$!
 cleanup() {
   kill "$agent_pid" "$controller_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  # Only these two: a bare `wait` would also wait for the benchmark's own dockerd, a child of this
+  # shell too, which stop_bench_dockerd below is what stops (the run never ended).
+  wait "$agent_pid" "$controller_pid" 2>/dev/null || true
   stop_bench_dockerd
 }
 trap cleanup EXIT

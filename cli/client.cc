@@ -15,6 +15,21 @@ ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
   operations_ = v1::Operations::NewStub(channel_);
 }
 
+grpc::Status ControllerClient::List(const v1::ListRequest& request, v1::ListResponse* response) const {
+  v1::ListRequest page_request = request;
+  page_request.set_limit(kListPage);
+  response->Clear();
+  do {
+    v1::ListResponse page;
+    grpc::Status status = Call(&v1::Controller::Stub::List, page_request, &page);
+    if (!status.ok()) return status;
+    if (response->revision() == 0) response->set_revision(page.revision());
+    for (v1::Object& item : *page.mutable_items()) *response->add_items() = std::move(item);
+    page_request.set_continue_(page.continue_());
+  } while (!page_request.continue_().empty());
+  return grpc::Status::OK;
+}
+
 std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
   if (with_deadline) context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));

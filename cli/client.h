@@ -12,6 +12,8 @@
 
 namespace opctl::cli {
 
+inline constexpr int64_t kListPage = 500;
+
 class ControllerClient {
  public:
   ControllerClient(std::string address, absl::Duration timeout,
@@ -27,6 +29,9 @@ class ControllerClient {
     std::unique_ptr<grpc::ClientContext> context = NewContext();
     return (stub_.get()->*method)(context.get(), request, response);
   }
+  // The whole list, page by page (kListPage objects a page, as kubectl's --chunk-size): the items of
+  // every page, and the revision of the first (watch from there to miss nothing).
+  grpc::Status List(const v1::ListRequest& request, v1::ListResponse* response) const;
   // A context with the call deadline set (none for watches).
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline = true) const;
   // "cannot reach the controller at 127.0.0.1:7070: ..." for transport failures; the server's own

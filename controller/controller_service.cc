@@ -252,24 +252,24 @@ grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* c
     reactor->Finish(ToWireStatus(allowed));
     return reactor;
   }
-  absl::StatusOr<v1::ListResponse> list = registry_.List(request->kind(), request->stack(), request->label_selector());
-  if (list.ok() && !request->node_name().empty()) {
-    // What an agent sees: the same filter as its watch.
+  // What an agent sees: the same filter as its watch.
+  std::optional<WatchFilter> node_filter;
+  if (!request->node_name().empty()) {
     v1::WatchRequest as_watch;
     as_watch.set_kind(request->kind());
     as_watch.set_node_name(request->node_name());
     absl::StatusOr<WatchFilter> filter = WatchFilter::Create(as_watch);
     if (!filter.ok()) {
-      list = filter.status();
-    } else {
-      v1::ListResponse filtered;
-      filtered.set_revision(list->revision());
-      for (const v1::Object& object : list->items()) {
-        if (filter->Matches(object)) *filtered.add_items() = object;
-      }
-      list = std::move(filtered);
+      reactor->Finish(ToWireStatus(filter.status()));
+      return reactor;
     }
+    node_filter = *std::move(filter);
   }
+  absl::StatusOr<v1::ListResponse> list = registry_.ListPage(
+      request->kind(), request->stack(), request->label_selector(), request->limit(), request->continue_(),
+      node_filter ? std::function<bool(const v1::Object&)>(
+                        [&node_filter](const v1::Object& object) { return node_filter->Matches(object); })
+                  : nullptr);
   FinishWith(reactor, response)(std::move(list));
   return reactor;
 }

@@ -207,6 +207,51 @@ absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const s
   return response;
 }
 
+absl::StatusOr<v1::ListResponse> Registry::ListPage(const std::string& kind, const std::string& stack,
+                                                    const std::string& selector, int64_t limit,
+                                                    const std::string& continue_from,
+                                                    const std::function<bool(const v1::Object&)>& keep) const {
+  std::string prefix(kObjectsPrefix);
+  if (!kind.empty()) {
+    const KindInfo* info = FindKind(kind);
+    if (info == nullptr) return UnknownKind(kind);
+    prefix = KindPrefix(info->kind);
+  }
+  if (limit < 0) return absl::InvalidArgumentError("limit must not be negative");
+  size_t wanted = limit == 0 || limit > static_cast<int64_t>(kMaxListPage) ? kMaxListPage : limit;
+  if (!continue_from.empty() && (continue_from.size() > 1024 || !absl::StartsWith(continue_from, prefix))) {
+    return absl::InvalidArgumentError("continue is not a token this list gave: list again from the start");
+  }
+  absl::StatusOr<LabelSelector> parsed = LabelSelector::Parse(selector);
+  if (!parsed.ok()) return parsed.status();
+  v1::ListResponse response;
+  std::string after = continue_from;
+  bool first = true;
+  while (static_cast<size_t>(response.items_size()) < wanted) {
+    // Read a little more than is missing: some keys may be filtered out.
+    size_t chunk = std::max<size_t>(wanted - response.items_size(), 64);
+    RangeResult range = store_.RangePage(prefix, after, chunk);
+    if (first) response.set_revision(range.revision);
+    first = false;
+    for (const KeyValue& kv : range.kvs) {
+      after = kv.key;
+      absl::StatusOr<v1::Object> object = DecodeObject(kv);
+      if (!object.ok()) return object.status();
+      const v1::ObjectMeta& meta = MetaOf(*object);
+      if ((!stack.empty() && meta.stack() != stack) || !parsed->Matches(meta.labels()) || (keep && !keep(*object))) {
+        continue;
+      }
+      *response.add_items() = *std::move(object);
+      if (static_cast<size_t>(response.items_size()) == wanted) break;
+    }
+    bool full = static_cast<size_t>(response.items_size()) == wanted;
+    if (!full && range.kvs.size() < chunk) return response;  // the end: no continue
+  }
+  // There may be more: the next page starts after the last key looked at.
+  if (!store_.RangePage(prefix, after, 1).kvs.empty()) response.set_continue_(after);
+  return response;
+}
+
 void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done) {
   if (objects.size() > kMaxApplyObjects) {
     return done(absl::ResourceExhaustedError(

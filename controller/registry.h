@@ -21,6 +21,8 @@
 namespace opctl::controller {
 
 inline constexpr char kApplyErrorsPayload[] = "type.googleapis.com/opctl.v1.ApplyErrors";
+// The most objects one List page holds.
+inline constexpr size_t kMaxListPage = 10000;
 
 class Registry : public ObjectLookup {
  public:
@@ -37,6 +39,15 @@ class Registry : public ObjectLookup {
   // revision. INVALID_ARGUMENT for an unknown kind or a bad selector.
   absl::StatusOr<v1::ListResponse> List(const std::string& kind, const std::string& stack,
                                         const std::string& selector) const;
+
+  // One page of List, as the API serves it: at most `limit` matching objects (0 or more than
+  // kMaxListPage: kMaxListPage) after the key `continue_from` (a `continue` an earlier page gave;
+  // empty: from the start), those `keep` (may be empty) refuses left out. The response's `continue` is
+  // set when more may follow. INVALID_ARGUMENT for a token this list did not give.
+  absl::StatusOr<v1::ListResponse> ListPage(const std::string& kind, const std::string& stack,
+                                            const std::string& selector, int64_t limit,
+                                            const std::string& continue_from,
+                                            const std::function<bool(const v1::Object&)>& keep) const;
 
   // Validates every object against each other and the store, then writes all in one transaction
   // whose conditions are what the checks read, so rules across objects (unique addresses, subnets

@@ -65,7 +65,7 @@ int RunDrain(CommandContext& context) {
   v1::ListRequest list;
   list.set_kind("Container");
   v1::ListResponse containers;
-  if (grpc::Status status = context.client.Call(&v1::Controller::Stub::List, list, &containers); !status.ok()) {
+  if (grpc::Status status = context.client.List(list, &containers); !status.ok()) {
     return Fail(context, context.client.Explain(status));
   }
   int moved = 0, stays = 0;

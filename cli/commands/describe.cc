@@ -95,7 +95,7 @@ int RunDescribe(CommandContext& context) {
     v1::ListRequest list;
     list.set_kind("Container");
     v1::ListResponse response;
-    if (context.client.Call(&v1::Controller::Stub::List, list, &response).ok()) {
+    if (context.client.List(list, &response).ok()) {
       std::vector<v1::Object> owned;
       for (const v1::Object& container : response.items()) {
         if (container.container().spec().service() == meta.name()) owned.push_back(container);

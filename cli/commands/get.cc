@@ -39,7 +39,7 @@ void PrintObjects(CommandContext& context, const std::string& kind, const std::v
     v1::ListRequest request;
     request.set_kind("Container");
     v1::ListResponse containers;
-    grpc::Status status = context.client.Call(&v1::Controller::Stub::List, request, &containers);
+    grpc::Status status = context.client.List(request, &containers);
     NodeAllocations allocations = AllocationsOf({containers.items().begin(), containers.items().end()});
     context.out << ToTable(kind, objects, true, absl::Now(), true, status.ok() ? &allocations : nullptr);
   } else {
@@ -85,7 +85,7 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
       list.set_stack(base.stack());
       list.set_label_selector(base.label_selector());
       v1::ListResponse response;
-      grpc::Status listed = context.client.Call(&v1::Controller::Stub::List, list, &response);
+      grpc::Status listed = context.client.List(list, &response);
       if (listed.ok()) {
         revision = response.revision();
         std::vector<v1::Object> items(response.items().begin(), response.items().end());
@@ -143,7 +143,7 @@ int RunGet(CommandContext& context) {
       request.set_stack(context.arguments.Get("stack"));
       request.set_label_selector(context.arguments.Get("selector"));
       v1::ListResponse response;
-      grpc::Status status = context.client.Call(&v1::Controller::Stub::List, request, &response);
+      grpc::Status status = context.client.List(request, &response);
       if (!status.ok()) return Fail(context, context.client.Explain(status));
       revision = response.revision();
       objects.assign(response.items().begin(), response.items().end());

@@ -26,7 +26,7 @@ int PruneStacks(CommandContext& context, const ParsedManifests& parsed, bool dry
       request.set_kind(kind);
       request.set_stack(stack);
       v1::ListResponse response;
-      grpc::Status status = context.client.Call(&v1::Controller::Stub::List, request, &response);
+      grpc::Status status = context.client.List(request, &response);
       if (!status.ok()) return Fail(context, context.client.Explain(status));
       for (const v1::Object& object : response.items()) {
         const v1::ObjectMeta& meta = MetaOf(object);

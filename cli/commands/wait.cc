@@ -53,12 +53,12 @@ int WaitForServices(CommandContext& context, const std::vector<std::string>& ser
     v1::ListRequest list_services;
     list_services.set_kind("Service");
     v1::ListResponse service_list;
-    grpc::Status status = context.client.Call(&v1::Controller::Stub::List, list_services, &service_list);
+    grpc::Status status = context.client.List(list_services, &service_list);
     if (!status.ok()) return Fail(context, context.client.Explain(status));
     v1::ListRequest list_containers;
     list_containers.set_kind("Container");
     v1::ListResponse container_list;
-    status = context.client.Call(&v1::Controller::Stub::List, list_containers, &container_list);
+    status = context.client.List(list_containers, &container_list);
     if (!status.ok()) return Fail(context, context.client.Explain(status));
 
     std::map<std::string, Readiness> pending;

@@ -169,6 +169,18 @@ RangeResult SqliteStore::Range(absl::string_view prefix) const {
   return result;
 }
 
+RangeResult SqliteStore::RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  RangeResult result;
+  result.revision = revision_;
+  auto it = after.empty() ? kv_.lower_bound(prefix) : kv_.upper_bound(after);
+  if (!after.empty() && it != kv_.end() && it->first < prefix) it = kv_.lower_bound(prefix);
+  for (; it != kv_.end() && absl::StartsWith(it->first, prefix) && result.kvs.size() < limit; ++it) {
+    result.kvs.push_back(it->second);
+  }
+  return result;
+}
+
 int64_t SqliteStore::Revision() const {
   absl::ReaderMutexLock lock(&mutex_);
   return revision_;

@@ -37,6 +37,7 @@ class SqliteStore : public Store {
 
   absl::StatusOr<KeyValue> Get(absl::string_view key) const override;
   RangeResult Range(absl::string_view prefix) const override;
+  RangeResult RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const override;
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override;
   int64_t Revision() const override;

@@ -74,6 +74,9 @@ class Store {
   virtual absl::StatusOr<KeyValue> Get(absl::string_view key) const = 0;
   // Every key starting with prefix, read at one revision.
   virtual RangeResult Range(absl::string_view prefix) const = 0;
+  // At most `limit` keys starting with prefix and sorting after `after` (empty: from the start), read
+  // at one revision. The default reads the whole range; implementations do better.
+  virtual RangeResult RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const;
   // Applies all mutations atomically as one new revision and makes them durable, then calls `done`
   // with that revision (on the store's writer thread: keep it short, never commit again from it and wait). Concurrent
   // commits are grouped into one disk sync. Errors: ABORTED when an expectation fails, RESOURCE_EXHAUSTED when the disk

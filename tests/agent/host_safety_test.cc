@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "agent/host_routes.h"
 #include "tests/support/process.h"
 
 namespace opctl::agent {
@@ -87,6 +88,22 @@ TEST_F(HostPathTest, AMissingPathAndTheAgentsOwnTreesAreRefused) {
   absl::StatusOr<std::vector<std::string>> refused = Resolve(root_ + "/real", {{root_ + "/real", "backups"}});
   EXPECT_TRUE(absl::IsFailedPrecondition(refused.status()));
   EXPECT_THAT(refused.status().message(), HasSubstr("is backups"));
+}
+
+// The audit's L17: a Network may not take over one of the host's own routes (its LAN, the way to its
+// controller); Docker's own bridges and the default route do not count.
+TEST(HostRoutes, ASubnetOverlappingAHostRouteIsFound) {
+  const std::string routes =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+      "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+      "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+  auto subnet = [](const char* text) { return *ParseIpv4Subnet(text); };
+  EXPECT_EQ(OverlappingRoute(subnet("192.0.2.0/24"), routes), "192.0.2.0/24 via eth0");
+  EXPECT_EQ(OverlappingRoute(subnet("192.0.0.0/16"), routes), "192.0.2.0/24 via eth0") << "one that holds it";
+  EXPECT_EQ(OverlappingRoute(subnet("192.0.2.128/25"), routes), "192.0.2.0/24 via eth0") << "one inside it";
+  EXPECT_EQ(OverlappingRoute(subnet("172.17.0.0/16"), routes), std::nullopt) << "Docker's own bridge: Docker checks";
+  EXPECT_EQ(OverlappingRoute(subnet("10.1.0.0/24"), routes), std::nullopt) << "only the default route covers it";
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ class ReconcilerTest : public ::testing::Test {
     docker_.images.insert(kImage);
     options_.node_name = kNode;
     options_.unhealthy_restart_after = absl::Seconds(30);
+    options_.check_host_routes = false;  // the fake Docker is not this host
     reconciler_ = std::make_unique<Reconciler>(docker_, desired_, sink_, clock_, options_);
   }
   void Want(std::vector<v1::Object> objects) {

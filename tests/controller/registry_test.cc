@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/object.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/controller/test_objects.h"
@@ -301,6 +302,43 @@ TEST_F(RegistryTest, AReplicasTemplateVolumeIsInUseWhileTheReplicaIsWanted) {
   // Scaled down to one replica, web-1's volume is no one's: it may go.
   ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Scale("web", 1, done); }).ok());
   EXPECT_TRUE(Sync<v1::DeleteResponse>([&](auto done) { registry_.Delete(with_data, done); }).ok());
+}
+
+// The audit's L12: lists come in pages, as Kubernetes' do (limit and continue).
+TEST_F(RegistryTest, ListsComeInPagesWithAContinueToken) {
+  std::vector<v1::Object> volumes;
+  for (int i = 0; i < 25; ++i) {
+    v1::Object volume;
+    volume.mutable_volume()->mutable_metadata()->set_name(absl::StrCat("v", 100 + i));
+    (*volume.mutable_volume()->mutable_metadata()->mutable_labels())["even"] = i % 2 ? "no" : "yes";
+    volumes.push_back(volume);
+  }
+  ASSERT_TRUE(Apply(volumes).ok());
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    absl::StatusOr<v1::ListResponse> page = registry_.ListPage("Volume", "", "", 10, token, nullptr);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->items_size(), 10);
+    for (const v1::Object& item : page->items()) seen.push_back(item.volume().metadata().name());
+    token = page->continue_();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_EQ(seen.front(), "v100");
+  EXPECT_EQ(seen.back(), "v124");
+  // The limit counts matching objects: 13 even ones, in two pages of at most 7.
+  absl::StatusOr<v1::ListResponse> even = registry_.ListPage("Volume", "", "even=yes", 7, "", nullptr);
+  ASSERT_TRUE(even.ok());
+  EXPECT_EQ(even->items_size(), 7);
+  absl::StatusOr<v1::ListResponse> rest = registry_.ListPage("Volume", "", "even=yes", 7, even->continue_(), nullptr);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->items_size(), 6);
+  EXPECT_TRUE(rest->continue_().empty());
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(registry_.ListPage("Volume", "", "", 10, "/objects/Service/x", nullptr).status()));
 }
 
 TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {
