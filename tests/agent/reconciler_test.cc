@@ -188,7 +188,10 @@ TEST_F(ReconcilerTest, RemovesWhatNobodyWantsAndNeverTouchesUnmanaged) {
 }
 
 TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
+  options_.pull_policy = PullPolicy::kMissing;  // the default pulls only from named registries
+  Reconciler reconciler(docker_, desired_, sink_, clock_, options_);
   Want({Container("broken-0", "nowhere/image:1"), Container("web-0")});
+  auto Pass = [&](const std::string& key) { return reconciler.Reconcile(key); };
   absl::StatusOr<absl::Duration> broken = Pass("container/broken-0");
   EXPECT_FALSE(broken.ok());
   EXPECT_EQ(docker_.Count("pull nowhere/image:1"), 1);
