@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/list_pages.h"
 #include "common/object.h"
 
 namespace opctl::agent {
@@ -132,19 +133,10 @@ void ControllerLink::FenceLoop() {
 grpc::Status ControllerLink::ListAll(v1::ListResponse* response) {
   v1::ListRequest request;
   request.set_node_name(options_.node_name);
-  request.set_limit(kListPage);
-  response->Clear();
-  do {
-    v1::ListResponse page;
+  return ListAllPages(request, kListPage, response, [this](const v1::ListRequest& page, v1::ListResponse* items) {
     auto context = CallContext();
-    grpc::Status status = controller_->List(context.get(), request, &page);
-    if (!status.ok()) return status;
-    // The watch starts from the first page's revision: what changed while paging arrives again.
-    if (response->revision() == 0) response->set_revision(page.revision());
-    for (v1::Object& item : *page.mutable_items()) *response->add_items() = std::move(item);
-    request.set_continue_(page.continue_());
-  } while (!request.continue_().empty());
-  return grpc::Status::OK;
+    return controller_->List(context.get(), page, items);
+  });
 }
 
 void ControllerLink::WatchLoop() {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/list_pages.h"
 
 namespace opctl::cli {
 
@@ -16,18 +17,9 @@ ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
 }
 
 grpc::Status ControllerClient::List(const v1::ListRequest& request, v1::ListResponse* response) const {
-  v1::ListRequest page_request = request;
-  page_request.set_limit(kListPage);
-  response->Clear();
-  do {
-    v1::ListResponse page;
-    grpc::Status status = Call(&v1::Controller::Stub::List, page_request, &page);
-    if (!status.ok()) return status;
-    if (response->revision() == 0) response->set_revision(page.revision());
-    for (v1::Object& item : *page.mutable_items()) *response->add_items() = std::move(item);
-    page_request.set_continue_(page.continue_());
-  } while (!page_request.continue_().empty());
-  return grpc::Status::OK;
+  return ListAllPages(request, kListPage, response, [this](const v1::ListRequest& page, v1::ListResponse* items) {
+    return Call(&v1::Controller::Stub::List, page, items);
+  });
 }
 
 std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {

@@ -10,6 +10,7 @@
 #include "common/object.h"
 #include "controller/scheduler.h"
 #include "controller/store/sqlite_store.h"
+#include "tests/controller/forwarding_store.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
 
@@ -17,9 +18,9 @@ namespace opctl::controller {
 namespace {
 
 // A store whose commits can be held (a stalled or full disk): each waits until released.
-class StallingStore : public Store {
+class StallingStore : public ForwardingStore {
  public:
-  explicit StallingStore(Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
   ~StallingStore() override {
     Release();
     for (std::thread& thread : threads_) thread.join();
@@ -30,8 +31,6 @@ class StallingStore : public Store {
     if (!release_.HasBeenNotified()) release_.Notify();
   }
 
-  absl::StatusOr<KeyValue> Get(absl::string_view key) const override { return inner_.Get(key); }
-  RangeResult Range(absl::string_view prefix) const override { return inner_.Range(prefix); }
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override {
     if (!stalled_) return inner_.Commit(std::move(transaction), std::move(done));
@@ -41,14 +40,8 @@ class StallingStore : public Store {
       inner_.Commit(std::move(transaction), std::move(done));
     });
   }
-  int64_t Revision() const override { return inner_.Revision(); }
-  int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
-  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override { return inner_.EventsAfter(after); }
-  absl::Status Compact(int64_t revision) override { return inner_.Compact(revision); }
-  void SetCommitListener(CommitListener listener) override { inner_.SetCommitListener(std::move(listener)); }
 
  private:
-  Store& inner_;
   std::atomic<bool> stalled_{false};
   absl::Notification release_;
   std::vector<std::thread> threads_;  // commits waiting for the disk (one writer here: the monitor)

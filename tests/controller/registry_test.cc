@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/object.h"
 #include "controller/store/sqlite_store.h"
+#include "tests/controller/forwarding_store.h"
 #include "tests/controller/test_objects.h"
 #include "tests/support/process.h"
 
@@ -137,10 +138,10 @@ TEST_F(RegistryTest, DeleteCascadesToOwnedContainersAndGuardsNetworks) {
 }
 
 // Passes everything to a real store; once armed, runs `interfere` just before the next commit that
-// deletes, so a write lands between a delete's read and its commit.
-class InterferingStore : public Store {
+// `before` picks, so a write lands between another write's read and its commit.
+class InterferingStore : public ForwardingStore {
  public:
-  explicit InterferingStore(Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
   std::function<void()> interfere;
   // Which commit to get in ahead of (default: the next one that deletes).
   std::function<bool(const Transaction&)> before = [](const Transaction& transaction) {
@@ -148,21 +149,11 @@ class InterferingStore : public Store {
                        [](const Mutation& m) { return !m.value; });
   };
 
-  absl::StatusOr<KeyValue> Get(absl::string_view key) const override { return inner_.Get(key); }
-  RangeResult Range(absl::string_view prefix) const override { return inner_.Range(prefix); }
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override {
     if (interfere && before(transaction)) std::exchange(interfere, nullptr)();
     inner_.Commit(std::move(transaction), std::move(done));
   }
-  int64_t Revision() const override { return inner_.Revision(); }
-  int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
-  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override { return inner_.EventsAfter(after); }
-  absl::Status Compact(int64_t revision) override { return inner_.Compact(revision); }
-  void SetCommitListener(CommitListener listener) override { inner_.SetCommitListener(std::move(listener)); }
-
- private:
-  Store& inner_;
 };
 
 // Agents write their containers' status all the time: a status written between the delete's read
