@@ -9,6 +9,7 @@
 #include "agent/container_spec.h"
 #include "agent/tar_writer.h"
 #include "common/grpc_status.h"
+#include "common/quote.h"
 #include "common/tls.h"
 
 namespace opctl::agent {
@@ -43,8 +44,8 @@ grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::Log
   if (!found.ok()) return ToGrpcStatus(found.status());
   if (found->empty()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("container ", request->name(), " has no Docker container on node ", node_name_,
-                                     " (not created yet, or removed)"));
+                        absl::StrCat("container ", Quote(request->name()), " has no Docker container on node ",
+                                     node_name_, " (not created yet, or removed)"));
   }
   DockerLogOptions options;
   options.follow = request->follow();

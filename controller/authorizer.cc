@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/quote.h"
 #include "common/tls.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
@@ -129,10 +130,11 @@ absl::Status Authorizer::RequireRole(const Caller& caller, Role role, const std:
                                                   action, ": that needs role ", RoleName(role)));
 }
 
-absl::Status Authorizer::RequireAgentOf(const Caller& caller, const std::string& node,
+absl::Status Authorizer::RequireAgentOf(const Caller& caller, const std::string& requested_node,
                                         const std::string& action) const {
   if (!enforcing_) return absl::OkStatus();
-  if (caller.agent && caller.name == node) return absl::OkStatus();
+  if (caller.agent && caller.name == requested_node) return absl::OkStatus();
+  const std::string node = Clip(requested_node);  // from the request: quoted short
   if (!caller.agent) {
     return absl::PermissionDeniedError(
         absl::StrCat("user ", caller.name, " may not ", action, ": only the agent of node ", node, " may"));

@@ -190,7 +190,7 @@ absl::StatusOr<Registry::StatusGate> ControllerService::StatusWriter(const Calle
     // Checked on the container as the write finds it, so a rebinding in between is refused.
     return Registry::StatusGate([&authorizer, agent, name](const v1::Object& stored) {
       return authorizer.RequireAgentOf(agent, stored.container().spec().node_name(),
-                                       absl::StrCat("write the status of container/", name));
+                                       absl::StrCat("write the status of ", DisplayName("Container", name)));
     });
   }
   if (kind == "Node") {
@@ -212,7 +212,7 @@ absl::StatusOr<Registry::StatusGate> ControllerService::StatusWriter(const Calle
     const auto* held = node ? &node->node().status().volumes() : nullptr;
     if (held == nullptr || std::find(held->begin(), held->end(), name) == held->end()) {
       return absl::PermissionDeniedError(absl::StrCat("the agent of node ", caller.name,
-                                                      " may not write the status of volume/", name,
+                                                      " may not write the status of ", DisplayName("Volume", name),
                                                       ": its node does not hold that volume"));
     }
     return Registry::StatusGate();

@@ -185,6 +185,10 @@ absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<s
   if (removed.size() > kMaxStatusEntries) {
     return absl::InvalidArgumentError(absl::StrCat("agent gone: at most ", kMaxStatusEntries, " removed names"));
   }
+  for (const std::string& container : removed) {
+    // Each goes into the Node's condition message: Container names are short.
+    if (container.size() > 253) return absl::InvalidArgumentError("agent gone: a removed name is too long");
+  }
   absl::Time now = clock_.Now();
   // Retried on a conflict (a heartbeat timestamp or the checker wrote first): the report comes once.
   for (int attempt = 0; attempt < 5; ++attempt) {

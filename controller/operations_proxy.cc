@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/grpc_status.h"
+#include "common/quote.h"
 #include "controller/scheduler.h"
 
 namespace opctl::controller {
@@ -48,7 +49,7 @@ absl::StatusOr<std::unique_ptr<OperationsProxy::StreamPlace>> OperationsProxy::T
 
 absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string& node_name) {
   std::optional<v1::Object> node = registry_.Find("Node", node_name);
-  if (!node) return absl::NotFoundError(absl::StrCat("node ", node_name, " is not registered"));
+  if (!node) return absl::NotFoundError(absl::StrCat("node ", Quote(node_name), " is not registered"));
   if (!NodeIsReady(node->node())) {
     return absl::UnavailableError(absl::StrCat("node ", node_name, " is NotReady: its agent cannot be reached"));
   }
@@ -77,7 +78,8 @@ absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string
 grpc::Status OperationsProxy::ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
                                             const std::function<bool(const v1::LogChunk&)>& write) {
   std::optional<v1::Object> container = registry_.Find("Container", request.name());
-  if (!container) return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("container ", request.name(), " not found"));
+  if (!container)
+    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("container ", Quote(request.name()), " not found"));
   const std::string& node = container->container().spec().node_name();
   if (node.empty()) {
     return Error(grpc::StatusCode::FAILED_PRECONDITION,
@@ -118,7 +120,7 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
   }
   if (kind != "Service") return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
   if (!registry_.Find("Service", request->name())) {
-    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", request->name(), " not found"));
+    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", Quote(request->name()), " not found"));
   }
   std::vector<v1::Container> containers;
   for (const v1::Object& object : registry_.ListKind("Container")) {
@@ -180,7 +182,8 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
 }
 
 absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& volume, const std::string& requested) {
-  if (!registry_.Find("Volume", volume)) return absl::NotFoundError(absl::StrCat("volume ", volume, " not found"));
+  if (!registry_.Find("Volume", volume))
+    return absl::NotFoundError(absl::StrCat("volume ", Quote(volume), " not found"));
   if (!requested.empty()) return requested;
   std::set<std::string> nodes;
   for (const v1::Object& object : registry_.ListKind("Container")) {
