@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kDefaultKeep = 7;
+constexpr absl::Duration kRetryFailedAfter = absl::Minutes(1);
 constexpr char kSuffix[] = ".tar.gz";
 
 // The volume's archives, oldest first (names sort by their UTC time).
@@ -76,19 +77,34 @@ void BackupScheduler::RunDue(absl::Time now) {
     if (!every.ok() || *every <= absl::ZeroDuration() || !volume.metadata().deletion_timestamp().empty()) continue;
     bool here = std::any_of(present->begin(), present->end(), [&](const DockerVolume& v) { return v.name == name; });
     if (!here) continue;  // another node's, or not created yet
-    absl::Time last = last_attempt_.count(name) ? last_attempt_[name] : absl::InfinitePast();
+    // A failed run is tried again within a minute, not a whole interval later; the newest archive on
+    // disk counts as the last good run (an agent restart does not reset the schedule).
+    absl::Time last = absl::InfinitePast();
+    absl::Duration wait = *every;
+    if (auto attempt = last_attempt_.find(name); attempt != last_attempt_.end()) {
+      last = attempt->second;
+      if (failed_.count(name)) wait = std::min(*every, kRetryFailedAfter);
+    }
     std::vector<fs::path> archives = Archives(fs::path(options_.backup_dir) / name, name);
-    if (!archives.empty()) last = std::max(last, ModificationTime(archives.back()));
-    if (now - last < *every) continue;
+    if (!archives.empty() && ModificationTime(archives.back()) > last) {
+      last = ModificationTime(archives.back());
+      wait = *every;
+    }
+    if (now - last < wait) continue;
     bool deferred = false;
     v1::VolumeBackupRun run = RunOne(volume, now, deferred);
     if (deferred) {
       // Its workload has not started yet: try again soon, and say so once a whole interval went by.
-      absl::Time since = deferred_since_.emplace(name, now).first->second;
-      if (now - since < *every) continue;
+      auto [since, first] = deferred_since_.emplace(name, now);
+      if (first) std::fprintf(stderr, "agent: backup of %s waits: %s\n", name.c_str(), run.error().c_str());
+      if (now - since->second < *every) continue;
     }
     deferred_since_.erase(name);
     last_attempt_[name] = now;
+    if (run.error().empty())
+      failed_.erase(name);
+    else
+      failed_.insert(name);
     v1::VolumeStatus status = volume.status();
     *status.mutable_last_backup() = run;
     if (run.error().empty()) *status.mutable_last_successful_backup() = run;

@@ -5,13 +5,15 @@
 // run waits while the container that prepares the volume (its pre-backup command) has not started:
 // the first archive of a new Redis holds its first save, not an empty directory. Archives are 0600,
 // their directory synced after each rename; every step of a run has a limit (VolumeArchiverOptions),
-// so a hung command or dockerd cannot hold up the schedule for long.
+// so a hung command or dockerd cannot hold up the schedule for long. A failed run is tried again after
+// a minute (or the schedule's interval, when shorter).
 //
 // Thread-safe; one background thread.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -53,6 +55,7 @@ class BackupScheduler {
   const BackupSchedulerOptions options_;
   std::map<std::string, absl::Time> last_attempt_;  // only the background thread touches these
   std::map<std::string, absl::Time> deferred_since_;
+  std::set<std::string> failed_;  // whose last run failed: tried again sooner
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;
