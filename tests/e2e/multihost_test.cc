@@ -237,7 +237,8 @@ class MultiHostTest : public ::testing::Test {
       EXPECT_EQ(std::stoll(container["spec"].value("bindingGeneration", "0")), binding.second) << name;
     }
     for (int i = 1; i <= kHosts; ++i) {
-      for (const auto& condition : Get("node", absl::StrCat("host", i))["status"]["conditions"]) {
+      const nlohmann::json node = Get("node", absl::StrCat("host", i));  // not a temporary in the range-for
+      for (const auto& condition : node["status"]["conditions"]) {
         if (condition["type"] == "Ready") EXPECT_NE(condition.value("reason", ""), "NodeStatusUnknown");
       }
     }
