@@ -499,7 +499,7 @@ TEST_F(AgentIntegrationTest, LogsOfAContainerAndOfAServiceComeFromTheAgentThroug
 
   testing::CommandResult missing = controller_->Opctl({"logs", "container/logs-nope"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, HasSubstr("container logs-nope not found"));
+  EXPECT_THAT(missing.err, HasSubstr("container \"logs-nope\" not found"));
 }
 
 TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseAVolumeInUse) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,9 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::s
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // Dies with the test: a test that crashed must leave no controller holding its port (the next run's
+    // would not start) or agent acting on its own.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
     int null = open("/dev/null", O_RDONLY);
