@@ -91,4 +91,21 @@ std::vector<BoundViolation> CheckBounds(const Message& message, const std::strin
   return violations;
 }
 
+void DropUnknownFields(Message* message) {
+  const Reflection* reflection = message->GetReflection();
+  reflection->MutableUnknownFields(message)->Clear();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(*message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;
+    if (!field->is_repeated()) {
+      DropUnknownFields(reflection->MutableMessage(message, field));
+      continue;
+    }
+    for (int i = 0; i < reflection->FieldSize(*message, field); ++i) {
+      DropUnknownFields(reflection->MutableRepeatedMessage(message, field, i));
+    }
+  }
+}
+
 }  // namespace opctl

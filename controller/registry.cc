@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/conditions.h"
 #include "common/label_selector.h"
+#include "common/message_bounds.h"
 #include "common/object.h"
 #include "common/quote.h"
 #include "controller/stored_object.h"
@@ -259,7 +260,7 @@ void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::App
   }
   for (v1::Object& object : objects) {
     // A newer client's fields are dropped, not stored unseen by every check.
-    object.DiscardUnknownFields();
+    DropUnknownFields(&object);
     FillTypeMeta(&object);
   }
   ApplyAttempt(std::move(objects), dry_run, 0, std::move(done));
@@ -499,7 +500,7 @@ void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_
   std::string kind = KindOf(object);
   if (kind.empty()) return done(absl::InvalidArgumentError("object.kind is required"));
   auto status = std::make_shared<v1::Object>(object);
-  status->DiscardUnknownFields();
+  DropUnknownFields(status.get());
   UpdateAttempt(
       kind, MetaOf(object).name(), expected_resource_version, 0,
       [status, gate = std::move(gate)](v1::Object& stored) {
