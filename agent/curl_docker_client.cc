@@ -165,63 +165,8 @@ absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::st
 
 absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string& name,
                                                               const DockerContainerSpec& spec) {
-  Json body = {{"Image", spec.image}, {"Labels", spec.labels}, {"Env", spec.env}};
-  if (!spec.entrypoint.empty()) body["Entrypoint"] = spec.entrypoint;
-  if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
-  if (!spec.user.empty()) body["User"] = spec.user;
-  if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
-  if (spec.healthcheck) {
-    body["Healthcheck"] = {{"Test", spec.healthcheck->test},
-                           {"Interval", spec.healthcheck->interval_ns},
-                           {"Timeout", spec.healthcheck->timeout_ns},
-                           {"StartPeriod", spec.healthcheck->start_period_ns},
-                           {"Retries", spec.healthcheck->retries}};
-  }
-  Json host = {{"RestartPolicy", {{"Name", spec.restart_policy}}}};
-  if (spec.memory_bytes > 0) host["Memory"] = spec.memory_bytes;
-  if (spec.memory_reservation_bytes > 0) host["MemoryReservation"] = spec.memory_reservation_bytes;
-  if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
-  Json mounts = Json::array();
-  for (const DockerMount& mount : spec.mounts) {
-    bool bind = !mount.host_path.empty();
-    mounts.push_back({{"Type", bind ? "bind" : "volume"},
-                      {"Source", bind ? mount.host_path : mount.volume},
-                      {"Target", mount.target},
-                      {"ReadOnly", mount.read_only}});
-  }
-  host["Mounts"] = mounts;
-  if (spec.privileged) host["Privileged"] = true;
-  if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
-  if (!spec.cap_drop.empty()) host["CapDrop"] = spec.cap_drop;
-  if (spec.read_only_root_filesystem) host["ReadonlyRootfs"] = true;
-  if (spec.pids_limit != 0) host["PidsLimit"] = spec.pids_limit;
-  if (spec.no_new_privileges) host["SecurityOpt"] = Json::array({"no-new-privileges:true"});
-  if (spec.log_max_bytes > 0 || spec.log_max_files > 0) {
-    Json config = Json::object();
-    if (spec.log_max_bytes > 0) config["max-size"] = absl::StrCat(spec.log_max_bytes);
-    if (spec.log_max_files > 0) config["max-file"] = absl::StrCat(spec.log_max_files);
-    host["LogConfig"] = {{"Type", "json-file"}, {"Config", config}};
-  }
-  if (spec.host_pid) host["PidMode"] = "host";
-  if (spec.host_network) host["NetworkMode"] = "host";
-  Json exposed = Json::object(), bindings = Json::object();
-  for (const DockerPort& port : spec.ports) {
-    std::string key = absl::StrCat(port.container_port, "/", port.protocol);
-    exposed[key] = Json::object();
-    bindings[key].push_back({{"HostIp", port.host_ip}, {"HostPort", absl::StrCat(port.host_port)}});
-  }
-  if (!exposed.empty()) {
-    body["ExposedPorts"] = exposed;
-    host["PortBindings"] = bindings;
-  }
-  if (!spec.network.empty()) {
-    host["NetworkMode"] = spec.network;
-    Json endpoint = Json::object();
-    if (!spec.ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", spec.ipv4_address}};
-    body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, endpoint}}}};
-  }
-  body["HostConfig"] = host;
-  absl::StatusOr<Response> response = Call("POST", "/containers/create?name=" + Escape(name), body.dump());
+  absl::StatusOr<Response> response =
+      Call("POST", "/containers/create?name=" + Escape(name), EncodeContainerCreate(spec));
   if (!response.ok()) return response.status();
   return DecodeId(response->body, "container create");
 }
@@ -260,17 +205,7 @@ absl::StatusOr<DockerNetwork> CurlDockerClient::InspectNetwork(const std::string
 }
 
 absl::StatusOr<std::string> CurlDockerClient::CreateNetwork(const DockerNetworkSpec& spec) {
-  Json body = {{"Name", spec.name},
-               {"Driver", "bridge"},
-               {"Internal", spec.internal},
-               {"Labels", spec.labels},
-               {"CheckDuplicate", true}};
-  if (!spec.subnet.empty()) {
-    Json config = {{"Subnet", spec.subnet}};
-    if (!spec.gateway.empty()) config["Gateway"] = spec.gateway;
-    body["IPAM"] = {{"Driver", "default"}, {"Config", Json::array({config})}};
-  }
-  absl::StatusOr<Response> response = Call("POST", "/networks/create", body.dump());
+  absl::StatusOr<Response> response = Call("POST", "/networks/create", EncodeNetworkCreate(spec));
   if (!response.ok()) return response.status();
   return DecodeId(response->body, "network create");
 }

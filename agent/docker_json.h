@@ -1,6 +1,7 @@
-// Decoding of what dockerd answers (JSON bodies and event lines) into the Docker client's types.
-// Separate from the transport so it can be tested and fuzzed alone: whatever the bytes, a decoder
-// returns a value or an error, never throws or crashes. Fields of the wrong type read as absent.
+// Dockerd's JSON, both ways, apart from the transport: the request bodies the agent sends, and the
+// decoding of what dockerd answers (JSON bodies and event lines) into the Docker client's types. So
+// both can be tested and fuzzed alone: whatever the bytes, a decoder returns a value or an error,
+// never throws or crashes. Fields of the wrong type read as absent.
 #pragma once
 
 #include <optional>
@@ -11,6 +12,12 @@
 #include "agent/docker_client.h"
 
 namespace opctl::agent {
+
+// The body of POST /containers/create: config, host config (limits, mounts, ports, the safe
+// defaults) and the one network endpoint API 1.41 takes at creation.
+std::string EncodeContainerCreate(const DockerContainerSpec& spec);
+// The body of POST /networks/create: a bridge with its labels and, when given, subnet and gateway.
+std::string EncodeNetworkCreate(const DockerNetworkSpec& spec);
 
 absl::StatusOr<DockerHostInfo> DecodeInfo(const std::string& body);                         // GET /info
 absl::StatusOr<std::vector<DockerContainer>> DecodeContainerList(const std::string& body);  // /containers/json

@@ -6,6 +6,7 @@
 // opctl's labels are never touched.
 //
 // Thread-safe: the work queue never hands one key to two workers; shared bookkeeping is locked.
+// The steps for volumes and host paths are in reconciler_mounts.cc.
 #pragma once
 
 #include <map>

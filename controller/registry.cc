@@ -2,20 +2,16 @@
 
 #include <memory>
 #include <random>
-#include <set>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/conditions.h"
-#include "common/label_selector.h"
 #include "common/message_bounds.h"
 #include "common/object.h"
-#include "common/quote.h"
 #include "controller/stored_object.h"
+#include "controller/write_guards.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace opctl::controller {
@@ -30,10 +26,6 @@ constexpr size_t kMaxReportedErrors = 100;
 constexpr size_t kMaxErrorLines = 20;
 
 using google::protobuf::util::MessageDifferencer;
-
-absl::Status UnknownKind(const std::string& kind) {
-  return absl::InvalidArgumentError(absl::StrCat("unknown kind ", Quote(kind), "; known kinds: ", KnownKindNames()));
-}
 
 absl::Status ValidationFailed(const std::vector<FieldError>& errors) {
   v1::ApplyErrors details;
@@ -70,66 +62,6 @@ bool IsOwnedBy(const v1::Object& object, const std::string& uid) {
   return false;
 }
 
-// Services that attach to the network, or that mount the volume: in their template, or as the
-// volume-template volume of one of their replicas ("<template>-<service>-<ordinal>").
-std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const std::string& kind,
-                                 const std::string& name) {
-  std::vector<std::string> users;
-  for (const v1::Object& object : services) {
-    const v1::ServiceSpec& spec = object.service().spec();
-    bool uses = kind == "Network" && spec.network().name() == name;
-    for (const v1::ServiceNetwork& extra : spec.additional_networks())
-      uses |= kind == "Network" && extra.name() == name;
-    for (const v1::VolumeMount& mount : spec.template_().volume_mounts())
-      uses |= kind == "Volume" && mount.name() == name;
-    for (const v1::VolumeTemplate& volume : spec.volume_templates()) {
-      std::string prefix = absl::StrCat(volume.name(), "-", object.service().metadata().name(), "-");
-      int ordinal = -1;
-      uses |= kind == "Volume" && absl::StartsWith(name, prefix) &&
-              absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &ordinal) && ordinal >= 0 &&
-              ordinal < spec.replicas();
-    }
-    if (uses) users.push_back(DisplayName(object));
-  }
-  return users;
-}
-
-// What the rules across objects read for an apply of `objects` at `read_at`, as conditions of its
-// transaction: the Services and Networks (addresses, subnets), and each Network and Volume a
-// Service refers to, exactly as read.
-std::vector<Precondition> ApplyGuards(const std::vector<v1::Object>& objects, const ObjectLookup& stored,
-                                      int64_t read_at) {
-  std::vector<Precondition> guards;
-  std::set<std::string> referenced;
-  bool services_or_networks = false;
-  for (const v1::Object& object : objects) {
-    std::string kind = KindOf(object);
-    services_or_networks |= kind == "Service" || kind == "Network";
-    if (kind != "Service") continue;
-    const v1::ServiceSpec& spec = object.service().spec();
-    if (!spec.network().name().empty()) referenced.insert(StoreKey("Network", spec.network().name()));
-    for (const v1::ServiceNetwork& extra : spec.additional_networks()) {
-      referenced.insert(StoreKey("Network", extra.name()));
-    }
-    for (const v1::VolumeMount& mount : spec.template_().volume_mounts()) {
-      if (!mount.name().empty()) referenced.insert(StoreKey("Volume", mount.name()));
-    }
-  }
-  if (services_or_networks) {
-    guards.push_back({KindPrefix("Service"), true, read_at});
-    guards.push_back({KindPrefix("Network"), true, read_at});
-  }
-  std::set<std::string> applied;
-  for (const v1::Object& object : objects) applied.insert(StoreKey(object));
-  for (const std::string& key : referenced) {
-    if (applied.count(key)) continue;  // written by this transaction, which checks its revision
-    std::string kind = key.substr(kObjectsPrefix.size(), key.find('/', kObjectsPrefix.size()) - kObjectsPrefix.size());
-    std::optional<v1::Object> found = stored.Find(kind, key.substr(KindPrefix(kind).size()));
-    guards.push_back({key, false, found ? MetaOf(*found).resource_version() : 0});
-  }
-  return guards;
-}
-
 }  // namespace
 
 std::vector<v1::FieldError> ApplyErrorsOf(const absl::Status& status) {
@@ -150,107 +82,6 @@ std::string Registry::NewUid() const {
   low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32, (high >> 16) & 0xffff, high & 0xffff, low >> 48,
                          low & 0xffffffffffffULL);
-}
-
-absl::StatusOr<v1::Object> Registry::Get(const std::string& kind, const std::string& name) const {
-  const KindInfo* info = FindKind(kind);
-  if (info == nullptr) return UnknownKind(kind);
-  absl::StatusOr<KeyValue> kv = store_.Get(StoreKey(info->kind, name));
-  if (absl::IsNotFound(kv.status())) {
-    return absl::NotFoundError(absl::StrCat(DisplayName(info->kind, name), " not found"));
-  }
-  if (!kv.ok()) return kv.status();
-  return DecodeObject(*kv);
-}
-
-std::optional<v1::Object> Registry::Find(const std::string& kind, const std::string& name) const {
-  absl::StatusOr<v1::Object> object = Get(kind, name);
-  if (!object.ok()) return std::nullopt;
-  return *std::move(object);
-}
-
-std::vector<v1::Object> Registry::ListKind(const std::string& kind) const {
-  absl::StatusOr<v1::ListResponse> list = List(kind, "", "");
-  if (!list.ok()) return {};
-  return std::vector<v1::Object>(list->items().begin(), list->items().end());
-}
-
-std::vector<v1::Object> Registry::ListNamePrefix(const std::string& kind, const std::string& name_prefix) const {
-  std::vector<v1::Object> objects;
-  for (const KeyValue& kv : store_.Range(KindPrefix(kind) + name_prefix).kvs) {
-    absl::StatusOr<v1::Object> object = DecodeObject(kv);
-    if (object.ok()) objects.push_back(*std::move(object));
-  }
-  return objects;
-}
-
-absl::StatusOr<v1::ListResponse> Registry::List(const std::string& kind, const std::string& stack,
-                                                const std::string& selector) const {
-  std::string prefix(kObjectsPrefix);
-  if (!kind.empty()) {
-    const KindInfo* info = FindKind(kind);
-    if (info == nullptr) return UnknownKind(kind);
-    prefix = KindPrefix(info->kind);
-  }
-  absl::StatusOr<LabelSelector> parsed = LabelSelector::Parse(selector);
-  if (!parsed.ok()) return parsed.status();
-  RangeResult range = store_.Range(prefix);
-  v1::ListResponse response;
-  response.set_revision(range.revision);
-  for (const KeyValue& kv : range.kvs) {
-    absl::StatusOr<v1::Object> object = DecodeObject(kv);
-    if (!object.ok()) return object.status();
-    const v1::ObjectMeta& meta = MetaOf(*object);
-    if (!stack.empty() && meta.stack() != stack) continue;
-    if (!parsed->Matches(meta.labels())) continue;
-    *response.add_items() = *std::move(object);
-  }
-  return response;
-}
-
-absl::StatusOr<v1::ListResponse> Registry::ListPage(const std::string& kind, const std::string& stack,
-                                                    const std::string& selector, int64_t limit,
-                                                    const std::string& continue_from,
-                                                    const std::function<bool(const v1::Object&)>& keep) const {
-  std::string prefix(kObjectsPrefix);
-  if (!kind.empty()) {
-    const KindInfo* info = FindKind(kind);
-    if (info == nullptr) return UnknownKind(kind);
-    prefix = KindPrefix(info->kind);
-  }
-  if (limit < 0) return absl::InvalidArgumentError("limit must not be negative");
-  size_t wanted = limit == 0 || limit > static_cast<int64_t>(kMaxListPage) ? kMaxListPage : limit;
-  if (!continue_from.empty() && (continue_from.size() > 1024 || !absl::StartsWith(continue_from, prefix))) {
-    return absl::InvalidArgumentError("continue is not a token this list gave: list again from the start");
-  }
-  absl::StatusOr<LabelSelector> parsed = LabelSelector::Parse(selector);
-  if (!parsed.ok()) return parsed.status();
-  v1::ListResponse response;
-  std::string after = continue_from;
-  bool first = true;
-  while (static_cast<size_t>(response.items_size()) < wanted) {
-    // Read a little more than is missing: some keys may be filtered out.
-    size_t chunk = std::max<size_t>(wanted - response.items_size(), 64);
-    RangeResult range = store_.RangePage(prefix, after, chunk);
-    if (first) response.set_revision(range.revision);
-    first = false;
-    for (const KeyValue& kv : range.kvs) {
-      after = kv.key;
-      absl::StatusOr<v1::Object> object = DecodeObject(kv);
-      if (!object.ok()) return object.status();
-      const v1::ObjectMeta& meta = MetaOf(*object);
-      if ((!stack.empty() && meta.stack() != stack) || !parsed->Matches(meta.labels()) || (keep && !keep(*object))) {
-        continue;
-      }
-      *response.add_items() = *std::move(object);
-      if (static_cast<size_t>(response.items_size()) == wanted) break;
-    }
-    bool full = static_cast<size_t>(response.items_size()) == wanted;
-    if (!full && range.kvs.size() < chunk) return response;  // the end: no continue
-  }
-  // There may be more: the next page starts after the last key looked at.
-  if (!store_.RangePage(prefix, after, 1).kvs.empty()) response.set_continue_(after);
-  return response;
 }
 
 void Registry::Apply(std::vector<v1::Object> objects, bool dry_run, Done<v1::ApplyResponse> done) {

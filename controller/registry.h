@@ -1,7 +1,7 @@
 // Typed objects over the Store: what the API does to objects (apply, get, list, delete with cascade,
 // status updates, scale), independent of gRPC. Validation runs here so every client gets it.
 //
-// Thread-safe. Reads answer at once from the store's memory; writes answer through a callback once
+// Thread-safe. Reads (registry_reads.cc) answer at once from the store's memory; writes answer through a callback once
 // durable (from the store's writer thread), so callers never block on a disk sync.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "controller/store/sqlite_statement.h"
 
 namespace opctl::controller {
 namespace {
@@ -22,39 +23,6 @@ constexpr const char* kSchema = R"sql(
     prev_value BLOB NOT NULL, PRIMARY KEY (revision, sequence));
   CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )sql";
-
-// A prepared statement that finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr); }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return statement_ != nullptr; }
-  sqlite3_stmt* get() { return statement_; }
-  void BindText(int index, const std::string& text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void BindBlob(int index, const std::string& blob) {
-    sqlite3_bind_blob(statement_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-  }
-  void BindInt(int index, int64_t value) { sqlite3_bind_int64(statement_, index, value); }
-  std::string ColumnText(int index) {
-    const void* data = sqlite3_column_blob(statement_, index);
-    return std::string(static_cast<const char*>(data), sqlite3_column_bytes(statement_, index));
-  }
-  int64_t ColumnInt(int index) { return sqlite3_column_int64(statement_, index); }
-  // Runs a statement that returns no rows, then resets it for the next bindings.
-  int Run() {
-    int code = sqlite3_step(statement_);
-    sqlite3_reset(statement_);
-    return code;
-  }
-
- private:
-  sqlite3_stmt* statement_ = nullptr;
-};
 
 }  // namespace
 

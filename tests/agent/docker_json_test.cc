@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/process.h"
@@ -78,6 +79,34 @@ TEST(DockerJson, WrongTypesAndShapesNeverThrow) {
   EXPECT_FALSE(DecodeExecExitCode(R"({"Running":false})").ok());
   EXPECT_EQ(*DecodeExecExitCode(R"({"Running":false,"ExitCode":0})"), 0);
   EXPECT_EQ(DecodeErrorMessage("plain text"), "plain text");
+}
+
+// What the agent asks dockerd for, as Docker's API spells it: the safe defaults, the resolved bind
+// mount, the one endpoint with its address.
+TEST(DockerJson, AContainerCreateBodyCarriesTheLimitsMountsAndEndpoint) {
+  DockerContainerSpec spec;
+  spec.image = "opctl/busybox:test";
+  spec.restart_policy = "no";
+  spec.pids_limit = 4096;
+  spec.no_new_privileges = true;
+  spec.log_max_bytes = 10 << 20;
+  spec.log_max_files = 3;
+  spec.mounts.push_back({"", "/srv/real", "/data", true});
+  spec.network = "net";
+  spec.ipv4_address = "10.1.0.5";
+  nlohmann::json body = nlohmann::json::parse(EncodeContainerCreate(spec));
+  const nlohmann::json& host = body["HostConfig"];
+  EXPECT_EQ(host["PidsLimit"], 4096);
+  EXPECT_EQ(host["SecurityOpt"], nlohmann::json::array({"no-new-privileges:true"}));
+  EXPECT_EQ(host["LogConfig"]["Config"]["max-size"], "10485760");
+  EXPECT_EQ(host["LogConfig"]["Config"]["max-file"], "3");
+  EXPECT_EQ(host["RestartPolicy"]["Name"], "no");
+  EXPECT_EQ(host["Mounts"][0]["Type"], "bind");
+  EXPECT_EQ(host["Mounts"][0]["Source"], "/srv/real");
+  EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["net"]["IPAMConfig"]["IPv4Address"], "10.1.0.5");
+  nlohmann::json network = nlohmann::json::parse(EncodeNetworkCreate({"net", "10.1.0.0/24", "10.1.0.1", true, {}}));
+  EXPECT_EQ(network["IPAM"]["Config"][0]["Gateway"], "10.1.0.1");
+  EXPECT_EQ(network["Internal"], true);
 }
 
 }  // namespace
