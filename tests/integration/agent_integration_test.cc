@@ -169,6 +169,15 @@ class AgentIntegrationTest : public ::testing::Test {
     return *container;
   }
 
+  // The running container, or an empty one (no id) when none runs: never an empty optional's fields.
+  DockerContainer RunningOrNone(const std::string& name) { return Running(name).value_or(DockerContainer{}); }
+
+  // One look, not two: the container may go between two lookups.
+  bool RunsAnotherThan(const std::string& name, const std::string& old_id) {
+    std::string id = RunningOrNone(name).id;
+    return !id.empty() && id != old_id;
+  }
+
   std::optional<v1::Object> Get(const std::string& kind, const std::string& name) {
     grpc::ClientContext context;
     v1::GetRequest request;
@@ -256,17 +265,15 @@ TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
   ASSERT_NO_FATAL_FAILURE(Start("heal"));
   Apply(Stack("heal", 202));
   ASSERT_TRUE(Converged(2));
-  std::string removed_id = Running("heal-web-0")->id;
+  std::string removed_id = RunningOrNone("heal-web-0").id;
   ASSERT_TRUE(docker_->RemoveContainer(removed_id).ok());
-  ASSERT_TRUE(
-      WaitFor([&] { return Running("heal-web-0") && Running("heal-web-0")->id != removed_id; }, absl::Seconds(20)));
-  EXPECT_EQ(Running("heal-web-0")->network_addresses["heal-net"], "10.202.0.10");
+  ASSERT_TRUE(WaitFor([&] { return RunsAnotherThan("heal-web-0", removed_id); }, absl::Seconds(20)));
+  EXPECT_EQ(RunningOrNone("heal-web-0").network_addresses["heal-net"], "10.202.0.10");
 
-  std::string killed_id = Running("heal-web-1")->id;
+  std::string killed_id = RunningOrNone("heal-web-1").id;
   ASSERT_EQ(testing::RunCommand({"docker", "-H", "unix://" + socket_, "kill", "heal-web-1"}).exit_code, 0);
-  ASSERT_TRUE(WaitFor([&] { return Running("heal-web-1").has_value() && Running("heal-web-1")->id == killed_id; },
-                      absl::Seconds(20)));
-  EXPECT_EQ(Running("heal-web-1")->network_addresses["heal-net"], "10.202.0.11");
+  ASSERT_TRUE(WaitFor([&] { return RunningOrNone("heal-web-1").id == killed_id; }, absl::Seconds(20)));
+  EXPECT_EQ(RunningOrNone("heal-web-1").network_addresses["heal-net"], "10.202.0.11");
   EXPECT_TRUE(WaitFor([&] { return Object("heal-web-1")->status().restart_count() >= 1; }, absl::Seconds(10)));
 }
 
@@ -274,7 +281,7 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   ASSERT_NO_FATAL_FAILURE(Start("adopt"));
   Apply(Stack("adopt", 203));
   ASSERT_TRUE(Converged(2));
-  std::string first = Running("adopt-web-0")->id, second = Running("adopt-web-1")->id;
+  std::string first = RunningOrNone("adopt-web-0").id, second = RunningOrNone("adopt-web-1").id;
   agent_->Signal(SIGKILL);
   agent_->Wait();
   // The controller notices the silence within its grace (2.5 s by default).
@@ -294,15 +301,15 @@ TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {
   // A change after the restart proves the new agent has listed and worked through everything.
   ASSERT_EQ(controller_->Opctl({"scale", "service/adopt-web", "--replicas", "3"}).exit_code, 0);
   ASSERT_TRUE(Converged(3));
-  EXPECT_EQ(Running("adopt-web-0")->id, first);
-  EXPECT_EQ(Running("adopt-web-1")->id, second);
+  EXPECT_EQ(RunningOrNone("adopt-web-0").id, first);
+  EXPECT_EQ(RunningOrNone("adopt-web-1").id, second);
 }
 
 TEST_F(AgentIntegrationTest, RolloutRestartReplacesOneReplicaAtATime) {
   ASSERT_NO_FATAL_FAILURE(Start("roll"));
   Apply(Stack("roll", 210));
   ASSERT_TRUE(Converged(2));
-  std::string old0 = Running("roll-web-0")->id, old1 = Running("roll-web-1")->id;
+  std::string old0 = RunningOrNone("roll-web-0").id, old1 = RunningOrNone("roll-web-1").id;
   testing::CommandResult restarted = controller_->Opctl({"rollout", "restart", "service/roll-web"});
   ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
   // Checked on every look, not only at the end: one replica stays up and healthy throughout.
@@ -337,7 +344,7 @@ TEST_F(AgentIntegrationTest, ControllerRestartIsResumedWithoutRecreating) {
   ASSERT_NO_FATAL_FAILURE(Start("ctlr"));
   Apply(Stack("ctlr", 205));
   ASSERT_TRUE(Converged(2));
-  std::string first = Running("ctlr-web-0")->id;
+  std::string first = RunningOrNone("ctlr-web-0").id;
   int port = controller_->port();
   controller_->process().Signal(SIGKILL);
   controller_->process().Wait();
@@ -347,7 +354,7 @@ TEST_F(AgentIntegrationTest, ControllerRestartIsResumedWithoutRecreating) {
   stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
   ASSERT_EQ(controller_->Opctl({"scale", "service/ctlr-web", "--replicas", "3"}).exit_code, 0);
   ASSERT_TRUE(Converged(3));
-  EXPECT_EQ(Running("ctlr-web-0")->id, first);
+  EXPECT_EQ(RunningOrNone("ctlr-web-0").id, first);
   EXPECT_TRUE(agent_->Running()) << "the same agent followed the controller across its restart";
 }
 
@@ -357,7 +364,7 @@ TEST_F(AgentIntegrationTest, AnAgentStartedWhileItsControllerIsDownRemovesNothin
   ASSERT_NO_FATAL_FAILURE(Start("down"));
   Apply(Stack("down", 215));
   ASSERT_TRUE(Converged(2));
-  std::string first = Running("down-web-0")->id, second = Running("down-web-1")->id;
+  std::string first = RunningOrNone("down-web-0").id, second = RunningOrNone("down-web-1").id;
   agent_.reset();
   int port = controller_->port();
   controller_->process().Signal(SIGKILL);
@@ -377,16 +384,16 @@ TEST_F(AgentIntegrationTest, AnAgentStartedWhileItsControllerIsDownRemovesNothin
       absl::Seconds(30)))
       << agent_->Output();
   ASSERT_TRUE(Running("down-web-0").has_value() && Running("down-web-1").has_value());
-  EXPECT_EQ(Running("down-web-0")->id, first);
-  EXPECT_EQ(Running("down-web-1")->id, second);
+  EXPECT_EQ(RunningOrNone("down-web-0").id, first);
+  EXPECT_EQ(RunningOrNone("down-web-1").id, second);
   // The controller back: the agent lists, and adopts what runs rather than recreating it.
   auto restarted = ControllerProcess::Start(data_dir_, port);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   controller_ = *std::move(restarted);
   stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
   ASSERT_TRUE(Converged(2));
-  EXPECT_EQ(Running("down-web-0")->id, first);
-  EXPECT_EQ(Running("down-web-1")->id, second);
+  EXPECT_EQ(RunningOrNone("down-web-0").id, first);
+  EXPECT_EQ(RunningOrNone("down-web-1").id, second);
 }
 
 TEST_F(AgentIntegrationTest, ADockerdRestartIsConvergedAgain) {
@@ -428,7 +435,7 @@ TEST_F(AgentIntegrationTest, HealLatencyNextToAPlainDockerRun) {
   constexpr int kTrials = 20;
   std::vector<double> heal_ms, run_ms, remove_ms;
   for (int trial = 0; trial < kTrials; ++trial) {
-    std::string old_id = Running("lat-web-0")->id;
+    std::string old_id = RunningOrNone("lat-web-0").id;
     absl::Time removing = absl::Now();
     ASSERT_TRUE(docker_->RemoveContainer(old_id).ok());
     // Healing starts once the container is gone: the removal itself is Docker's time, not opctl's.
@@ -526,7 +533,7 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   EXPECT_THAT(listing.out, HasSubstr("./.dot"));
 
   ASSERT_EQ(Exec("vol-web-0", "echo changed > /data/a && echo extra > /data/c && rm /data/.dot", "0").exit_code, 0);
-  std::string id = Running("vol-web-0")->id;
+  std::string id = RunningOrNone("vol-web-0").id;
   testing::CommandResult refused = controller_->Opctl({"volume", "restore", "vol-data", "-f", archive});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("volume vol-data is in use by vol-web-0"));
@@ -561,7 +568,7 @@ TEST_F(AgentIntegrationTest, VolumeBackupAndRestoreRoundTripWithOwnersAndRefuseA
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_THAT(restored.out, HasSubstr("restarted vol-web-0"));
   ASSERT_TRUE(WaitFor([&] { return Running("vol-web-0").has_value(); }, absl::Seconds(20)));
-  EXPECT_EQ(Running("vol-web-0")->id, id);  // stopped and started again, not replaced
+  EXPECT_EQ(RunningOrNone("vol-web-0").id, id);  // stopped and started again, not replaced
   EXPECT_EQ(Exec("vol-web-0", "cat /data/a /data/dir/b /data/.dot").out, "one\ntwo\nhidden\n");
   EXPECT_EQ(Exec("vol-web-0", "test -e /data/c").exit_code, 1);
   EXPECT_EQ(Exec("vol-web-0", "stat -c %u:%g /data/a").out, "1234:5678\n");
@@ -705,11 +712,10 @@ TEST_F(AgentIntegrationTest, APreStopCommandRunsInTheOldContainerBeforeARolloutR
                                                         "    args: [sleep, infinity]\n    lifecycle: {preStop: {exec: "
                                                         "{command: [sh, -c, 'hostname >> /data/pre-stop.log']}}}\n"}}));
   ASSERT_TRUE(Converged(1));
-  std::string old_id = Running("prestop-web-0")->id;
+  std::string old_id = RunningOrNone("prestop-web-0").id;
   std::string old_host = old_id.substr(0, 12) + "\n";  // Docker's default hostname
   ASSERT_EQ(controller_->Opctl({"rollout", "restart", "service/prestop-web"}).exit_code, 0);
-  ASSERT_TRUE(
-      WaitFor([&] { return Running("prestop-web-0") && Running("prestop-web-0")->id != old_id; }, absl::Seconds(30)));
+  ASSERT_TRUE(WaitFor([&] { return RunsAnotherThan("prestop-web-0", old_id); }, absl::Seconds(30)));
   testing::CommandResult log = Exec("prestop-web-0", "cat /data/pre-stop.log");
   EXPECT_EQ(log.out, old_host) << log.err;
 }
