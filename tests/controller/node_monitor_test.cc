@@ -71,6 +71,13 @@ class NodeMonitorTest : public ::testing::Test {
     }
   }
   bool Ready(const std::string& name) { return NodeIsReady(registry_.Find("Node", name)->node()); }
+  // After a disruption or a pause, silent "a" gets a whole fresh grace (3 s, from now) while b and c beat.
+  void ExpectAFreshGraceForA(const std::string& after) {
+    Pass(absl::Seconds(2), {"b", "c"});
+    EXPECT_TRUE(Ready("a")) << "a fresh grace from the end of the " << after;
+    Pass(absl::Seconds(1), {"b", "c"});
+    EXPECT_FALSE(Ready("a"));
+  }
 
   std::unique_ptr<SqliteStore> sqlite_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-monitor"));
   StallingStore store_{*sqlite_};
@@ -93,10 +100,7 @@ TEST_F(NodeMonitorTest, MostNodesSilentAtOnceMarksNobodyAndThenGivesAFreshGrace)
   EXPECT_TRUE(Ready("a"));
   EXPECT_TRUE(Ready("b"));
   Pass(absl::Milliseconds(200), {"b", "c"});  // b is back: a alone is silent now
-  Pass(absl::Seconds(2), {"b", "c"});
-  EXPECT_TRUE(Ready("a")) << "a fresh grace from the end of the disruption, not from a's last heartbeat";
-  Pass(absl::Seconds(1), {"b", "c"});
-  EXPECT_FALSE(Ready("a"));
+  ExpectAFreshGraceForA("disruption, not from a's last heartbeat");
 }
 
 // A checker that did not run for longer than half a grace (the process was stopped) does not take its
@@ -111,10 +115,7 @@ TEST_F(NodeMonitorTest, AControllerPausedForLongerThanTheGraceMarksNobody) {
   }
   monitor_.CheckNodes();
   EXPECT_TRUE(Ready("a"));
-  Pass(absl::Seconds(2), {"b", "c"});
-  EXPECT_TRUE(Ready("a")) << "a fresh grace from the end of the pause";
-  Pass(absl::Seconds(1), {"b", "c"});
-  EXPECT_FALSE(Ready("a"));
+  ExpectAFreshGraceForA("pause");
 }
 
 // A heartbeat's answer, which renews the agent's lease, never waits on the disk.
