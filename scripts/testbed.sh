@@ -28,6 +28,7 @@ run_dir=/run/opctl-testbed
 data_dir=/var/lib/opctl-testbed
 images=${TESTBED_IMAGES:-opctl/busybox:test}
 agent_bin=${OPCTL_AGENT:-$root/build/bin/opctl-agent}
+launched=()  # hosts whose dockerd this run started
 
 host_dir() { echo "$run_dir/host$1"; }
 socket_of() { echo "$(host_dir "$1")/docker.sock"; }
@@ -66,6 +67,7 @@ start_host() {
     ip -n "$ns" link set eth0 up
   fi
   answers "$i" && return 0
+  launched+=("$i")
   # A dockerd that died hard leaves its containers' network namespaces mounted under exec/.
   local mount
   for mount in "$dir"/exec/netns/*; do [[ -e $mount ]] && umount "$mount" 2>/dev/null || true; done
@@ -91,6 +93,18 @@ load_images() {
       continue
     docker save "$image" | host_docker "$i" load >/dev/null
   done
+}
+
+remove_containers() {
+  local ids
+  ids=$(host_docker "$1" ps -aq)
+  [[ -z $ids ]] || host_docker "$1" rm -f $ids >/dev/null 2>&1 || true
+}
+
+empty_host() {
+  remove_containers "$1"
+  host_docker "$1" volume prune -f >/dev/null
+  host_docker "$1" network prune -f >/dev/null
 }
 
 agent_start() {
@@ -137,6 +151,9 @@ up() {
   local i
   for ((i = 1; i <= count; i++)); do start_host "$i"; done
   for ((i = 1; i <= count; i++)); do wait_host "$i"; done
+  # A dockerd started now on a data root that an earlier bed, killed midway, left: its containers,
+  # volumes and networks belong to no agent of this bed.
+  for i in "${launched[@]}"; do empty_host "$i"; done
   local loads=()
   for ((i = 1; i <= count; i++)); do
     load_images "$i" &
@@ -152,11 +169,7 @@ down() {
   for i in $(hosts); do
     dir=$(host_dir "$i")
     agent_stop "$i"
-    if answers "$i"; then
-      local ids
-      ids=$(host_docker "$i" ps -aq)
-      [[ -z $ids ]] || host_docker "$i" rm -f $ids >/dev/null 2>&1 || true
-    fi
+    if answers "$i"; then remove_containers "$i"; fi
     [[ -f $dir/dockerd.pid ]] && kill "$(cat "$dir/dockerd.pid")" 2>/dev/null || true
   done
   for i in $(hosts); do

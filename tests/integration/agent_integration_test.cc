@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -79,6 +80,10 @@ class AgentIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(docker_->Info().ok()) << "integration tests need dockerd at " << socket
                                       << " (scripts/test.sh starts it)";
     ASSERT_TRUE(docker_->InspectImage(kImage).ok()) << kImage << " missing: run scripts/build-test-image.sh";
+    // A run killed midway (a developer's ^C, a reused CI machine) leaves the node's containers and
+    // data: the volume test then found its files already there. Every test starts from nothing.
+    absl::Status swept = RemoveEverythingOfTheNode();
+    ASSERT_TRUE(swept.ok()) << "what an earlier run left on node " << node() << ": " << swept;
     auto controller = ControllerProcess::Start(data_dir_, 0, controller_flags);
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = *std::move(controller);
@@ -111,12 +116,18 @@ class AgentIntegrationTest : public ::testing::Test {
     absl::StatusOr<std::vector<agent::DockerContainer>> left = docker_->ListContainers({{agent::kNodeLabel, node()}});
     for (const auto& container : left.value_or(std::vector<agent::DockerContainer>{}))
       EXPECT_TRUE(container.labels.count(agent::kHelperLabel)) << "left behind: container " << container.name;
-    // The killed agent's own DELETE may still be under way in dockerd (409, then 404): what counts is
-    // that the helpers go, so remove until none is left.
+    absl::Status removed = RemoveEverythingOfTheNode();
+    EXPECT_TRUE(removed.ok()) << removed;
+  }
+
+  // Removes the node's containers, networks and volumes. The killed agent's own DELETE may still be
+  // under way in dockerd (409, then 404): what counts is that they go, so remove until none is left.
+  absl::Status RemoveEverythingOfTheNode() {
     absl::Status last_error;
-    bool helpers_gone = WaitFor(
+    bool containers_gone = WaitFor(
         [&] {
-          left = docker_->ListContainers({{agent::kNodeLabel, node()}});
+          absl::StatusOr<std::vector<agent::DockerContainer>> left =
+              docker_->ListContainers({{agent::kNodeLabel, node()}});
           if (!left.ok()) return false;
           for (const auto& container : *left) {
             absl::Status removed = docker_->RemoveContainer(container.id);
@@ -125,13 +136,15 @@ class AgentIntegrationTest : public ::testing::Test {
           return left->empty();
         },
         absl::Seconds(20));
-    EXPECT_TRUE(helpers_gone) << "cannot remove the helper containers of node " << node() << ": " << last_error;
+    if (!containers_gone)
+      return absl::InternalError(absl::StrCat("containers of ", node(), " stay: ", last_error.ToString()));
     absl::StatusOr<std::vector<agent::DockerNetwork>> networks = docker_->ListNetworks(agent::ManagedLabels(node()));
     for (const auto& network : networks.value_or(std::vector<agent::DockerNetwork>{}))
-      EXPECT_TRUE(docker_->RemoveNetwork(network.id).ok()) << "left behind: network " << network.id;
+      if (absl::Status removed = docker_->RemoveNetwork(network.id); !removed.ok()) return removed;
     absl::StatusOr<std::vector<agent::DockerVolume>> volumes = docker_->ListVolumes(agent::ManagedLabels(node()));
     for (const auto& volume : volumes.value_or(std::vector<agent::DockerVolume>{}))
-      EXPECT_TRUE(docker_->RemoveVolume(volume.name).ok()) << "left behind: volume " << volume.name;
+      if (absl::Status removed = docker_->RemoveVolume(volume.name); !removed.ok()) return removed;
+    return absl::OkStatus();
   }
 
   std::string node() const { return "it-" + prefix_; }
@@ -142,7 +155,11 @@ class AgentIntegrationTest : public ::testing::Test {
     std::vector<std::string> argv = {"docker", "-H", "unix://" + socket_, "exec"};
     if (!user.empty()) argv.insert(argv.end(), {"-u", user});
     argv.insert(argv.end(), {container, "sh", "-c", script});
-    return testing::RunCommand(argv);
+    testing::CommandResult result = testing::RunCommand(argv);
+    // Said here so that an assertion on the exit code alone still shows why.
+    if (result.exit_code != 0)
+      std::cerr << "exec in " << container << " exited " << result.exit_code << ": " << result.err;
+    return result;
   }
 
   std::optional<v1::Volume> VolumeObject(const std::string& name) {

@@ -25,6 +25,11 @@ absl::StatusOr<std::unique_ptr<PrivateDockerd>> PrivateDockerd::Start(const std:
   RunCommand({"ip", "-n", dockerd->netns_, "link", "set", "lo", "up"});
   RunCommand({"mkdir", "-p", dockerd->directory_});
   if (absl::Status launched = dockerd->Launch(); !launched.ok()) return launched;
+  // The data root outlives a run killed midway (images are worth keeping): its containers,
+  // volumes and networks are not, so a test starts on an empty host.
+  dockerd->RemoveContainers();
+  dockerd->Docker({"volume", "prune", "-f"});
+  dockerd->Docker({"network", "prune", "-f"});
   return dockerd;
 }
 
@@ -70,17 +75,20 @@ CommandResult PrivateDockerd::Docker(const std::vector<std::string>& arguments) 
   return RunCommand(argv);
 }
 
+void PrivateDockerd::RemoveContainers() {
+  CommandResult ids = Docker({"ps", "-aq"});
+  std::vector<std::string> remove = {"rm", "-f"};
+  for (size_t start = 0, end; start < ids.out.size(); start = end + 1) {
+    end = ids.out.find('\n', start);
+    if (end == std::string::npos) end = ids.out.size();
+    if (end > start) remove.push_back(ids.out.substr(start, end - start));
+  }
+  if (remove.size() > 2) Docker(remove);
+}
+
 PrivateDockerd::~PrivateDockerd() {
   if (process_) {
-    // Containers first, so the namespace holds nothing when it goes.
-    CommandResult ids = Docker({"ps", "-aq"});
-    std::vector<std::string> remove = {"rm", "-f"};
-    for (size_t start = 0, end; start < ids.out.size(); start = end + 1) {
-      end = ids.out.find('\n', start);
-      if (end == std::string::npos) end = ids.out.size();
-      if (end > start) remove.push_back(ids.out.substr(start, end - start));
-    }
-    if (remove.size() > 2) Docker(remove);
+    RemoveContainers();  // first, so the namespace holds nothing when it goes
     process_->Signal(SIGTERM);
     process_->Wait();
   }

@@ -28,6 +28,7 @@ class PrivateDockerd {
 
  private:
   absl::Status Launch();
+  void RemoveContainers();  // every container of this daemon, running or not
   std::string name_, netns_, directory_, socket_, bridge_cidr_;
   std::unique_ptr<Process> process_;
 };
