@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api_names.h"
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
 #include "common/periodic.h"
@@ -14,12 +15,6 @@ namespace {
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "[::1]" || host == "::1" || absl::StartsWith(host, "127.");
-}
-
-absl::Duration Backoff(int failures) {
-  absl::Duration delay = absl::Milliseconds(250);
-  for (int i = 1; i < failures && delay < absl::Seconds(30); ++i) delay *= 2;
-  return std::min(delay, absl::Seconds(30));
 }
 
 }  // namespace
@@ -70,7 +65,7 @@ absl::Status Agent::Start() {
   archiver_options.restore_timeout = options_.restore_timeout;
   archiver_options.max_restore_bytes = options_.max_restore_bytes;
   archiver_options.adopts = [this](const std::string& volume) {
-    std::optional<v1::Object> object = desired_.Find("Volume", volume);
+    std::optional<v1::Object> object = desired_.Find(kKindVolume, volume);
     return object && object->volume().spec().adopt_existing();
   };
   archiver_ = std::make_unique<VolumeArchiver>(docker_, volume_locks_, archiver_options);
@@ -179,23 +174,16 @@ void Agent::ResyncAll() {
 void Agent::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
     absl::StatusOr<absl::Duration> result = reconciler_->Reconcile(*key);
-    int failures = 0;
-    {
-      absl::MutexLock lock(&mutex_);
-      if (result.ok())
-        failures_.erase(*key);
-      else
-        failures = ++failures_[*key];
-    }
     if (!result.ok()) {
-      // Retried with backoff without holding up other keys.
+      int failures = queue_.Failures(*key) + 1;
       if (failures == 1 || failures % 10 == 0) {
         std::fprintf(stderr, "agent: %s: %s (attempt %d)\n", key->c_str(), result.status().ToString().c_str(),
                      failures);
       }
-      queue_.AddAfter(*key, Backoff(failures));
-    } else if (*result > absl::ZeroDuration()) {
-      queue_.AddAfter(*key, *result);
+      queue_.AddRateLimited(*key);
+    } else {
+      queue_.Forget(*key);
+      if (*result > absl::ZeroDuration()) queue_.AddAfter(*key, *result);
     }
     queue_.Done(*key);
   }

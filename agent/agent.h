@@ -73,7 +73,8 @@ class Agent {
   const AgentOptions options_;
   DesiredState desired_;
   Fence fence_;
-  WorkQueue queue_;
+  // A failed key is retried after 250 ms, doubling to 30 s, without holding up other keys.
+  WorkQueue queue_{Clock::Real(), std::make_unique<ExponentialBackoff>(absl::Milliseconds(250), absl::Seconds(30))};
   std::unique_ptr<ControllerLink> link_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<DockerEventWatcher> events_;
@@ -85,7 +86,6 @@ class Agent {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<BackupScheduler> backups_;
   absl::Mutex mutex_;
-  std::map<std::string, int> failures_ ABSL_GUARDED_BY(mutex_);  // consecutive, per key, for backoff
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
   std::thread resync_thread_;

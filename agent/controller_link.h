@@ -19,7 +19,7 @@
 #include "agent/desired_state.h"
 #include "agent/fence.h"
 #include "agent/peer_witness.h"
-#include "agent/reconciler.h"
+#include "agent/status_sink.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"

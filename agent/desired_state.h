@@ -43,5 +43,7 @@ class DesiredState {
 
 // "container/redis-master-0"
 std::string WorkKey(const std::string& kind, const std::string& name);
+// The key of a pass that removes what nobody wants.
+inline constexpr char kGcKey[] = "gc";
 
 }  // namespace opctl::agent

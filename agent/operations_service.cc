@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/tar_writer.h"
+#include "common/api_names.h"
 #include "common/grpc_status.h"
 #include "common/quote.h"
 #include "common/tls.h"
@@ -35,7 +36,7 @@ grpc::Status OperationsService::CheckNode(const std::string& node_name) const {
 grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                      grpc::ServerWriter<v1::LogChunk>* writer) {
   if (grpc::Status allowed = CheckCaller(*context); !allowed.ok()) return allowed;
-  if (!request->kind().empty() && request->kind() != "Container") {
+  if (!request->kind().empty() && request->kind() != kKindContainer) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an agent serves the logs of Containers only");
   }
   std::map<std::string, std::string> labels = ManagedLabels(node_name_);

@@ -9,6 +9,7 @@
 #include "agent/container_spec.h"
 #include "agent/host_routes.h"
 #include "agent/host_safety.h"
+#include "common/api_names.h"
 #include "common/conditions.h"
 #include "common/ipv4.h"
 #include "common/object.h"
@@ -48,7 +49,7 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& key) {
   std::string kind = key.substr(0, slash), name = key.substr(slash + 1);
   if (kind == "container") return ReconcileContainer(name);
   if (kind == "volume") {
-    std::optional<v1::Object> volume = desired_.Find("Volume", name);
+    std::optional<v1::Object> volume = desired_.Find(kKindVolume, name);
     if (volume && !volume->volume().metadata().deletion_timestamp().empty()) {
       absl::Status deleted = ReconcileVolumeDeletion(volume->volume());
       if (!deleted.ok()) return deleted;
@@ -57,7 +58,7 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& key) {
   }
   if (kind == "network") {
     // Created on demand by the containers that use it; a deleted Network goes with the garbage.
-    if (!desired_.Find("Network", name)) {
+    if (!desired_.Find(kKindNetwork, name)) {
       absl::Status collected = CollectGarbage();
       if (!collected.ok()) return collected;
     }
@@ -72,7 +73,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   absl::StatusOr<std::vector<DockerContainer>> actual = docker_.ListContainers(labels);
   if (!actual.ok()) return actual.status();
 
-  std::optional<v1::Object> object = desired_.Find("Container", name);
+  std::optional<v1::Object> object = desired_.Find(kKindContainer, name);
   std::string fenced;
   if (object && options_.fence != nullptr &&
       !options_.fence->MayRun(object->container(), desired_.revision(), clock_.Now(), &fenced)) {
@@ -303,7 +304,7 @@ absl::StatusOr<DockerImage> Reconciler::EnsureImage(const std::string& image) {
 
 absl::Status Reconciler::EnsureNetwork(const std::string& name) {
   absl::MutexLock serialize(&network_mutex_);
-  std::optional<v1::Object> object = desired_.Find("Network", name);
+  std::optional<v1::Object> object = desired_.Find(kKindNetwork, name);
   if (!object) return absl::FailedPreconditionError(absl::StrCat("network ", name, " is not declared"));
   const v1::NetworkSpec& spec = object->network().spec();
   std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
@@ -355,7 +356,7 @@ absl::Status Reconciler::CollectGarbage() {
   for (const DockerContainer& container : *containers) {
     auto name = container.labels.find(kNameLabel);
     std::optional<v1::Object> wanted =
-        name == container.labels.end() ? std::nullopt : desired_.Find("Container", name->second);
+        name == container.labels.end() ? std::nullopt : desired_.Find(kKindContainer, name->second);
     if (wanted && wanted->container().spec().node_name() == options_.node_name) continue;
     if (absl::Status removed = StopAndRemove(container); !Ignorable(removed)) return removed;
   }
@@ -363,7 +364,7 @@ absl::Status Reconciler::CollectGarbage() {
   if (!networks.ok()) return networks.status();
   for (const DockerNetwork& network : *networks) {
     auto name = network.labels.find(kNameLabel);
-    if (name != network.labels.end() && desired_.Find("Network", name->second)) continue;
+    if (name != network.labels.end() && desired_.Find(kKindNetwork, name->second)) continue;
     absl::StatusOr<DockerNetwork> inspected = docker_.InspectNetwork(network.id);
     if (!inspected.ok() || inspected->containers > 0) continue;
     if (absl::Status removed = docker_.RemoveNetwork(network.id); !Ignorable(removed)) return removed;
@@ -380,11 +381,11 @@ v1::ContainerStatus Reconciler::StatusFrom(const v1::Container& container, const
   v1::ContainerStatus status = container.status();
   status.set_observed_generation(container.metadata().generation());
   if (actual.state == "running" || actual.state == "restarting" || actual.state == "paused")
-    status.set_phase("Running");
+    status.set_phase(kPhaseRunning);
   else if (actual.state == "created")
-    status.set_phase("Creating");
+    status.set_phase(kPhaseCreating);
   else
-    status.set_phase("Exited");
+    status.set_phase(kPhaseExited);
   status.set_container_id(actual.id);
   auto address = actual.network_addresses.find(container.spec().network().name());
   status.set_ip_address(address != actual.network_addresses.end() ? address->second : "");
@@ -396,16 +397,16 @@ v1::ContainerStatus Reconciler::StatusFrom(const v1::Container& container, const
     if (inserted) it->second = std::max(0, container.status().restart_count() - actual.restart_count);
     status.set_restart_count(it->second + actual.restart_count);
   }
-  status.set_exit_code(status.phase() == "Exited" ? actual.exit_code : 0);
+  status.set_exit_code(status.phase() == kPhaseExited ? actual.exit_code : 0);
   status.set_started_at(actual.started_at);
   std::string error = actual.oom_killed ? "killed: out of memory (memoryLimit reached)" : actual.error;
   status.set_last_error(error);
-  bool ready = status.phase() == "Running" && (status.health().empty() || status.health() == "healthy");
-  std::string reason = ready ? "Running" : status.phase() == "Running" ? "HealthCheck" : status.phase();
-  std::string message = ready                         ? ""
-                        : status.phase() == "Running" ? "health: " + status.health()
-                                                      : absl::StrCat("exit code ", actual.exit_code);
-  SetCondition(status.mutable_conditions(), "Ready", ready, reason, message, clock_.Now());
+  bool ready = status.phase() == kPhaseRunning && (status.health().empty() || status.health() == "healthy");
+  std::string reason = ready ? "Running" : status.phase() == kPhaseRunning ? "HealthCheck" : status.phase();
+  std::string message = ready                             ? ""
+                        : status.phase() == kPhaseRunning ? "health: " + status.health()
+                                                          : absl::StrCat("exit code ", actual.exit_code);
+  SetCondition(status.mutable_conditions(), kConditionReady, ready, reason, message, clock_.Now());
   return status;
 }
 
@@ -415,7 +416,7 @@ void Reconciler::Fail(const v1::Container& container, const std::string& phase, 
   status.set_observed_generation(container.metadata().generation());
   status.set_phase(phase);
   status.set_last_error(std::string(error.message()));
-  SetCondition(status.mutable_conditions(), "Ready", false, reason, std::string(error.message()), clock_.Now());
+  SetCondition(status.mutable_conditions(), kConditionReady, false, reason, std::string(error.message()), clock_.Now());
   Report(container, status);
 }
 

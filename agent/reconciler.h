@@ -20,22 +20,12 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/fence.h"
+#include "agent/status_sink.h"
 #include "agent/volume_locks.h"
 #include "common/clock.h"
 #include "common/host_path.h"
 
 namespace opctl::agent {
-
-inline constexpr char kGcKey[] = "gc";
-
-// Where the reconciler reports what it saw (the controller, through gRPC, in the real agent).
-class StatusSink {
- public:
-  virtual ~StatusSink() = default;
-  virtual absl::Status UpdateContainerStatus(const std::string& name, const v1::ContainerStatus& status) = 0;
-  virtual absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
-                                        const std::string& finalizer) = 0;
-};
 
 // When a missing image is pulled.
 enum class PullPolicy {

@@ -11,12 +11,13 @@
 #include "agent/host_safety.h"
 #include "agent/managed_volumes.h"
 #include "agent/reconciler.h"
+#include "common/api_names.h"
 #include "common/object.h"
 
 namespace opctl::agent {
 
 absl::Status Reconciler::EnsureVolume(const std::string& name) {
-  std::optional<v1::Object> object = desired_.Find("Volume", name);
+  std::optional<v1::Object> object = desired_.Find(kKindVolume, name);
   if (object && !object->volume().metadata().deletion_timestamp().empty()) {
     return absl::FailedPreconditionError(absl::StrCat("volume ", name, " is being deleted with its data"));
   }

@@ -35,7 +35,7 @@
 #include "bench/docker_changes.h"
 #include "cli/manifest.h"
 #include "common/quantity.h"
-#include "controller/service_controller.h"
+#include "controller/reconcilers/desired_containers.h"
 #include "tests/support/process.h"
 
 namespace opctl::bench {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/clock.h"
 #include "common/conditions.h"
 #include "common/object.h"
@@ -102,13 +103,13 @@ std::string ToSortedYaml(const v1::Object& object) {
 }
 
 std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
-  if (kind == "Network") return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
-  if (kind == "Volume") return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};
-  if (kind == "Service") {
+  if (kind == kKindNetwork) return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
+  if (kind == kKindVolume) return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};
+  if (kind == kKindService) {
     if (wide) return {"NAME", "STACK", "READY", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
     return {"NAME", "STACK", "READY", "IMAGE", "AGE"};
   }
-  if (kind == "Container") {
+  if (kind == kKindContainer) {
     if (wide) return {"NAME", "STACK", "SERVICE", "PHASE", "HEALTH", "RESTARTS", "NODE", "IP", "AGE"};
     return {"NAME", "STACK", "PHASE", "HEALTH", "RESTARTS", "NODE", "AGE"};
   }
@@ -135,12 +136,12 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   const v1::ObjectMeta& meta = MetaOf(object);
   std::string kind = KindOf(object);
   std::string stack = OrNone(meta.stack());
-  if (kind == "Network") {
+  if (kind == kKindNetwork) {
     const v1::NetworkSpec& spec = object.network().spec();
     return {meta.name(),   stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
             Age(meta, now)};
   }
-  if (kind == "Volume") {
+  if (kind == kKindVolume) {
     const v1::Volume& volume = object.volume();
     return {meta.name(),
             stack,
@@ -149,7 +150,7 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
             BackupSummary(volume, now),
             Age(meta, now)};
   }
-  if (kind == "Service") {
+  if (kind == kKindService) {
     const v1::Service& service = object.service();
     std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
     if (wide) {
@@ -163,7 +164,7 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
     }
     return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
   }
-  if (kind == "Container") {
+  if (kind == kKindContainer) {
     const v1::Container& container = object.container();
     const v1::ContainerStatus& status = container.status();
     std::string phase = status.phase().empty() ? "Pending" : status.phase();

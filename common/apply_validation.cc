@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "common/api_names.h"
 #include "common/ipv4.h"
 #include "common/validation_checker.h"
 
@@ -61,7 +62,7 @@ void ValidateNetworkReference(Checker& check, const std::string& service_name, c
                               std::map<std::string, std::map<uint32_t, std::string>>& addresses_by_network) {
   if (attached.name().empty()) return;
   bool known = false;
-  std::optional<v1::Object> network = resolver.Find("Network", attached.name(), known);
+  std::optional<v1::Object> network = resolver.Find(kKindNetwork, attached.name(), known);
   if (!network) {
     if (known) {
       check.Fail(path + ".name", absl::StrCat("network ", Quote(attached.name()),
@@ -107,7 +108,7 @@ void ValidateReferences(Checker& check, const v1::Service& service, const Resolv
   for (int i = 0; i < spec.template_().volume_mounts_size(); ++i) {
     const std::string& name = spec.template_().volume_mounts(i).name();
     if (name.empty()) continue;  // a host path
-    std::optional<v1::Object> volume = resolver.Find("Volume", name, known);
+    std::optional<v1::Object> volume = resolver.Find(kKindVolume, name, known);
     if (!volume && known) {
       check.Fail(
           absl::StrCat("spec.template.volumeMounts[", i, "].name"),
@@ -189,10 +190,10 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
     for (FieldError& error : ValidateOne(object, i, bounded)) errors.push_back(std::move(error));
     if (!bounded) continue;
     std::string kind = KindOf(object);
-    if (kind == "Container" || kind == "Node") {
+    if (kind == kKindContainer || kind == kKindNode) {
       errors.push_back({i, DisplayName(object), "kind",
-                        kind == "Container" ? "Containers are written by the controller; apply a Service instead"
-                                            : "Nodes are registered by their agent; they cannot be applied"});
+                        kind == kKindContainer ? "Containers are written by the controller; apply a Service instead"
+                                               : "Nodes are registered by their agent; they cannot be applied"});
     }
     auto [it, inserted] = first_document.emplace(StoreKey(object), i);
     if (!inserted) {

@@ -9,9 +9,27 @@ namespace {
 class RealClock : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
+  bool AwaitUntil(absl::Mutex& mutex, const absl::Condition& done, absl::Time deadline) const override {
+    return mutex.AwaitWithDeadline(done, deadline);
+  }
 };
 
 }  // namespace
+
+void Clock::SleepUntil(absl::Time deadline) const {
+  absl::Mutex mutex;
+  bool never = false;
+  absl::MutexLock lock(&mutex);
+  AwaitUntil(mutex, absl::Condition(&never), deadline);
+}
+
+bool ManualClock::AwaitUntil(absl::Mutex& mutex, const absl::Condition& done, absl::Time deadline) const {
+  while (!done.Eval()) {
+    if (Now() >= deadline) return false;
+    mutex.AwaitWithTimeout(done, absl::Milliseconds(1));
+  }
+  return true;
+}
 
 Clock& Clock::Real() {
   static RealClock* clock = new RealClock();

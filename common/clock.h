@@ -12,6 +12,10 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() const = 0;
+  // With `mutex` held: waits until `done` holds (true) or this clock reaches `deadline` (false).
+  virtual bool AwaitUntil(absl::Mutex& mutex, const absl::Condition& done, absl::Time deadline) const = 0;
+  // Blocks until this clock reaches `deadline`.
+  void SleepUntil(absl::Time deadline) const;
   // The process-wide real clock.
   static Clock& Real();
 };
@@ -28,6 +32,8 @@ class ManualClock : public Clock {
     absl::MutexLock lock(&mutex_);
     now_ += by;
   }
+  // Advance wakes nobody (it cannot know the waiters' mutexes): waiters look again every millisecond.
+  bool AwaitUntil(absl::Mutex& mutex, const absl::Condition& done, absl::Time deadline) const override;
 
  private:
   mutable absl::Mutex mutex_;

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/quantity.h"
 #include "common/quote.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -135,7 +136,7 @@ bool ContainerIsReady(const v1::Container& container) {
   bool has_check =
       spec.has_healthcheck() && !(spec.healthcheck().test_size() > 0 && spec.healthcheck().test(0) == "NONE");
   // A recreated container is not ready on the strength of its predecessor's status.
-  return status.observed_generation() >= container.metadata().generation() && status.phase() == "Running" &&
+  return status.observed_generation() >= container.metadata().generation() && status.phase() == kPhaseRunning &&
          (!has_check || status.health() == "healthy");
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/api_names.h"
 #include "opctl/v1/resources.pb.h"
 
 namespace opctl {
@@ -15,10 +16,8 @@ inline constexpr absl::string_view kApiVersion = "opctl.io/v1";
 // per-replica Volumes); the value is the Service's name.
 inline constexpr char kServiceLabel[] = "opctl.io/service";
 
-// The finalizer a Volume deleted with its data carries for each node: that node's agent removes its
-// copy of the data, then releases this finalizer (and only this one): "delete-data.opctl.io/NODE".
+// kDeleteDataFinalizerPrefix + node (common/api_names.h).
 std::string DeleteDataFinalizer(absl::string_view node);
-inline constexpr absl::string_view kDeleteDataFinalizerPrefix = "delete-data.opctl.io/";
 
 struct KindInfo {
   std::string kind;        // "Service"

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/api_names.h"
 #include "common/host_path.h"
 #include "common/ipv4.h"
 #include "common/message_bounds.h"
@@ -34,7 +35,7 @@ using validation_internal::Matches;
 using validation_internal::NetworksOf;
 
 void ValidateMeta(Checker& check, const std::string& kind, const v1::ObjectMeta& meta) {
-  check.Name("metadata.name", meta.name(), kind == "Volume");
+  check.Name("metadata.name", meta.name(), kind == kKindVolume);
   if (!meta.stack().empty()) check.Name("metadata.stack", meta.stack(), false);
   check.Labels("metadata.labels", meta.labels());
   if (meta.resource_version() < 0) check.Fail("metadata.resourceVersion", "must not be negative");
@@ -301,9 +302,9 @@ std::vector<FieldError> validation_internal::ValidateOne(const v1::Object& objec
   if (!violations.empty()) return errors;
   bounded = true;
   ValidateMeta(check, kind, meta);
-  if (kind == "Network") ValidateNetwork(check, object.network().spec());
-  if (kind == "Volume") ValidateVolume(check, object.volume().spec());
-  if (kind == "Service") ValidateService(check, object.service(), document, errors);
+  if (kind == kKindNetwork) ValidateNetwork(check, object.network().spec());
+  if (kind == kKindVolume) ValidateVolume(check, object.volume().spec());
+  if (kind == kKindService) ValidateService(check, object.service(), document, errors);
   return errors;
 }
 

@@ -44,12 +44,11 @@ std::optional<std::string> WorkQueue::Get() {
     PromoteDelayedLocked();
     if (shut_down_) return std::nullopt;
     if (!ready_.empty()) break;
-    // Sleep until a key arrives or the earliest delayed key is due (re-checked at least every 100 ms, as
-    // a ManualClock in tests moves without waking us).
-    absl::Duration wait = absl::Milliseconds(100);
-    for (const auto& [key, when] : delayed_) wait = std::min(wait, when - clock_.Now());
+    // Sleep until a key arrives or the earliest delayed key is due.
+    absl::Time due = absl::InfiniteFuture();
+    for (const auto& [key, when] : delayed_) due = std::min(due, when);
     auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return shut_down_ || !ready_.empty(); };
-    mutex_.AwaitWithTimeout(absl::Condition(&has_work), std::max(wait, absl::Milliseconds(1)));
+    clock_.AwaitUntil(mutex_, absl::Condition(&has_work), due);
   }
   std::string key = std::move(ready_.front());
   ready_.pop_front();

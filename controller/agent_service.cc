@@ -1,5 +1,6 @@
 #include "controller/agent_service.h"
 
+#include "common/api_names.h"
 #include "common/object.h"
 #include "common/quote.h"
 #include "controller/controller_service.h"
@@ -35,7 +36,7 @@ std::shared_ptr<const AgentService::PeerDirectory> AgentService::Peers() {
   absl::Time now = absl::Now();
   if (peers_ == nullptr || now - peers_read_ >= absl::Seconds(1)) {
     auto directory = std::make_shared<PeerDirectory>();
-    for (const v1::Object& node : registry_.ListKind("Node")) {
+    for (const v1::Object& node : registry_.ListKind(kKindNode)) {
       v1::PeerNode& peer = directory->nodes.emplace_back();
       peer.set_name(node.node().metadata().name());
       peer.set_address(node.node().status().agent_address());
@@ -92,8 +93,9 @@ grpc::ServerUnaryReactor* AgentService::ReleaseFinalizer(grpc::CallbackServerCon
     return reactor;
   }
   // Each node releases only its own part of a Volume's data deletion, never another's finalizer.
-  if (authorizer_.enforcing() && (FindKind(request->kind()) == nullptr || FindKind(request->kind())->kind != "Volume" ||
-                                  request->finalizer() != DeleteDataFinalizer(request->node_name()))) {
+  if (authorizer_.enforcing() &&
+      (FindKind(request->kind()) == nullptr || FindKind(request->kind())->kind != kKindVolume ||
+       request->finalizer() != DeleteDataFinalizer(request->node_name()))) {
     reactor->Finish(ToWireStatus(absl::PermissionDeniedError(
         absl::StrCat("the agent of node ", Clip(request->node_name()), " may release only its own finalizer ",
                      DeleteDataFinalizer(Clip(request->node_name())), " of a Volume"))));

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/host_path.h"
 #include "common/object.h"
 
@@ -88,7 +89,7 @@ std::vector<FieldError> ContainerPolicy::Check(const std::vector<v1::Object>& ob
   std::vector<FieldError> errors;
   for (int document = 0; document < static_cast<int>(objects.size()); ++document) {
     const v1::Object& object = objects[document];
-    if (KindOf(object) != "Service") continue;
+    if (KindOf(object) != kKindService) continue;
     const v1::ContainerTemplate& t = object.service().spec().template_();
     auto refuse = [&](const std::string& field, const std::string& message) {
       errors.push_back({document, DisplayName(object), absl::StrCat("spec.template.", field),

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/api_names.h"
 #include "common/grpc_status.h"
 #include "common/object.h"
 #include "common/quote.h"
@@ -186,19 +187,19 @@ absl::StatusOr<Registry::StatusGate> ControllerService::StatusWriter(const Calle
   const std::string& name = MetaOf(object).name();
   const Authorizer& authorizer = authorizer_;
   Caller agent = caller;
-  if (kind == "Container") {
+  if (kind == kKindContainer) {
     // Checked on the container as the write finds it, so a rebinding in between is refused.
     return Registry::StatusGate([&authorizer, agent, name](const v1::Object& stored) {
       return authorizer.RequireAgentOf(agent, stored.container().spec().node_name(),
                                        absl::StrCat("write the status of ", DisplayName("Container", name)));
     });
   }
-  if (kind == "Node") {
+  if (kind == kKindNode) {
     absl::Status allowed = authorizer_.RequireAgentOf(caller, name, "write the status of its Node");
     if (!allowed.ok()) return allowed;
     return Registry::StatusGate();
   }
-  if (kind == "Volume") {
+  if (kind == kKindVolume) {
     // Only a node that holds the volume's data (its Node status says so) reports on it, and only on its
     // own backups.
     for (const v1::VolumeBackupRun* run :
@@ -208,7 +209,7 @@ absl::StatusOr<Registry::StatusGate> ControllerService::StatusWriter(const Calle
             absl::StrCat("the agent of node ", caller.name, " may not report a backup run by node ", run->node_name()));
       }
     }
-    std::optional<v1::Object> node = registry_.Find("Node", caller.name);
+    std::optional<v1::Object> node = registry_.Find(kKindNode, caller.name);
     const auto* held = node ? &node->node().status().volumes() : nullptr;
     if (held == nullptr || std::find(held->begin(), held->end(), name) == held->end()) {
       return absl::PermissionDeniedError(absl::StrCat("the agent of node ", caller.name,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -17,10 +18,11 @@
 #include "controller/authorizer.h"
 #include "controller/container_policy.h"
 #include "controller/controller_service.h"
+#include "controller/controllers.h"
 #include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
 #include "controller/registry.h"
-#include "controller/service_controller.h"
+#include "controller/runtime/manager.h"
 #include "controller/store/sqlite_store.h"
 #include "controller/watch_hub.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -124,11 +126,24 @@ int Run() {
     credentials = *std::move(tls);
     authorizer = *std::move(loaded);
   }
-  ServiceControllerOptions controller_options;
+  // The controllers run on one manager; this process is the only controller, so it leads from the start.
+  Manager manager(registry, hub, Clock::Real(), Logger::Stderr());
+  ControllersOptions controller_options;
   controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
   controller_options.host_path_roots = registry.policy().host_path_roots;
-  ServiceController service_controller(registry, hub, controller_options);
-  if (absl::Status started = service_controller.Start(); !started.ok()) {
+  Controllers controllers(manager, registry, Clock::Real(), controller_options);
+  NodeMonitorOptions node_options;
+  node_options.grace = absl::GetFlag(FLAGS_node_grace);
+  NodeMonitor node_monitor(registry, Clock::Real(), node_options, Logger::Stderr());
+  node_monitor.Start();
+  // It reads the store, not an informer's index: it need not wait for the watch before a check.
+  manager.Add(node_monitor,
+              {"node monitor", /*leader_only=*/true, [] { return std::vector<std::string>{kNodeCheckKey}; }, nullptr,
+               /*wait_for_watch=*/false});
+  // Before the reconcilers go, on every way out: the loops call into them.
+  absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
+  manager.SetLeading(true);
+  if (absl::Status started = manager.Start(); !started.ok()) {
     std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());
     return 1;
   }
@@ -136,11 +151,7 @@ int Run() {
   service_options.max_watches_per_caller = absl::GetFlag(FLAGS_max_watches_per_caller);
   service_options.max_watch_backlog_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_watch_backlog_bytes));
   ControllerService service(registry, hub, authorizer, service_options);
-  NodeMonitorOptions node_options;
-  node_options.grace = absl::GetFlag(FLAGS_node_grace);
-  NodeMonitor node_monitor(registry, Clock::Real(), node_options);
-  node_monitor.Start();
-  AgentService agent_service(registry, node_monitor, service_controller.placement(), authorizer);
+  AgentService agent_service(registry, node_monitor, controllers.placement(), authorizer);
   TlsFiles agent_tls;  // toward agents: trust the CA that signs them, show the controller's certificate
   if (!absl::GetFlag(FLAGS_insecure)) {
     agent_tls = {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/conditions.h"
 #include "common/object.h"
 #include "common/validation.h"
@@ -25,34 +26,18 @@ struct NodeMonitor::Writes {
   std::set<std::string> nodes ABSL_GUARDED_BY(mutex);
 };
 
-NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options)
-    : registry_(registry), clock_(clock), options_(options), writes_(std::make_shared<Writes>()) {}
-
-NodeMonitor::~NodeMonitor() {
-  {
-    absl::MutexLock lock(&mutex_);
-    stopping_ = true;
-  }
-  if (checker_.joinable()) checker_.join();
-}
+NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options, Logger& logger)
+    : registry_(registry), clock_(clock), options_(options), logger_(logger), writes_(std::make_shared<Writes>()) {}
 
 void NodeMonitor::Start() {
-  // Nodes known from before a controller restart get one grace period to report in.
   absl::Time now = clock_.Now();
-  {
-    absl::MutexLock lock(&mutex_);
-    for (const v1::Object& node : registry_.ListKind("Node")) last_heartbeat_[node.node().metadata().name()] = now;
-  }
-  checker_ = std::thread([this] {
-    absl::MutexLock lock(&mutex_);
-    while (!stopping_) {
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), options_.grace / 25);
-      if (stopping_) break;
-      mutex_.Unlock();
-      CheckNodes();
-      mutex_.Lock();
-    }
-  });
+  absl::MutexLock lock(&mutex_);
+  for (const v1::Object& node : registry_.ListKind(kKindNode)) last_heartbeat_[node.node().metadata().name()] = now;
+}
+
+absl::StatusOr<ReconcileResult> NodeMonitor::Reconcile(const std::string&) {
+  CheckNodes();
+  return ReconcileResult{options_.grace / 25};
 }
 
 absl::Status NodeMonitor::Write(v1::Object object) {
@@ -67,12 +52,12 @@ void NodeMonitor::WriteInBackground(v1::Object object) {
     absl::MutexLock lock(&writes_->mutex);
     if (!writes_->nodes.insert(name).second) return;
   }
-  registry_.Put(std::move(object), [writes = writes_, name](absl::StatusOr<v1::Object> result) {
+  // The logger outlives the monitor (it is the process's); `this` may not.
+  registry_.Put(std::move(object), [writes = writes_, name, &logger = logger_](absl::StatusOr<v1::Object> result) {
     // Another writer (a cordon, the checker) got in first: the next heartbeat writes again. A full or
     // failing disk is worth a line; the node stays Ready on what its heartbeats say in memory.
     if (!result.ok() && !absl::IsAborted(result.status())) {
-      std::fprintf(stderr, "node monitor: cannot write node/%s: %s\n", name.c_str(),
-                   result.status().ToString().c_str());
+      logger.Log("node monitor", absl::StrCat("cannot write node/", name, ": ", result.status().ToString()));
     }
     absl::MutexLock lock(&writes->mutex);
     writes->nodes.erase(name);
@@ -88,7 +73,7 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
     absl::MutexLock lock(&mutex_);
     last_heartbeat_[name] = now;
   }
-  std::optional<v1::Object> stored = registry_.Find("Node", name);
+  std::optional<v1::Object> stored = registry_.Find(kKindNode, name);
   v1::Object object;
   v1::Node* node = object.mutable_node();
   if (stored) *node = stored->node();
@@ -100,7 +85,7 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   node->mutable_status()->set_api_version(reported.status().api_version());
   node->mutable_status()->set_agent_address(reported.status().agent_address());
   *node->mutable_status()->mutable_volumes() = reported.status().volumes();
-  SetCondition(node->mutable_status()->mutable_conditions(), "Ready", true, "AgentHeartbeating",
+  SetCondition(node->mutable_status()->mutable_conditions(), kConditionReady, true, kReasonAgentHeartbeating,
                "the agent is sending heartbeats", now);
   bool changed = !stored || !MessageDifferencer::Equals(before, *node);
   bool stale = now - ParseTimestamp(before.status().last_heartbeat()) >= options_.heartbeat_write_interval;
@@ -125,8 +110,9 @@ void NodeMonitor::CheckNodes() {
     // like silence is its own deafness. Everyone starts a fresh grace.
     absl::MutexLock lock(&mutex_);
     for (auto& [name, heard] : last_heartbeat_) heard = std::max(heard, now);
-    std::fprintf(stderr, "node monitor: no check for %s (the controller was paused); every node gets a fresh grace\n",
-                 absl::FormatDuration(absl::Trunc(now - previous, absl::Milliseconds(1))).c_str());
+    logger_.Log("node monitor",
+                absl::StrCat("no check for ", absl::FormatDuration(absl::Trunc(now - previous, absl::Milliseconds(1))),
+                             " (the controller was paused); every node gets a fresh grace"));
     return;
   }
   std::map<std::string, absl::Time> heartbeats;
@@ -134,7 +120,7 @@ void NodeMonitor::CheckNodes() {
     absl::MutexLock lock(&mutex_);
     heartbeats = last_heartbeat_;
   }
-  std::vector<v1::Object> nodes = registry_.ListKind("Node");
+  std::vector<v1::Object> nodes = registry_.ListKind(kKindNode);
   std::vector<std::pair<v1::Object, absl::Time>> silent;
   size_t out_of_contact = 0;
   for (const v1::Object& object : nodes) {
@@ -149,10 +135,10 @@ void NodeMonitor::CheckNodes() {
   }
   if (IsDisruption(out_of_contact, nodes.size())) {
     if (!disrupted_ && !silent.empty()) {
-      std::fprintf(stderr,
-                   "node monitor: %zu of %zu nodes are out of contact at once: taking it for the control plane's "
-                   "own trouble (a zone disruption), not theirs; marking and moving nothing until most are back\n",
-                   out_of_contact, nodes.size());
+      logger_.Log("node monitor",
+                  absl::StrCat(out_of_contact, " of ", nodes.size(),
+                               " nodes are out of contact at once: taking it for the control plane's own trouble (a "
+                               "zone disruption), not theirs; marking and moving nothing until most are back"));
     }
     disrupted_ = true;
     return;
@@ -162,8 +148,8 @@ void NodeMonitor::CheckNodes() {
     absl::MutexLock lock(&mutex_);
     for (const auto& [object, last] : silent) last_heartbeat_[object.node().metadata().name()] = now;
     if (!silent.empty()) {
-      std::fprintf(stderr, "node monitor: most nodes are back; the %zu still silent get a fresh grace\n",
-                   silent.size());
+      logger_.Log("node monitor",
+                  absl::StrCat("most nodes are back; the ", silent.size(), " still silent get a fresh grace"));
     }
     return;
   }
@@ -174,8 +160,7 @@ void NodeMonitor::CheckNodes() {
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
     absl::Status written = MarkNotReady(object, kNodeSilentReason, message, now);
     if (!written.ok() && !absl::IsAborted(written)) {
-      std::fprintf(stderr, "node monitor: %s: %s\n", object.node().metadata().name().c_str(),
-                   written.ToString().c_str());
+      logger_.Log("node monitor", absl::StrCat(object.node().metadata().name(), ": ", written.ToString()));
     }
   }
 }
@@ -192,7 +177,7 @@ absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<s
   absl::Time now = clock_.Now();
   // Retried on a conflict (a heartbeat timestamp or the checker wrote first): the report comes once.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<v1::Object> node = registry_.Find("Node", name);
+    std::optional<v1::Object> node = registry_.Find(kKindNode, name);
     if (!node) return absl::NotFoundError(absl::StrCat("node/", name, " is not registered"));
     std::string message = absl::StrCat("the agent stopped; its fence guard removed ", removed.size(),
                                        " movable container", removed.size() == 1 ? "" : "s");
@@ -205,7 +190,8 @@ absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<s
 
 absl::Status NodeMonitor::MarkNotReady(v1::Object node, const std::string& reason, const std::string& message,
                                        absl::Time now) {
-  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, reason, message, now);
+  SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), kConditionReady, false, reason, message,
+               now);
   return Write(std::move(node));
 }
 

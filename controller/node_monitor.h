@@ -9,40 +9,42 @@
 // was stopped for longer than half a grace (the process was paused or starved), nobody is marked; once
 // that ends, every node still silent gets a fresh grace.
 //
-// Thread-safe. A background thread checks for silent nodes every grace/25 (100 ms by default).
+// Thread-safe. The silence check is a Reconciler (key kNodeCheckKey) that asks to run again every
+// grace/25 (100 ms by default); the manager runs it only while this process leads.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/api_names.h"
 #include "common/clock.h"
 #include "common/disruption.h"
+#include "common/logger.h"
 #include "controller/registry.h"
+#include "controller/runtime/reconciler.h"
 
 namespace opctl::controller {
-
-// The Ready=False reasons: the node went silent (it may still run containers), or its agent is known
-// to have stopped after its fence guard removed the containers that may move.
-inline constexpr char kNodeSilentReason[] = "NodeStatusUnknown";
-inline constexpr char kAgentGoneReason[] = "AgentStopped";
 
 struct NodeMonitorOptions {
   absl::Duration grace = absl::Milliseconds(2500);
   absl::Duration heartbeat_write_interval = absl::Seconds(10);
 };
 
-class NodeMonitor {
- public:
-  NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options = {});
-  ~NodeMonitor();
+inline constexpr char kNodeCheckKey[] = "silent-nodes";
 
+class NodeMonitor : public Reconciler {
+ public:
+  NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options = {}, Logger& logger = Logger::Stderr());
+
+  // Nodes known from before a controller restart get one grace period to report in.
   void Start();
+  // CheckNodes, then again after grace/25.
+  absl::StatusOr<ReconcileResult> Reconcile(const std::string& key) override;
   // Records a heartbeat from `reported` (name, labels, capacity, versions, volumes held) and returns
   // at once: the Node is written in the background when it is new, changed, was NotReady, or its
   // stored heartbeat is old (a write that fails is logged and tried again on a later heartbeat).
@@ -67,12 +69,11 @@ class NodeMonitor {
   Registry& registry_;
   Clock& clock_;
   const NodeMonitorOptions options_;
+  Logger& logger_;
   absl::Mutex mutex_;
   std::map<std::string, absl::Time> last_heartbeat_ ABSL_GUARDED_BY(mutex_);
   struct Writes;
   const std::shared_ptr<Writes> writes_;
-  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
-  std::thread checker_;
   // The checker's own bookkeeping (CheckNodes runs on one thread at a time).
   absl::Mutex check_mutex_;
   absl::Time last_check_ ABSL_GUARDED_BY(check_mutex_) = absl::InfinitePast();

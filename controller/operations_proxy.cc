@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/grpc_status.h"
 #include "common/quote.h"
 #include "controller/scheduler.h"
@@ -48,7 +49,7 @@ absl::StatusOr<std::unique_ptr<OperationsProxy::StreamPlace>> OperationsProxy::T
 }
 
 absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string& node_name) {
-  std::optional<v1::Object> node = registry_.Find("Node", node_name);
+  std::optional<v1::Object> node = registry_.Find(kKindNode, node_name);
   if (!node) return absl::NotFoundError(absl::StrCat("node ", Quote(node_name), " is not registered"));
   if (!NodeIsReady(node->node())) {
     return absl::UnavailableError(absl::StrCat("node ", node_name, " is NotReady: its agent cannot be reached"));
@@ -77,7 +78,7 @@ absl::StatusOr<v1::Operations::Stub*> OperationsProxy::AgentOf(const std::string
 
 grpc::Status OperationsProxy::ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
                                             const std::function<bool(const v1::LogChunk&)>& write) {
-  std::optional<v1::Object> container = registry_.Find("Container", request.name());
+  std::optional<v1::Object> container = registry_.Find(kKindContainer, request.name());
   if (!container)
     return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("container ", Quote(request.name()), " not found"));
   const std::string& node = container->container().spec().node_name();
@@ -89,7 +90,7 @@ grpc::Status OperationsProxy::ContainerLogs(grpc::ServerContext* context, const 
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   std::unique_ptr<grpc::ClientContext> forward = grpc::ClientContext::FromServerContext(*context);
   v1::LogsRequest single = request;
-  single.set_kind("Container");
+  single.set_kind(kKindContainer);
   std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = (*agent)->Logs(forward.get(), single);
   v1::LogChunk chunk;
   while (reader->Read(&chunk)) {
@@ -113,17 +114,17 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
   absl::StatusOr<std::unique_ptr<StreamPlace>> place = TakePlace();
   if (!place.ok()) return ToGrpcStatus(place.status());
   std::string kind = request->kind().empty() ? "Container" : request->kind();
-  if (kind == "Container") {
+  if (kind == kKindContainer) {
     return ContainerLogs(context, *request, [this, context, writer](const v1::LogChunk& chunk) {
       return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
     });
   }
-  if (kind != "Service") return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
-  if (!registry_.Find("Service", request->name())) {
+  if (kind != kKindService) return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
+  if (!registry_.Find(kKindService, request->name())) {
     return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", Quote(request->name()), " not found"));
   }
   std::vector<v1::Container> containers;
-  for (const v1::Object& object : registry_.ListKind("Container")) {
+  for (const v1::Object& object : registry_.ListKind(kKindContainer)) {
     if (object.container().spec().service() == request->name()) containers.push_back(object.container());
   }
   std::sort(containers.begin(), containers.end(),
@@ -140,7 +141,7 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
   std::vector<grpc::Status> results(containers.size());
   auto one = [&](size_t i) {
     v1::LogsRequest single = *request;
-    single.set_kind("Container");
+    single.set_kind(kKindContainer);
     single.set_name(containers[i].metadata().name());
     results[i] = ContainerLogs(context, single, write);
   };
@@ -182,16 +183,16 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
 }
 
 absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& volume, const std::string& requested) {
-  if (!registry_.Find("Volume", volume))
+  if (!registry_.Find(kKindVolume, volume))
     return absl::NotFoundError(absl::StrCat("volume ", Quote(volume), " not found"));
   if (!requested.empty()) return requested;
   std::set<std::string> nodes;
-  for (const v1::Object& object : registry_.ListKind("Container")) {
+  for (const v1::Object& object : registry_.ListKind(kKindContainer)) {
     const v1::Container& container = object.container();
     if (Mounts(container, volume) && !container.spec().node_name().empty()) nodes.insert(container.spec().node_name());
   }
   if (nodes.empty()) {
-    for (const v1::Object& node : registry_.ListKind("Node")) nodes.insert(node.node().metadata().name());
+    for (const v1::Object& node : registry_.ListKind(kKindNode)) nodes.insert(node.node().metadata().name());
     if (nodes.size() > 1) {
       return absl::FailedPreconditionError(absl::StrCat("no container mounts volume ", volume,
                                                         ", so its node is not known: name it with --node (one of ",

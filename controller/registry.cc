@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/conditions.h"
 #include "common/message_bounds.h"
 #include "common/object.h"
@@ -192,8 +193,8 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
                                         meta.resource_version(), ", not ", request.expected_resource_version())));
   }
   std::vector<Precondition> guards;
-  if (kind == "Network" || kind == "Volume") {
-    std::vector<std::string> users = UsersOf(ListKind("Service"), kind, request.name());
+  if (kind == kKindNetwork || kind == kKindVolume) {
+    std::vector<std::string> users = UsersOf(ListKind(kKindService), kind, request.name());
     if (!users.empty()) {
       return done(absl::FailedPreconditionError(absl::StrCat(
           DisplayName(*object), " is used by ", absl::StrJoin(users, ", "), "; delete or change those first")));
@@ -222,13 +223,13 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
     };
   };
   std::vector<Mutation> mutations;
-  if (kind == "Volume" && request.delete_data()) {
+  if (kind == kKindVolume && request.delete_data()) {
     // The data lives on the hosts: the Volume is marked with one finalizer per node, and each node's
     // agent removes its own copy and releases its own finalizer; the object goes with the last one.
     v1::Object marked = *object;
     v1::ObjectMeta* marked_meta = MutableMetaOf(&marked);
     marked_meta->set_deletion_timestamp(FormatTimestamp(clock_.Now()));
-    for (const v1::Object& node : ListKind("Node")) {
+    for (const v1::Object& node : ListKind(kKindNode)) {
       marked_meta->add_finalizers(DeleteDataFinalizer(node.node().metadata().name()));
     }
     if (!marked_meta->finalizers().empty()) {
@@ -246,8 +247,8 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
   }
   std::vector<v1::Object> doomed = {*object};
   // Owned objects go in the same transaction: no orphan is ever visible.
-  if (kind == "Service") {
-    for (v1::Object& owned : ListKind("Container")) {
+  if (kind == kKindService) {
+    for (v1::Object& owned : ListKind(kKindContainer)) {
       if (IsOwnedBy(owned, meta.uid())) doomed.push_back(std::move(owned));
     }
   }
@@ -392,8 +393,8 @@ void Registry::Evict(const std::string& name, Done<v1::Object> done) {
         // The binding generation stays: the scheduler's next binding counts up from it.
         container.mutable_spec()->set_node_name("");
         container.mutable_metadata()->set_generation(container.metadata().generation() + 1);
-        container.mutable_status()->set_phase("Pending");
-        SetCondition(container.mutable_status()->mutable_conditions(), "Scheduled", false, "Evicted",
+        container.mutable_status()->set_phase(kPhasePending);
+        SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, false, "Evicted",
                      absl::StrCat("evicted from node ", node), now);
         return absl::OkStatus();
       },

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/conditions.h"
 #include "common/object.h"
 #include "common/quantity.h"
@@ -42,7 +43,7 @@ NodeLoads LoadsOf(const std::vector<v1::Container>& containers) {
 bool NodeIsReady(const v1::Node& node) { return ConditionStatus(node.status().conditions(), "Ready") == "True"; }
 
 std::string ReadyReason(const v1::Node& node) {
-  const v1::Condition* ready = FindCondition(node.status().conditions(), "Ready");
+  const v1::Condition* ready = FindCondition(node.status().conditions(), kConditionReady);
   return ready == nullptr ? "" : ready->reason();
 }
 

@@ -1,6 +1,7 @@
 #include "controller/watch_filter.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/api_names.h"
 #include "common/object.h"
 #include "common/quote.h"
 
@@ -31,9 +32,9 @@ bool WatchFilter::Matches(const v1::Object& object) const {
   if (!stack_.empty() && meta.stack() != stack_) return false;
   if (!node_name_.empty()) {
     // An agent sees the Containers bound to it, its own Node, and every Network and Volume.
-    if (kind == "Container" && object.container().spec().node_name() != node_name_) return false;
-    if (kind == "Node" && meta.name() != node_name_) return false;
-    if (kind == "Service") return false;
+    if (kind == kKindContainer && object.container().spec().node_name() != node_name_) return false;
+    if (kind == kKindNode && meta.name() != node_name_) return false;
+    if (kind == kKindService) return false;
   }
   return selector_.Matches(meta.labels());
 }

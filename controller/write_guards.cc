@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/api_names.h"
 #include "common/object.h"
 
 namespace opctl::controller {
@@ -15,15 +16,15 @@ std::vector<std::string> UsersOf(const std::vector<v1::Object>& services, const 
   std::vector<std::string> users;
   for (const v1::Object& object : services) {
     const v1::ServiceSpec& spec = object.service().spec();
-    bool uses = kind == "Network" && spec.network().name() == name;
+    bool uses = kind == kKindNetwork && spec.network().name() == name;
     for (const v1::ServiceNetwork& extra : spec.additional_networks())
-      uses |= kind == "Network" && extra.name() == name;
+      uses |= kind == kKindNetwork && extra.name() == name;
     for (const v1::VolumeMount& mount : spec.template_().volume_mounts())
-      uses |= kind == "Volume" && mount.name() == name;
+      uses |= kind == kKindVolume && mount.name() == name;
     for (const v1::VolumeTemplate& volume : spec.volume_templates()) {
       std::string prefix = absl::StrCat(volume.name(), "-", object.service().metadata().name(), "-");
       int ordinal = -1;
-      uses |= kind == "Volume" && absl::StartsWith(name, prefix) &&
+      uses |= kind == kKindVolume && absl::StartsWith(name, prefix) &&
               absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &ordinal) && ordinal >= 0 &&
               ordinal < spec.replicas();
     }
@@ -39,8 +40,8 @@ std::vector<Precondition> ApplyGuards(const std::vector<v1::Object>& objects, co
   bool services_or_networks = false;
   for (const v1::Object& object : objects) {
     std::string kind = KindOf(object);
-    services_or_networks |= kind == "Service" || kind == "Network";
-    if (kind != "Service") continue;
+    services_or_networks |= kind == kKindService || kind == kKindNetwork;
+    if (kind != kKindService) continue;
     const v1::ServiceSpec& spec = object.service().spec();
     if (!spec.network().name().empty()) referenced.insert(StoreKey("Network", spec.network().name()));
     for (const v1::ServiceNetwork& extra : spec.additional_networks()) {

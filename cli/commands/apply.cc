@@ -1,6 +1,7 @@
 // opctl apply -f FILE|DIR|- [--dry-run[=client|server]] [--prune] [--wait [--timeout D]]
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 #include "common/quantity.h"
 
 namespace opctl::cli {
@@ -38,7 +39,7 @@ int RunApply(CommandContext& context) {
   for (const v1::ApplyResult& result : response.results()) {
     context.out << DisplayName(result.kind(), result.name()) << " " << result.action()
                 << (dry_run.empty() ? "" : " (server dry run)") << "\n";
-    if (result.kind() == "Service") services.push_back(result.name());
+    if (result.kind() == kKindService) services.push_back(result.name());
   }
   if (prune) {
     if (int code = PruneStacks(context, parsed, !dry_run.empty()); code != 0) return code;

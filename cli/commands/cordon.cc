@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 #include "common/object.h"
 #include "common/quantity.h"
 
@@ -23,7 +24,7 @@ absl::StatusOr<std::string> NodeNameOf(CommandContext& context, const std::strin
   std::string word = words[0].find('/') == std::string::npos ? "node/" + words[0] : words[0];
   absl::StatusOr<ObjectReference> reference = ParseReference({word});
   if (!reference.ok()) return reference.status();
-  if (reference->kind->kind != "Node") return absl::InvalidArgumentError(absl::StrCat(verb, " takes node/NAME"));
+  if (reference->kind->kind != kKindNode) return absl::InvalidArgumentError(absl::StrCat(verb, " takes node/NAME"));
   return reference->name;
 }
 
@@ -63,7 +64,7 @@ int RunDrain(CommandContext& context) {
   context.out << "node/" << *node << " cordoned" << std::endl;
 
   v1::ListRequest list;
-  list.set_kind("Container");
+  list.set_kind(kKindContainer);
   v1::ListResponse containers;
   if (grpc::Status status = context.client.List(list, &containers); !status.ok()) {
     return Fail(context, context.client.Explain(status));
@@ -87,7 +88,7 @@ int RunDrain(CommandContext& context) {
     absl::Time deadline = start + *timeout;
     while (true) {
       v1::GetRequest get;
-      get.set_kind("Container");
+      get.set_kind(kKindContainer);
       get.set_name(name);
       v1::Object current;
       status = context.client.Call(&v1::Controller::Stub::Get, get, &current);

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
 #include "cli/manifest.h"
+#include "common/api_names.h"
 
 namespace opctl::cli {
 
@@ -21,7 +22,7 @@ bool DeleteObject(CommandContext& context, const std::string& kind, const std::s
     return false;
   }
   for (const std::string& deleted : response.deleted()) {
-    bool marked = kind == "Volume" && delete_data;
+    bool marked = kind == kKindVolume && delete_data;
     context.out << deleted << " " << (marked ? "marked for deletion with its data" : done) << "\n";
   }
   return true;

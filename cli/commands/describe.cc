@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
 #include "cli/output.h"
+#include "common/api_names.h"
 #include "common/clock.h"
 
 namespace opctl::cli {
@@ -91,9 +92,9 @@ int RunDescribe(CommandContext& context) {
     for (std::string line; std::getline(table, line);) context.out << "  " << line << "\n";
   }
 
-  if (KindOf(object) == "Service") {
+  if (KindOf(object) == kKindService) {
     v1::ListRequest list;
-    list.set_kind("Container");
+    list.set_kind(kKindContainer);
     v1::ListResponse response;
     if (context.client.List(list, &response).ok()) {
       std::vector<v1::Object> owned;

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
 #include "cli/output.h"
+#include "common/api_names.h"
 #include "common/clock.h"
 
 namespace opctl::cli {
@@ -34,10 +35,10 @@ void PrintObjects(CommandContext& context, const std::string& kind, const std::v
     for (size_t i = 0; i < objects.size(); ++i) context.out << (i ? "---\n" : "") << ToYaml(objects[i]) << "\n";
   } else if (output == "name") {
     for (const v1::Object& object : objects) context.out << DisplayName(object) << "\n";
-  } else if (kind == "Node" && output == "wide") {
+  } else if (kind == kKindNode && output == "wide") {
     // What is allocated on each node comes from the Containers bound to it.
     v1::ListRequest request;
-    request.set_kind("Container");
+    request.set_kind(kKindContainer);
     v1::ListResponse containers;
     grpc::Status status = context.client.List(request, &containers);
     NodeAllocations allocations = AllocationsOf({containers.items().begin(), containers.items().end()});

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 #include "common/quantity.h"
 
 namespace opctl::cli {
@@ -45,12 +46,12 @@ int RunLogs(CommandContext& context) {
   const std::vector<std::string>& words = context.arguments.positional();
   v1::LogsRequest request;
   if (words.size() == 1 && words[0].find('/') == std::string::npos) {
-    request.set_kind("Container");  // a bare name is a container, as kubectl takes a pod
+    request.set_kind(kKindContainer);  // a bare name is a container, as kubectl takes a pod
     request.set_name(words[0]);
   } else {
     absl::StatusOr<ObjectReference> reference = ParseReference(words);
     if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
-    if ((reference->kind->kind != "Container" && reference->kind->kind != "Service") || reference->name.empty()) {
+    if ((reference->kind->kind != kKindContainer && reference->kind->kind != kKindService) || reference->name.empty()) {
       return Fail(context, "logs takes container/NAME or service/NAME", 2);
     }
     request.set_kind(reference->kind->kind);
@@ -73,7 +74,7 @@ int RunLogs(CommandContext& context) {
 
   std::unique_ptr<grpc::ClientContext> call = context.client.NewContext(/*with_deadline=*/false);
   std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = context.client.operations().Logs(call.get(), request);
-  bool prefixed = request.kind() == "Service";
+  bool prefixed = request.kind() == kKindService;
   PrefixedLines out_lines(context.out), err_lines(context.err);
   v1::LogChunk chunk;
   while (reader->Read(&chunk)) {

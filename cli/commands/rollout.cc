@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 #include "common/clock.h"
 
 namespace opctl::cli {
@@ -15,11 +16,11 @@ int RunRollout(CommandContext& context) {
   if (words.empty() || words[0] != "restart") return Fail(context, "usage: opctl rollout restart service/NAME", 2);
   absl::StatusOr<ObjectReference> reference = ParseReference({words.begin() + 1, words.end()});
   if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
-  if (reference->kind->kind != "Service" || reference->name.empty()) {
+  if (reference->kind->kind != kKindService || reference->name.empty()) {
     return Fail(context, "rollout restart takes service/NAME", 2);
   }
   v1::GetRequest get;
-  get.set_kind("Service");
+  get.set_kind(kKindService);
   get.set_name(reference->name);
   v1::Object service;
   grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, get, &service);

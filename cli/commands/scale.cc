@@ -2,13 +2,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 
 namespace opctl::cli {
 
 int RunScale(CommandContext& context) {
   absl::StatusOr<ObjectReference> reference = ParseReference(context.arguments.positional());
   if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
-  if (reference->kind->kind != "Service" || reference->name.empty()) {
+  if (reference->kind->kind != kKindService || reference->name.empty()) {
     return Fail(context, "scale takes service/NAME --replicas N", 2);
   }
   int replicas = 0;

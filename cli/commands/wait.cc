@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "common/api_names.h"
 #include "common/quantity.h"
 
 namespace opctl::cli {
@@ -30,9 +31,10 @@ Readiness Check(const v1::Service& service, const std::vector<v1::Container>& co
   for (const v1::Container& container : containers) {
     const v1::ContainerStatus& status = container.status();
     bool has_check = container.spec().template_().has_healthcheck();
-    if (status.phase() == "Running" && (!has_check || status.health() == "healthy")) continue;
+    if (status.phase() == kPhaseRunning && (!has_check || status.health() == "healthy")) continue;
     std::string reason = status.phase().empty() ? "Pending" : status.phase();
-    if (!status.health().empty() && status.phase() == "Running") absl::StrAppend(&reason, ", health ", status.health());
+    if (!status.health().empty() && status.phase() == kPhaseRunning)
+      absl::StrAppend(&reason, ", health ", status.health());
     std::string detail = status.last_error();
     for (const v1::Condition& condition : status.conditions()) {
       if (detail.empty() && condition.status() == "False" && !condition.message().empty()) detail = condition.message();
@@ -51,12 +53,12 @@ int WaitForServices(CommandContext& context, const std::vector<std::string>& ser
   std::map<std::string, std::string> printed;  // last progress line per service
   while (true) {
     v1::ListRequest list_services;
-    list_services.set_kind("Service");
+    list_services.set_kind(kKindService);
     v1::ListResponse service_list;
     grpc::Status status = context.client.List(list_services, &service_list);
     if (!status.ok()) return Fail(context, context.client.Explain(status));
     v1::ListRequest list_containers;
-    list_containers.set_kind("Container");
+    list_containers.set_kind(kKindContainer);
     v1::ListResponse container_list;
     status = context.client.List(list_containers, &container_list);
     if (!status.ok()) return Fail(context, context.client.Explain(status));
@@ -103,7 +105,7 @@ int RunWait(CommandContext& context) {
   for (const std::string& word : context.arguments.positional()) {
     absl::StatusOr<ObjectReference> reference = ParseReference({word});
     if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
-    if (reference->kind->kind != "Service" || reference->name.empty()) {
+    if (reference->kind->kind != kKindService || reference->name.empty()) {
       return Fail(context, absl::StrCat("wait takes service/NAME, not \"", word, "\""), 2);
     }
     services.push_back(reference->name);

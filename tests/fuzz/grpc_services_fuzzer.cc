@@ -16,9 +16,10 @@
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
 #include "controller/controller_service.h"
+#include "controller/controllers.h"
 #include "controller/node_monitor.h"
 #include "controller/registry.h"
-#include "controller/service_controller.h"
+#include "controller/runtime/manager.h"
 #include "controller/store/sqlite_store.h"
 #include "controller/watch_hub.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -44,8 +45,10 @@ struct Controller {
     store = *SqliteStore::Open(directory);
     hub = std::make_unique<WatchHub>(*store, absl::Milliseconds(10));
     registry = std::make_unique<Registry>(*store, Clock::Real());
-    services = std::make_unique<ServiceController>(*registry, *hub);
-    if (!services->Follow().ok()) std::abort();
+    // Not leading: the informers and the placement index follow, no controller writes.
+    manager = std::make_unique<Manager>(*registry, *hub, Clock::Real(), Logger::Stderr());
+    services = std::make_unique<Controllers>(*manager, *registry, Clock::Real());
+    if (!manager->Start().ok()) std::abort();
     monitor = std::make_unique<NodeMonitor>(*registry, Clock::Real());
     controller_service = std::make_unique<ControllerService>(*registry, *hub, authorizer);
     agent_service = std::make_unique<AgentService>(*registry, *monitor, services->placement(), authorizer);
@@ -64,7 +67,8 @@ struct Controller {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<WatchHub> hub;
   std::unique_ptr<Registry> registry;
-  std::unique_ptr<ServiceController> services;
+  std::unique_ptr<Manager> manager;
+  std::unique_ptr<Controllers> services;
   std::unique_ptr<NodeMonitor> monitor;
   std::unique_ptr<ControllerService> controller_service;
   std::unique_ptr<AgentService> agent_service;

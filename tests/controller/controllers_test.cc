@@ -1,4 +1,4 @@
-#include "controller/service_controller.h"
+#include "controller/controllers.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include "common/conditions.h"
 #include "common/object.h"
 #include "controller/node_monitor.h"
+#include "controller/reconcilers/desired_containers.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/controller/test_objects.h"
 #include "tests/support/process.h"
@@ -46,11 +47,11 @@ class ServiceControllerTest : public ::testing::Test {
   // first wait until it has seen every write.
   absl::Status Schedule() {
     if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
-    return controller_.ScheduleContainers();
+    return controllers_.scheduling().Reconcile(kScheduleKey).status();
   }
   absl::Status Evacuate(const std::string& node) {
     if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
-    return controller_.EvacuateNode(node);
+    return controllers_.evacuation().Reconcile(node).status();
   }
 
   // `node` turned NotReady for silence at `since`, as the node monitor writes it.
@@ -64,8 +65,21 @@ class ServiceControllerTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-svc"));
   WatchHub hub_{*store_};
   ManualClock clock_;
+  RecordingLogger logger_;
   Registry registry_{*store_, clock_};
-  ServiceController controller_{registry_, hub_};
+  // The loops' retries wait on real time; what the reconcilers write carries the manual clock's.
+  Manager manager_{registry_, hub_, Clock::Real(), logger_};
+  Controllers controllers_{manager_, registry_, clock_};
+
+  // One pass over one Service, by hand.
+  absl::Status SyncService(const std::string& name) { return controllers_.services().Reconcile(name).status(); }
+  // The informers follow the store (the placement index with them); no controller runs.
+  absl::Status Follow() { return manager_.Start(); }
+  // Every controller runs, as in opctl-controller.
+  absl::Status Start() {
+    manager_.SetLeading(true);
+    return manager_.Start();
+  }
 };
 
 TEST(DesiredContainers, OrdinalsAddressesAndTemplateVolumes) {
@@ -89,30 +103,30 @@ TEST_F(ServiceControllerTest, KeepsExactlyReplicasContainers) {
   volume->set_name("data");
   volume->set_mount_path("/data");
   Apply({service});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_THAT(ContainerNames(), ElementsAre("web-0", "web-1", "web-2"));
   EXPECT_TRUE(registry_.Find("Volume", "data-web-2").has_value());
 
   service.mutable_service()->mutable_spec()->set_replicas(1);
   Apply({service});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_THAT(ContainerNames(), ElementsAre("web-0"));
   EXPECT_TRUE(registry_.Find("Volume", "data-web-2").has_value()) << "scale-down keeps the replica's data";
 
   // A changed template reaches the container; a second pass writes nothing.
   service.mutable_service()->mutable_spec()->mutable_template_()->set_image("busybox:v2");
   Apply({service});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().template_().image(), "busybox:v2");
   int64_t revision = store_->Revision();
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(store_->Revision(), revision);
 }
 
 TEST_F(ServiceControllerTest, ATemplateChangeRollsOneReadyReplicaAtATimeHighestFirst) {
   v1::Object service = testing::ServiceObject("web", 3);
   Apply({service});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   auto make_ready = [&](const std::string& name) {
     v1::Object container = *registry_.Get("Container", name);
     container.mutable_container()->mutable_status()->set_phase("Running");
@@ -130,25 +144,25 @@ TEST_F(ServiceControllerTest, ATemplateChangeRollsOneReadyReplicaAtATimeHighestF
 
   service.mutable_service()->mutable_spec()->mutable_template_()->set_image("busybox:v2");
   Apply({service});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(image("web-2"), "busybox:v2");
   EXPECT_EQ(image("web-1"), "busybox:test");
   // web-2 is not ready on its new spec yet: nothing else moves.
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(image("web-1"), "busybox:test");
   make_ready("web-2");
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(image("web-1"), "busybox:v2");
   EXPECT_EQ(image("web-0"), "busybox:test");
   make_ready("web-1");
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(image("web-0"), "busybox:v2");
 }
 
 TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
-  ASSERT_TRUE(controller_.Follow().ok());
+  ASSERT_TRUE(Follow().ok());
   Apply({testing::ServiceObject("web", 2)});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   ASSERT_TRUE(Schedule().ok());
   v1::Container pending = registry_.Get("Container", "web-0")->container();
   EXPECT_EQ(pending.status().phase(), "Pending");
@@ -165,7 +179,7 @@ TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
 }
 
 TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay) {
-  ASSERT_TRUE(controller_.Follow().ok());
+  ASSERT_TRUE(Follow().ok());
   v1::Node lost = testing::ReadyNode("host-a", 1LL << 30, 2000);
   AddNode(lost);
   v1::Object web = testing::ServiceObject("web", 1);
@@ -174,13 +188,13 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   volume->set_name("data");
   volume->set_mount_path("/data");
   Apply({web, db});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
-  ASSERT_TRUE(controller_.SyncService("db").ok());
+  ASSERT_TRUE(SyncService("web").ok());
+  ASSERT_TRUE(SyncService("db").ok());
   ASSERT_TRUE(Schedule().ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 1);
 
   // host-a falls silent; host-b is there to take what may move.
-  MarkSilent("host-a", Clock::Real().Now());
+  MarkSilent("host-a", clock_.Now());
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
   ASSERT_TRUE(Evacuate("host-a").ok());
   ASSERT_TRUE(Schedule().ok());
@@ -208,7 +222,7 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   EXPECT_EQ(stays.status().phase(), "Unknown");
   EXPECT_THAT(FindCondition(stays.status().conditions(), "Scheduled")->message(), HasSubstr("where its volumes are"));
   // The Service's own pass keeps the binding and its generation.
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().binding_generation(), 2);
 
   // Drain's step: a stateless container can be evicted, a stateful one says why not.
@@ -224,13 +238,14 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
 }
 
 TEST_F(ServiceControllerTest, ASilentNodesReplicasMoveOnceTheSettleTimeHasPassed) {
-  ASSERT_TRUE(controller_.Follow().ok());
+  ASSERT_TRUE(Follow().ok());
   AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
   Apply({testing::ServiceObject("web", 1)});
-  ASSERT_TRUE(controller_.SyncService("web").ok());
+  ASSERT_TRUE(SyncService("web").ok());
   ASSERT_TRUE(Schedule().ok());
   // NotReady for longer than the settle time (1 s by default).
-  MarkSilent("host-a", Clock::Real().Now() - absl::Milliseconds(1100));
+  MarkSilent("host-a", clock_.Now());
+  clock_.Advance(absl::Milliseconds(1100));
   AddNode(testing::ReadyNode("host-b", 1LL << 30, 2000));
   ASSERT_TRUE(Evacuate("host-a").ok());
   ASSERT_TRUE(Schedule().ok());
@@ -239,7 +254,7 @@ TEST_F(ServiceControllerTest, ASilentNodesReplicasMoveOnceTheSettleTimeHasPassed
 
 TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {
   AddNode(testing::ReadyNode("host-a", 1LL << 30, 2000));
-  ASSERT_TRUE(controller_.Start().ok());
+  ASSERT_TRUE(Start().ok());
   Apply({testing::ServiceObject("web", 1)});
   ASSERT_TRUE(opctl::testing::WaitFor(
       [&] {

@@ -1,0 +1,33 @@
+// Scheduling: binds every unbound Container to a Node (scheduler.h chooses), or records in its status
+// why none fits. One key (kScheduleKey) stands for "every unbound Container": a pass costs the
+// containers waiting, read from the placement index, not a read of every container.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "controller/placement_index.h"
+#include "controller/registry.h"
+#include "controller/runtime/reconciler.h"
+
+namespace opctl::controller {
+
+inline constexpr char kScheduleKey[] = "unbound";
+
+class SchedulingReconciler : public Reconciler {
+ public:
+  SchedulingReconciler(Registry& registry, const PlacementIndex& placement, Clock& clock)
+      : registry_(registry), placement_(placement), clock_(clock) {}
+
+  absl::StatusOr<ReconcileResult> Reconcile(const std::string& key) override;
+
+ private:
+  // Writes why `container` fits nowhere, unless its status says so already.
+  absl::Status RecordUnschedulable(v1::Container container, const std::string& why, absl::Time now);
+
+  Registry& registry_;
+  const PlacementIndex& placement_;
+  Clock& clock_;
+};
+
+}  // namespace opctl::controller

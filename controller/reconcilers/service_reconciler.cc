@@ -1,0 +1,174 @@
+#include "controller/reconcilers/service_reconciler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_names.h"
+#include "common/conditions.h"
+#include "common/object.h"
+#include "controller/reconcilers/desired_containers.h"
+#include "controller/reconcilers/registry_calls.h"
+#include "controller/scheduler.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace opctl::controller {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+// A Service's Containers: they are named "<service>-<ordinal>", so a name range of the store holds
+// them (and those of a service named "<service>-x", which the filter drops).
+std::vector<v1::Object> ContainersOf(const Registry& registry, const std::string& service) {
+  std::vector<v1::Object> owned;
+  for (v1::Object& container : registry.ListNamePrefix(kKindContainer, service + "-")) {
+    if (container.container().spec().service() == service) owned.push_back(std::move(container));
+  }
+  return owned;
+}
+
+bool SameOwnerAndLabels(const v1::ObjectMeta& want, const v1::ObjectMeta& have) {
+  return MessageDifferencer::Equals(want.owner_references(0), have.owner_references(0)) &&
+         std::map<std::string, std::string>(want.labels().begin(), want.labels().end()) ==
+             std::map<std::string, std::string>(have.labels().begin(), have.labels().end());
+}
+
+}  // namespace
+
+absl::StatusOr<ReconcileResult> ServiceReconciler::Reconcile(const std::string& name) {
+  absl::StatusOr<v1::Object> found = registry_.Get(kKindService, name);
+  std::vector<v1::Object> owned = ContainersOf(registry_, name);
+  if (absl::IsNotFound(found.status())) {
+    // Deleting a Service cascades in one transaction; this only catches leftovers.
+    if (owned.empty()) return ReconcileResult{};
+    absl::Status deleted = Wait<int64_t>([&](auto done) { registry_.DeleteObjects(owned, done); }).status();
+    if (!deleted.ok()) return deleted;
+    return ReconcileResult{};
+  }
+  if (!found.ok()) return found.status();
+  const v1::Service& service = found->service();
+  std::map<std::string, v1::Object> existing;
+  for (v1::Object& container : owned) existing[container.container().metadata().name()] = std::move(container);
+
+  // Per-replica volumes first, so a container never starts without its data volume.
+  if (absl::Status volumes = EnsureTemplateVolumes(service); !volumes.ok()) return volumes;
+  Plan plan = PlanContainers(service, existing);
+  if (absl::Status written = PutAll(registry_, plan.immediate).status(); !written.ok()) return written;
+  if (absl::Status rolled = RollOne(plan, existing); !rolled.ok()) return rolled;
+  if (absl::Status removed = RemoveSurplus(plan, existing); !removed.ok()) return removed;
+  if (absl::Status status = WriteStatus(*found); !status.ok()) return status;
+  return ReconcileResult{};
+}
+
+absl::Status ServiceReconciler::EnsureTemplateVolumes(const v1::Service& service) {
+  const std::string& name = service.metadata().name();
+  for (int ordinal = 0; ordinal < service.spec().replicas(); ++ordinal) {
+    for (const v1::VolumeTemplate& volume : service.spec().volume_templates()) {
+      std::string volume_name = TemplateVolumeName(volume.name(), name, ordinal);
+      if (registry_.Find(kKindVolume, volume_name)) continue;
+      v1::Object object;
+      v1::ObjectMeta* meta = object.mutable_volume()->mutable_metadata();
+      meta->set_name(volume_name);
+      meta->set_stack(service.metadata().stack());
+      (*meta->mutable_labels())[kServiceLabel] = name;
+      absl::StatusOr<v1::Object> created = Wait<v1::Object>([&](auto done) { registry_.Put(object, done); });
+      if (!created.ok() && !absl::IsAborted(created.status())) return created.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+ServiceReconciler::Plan ServiceReconciler::PlanContainers(const v1::Service& service,
+                                                          const std::map<std::string, v1::Object>& existing) const {
+  Plan plan;
+  for (v1::Container& desired : DesiredContainers(service, host_path_roots_)) {
+    *plan.desired.emplace_back().mutable_container() = std::move(desired);
+  }
+  for (size_t i = 0; i < plan.desired.size(); ++i) {
+    v1::Object& desired = plan.desired[i];
+    v1::Container* want = desired.mutable_container();
+    auto it = existing.find(want->metadata().name());
+    if (it == existing.end()) {
+      want->mutable_status()->set_phase(kPhasePending);
+      plan.immediate.push_back(desired);
+      continue;
+    }
+    const v1::Container& have = it->second.container();
+    // The binding belongs to the scheduler: keep it while comparing and writing.
+    want->mutable_spec()->set_node_name(have.spec().node_name());
+    want->mutable_spec()->set_binding_generation(have.spec().binding_generation());
+    bool same_spec = MessageDifferencer::Equals(want->spec(), have.spec());
+    if (same_spec && SameOwnerAndLabels(want->metadata(), have.metadata())) continue;
+    v1::ObjectMeta* meta = want->mutable_metadata();
+    meta->set_uid(have.metadata().uid());
+    meta->set_creation_timestamp(have.metadata().creation_timestamp());
+    meta->set_resource_version(have.metadata().resource_version());
+    *want->mutable_status() = have.status();
+    if (same_spec)
+      plan.immediate.push_back(desired);
+    else
+      plan.outdated.push_back(i);
+  }
+  return plan;
+}
+
+// A changed template rolls one replica at a time, highest ordinal first (as a StatefulSet does), each
+// once the previous one is ready again. An outdated replica that is not ready anyway goes first, so a
+// broken template can always be fixed by applying a good one.
+absl::Status ServiceReconciler::RollOne(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
+  if (plan.outdated.empty()) return absl::OkStatus();
+  auto name_of = [&](size_t i) -> const std::string& { return plan.desired[i].container().metadata().name(); };
+  auto is_outdated = [&](const std::string& name) {
+    return std::any_of(plan.outdated.begin(), plan.outdated.end(), [&](size_t i) { return name_of(i) == name; });
+  };
+  bool rolling = std::any_of(existing.begin(), existing.end(), [&](const auto& entry) {
+    return !is_outdated(entry.first) && !ContainerIsReady(entry.second.container());
+  });
+  const v1::Object* next = nullptr;
+  for (size_t i : plan.outdated) {
+    if (!ContainerIsReady(existing.at(name_of(i)).container())) next = &plan.desired[i];
+  }
+  if (next == nullptr && !rolling) next = &plan.desired[plan.outdated.back()];
+  if (next == nullptr) return absl::OkStatus();
+  return Wait<v1::Object>([&](auto done) { registry_.Put(*next, done); }).status();
+}
+
+// Scale-down and leftovers: the highest ordinals go; their template volumes stay.
+absl::Status ServiceReconciler::RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
+  std::vector<v1::Object> surplus;
+  for (const auto& [name, object] : existing) {
+    bool wanted = std::any_of(plan.desired.begin(), plan.desired.end(),
+                              [&](const v1::Object& desired) { return desired.container().metadata().name() == name; });
+    if (!wanted) surplus.push_back(object);
+  }
+  if (surplus.empty()) return absl::OkStatus();
+  return Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();
+}
+
+// Status from the containers as they are now.
+absl::Status ServiceReconciler::WriteStatus(const v1::Object& found) {
+  const v1::Service& service = found.service();
+  int ready = 0, present = 0;
+  for (const v1::Object& object : ContainersOf(registry_, service.metadata().name())) {
+    ++present;
+    ready += ContainerIsReady(object.container()) ? 1 : 0;
+  }
+  v1::Object updated = found;
+  v1::ServiceStatus* status = updated.mutable_service()->mutable_status();
+  status->set_observed_generation(service.metadata().generation());
+  status->set_replicas(present);
+  status->set_ready_replicas(ready);
+  absl::Time now = clock_.Now();
+  int want = service.spec().replicas();
+  std::string summary = absl::StrCat(ready, "/", want, " replicas ready");
+  bool updating = ready < want || present != want;
+  SetCondition(status->mutable_conditions(), kConditionAvailable, ready >= want,
+               ready >= want ? kReasonReplicasReady : kReasonReplicasNotReady, summary, now);
+  SetCondition(status->mutable_conditions(), kConditionProgressing, updating,
+               updating ? kReasonReplicasUpdating : kReasonComplete, summary, now);
+  if (MessageDifferencer::Equals(*status, service.status())) return absl::OkStatus();
+  return Wait<v1::Object>(
+             [&](auto done) { registry_.UpdateStatus(updated, service.metadata().resource_version(), done); })
+      .status();
+}
+
+}  // namespace opctl::controller

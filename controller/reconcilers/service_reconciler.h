@@ -1,0 +1,44 @@
+// Service -> Containers: keeps exactly `replicas` Containers named "<service>-<ordinal>" with static
+// addresses and per-replica template Volumes, rolls a changed template one replica at a time, and
+// writes the Service's readiness into its status. Key: the Service's name.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "controller/registry.h"
+#include "controller/runtime/reconciler.h"
+
+namespace opctl::controller {
+
+class ServiceReconciler : public Reconciler {
+ public:
+  // `host_path_roots`: the controller policy's, copied into Containers that mount host paths.
+  ServiceReconciler(Registry& registry, Clock& clock, std::vector<std::string> host_path_roots = {})
+      : registry_(registry), clock_(clock), host_path_roots_(std::move(host_path_roots)) {}
+
+  absl::StatusOr<ReconcileResult> Reconcile(const std::string& service) override;
+
+ private:
+  // The desired Containers split by how they are written: at once (new replicas, metadata changes) or
+  // rolled one at a time (spec changes).
+  struct Plan {
+    std::vector<v1::Object> desired;
+    std::vector<v1::Object> immediate;
+    std::vector<size_t> outdated;  // indices into `desired`
+  };
+
+  absl::Status EnsureTemplateVolumes(const v1::Service& service);
+  Plan PlanContainers(const v1::Service& service, const std::map<std::string, v1::Object>& existing) const;
+  absl::Status RollOne(const Plan& plan, const std::map<std::string, v1::Object>& existing);
+  absl::Status RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing);
+  absl::Status WriteStatus(const v1::Object& service);
+
+  Registry& registry_;
+  Clock& clock_;
+  const std::vector<std::string> host_path_roots_;
+};
+
+}  // namespace opctl::controller
