@@ -114,10 +114,9 @@ absl::StatusOr<std::string> CurlDockerClient::ApiPrefix() {
   if (!server_version.ok()) return server_version.status();
   const std::string& server = *server_version;
   double server_number = 0, newest = 0;
-  absl::SimpleAtod(server, &server_number);
-  absl::SimpleAtod(kNewestApiVersion, &newest);
+  bool parsed = absl::SimpleAtod(server, &server_number) && absl::SimpleAtod(kNewestApiVersion, &newest);
   absl::MutexLock lock(&mutex_);
-  api_version_ = server.empty() || server_number > newest ? kNewestApiVersion : server;
+  api_version_ = !parsed || server_number > newest ? kNewestApiVersion : server;
   return absl::StrCat("http://localhost/v", api_version_);
 }
 

@@ -32,12 +32,14 @@ Controllers::Controllers(Manager& manager, Registry& registry, Clock& clock, Con
       services_(registry, clock, options.host_path_roots),
       scheduling_(registry, placement_, clock),
       evacuation_(registry, placement_, clock, options.silent_node_settle) {
-  service_loop_ = &manager.Add(services_, {"service controller", /*leader_only=*/true,
-                                           [this] { return NamesOf(registry_.ListKind(kKindService)); }});
-  scheduling_loop_ =
-      &manager.Add(scheduling_, {"scheduler", true, [] { return std::vector<std::string>{kScheduleKey}; }});
+  service_loop_ = &manager.Add(services_, {.name = "service controller", .leader_only = true, .resync = [this] {
+                                             return NamesOf(registry_.ListKind(kKindService));
+                                           }});
+  scheduling_loop_ = &manager.Add(scheduling_, {.name = "scheduler", .leader_only = true, .resync = [] {
+                                                  return std::vector<std::string>{kScheduleKey};
+                                                }});
   // Nodes lost while no controller led.
-  evacuation_loop_ = &manager.Add(evacuation_, {"node evacuation", true, [this] {
+  evacuation_loop_ = &manager.Add(evacuation_, {.name = "node evacuation", .leader_only = true, .resync = [this] {
                                                   std::vector<std::string> lost;
                                                   for (const v1::Object& node : registry_.ListKind(kKindNode)) {
                                                     if (!NodeIsReady(node.node())) lost.push_back(MetaOf(node).name());

@@ -137,9 +137,10 @@ int Run() {
   NodeMonitor node_monitor(registry, Clock::Real(), node_options, Logger::Stderr());
   node_monitor.Start();
   // It reads the store, not an informer's index: it need not wait for the watch before a check.
-  manager.Add(node_monitor,
-              {"node monitor", /*leader_only=*/true, [] { return std::vector<std::string>{kNodeCheckKey}; }, nullptr,
-               /*wait_for_watch=*/false});
+  manager.Add(node_monitor, {.name = "node monitor",
+                             .leader_only = true,
+                             .resync = [] { return std::vector<std::string>{kNodeCheckKey}; },
+                             .wait_for_watch = false});
   // Before the reconcilers go, on every way out: the loops call into them.
   absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
   manager.SetLeading(true);

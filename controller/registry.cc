@@ -163,10 +163,10 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
                                          done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
     // A concurrent writer got in between reading and committing: read and check again (a version the
     // user pinned is compared again then), off the store's writer thread.
-    if (absl::IsAborted(revision.status()) && attempt < kMaxGuardedRetries) {
-      return retries_.Run([this, objects = std::move(objects), dry_run, attempt, done = std::move(done)]() mutable {
-        ApplyAttempt(std::move(objects), dry_run, attempt + 1, std::move(done));
-      });
+    if (RetryOnConflict(revision, true, attempt, kMaxGuardedRetries, [this, objects, dry_run, attempt, done] {
+          ApplyAttempt(objects, dry_run, attempt + 1, done);
+        })) {
+      return;
     }
     if (!revision.ok()) return done(revision.status());
     response->set_revision(*revision);
@@ -214,9 +214,9 @@ void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done
     return [this, request, attempt, done, finish](absl::StatusOr<int64_t> revision) {
       // A status written meanwhile (an agent's, the service controller's) or a guard that failed: read
       // again and retry, unless the caller pinned a version.
-      if (absl::IsAborted(revision.status()) && request.expected_resource_version() == 0 &&
-          attempt < kMaxGuardedRetries) {
-        return retries_.Run([this, request, attempt, done] { DeleteAttempt(request, attempt + 1, done); });
+      if (RetryOnConflict(revision, request.expected_resource_version() == 0, attempt, kMaxGuardedRetries,
+                          [this, request, attempt, done] { DeleteAttempt(request, attempt + 1, done); })) {
+        return;
       }
       if (!revision.ok()) return done(revision.status());
       finish(*revision);
@@ -298,6 +298,13 @@ void Registry::DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done
   store_.Commit(std::move(mutations), std::move(done));
 }
 
+bool Registry::RetryOnConflict(const absl::StatusOr<int64_t>& committed, bool may_retry, int attempt, int max_retries,
+                               std::function<void()> next) {
+  if (!absl::IsAborted(committed.status()) || !may_retry || attempt >= max_retries) return false;
+  retries_.Run(std::move(next));
+  return true;
+}
+
 void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
                              std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done) {
   absl::StatusOr<v1::Object> object = Get(kind, name);
@@ -315,11 +322,10 @@ void Registry::UpdateAttempt(std::string kind, std::string name, int64_t expecte
   store_.Commit(std::move(mutations), [this, kind = std::move(kind), name = std::move(name), expected, attempt,
                                        change = std::move(change), result,
                                        done = std::move(done)](absl::StatusOr<int64_t> revision) mutable {
-    if (absl::IsAborted(revision.status()) && expected == 0 && attempt < kMaxConflictRetries) {
-      return retries_.Run([this, kind = std::move(kind), name = std::move(name), attempt, change = std::move(change),
-                           done = std::move(done)]() mutable {
-        UpdateAttempt(std::move(kind), std::move(name), 0, attempt + 1, std::move(change), std::move(done));
-      });
+    if (RetryOnConflict(
+            revision, expected == 0, attempt, kMaxConflictRetries,
+            [this, kind, name, attempt, change, done] { UpdateAttempt(kind, name, 0, attempt + 1, change, done); })) {
+      return;
     }
     if (!revision.ok()) return done(revision.status());
     MutableMetaOf(result.get())->set_resource_version(*revision);

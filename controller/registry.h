@@ -102,6 +102,11 @@ class Registry : public ObjectLookup {
   void DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done);
   void UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
                      std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done);
+  // In a commit's callback: when `committed` is a conflict (ABORTED), `may_retry` and `attempt` is
+  // below `max_retries`, runs `next` (the following attempt: read, check and commit again) off the
+  // store's writer thread and returns true; false to finish with `committed` as it is.
+  bool RetryOnConflict(const absl::StatusOr<int64_t>& committed, bool may_retry, int attempt, int max_retries,
+                       std::function<void()> next);
   std::string NewUid() const;
 
   Store& store_;

@@ -3,7 +3,8 @@
 # with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and runs every test with ctest, so
 # each test, and every controller, agent and CLI it starts, is also a memory, leak and undefined-
 # behaviour check: a report from any process fails the run. Test files go to /tmp/opctl-test-run (kept
-# when something failed). Then the controller's and agent's tests under ThreadSanitizer
+# when something failed). Meanwhile the product is compiled with clang -Wthread-safety -Werror
+# (scripts/thread-safety.sh). Then the controller's and agent's tests under ThreadSanitizer
 # (scripts/tsan.sh), then fuzzing of the manifest reader and dockerd's JSON decoding for a bounded
 # time (OPCTL_FUZZ_SECONDS each, default 60; 0 skips). Exits non-zero on any failure.
 set -euo pipefail
@@ -51,12 +52,14 @@ for fault in overflow ub; do
   rm -f "$run_dir/canary.log" "$run_dir"/reports/*
 done
 
-# Meanwhile the ThreadSanitizer and fuzzing builds, at the lowest priority: they take only the cores
+# Meanwhile the clang -Wthread-safety build (its compile is the check), the ThreadSanitizer and the
+# fuzzing builds, at the lowest priority: they take only the cores
 # the tests leave idle (most of the time, the tests wait on Docker), so the tests' timing is theirs.
 fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
 background_log=$run_dir/background-builds.log
 low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
 (
+  low_priority scripts/thread-safety.sh
   low_priority scripts/tsan.sh --build-only
   ((fuzz_seconds == 0)) || low_priority scripts/fuzz.sh --build-only
 ) >"$background_log" 2>&1 &
@@ -85,7 +88,7 @@ if ((status != 0)); then
   exit 1
 fi
 if ((background_status != 0)); then
-  echo "test: building the ThreadSanitizer or fuzzing targets failed:" >&2
+  echo "test: the -Wthread-safety build, or building the ThreadSanitizer or fuzzing targets, failed:" >&2
   cat "$background_log" >&2
   exit 1
 fi

@@ -135,10 +135,11 @@ absl::Status ServiceReconciler::RollOne(const Plan& plan, const std::map<std::st
 // Scale-down and leftovers: the highest ordinals go; their template volumes stay.
 absl::Status ServiceReconciler::RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
   std::vector<v1::Object> surplus;
-  for (const auto& [name, object] : existing) {
-    bool wanted = std::any_of(plan.desired.begin(), plan.desired.end(),
-                              [&](const v1::Object& desired) { return desired.container().metadata().name() == name; });
-    if (!wanted) surplus.push_back(object);
+  for (const auto& entry : existing) {  // (not a structured binding: clang 14 cannot capture one)
+    bool wanted = std::any_of(plan.desired.begin(), plan.desired.end(), [&](const v1::Object& desired) {
+      return desired.container().metadata().name() == entry.first;
+    });
+    if (!wanted) surplus.push_back(entry.second);
   }
   if (surplus.empty()) return absl::OkStatus();
   return Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();

@@ -153,8 +153,9 @@ TEST_F(ManagerTest, OneInformerPerKindHandsTheListThenEveryChangeToEachHandler) 
 
 TEST_F(ManagerTest, LeaderOnlyControllersRunOnlyWhileLeading) {
   RecordingReconciler always, leader;
-  manager_.Add(always, {"always", false, [] { return std::vector<std::string>{"a"}; }});
-  ReconcileLoop& led = manager_.Add(leader, {"leader", true, [] { return std::vector<std::string>{"l"}; }});
+  manager_.Add(always, {.name = "always", .resync = [] { return std::vector<std::string>{"a"}; }});
+  ReconcileLoop& led = manager_.Add(
+      leader, {.name = "leader", .leader_only = true, .resync = [] { return std::vector<std::string>{"l"}; }});
   ASSERT_TRUE(manager_.Start().ok());
   ASSERT_TRUE(WaitFor([&] { return always.Count("a") == 1; }, absl::Seconds(5)));
   EXPECT_FALSE(led.running());
