@@ -5,6 +5,41 @@
 #include "common/list_pages.h"
 
 namespace opctl::cli {
+namespace {
+
+// A gRPC server stream with the context it needs alive as long as it is read.
+template <typename Message>
+class GrpcStreamReader : public StreamReader<Message> {
+ public:
+  GrpcStreamReader(std::unique_ptr<grpc::ClientContext> context, std::unique_ptr<grpc::ClientReader<Message>> reader)
+      : context_(std::move(context)), reader_(std::move(reader)) {}
+  bool Read(Message* message) override { return reader_->Read(message); }
+  grpc::Status Finish() override { return reader_->Finish(); }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<Message>> reader_;
+};
+
+class GrpcRestoreWriter : public RestoreWriter {
+ public:
+  GrpcRestoreWriter(std::unique_ptr<grpc::ClientContext> context, v1::Operations::Stub& operations)
+      : context_(std::move(context)), writer_(operations.RestoreVolume(context_.get(), &response_)) {}
+  bool Write(const v1::RestoreVolumeRequest& message) override { return writer_->Write(message); }
+  grpc::Status Finish(v1::RestoreVolumeResponse* response) override {
+    writer_->WritesDone();
+    grpc::Status status = writer_->Finish();
+    *response = response_;
+    return status;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  v1::RestoreVolumeResponse response_;
+  std::unique_ptr<grpc::ClientWriter<v1::RestoreVolumeRequest>> writer_;
+};
+
+}  // namespace
 
 ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
                                    std::shared_ptr<grpc::ChannelCredentials> credentials)
@@ -16,10 +51,32 @@ ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
   operations_ = v1::Operations::NewStub(channel_);
 }
 
-grpc::Status ControllerClient::List(const v1::ListRequest& request, v1::ListResponse* response) const {
+grpc::Status ControllerClient::List(const v1::ListRequest& request, v1::ListResponse* response) {
   return ListAllPages(request, kListPage, response, [this](const v1::ListRequest& page, v1::ListResponse* items) {
     return Call(&v1::Controller::Stub::List, page, items);
   });
+}
+
+std::unique_ptr<StreamReader<v1::WatchEvent>> ControllerClient::Watch(const v1::WatchRequest& request) {
+  std::unique_ptr<grpc::ClientContext> context = NewContext(false);
+  auto reader = stub_->Watch(context.get(), request);
+  return std::make_unique<GrpcStreamReader<v1::WatchEvent>>(std::move(context), std::move(reader));
+}
+
+std::unique_ptr<StreamReader<v1::LogChunk>> ControllerClient::Logs(const v1::LogsRequest& request) {
+  std::unique_ptr<grpc::ClientContext> context = NewContext(false);
+  auto reader = operations_->Logs(context.get(), request);
+  return std::make_unique<GrpcStreamReader<v1::LogChunk>>(std::move(context), std::move(reader));
+}
+
+std::unique_ptr<StreamReader<v1::DataChunk>> ControllerClient::BackupVolume(const v1::BackupVolumeRequest& request) {
+  std::unique_ptr<grpc::ClientContext> context = NewContext(false);
+  auto reader = operations_->BackupVolume(context.get(), request);
+  return std::make_unique<GrpcStreamReader<v1::DataChunk>>(std::move(context), std::move(reader));
+}
+
+std::unique_ptr<RestoreWriter> ControllerClient::RestoreVolume() {
+  return std::make_unique<GrpcRestoreWriter>(NewContext(false), *operations_);
 }
 
 std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {

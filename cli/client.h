@@ -1,11 +1,12 @@
-// The CLI's connection to opctl-controller and the way its errors read. Not thread-safe (one per
-// command).
+// The CLI's connection to opctl-controller over gRPC: ControllerApi with each unary call under the
+// call deadline. Not thread-safe (one per command).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/time/time.h"
+#include "cli/controller_api.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "opctl/v1/operations.grpc.pb.h"
@@ -14,31 +15,49 @@ namespace opctl::cli {
 
 inline constexpr int64_t kListPage = 500;
 
-class ControllerClient {
+class ControllerClient : public ControllerApi {
  public:
   ControllerClient(std::string address, absl::Duration timeout,
                    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
 
-  v1::Controller::Stub& stub() { return *stub_; }
-  v1::Operations::Stub& operations() { return *operations_; }
+  grpc::Status Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response) override {
+    return Call(&v1::Controller::Stub::Apply, request, response);
+  }
+  grpc::Status Get(const v1::GetRequest& request, v1::Object* object) override {
+    return Call(&v1::Controller::Stub::Get, request, object);
+  }
+  // kListPage objects a page, as kubectl's --chunk-size.
+  grpc::Status List(const v1::ListRequest& request, v1::ListResponse* response) override;
+  grpc::Status Delete(const v1::DeleteRequest& request, v1::DeleteResponse* response) override {
+    return Call(&v1::Controller::Stub::Delete, request, response);
+  }
+  grpc::Status Scale(const v1::ScaleRequest& request, v1::Object* object) override {
+    return Call(&v1::Controller::Stub::Scale, request, object);
+  }
+  grpc::Status Cordon(const v1::CordonRequest& request, v1::Object* node) override {
+    return Call(&v1::Controller::Stub::Cordon, request, node);
+  }
+  grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) override {
+    return Call(&v1::Controller::Stub::Evict, request, container);
+  }
+  std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest& request) override;
+  std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) override;
+  std::unique_ptr<StreamReader<v1::DataChunk>> BackupVolume(const v1::BackupVolumeRequest& request) override;
+  std::unique_ptr<RestoreWriter> RestoreVolume() override;
+  std::string Explain(const grpc::Status& status) const override;
+
   const std::string& address() const { return address_; }
-  // One unary call with the call deadline set, e.g. Call(&v1::Controller::Stub::Get, request, &object).
+
+ private:
   template <typename Request, typename Response>
   grpc::Status Call(grpc::Status (v1::Controller::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                     const Request& request, Response* response) const {
     std::unique_ptr<grpc::ClientContext> context = NewContext();
     return (stub_.get()->*method)(context.get(), request, response);
   }
-  // The whole list, page by page (kListPage objects a page, as kubectl's --chunk-size): the items of
-  // every page, and the revision of the first (watch from there to miss nothing).
-  grpc::Status List(const v1::ListRequest& request, v1::ListResponse* response) const;
-  // A context with the call deadline set (none for watches).
+  // A context with the call deadline set (none for streams).
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline = true) const;
-  // "cannot reach the controller at 127.0.0.1:7070: ..." for transport failures; the server's own
-  // message otherwise.
-  std::string Explain(const grpc::Status& status) const;
 
- private:
   std::string address_;
   absl::Duration timeout_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/arguments.h"
+#include "cli/client.h"
 #include "cli/commands/commands.h"
 #include "cli/connection.h"
 #include "common/grpc_runtime.h"

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/arguments.h"
-#include "cli/client.h"
+#include "cli/controller_api.h"
 #include "cli/manifest.h"
 #include "common/object.h"
 
@@ -18,7 +18,7 @@ namespace opctl::cli {
 
 struct CommandContext {
   const Arguments& arguments;
-  ControllerClient& client;
+  ControllerApi& client;
   std::ostream& out;
   std::ostream& err;
 };

@@ -33,7 +33,7 @@ grpc::Status SetUnschedulable(CommandContext& context, const std::string& node, 
   request.set_name(node);
   request.set_unschedulable(unschedulable);
   v1::Object response;
-  return context.client.Call(&v1::Controller::Stub::Cordon, request, &response);
+  return context.client.Cordon(request, &response);
 }
 
 // Bound to a node other than `from` and ready there.
@@ -77,7 +77,7 @@ int RunDrain(CommandContext& context) {
     v1::EvictRequest evict;
     evict.set_name(name);
     v1::Object evicted;
-    grpc::Status status = context.client.Call(&v1::Controller::Stub::Evict, evict, &evicted);
+    grpc::Status status = context.client.Evict(evict, &evicted);
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
       context.out << status.error_message() << std::endl;
       ++stays;
@@ -91,7 +91,7 @@ int RunDrain(CommandContext& context) {
       get.set_kind(kKindContainer);
       get.set_name(name);
       v1::Object current;
-      status = context.client.Call(&v1::Controller::Stub::Get, get, &current);
+      status = context.client.Get(get, &current);
       if (status.error_code() == grpc::StatusCode::NOT_FOUND) break;  // deleted meanwhile: nothing to move
       if (status.ok() && RunsElsewhere(current.container(), *node)) {
         context.out << "container/" << name << " moved to node " << current.container().spec().node_name() << " in "

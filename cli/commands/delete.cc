@@ -15,7 +15,7 @@ bool DeleteObject(CommandContext& context, const std::string& kind, const std::s
   request.set_name(name);
   request.set_delete_data(delete_data);
   v1::DeleteResponse response;
-  grpc::Status status = context.client.Call(&v1::Controller::Stub::Delete, request, &response);
+  grpc::Status status = context.client.Delete(request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND && ignore_not_found) return true;
   if (!status.ok()) {
     Fail(context, context.client.Explain(status));

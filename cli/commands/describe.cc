@@ -37,7 +37,7 @@ int RunDescribe(CommandContext& context) {
   request.set_kind(reference->kind->kind);
   request.set_name(reference->name);
   v1::Object object;
-  grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, request, &object);
+  grpc::Status status = context.client.Get(request, &object);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
 
   const v1::ObjectMeta& meta = MetaOf(object);

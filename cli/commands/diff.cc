@@ -50,7 +50,7 @@ int RunDiff(CommandContext& context) {
       request.set_kind(result.kind());
       request.set_name(result.name());
       v1::Object object;
-      grpc::Status got = context.client.Call(&v1::Controller::Stub::Get, request, &object);
+      grpc::Status got = context.client.Get(request, &object);
       if (got.ok()) {
         live = AuthoredYaml(object);
       } else if (got.error_code() != grpc::StatusCode::NOT_FOUND) {  // deleted meanwhile: all of it is new

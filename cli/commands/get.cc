@@ -56,8 +56,7 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
   while (true) {
     v1::WatchRequest request = base;
     request.set_resource_version(revision);
-    auto call = context.client.NewContext(false);
-    auto reader = context.client.stub().Watch(call.get(), request);
+    std::unique_ptr<StreamReader<v1::WatchEvent>> reader = context.client.Watch(request);
     v1::WatchEvent event;
     while (reader->Read(&event)) {
       delay = absl::Milliseconds(100);
@@ -134,7 +133,7 @@ int RunGet(CommandContext& context) {
       request.set_kind(kind);
       request.set_name(name);
       v1::Object object;
-      grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, request, &object);
+      grpc::Status status = context.client.Get(request, &object);
       if (!status.ok()) return Fail(context, context.client.Explain(status));
       revision = MetaOf(object).resource_version();
       objects.push_back(std::move(object));

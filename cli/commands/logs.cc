@@ -72,8 +72,7 @@ int RunLogs(CommandContext& context) {
     request.set_since_seconds(std::max<int64_t>(1, absl::ToInt64Seconds(*since)));
   }
 
-  std::unique_ptr<grpc::ClientContext> call = context.client.NewContext(/*with_deadline=*/false);
-  std::unique_ptr<grpc::ClientReader<v1::LogChunk>> reader = context.client.operations().Logs(call.get(), request);
+  std::unique_ptr<StreamReader<v1::LogChunk>> reader = context.client.Logs(request);
   bool prefixed = request.kind() == kKindService;
   PrefixedLines out_lines(context.out), err_lines(context.err);
   v1::LogChunk chunk;

@@ -31,7 +31,7 @@ grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, b
   v1::ApplyRequest request;
   for (const ManifestDocument& document : parsed.documents) *request.add_objects() = document.object;
   request.set_dry_run(dry_run);
-  grpc::Status status = context.client.Call(&v1::Controller::Stub::Apply, request, response);
+  grpc::Status status = context.client.Apply(request, response);
   v1::ApplyErrors details;
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && details.ParseFromString(status.error_details())) {
     for (const v1::FieldError& error : details.errors()) {

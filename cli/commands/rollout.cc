@@ -23,7 +23,7 @@ int RunRollout(CommandContext& context) {
   get.set_kind(kKindService);
   get.set_name(reference->name);
   v1::Object service;
-  grpc::Status status = context.client.Call(&v1::Controller::Stub::Get, get, &service);
+  grpc::Status status = context.client.Get(get, &service);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   // Docker labels must be label values: the time as seconds.
   (*service.mutable_service()->mutable_spec()->mutable_template_()->mutable_labels())[kRestartedAtLabel] =
@@ -31,7 +31,7 @@ int RunRollout(CommandContext& context) {
   v1::ApplyRequest apply;
   *apply.add_objects() = service;  // with its resourceVersion: a concurrent change is a conflict, not lost
   v1::ApplyResponse response;
-  status = context.client.Call(&v1::Controller::Stub::Apply, apply, &response);
+  status = context.client.Apply(apply, &response);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   context.out << "service/" << reference->name << " restarting (one replica at a time; follow with opctl wait service/"
               << reference->name << ")\n";

@@ -20,7 +20,7 @@ int RunScale(CommandContext& context) {
   request.set_name(reference->name);
   request.set_replicas(replicas);
   v1::Object response;
-  grpc::Status status = context.client.Call(&v1::Controller::Stub::Scale, request, &response);
+  grpc::Status status = context.client.Scale(request, &response);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   context.out << DisplayName(response) << " scaled to " << replicas << "\n";
   return 0;

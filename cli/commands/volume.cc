@@ -34,9 +34,7 @@ int Backup(CommandContext& context, const std::string& volume) {
   }
   std::ostream& out = path == "-" ? std::cout : file;
   absl::Time started = absl::Now();
-  std::unique_ptr<grpc::ClientContext> call = context.client.NewContext(/*with_deadline=*/false);
-  std::unique_ptr<grpc::ClientReader<v1::DataChunk>> reader =
-      context.client.operations().BackupVolume(call.get(), request);
+  std::unique_ptr<StreamReader<v1::DataChunk>> reader = context.client.BackupVolume(request);
   int64_t bytes = 0;
   v1::DataChunk chunk;
   while (reader->Read(&chunk)) {
@@ -70,9 +68,7 @@ int Restore(CommandContext& context, const std::string& volume) {
   if (!file) return Fail(context, absl::StrCat("cannot read ", path));
   absl::Time started = absl::Now();
   v1::RestoreVolumeResponse response;
-  std::unique_ptr<grpc::ClientContext> call = context.client.NewContext(/*with_deadline=*/false);
-  std::unique_ptr<grpc::ClientWriter<v1::RestoreVolumeRequest>> writer =
-      context.client.operations().RestoreVolume(call.get(), &response);
+  std::unique_ptr<RestoreWriter> writer = context.client.RestoreVolume();
   v1::RestoreVolumeRequest message;
   message.mutable_target()->set_name(volume);
   message.mutable_target()->set_node_name(context.arguments.Get("node"));
@@ -85,8 +81,7 @@ int Restore(CommandContext& context, const std::string& volume) {
     message.set_data(buffer.data(), static_cast<size_t>(file.gcount()));
     open = writer->Write(message);
   }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  grpc::Status status = writer->Finish(&response);
   if (!status.ok()) {
     return Fail(context, absl::StrCat("restore of volume ", volume, " failed: ", context.client.Explain(status)));
   }

@@ -1,0 +1,234 @@
+// Each command against a fake controller: what it sends, what it prints, and its exit code (0 done,
+// 1 the request failed, 2 a usage error). The same commands against the real controller are in
+// tests/integration.
+#include "cli/commands/commands.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/cli/fake_controller.h"
+#include "tests/support/process.h"
+
+namespace opctl::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeController;
+using ::testing::HasSubstr;
+
+struct Ran {
+  int exit_code;
+  std::string out, err;
+};
+
+// Runs `command` as `opctl VERB WORDS...` would, against `fake`.
+Ran RunCommand(FakeController& fake, const std::string& verb, const std::vector<std::string>& words,
+               int (*command)(CommandContext&)) {
+  absl::StatusOr<Arguments> arguments = Arguments::Parse(words, verb);
+  EXPECT_TRUE(arguments.ok()) << arguments.status();
+  std::ostringstream out, err;
+  CommandContext context{*arguments, fake, out, err};
+  int exit_code = command(context);
+  return {exit_code, out.str(), err.str()};
+}
+
+v1::Object Service(const std::string& name, int replicas, int ready) {
+  v1::Object object;
+  v1::Service* service = object.mutable_service();
+  service->set_api_version("opctl.io/v1");
+  service->set_kind("Service");
+  service->mutable_metadata()->set_name(name);
+  service->mutable_metadata()->set_stack("redis");
+  service->mutable_metadata()->set_generation(1);
+  service->mutable_spec()->set_replicas(replicas);
+  service->mutable_spec()->mutable_template_()->set_image("opctl/redis:7.0");
+  service->mutable_status()->set_observed_generation(1);
+  service->mutable_status()->set_replicas(replicas);
+  service->mutable_status()->set_ready_replicas(ready);
+  return object;
+}
+
+v1::Object Node(const std::string& name) {
+  v1::Object object;
+  object.mutable_node()->mutable_metadata()->set_name(name);
+  v1::Condition* ready = object.mutable_node()->mutable_status()->add_conditions();
+  ready->set_type("Ready");
+  ready->set_status("True");
+  return object;
+}
+
+TEST(GetCommand, PrintsNamesAndJsonAndSaysWhatIsMissing) {
+  FakeController fake;
+  fake.Add(Service("redis-master", 1, 1));
+  fake.Add(Service("redis-replica", 2, 1));
+  Ran names = RunCommand(fake, "get", {"services", "-o", "name"}, RunGet);
+  EXPECT_EQ(names.exit_code, 0) << names.err;
+  EXPECT_EQ(names.out, "service/redis-master\nservice/redis-replica\n");
+  Ran table = RunCommand(fake, "get", {"services"}, RunGet);
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("redis-replica"));
+  EXPECT_THAT(table.out, HasSubstr("1/2"));
+  Ran json = RunCommand(fake, "get", {"service", "redis-master", "-o", "json"}, RunGet);
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"name\": \"redis-master\""));
+  Ran missing = RunCommand(fake, "get", {"service", "nope"}, RunGet);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("not found"));
+  Ran unknown = RunCommand(fake, "get", {"widgets"}, RunGet);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("widgets"));
+}
+
+TEST(GetCommand, AControllerThatCannotBeReachedIsExitOne) {
+  FakeController fake;
+  fake.FailNext("List", {grpc::StatusCode::UNAVAILABLE, "connection refused"});
+  Ran ran = RunCommand(fake, "get", {"services"}, RunGet);
+  EXPECT_EQ(ran.exit_code, 1);
+  EXPECT_THAT(ran.err, HasSubstr("connection refused"));
+}
+
+TEST(ScaleCommand, SendsTheCountAndRefusesABadOne) {
+  FakeController fake;
+  fake.Add(Service("web", 1, 1));
+  Ran scaled = RunCommand(fake, "scale", {"service/web", "--replicas", "3"}, RunScale);
+  EXPECT_EQ(scaled.exit_code, 0) << scaled.err;
+  EXPECT_EQ(scaled.out, "service/web scaled to 3\n");
+  ASSERT_EQ(fake.scaled.size(), 1u);
+  EXPECT_EQ(fake.scaled[0].replicas(), 3);
+  Ran bad = RunCommand(fake, "scale", {"service/web", "--replicas", "many"}, RunScale);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--replicas N"));
+  Ran wrong_kind = RunCommand(fake, "scale", {"node/a", "--replicas", "1"}, RunScale);
+  EXPECT_EQ(wrong_kind.exit_code, 2);
+  EXPECT_EQ(fake.scaled.size(), 1u) << "nothing sent for a usage error";
+}
+
+TEST(DeleteCommand, DeletesAndIgnoresWhatIsGoneOnlyWhenAsked) {
+  FakeController fake;
+  fake.Add(Service("web", 1, 1));
+  Ran deleted = RunCommand(fake, "delete", {"service", "web"}, RunDelete);
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_THAT(deleted.out, HasSubstr("service/web deleted"));
+  Ran again = RunCommand(fake, "delete", {"service", "web"}, RunDelete);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("not found"));
+  Ran ignored = RunCommand(fake, "delete", {"service", "web", "--ignore-not-found"}, RunDelete);
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.err;
+}
+
+TEST(CordonCommand, CordonsAndUncordonsANode) {
+  FakeController fake;
+  fake.Add(Node("host-a"));
+  Ran cordoned =
+      RunCommand(fake, "cordon", {"host-a"}, [](CommandContext& context) { return RunCordon(context, true); });
+  EXPECT_EQ(cordoned.exit_code, 0) << cordoned.err;
+  EXPECT_THAT(cordoned.out, HasSubstr("node/host-a cordoned"));
+  Ran uncordoned =
+      RunCommand(fake, "uncordon", {"node/host-a"}, [](CommandContext& context) { return RunCordon(context, false); });
+  EXPECT_EQ(uncordoned.exit_code, 0) << uncordoned.err;
+  EXPECT_THAT(uncordoned.out, HasSubstr("node/host-a uncordoned"));
+  Ran service =
+      RunCommand(fake, "cordon", {"service/web"}, [](CommandContext& context) { return RunCordon(context, true); });
+  EXPECT_EQ(service.exit_code, 2);
+}
+
+TEST(LogsCommand, PrefixesAServicesLinesWithTheirContainerAndKeepsStderrApart) {
+  FakeController fake;
+  auto chunk = [](const std::string& container, const std::string& data, bool to_err) {
+    v1::LogChunk chunk;
+    chunk.set_container(container);
+    chunk.set_data(data);
+    chunk.set_stream(to_err ? v1::LogChunk::STDERR : v1::LogChunk::STDOUT);
+    return chunk;
+  };
+  fake.log_chunks = {chunk("web-0", "one\n", false), chunk("web-1", "two\n", false), chunk("web-0", "bad\n", true)};
+  Ran service = RunCommand(fake, "logs", {"service/web", "--tail", "5"}, RunLogs);
+  EXPECT_EQ(service.exit_code, 0) << service.err;
+  EXPECT_EQ(service.out, "web-0 | one\nweb-1 | two\n");
+  EXPECT_EQ(service.err, "web-0 | bad\n");
+  ASSERT_EQ(fake.logs_requested.size(), 1u);
+  EXPECT_EQ(fake.logs_requested[0].tail(), 5);
+  Ran bad_tail = RunCommand(fake, "logs", {"web-0", "--tail", "-1"}, RunLogs);
+  EXPECT_EQ(bad_tail.exit_code, 2);
+  fake.log_chunks = {chunk("web-0", "one\n", false)};
+  fake.logs_end = grpc::Status(grpc::StatusCode::NOT_FOUND, "container \"web-9\" not found");
+  Ran missing = RunCommand(fake, "logs", {"container/web-9"}, RunLogs);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("container \"web-9\" not found"));
+}
+
+TEST(VolumeCommand, ABackupIsWrittenWholeOrNotAtAll) {
+  FakeController fake;
+  std::string dir = opctl::testing::MakeTempDir("opctl-cli-volume");
+  v1::DataChunk chunk;
+  chunk.set_data("archive-bytes");
+  fake.backup_chunks = {chunk};
+  Ran backed_up = RunCommand(fake, "volume", {"backup", "data", "-o", dir + "/data.tar.gz"}, RunVolume);
+  EXPECT_EQ(backed_up.exit_code, 0) << backed_up.err;
+  EXPECT_THAT(backed_up.out, HasSubstr("volume/data backed up to " + dir + "/data.tar.gz (13 bytes"));
+  std::ifstream written(dir + "/data.tar.gz");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}), "archive-bytes");
+
+  fake.backup_chunks = {chunk};
+  fake.backup_end = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent went away");
+  Ran failed = RunCommand(fake, "volume", {"backup", "data", "-o", dir + "/broken.tar.gz"}, RunVolume);
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.err, HasSubstr("backup of volume data failed: the agent went away"));
+  EXPECT_FALSE(std::ifstream(dir + "/broken.tar.gz").good());
+  EXPECT_FALSE(std::ifstream(dir + "/broken.tar.gz.partial").good()) << "no partial file left";
+}
+
+TEST(VolumeCommand, ARestoreSendsTheTargetThenTheArchive) {
+  FakeController fake;
+  std::string archive = opctl::testing::MakeTempDir("opctl-cli-restore") + "/data.tar.gz";
+  std::ofstream(archive) << "archive-bytes";
+  fake.restore_response.set_bytes(13);
+  fake.restore_response.add_restarted("web-0");
+  Ran restored = RunCommand(fake, "volume", {"restore", "data", "-f", archive, "--force"}, RunVolume);
+  EXPECT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("volume/data restored from " + archive + " (13 bytes"));
+  EXPECT_THAT(restored.out, HasSubstr("; restarted web-0"));
+  ASSERT_EQ(fake.restored.size(), 2u);
+  EXPECT_EQ(fake.restored[0].target().name(), "data");
+  EXPECT_TRUE(fake.restored[0].target().force());
+  EXPECT_EQ(fake.restored[1].data(), "archive-bytes");
+  fake.restore_end = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "volume data is in use by web-0");
+  Ran refused = RunCommand(fake, "volume", {"restore", "data", "-f", archive}, RunVolume);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("restore of volume data failed: volume data is in use by web-0"));
+  Ran no_file = RunCommand(fake, "volume", {"restore", "data"}, RunVolume);
+  EXPECT_EQ(no_file.exit_code, 2);
+}
+
+TEST(ApplyCommand, SendsEveryDocumentAndPrintsWhatHappened) {
+  FakeController fake;
+  std::string path = opctl::testing::MakeTempDir("opctl-cli-apply") + "/stack.yaml";
+  std::ofstream(path) << "apiVersion: opctl.io/v1\nkind: Network\nmetadata: {name: net}\nspec: {subnet: "
+                         "10.9.0.0/24}\n---\napiVersion: opctl.io/v1\nkind: Volume\nmetadata: {name: data}\n";
+  Ran applied = RunCommand(fake, "apply", {"-f", path}, RunApply);
+  EXPECT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(applied.out, "network/net created\nvolume/data created\n");
+  ASSERT_EQ(fake.applied.size(), 1u) << "one request: all or nothing";
+  EXPECT_EQ(fake.applied[0].objects_size(), 2);
+  Ran again = RunCommand(fake, "apply", {"-f", path}, RunApply);
+  EXPECT_EQ(again.out, "network/net configured\nvolume/data configured\n");
+}
+
+TEST(ApplyCommand, ABadManifestIsRefusedWithItsFileAndLineAndNothingIsSent) {
+  FakeController fake;
+  std::string path = opctl::testing::MakeTempDir("opctl-cli-apply") + "/bad.yaml";
+  std::ofstream(path) << "apiVersion: opctl.io/v1\nkind: Network\nmetadata: {name: net}\nspec: {subnet: nonsense}\n";
+  Ran refused = RunCommand(fake, "apply", {"-f", path}, RunApply);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr(path + ":4"));
+  EXPECT_THAT(refused.err, HasSubstr("subnet"));
+  EXPECT_TRUE(fake.applied.empty());
+  Ran no_file = RunCommand(fake, "apply", {}, RunApply);
+  EXPECT_EQ(no_file.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace opctl::cli

@@ -1,0 +1,176 @@
+// An in-memory ControllerApi for the commands' unit tests: objects by kind and name, the requests it
+// got, an error to answer a method with, and scripted streams. Not the controller's rules: what a
+// command prints for a given answer is what these tests check; the real controller is in the
+// integration tests.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/controller_api.h"
+#include "common/object.h"
+
+namespace opctl::cli::testing {
+
+template <typename Message>
+class ScriptedReader : public StreamReader<Message> {
+ public:
+  ScriptedReader(std::deque<Message> messages, grpc::Status end) : messages_(std::move(messages)), end_(end) {}
+  bool Read(Message* message) override {
+    if (messages_.empty()) return false;
+    *message = messages_.front();
+    messages_.pop_front();
+    return true;
+  }
+  grpc::Status Finish() override { return end_; }
+
+ private:
+  std::deque<Message> messages_;
+  grpc::Status end_;
+};
+
+class FakeController : public ControllerApi {
+ public:
+  void Add(const v1::Object& object) { objects_[{KindOf(object), MetaOf(object).name()}] = object; }
+  // The next call of `method` ("Get", "Apply", ...) answers `status`, once.
+  void FailNext(const std::string& method, grpc::Status status) { failures_[method] = status; }
+  const std::vector<std::string>& calls() const { return calls_; }
+
+  grpc::Status Apply(const v1::ApplyRequest& request, v1::ApplyResponse* response) override {
+    if (grpc::Status failed = Called("Apply"); !failed.ok()) return failed;
+    applied.push_back(request);
+    for (const v1::Object& object : request.objects()) {
+      v1::ApplyResult* result = response->add_results();
+      result->set_kind(KindOf(object));
+      result->set_name(MetaOf(object).name());
+      bool existed = objects_.count({KindOf(object), MetaOf(object).name()}) > 0;
+      result->set_action(existed ? "configured" : "created");
+      if (!request.dry_run()) Add(object);
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status Get(const v1::GetRequest& request, v1::Object* object) override {
+    if (grpc::Status failed = Called("Get"); !failed.ok()) return failed;
+    const KindInfo* kind = FindKind(request.kind());
+    auto it = objects_.find({kind ? kind->kind : request.kind(), request.name()});
+    if (it == objects_.end()) {
+      return {grpc::StatusCode::NOT_FOUND, absl::StrCat(request.kind(), " \"", request.name(), "\" not found")};
+    }
+    *object = it->second;
+    return grpc::Status::OK;
+  }
+  grpc::Status List(const v1::ListRequest& request, v1::ListResponse* response) override {
+    if (grpc::Status failed = Called("List"); !failed.ok()) return failed;
+    const KindInfo* kind = FindKind(request.kind());
+    for (const auto& [key, object] : objects_) {
+      if (request.kind().empty() || (kind && key.first == kind->kind)) *response->add_items() = object;
+    }
+    response->set_revision(revision);
+    return grpc::Status::OK;
+  }
+  grpc::Status Delete(const v1::DeleteRequest& request, v1::DeleteResponse* response) override {
+    if (grpc::Status failed = Called("Delete"); !failed.ok()) return failed;
+    const KindInfo* kind = FindKind(request.kind());
+    auto it = objects_.find({kind ? kind->kind : request.kind(), request.name()});
+    if (it == objects_.end()) {
+      return {grpc::StatusCode::NOT_FOUND, absl::StrCat(request.kind(), " \"", request.name(), "\" not found")};
+    }
+    response->add_deleted(DisplayName(it->second));
+    objects_.erase(it);
+    return grpc::Status::OK;
+  }
+  grpc::Status Scale(const v1::ScaleRequest& request, v1::Object* object) override {
+    if (grpc::Status failed = Called("Scale"); !failed.ok()) return failed;
+    scaled.push_back(request);
+    auto it = objects_.find({kKindService, request.name()});
+    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "service not found"};
+    it->second.mutable_service()->mutable_spec()->set_replicas(request.replicas());
+    *object = it->second;
+    return grpc::Status::OK;
+  }
+  grpc::Status Cordon(const v1::CordonRequest& request, v1::Object* node) override {
+    if (grpc::Status failed = Called("Cordon"); !failed.ok()) return failed;
+    auto it = objects_.find({kKindNode, request.name()});
+    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "node not found"};
+    it->second.mutable_node()->mutable_spec()->set_unschedulable(request.unschedulable());
+    *node = it->second;
+    return grpc::Status::OK;
+  }
+  grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) override {
+    if (grpc::Status failed = Called("Evict"); !failed.ok()) return failed;
+    auto it = objects_.find({kKindContainer, request.name()});
+    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "container not found"};
+    it->second.mutable_container()->mutable_spec()->clear_node_name();
+    *container = it->second;
+    return grpc::Status::OK;
+  }
+  std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest&) override {
+    Called("Watch");
+    return std::make_unique<ScriptedReader<v1::WatchEvent>>(watch_events, watch_end);
+  }
+  std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) override {
+    Called("Logs");
+    logs_requested.push_back(request);
+    return std::make_unique<ScriptedReader<v1::LogChunk>>(log_chunks, logs_end);
+  }
+  std::unique_ptr<StreamReader<v1::DataChunk>> BackupVolume(const v1::BackupVolumeRequest&) override {
+    Called("BackupVolume");
+    return std::make_unique<ScriptedReader<v1::DataChunk>>(backup_chunks, backup_end);
+  }
+  std::unique_ptr<RestoreWriter> RestoreVolume() override;
+  std::string Explain(const grpc::Status& status) const override { return status.error_message(); }
+
+  // What the commands sent, and what the streams answer.
+  std::vector<v1::ApplyRequest> applied;
+  std::vector<v1::ScaleRequest> scaled;
+  std::vector<v1::LogsRequest> logs_requested;
+  std::vector<v1::RestoreVolumeRequest> restored;
+  int64_t revision = 7;
+  std::deque<v1::WatchEvent> watch_events;
+  grpc::Status watch_end{grpc::StatusCode::INVALID_ARGUMENT, "end of the scripted watch"};
+  std::deque<v1::LogChunk> log_chunks;
+  grpc::Status logs_end = grpc::Status::OK;
+  std::deque<v1::DataChunk> backup_chunks;
+  grpc::Status backup_end = grpc::Status::OK;
+  v1::RestoreVolumeResponse restore_response;
+  grpc::Status restore_end = grpc::Status::OK;
+
+ private:
+  grpc::Status Called(const std::string& method) {
+    calls_.push_back(method);
+    auto it = failures_.find(method);
+    if (it == failures_.end()) return grpc::Status::OK;
+    grpc::Status status = it->second;
+    failures_.erase(it);
+    return status;
+  }
+
+  std::map<std::pair<std::string, std::string>, v1::Object> objects_;
+  std::map<std::string, grpc::Status> failures_;
+  std::vector<std::string> calls_;
+};
+
+class RecordingRestoreWriter : public RestoreWriter {
+ public:
+  explicit RecordingRestoreWriter(FakeController& fake) : fake_(fake) {}
+  bool Write(const v1::RestoreVolumeRequest& message) override {
+    fake_.restored.push_back(message);
+    return true;
+  }
+  grpc::Status Finish(v1::RestoreVolumeResponse* response) override {
+    *response = fake_.restore_response;
+    return fake_.restore_end;
+  }
+
+ private:
+  FakeController& fake_;
+};
+
+inline std::unique_ptr<RestoreWriter> FakeController::RestoreVolume() {
+  Called("RestoreVolume");
+  return std::make_unique<RecordingRestoreWriter>(*this);
+}
+
+}  // namespace opctl::cli::testing
