@@ -71,7 +71,21 @@ class Reconciler {
   absl::Status RefreshVolumesHeld();
 
  private:
+  // One container's pass and its steps (reconciler_container.cc).
   absl::StatusOr<absl::Duration> ReconcileContainer(const std::string& name);
+  // Removes the containers of one no longer wanted here, and forgets it.
+  absl::Status RemoveUnwanted(const std::string& name, const std::vector<DockerContainer>& actual);
+  absl::Status EnsureNetworksAndVolumes(const v1::Container& container);
+  // The container of `actual` that runs this spec of this object (or null); the others go.
+  // `replaced`: one of them was this object's own.
+  absl::StatusOr<const DockerContainer*> KeepTheMatchingOne(const v1::Container& container,
+                                                            const std::vector<DockerContainer>& actual, bool* replaced);
+  // Starts a stopped container its restart policy wants running; `inspected` is updated.
+  absl::Status RunAsDeclared(const v1::Container& container, bool adopted, DockerContainer* inspected);
+  // Restarts a container unhealthy for unhealthy_restart_after; else when to look again.
+  absl::StatusOr<absl::Duration> RestartIfUnhealthyTooLong(const v1::Container& container, DockerContainer* inspected);
+  // OK, or NOT_FOUND (already gone): both mean done.
+  static bool Ignorable(const absl::Status& status);
   absl::Status EnsureNetwork(const std::string& name);
   absl::Status EnsureVolume(const std::string& name);
   absl::Status ReconcileVolumeDeletion(const v1::Volume& volume);
@@ -82,6 +96,11 @@ class Reconciler {
   absl::Status StopAndRemove(const DockerContainer& container);
   // Creates and starts the container; returns its id.
   absl::StatusOr<std::string> CreateAndStart(const v1::Container& container);
+  // What Docker is asked to create: the image there and allowed, host paths resolved and checked.
+  absl::StatusOr<DockerContainerSpec> CheckedDockerSpec(const v1::Container& container);
+  // Creates it; a container of ours already holding the name (a lost race) is replaced, anyone
+  // else's is left alone and refused.
+  absl::StatusOr<std::string> CreateOrTakeOver(const v1::Container& container, const DockerContainerSpec& spec);
   // The container's host paths resolved on this node (see ResolveHostPaths); the refusal also goes
   // into its status.
   absl::StatusOr<std::vector<std::string>> ResolvedHostPaths(const v1::Container& container);

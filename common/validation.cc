@@ -66,8 +66,8 @@ void ValidateVolume(Checker& check, const v1::VolumeSpec& spec) {
   }
 }
 
-void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<std::string>& mount_paths) {
-  const std::string base = "spec.template.";
+// The process: image, environment, user, working directory.
+void ValidateProcess(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   if (t.image().empty())
     check.Fail(base + "image", "is required (e.g. opctl/redis:7.0)");
   else if (!Matches(t.image(), kMaxImageLength, kImage)) {
@@ -86,6 +86,9 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
     check.Fail(base + "user", absl::StrCat(Quote(t.user()), " is not a user (uid[:gid] or name[:group])"));
   }
   if (!t.working_dir().empty()) check.AbsolutePath(base + "workingDir", t.working_dir());
+}
+
+void ValidatePorts(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   std::set<std::string> published;
   for (int i = 0; i < t.ports_size(); ++i) {
     const v1::PortMapping& port = t.ports(i);
@@ -105,6 +108,11 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
                      port.protocol().empty() ? "tcp" : port.protocol());
     if (!published.insert(key).second) check.Fail(path, absl::StrCat("publishes ", key, " twice"));
   }
+}
+
+// Volumes and host paths; `mount_paths` collects the mount paths, each once.
+void ValidateMounts(Checker& check, const v1::ContainerTemplate& t, const std::string& base,
+                    std::set<std::string>& mount_paths) {
   for (int i = 0; i < t.volume_mounts_size(); ++i) {
     const v1::VolumeMount& mount = t.volume_mounts(i);
     std::string path = absl::StrCat(base, "volumeMounts[", i, "]");
@@ -131,6 +139,9 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
       check.Fail(path + ".mountPath", absl::StrCat(Quote(t.volume_mounts(i).mount_path()), " is mounted twice"));
     }
   }
+}
+
+void ValidateResources(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   const v1::Resources& resources = t.resources();
   check.Quantity(base + "resources.memoryLimit", resources.memory_limit(), ParseMemoryBytes);
   check.Quantity(base + "resources.memoryReservation", resources.memory_reservation(), ParseMemoryBytes);
@@ -146,6 +157,9 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
         base + "resources.memoryReservation",
         absl::StrCat(Quote(resources.memory_reservation()), " is above memoryLimit ", Quote(resources.memory_limit())));
   }
+}
+
+void ValidateHealthCheck(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   if (t.has_healthcheck()) {
     const v1::HealthCheck& health = t.healthcheck();
     std::string path = base + "healthcheck.";
@@ -160,6 +174,9 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
     check.Quantity(path + "startPeriod", health.start_period(), ParseDuration);
     if (health.retries() < 0) check.Fail(path + "retries", "must not be negative");
   }
+}
+
+void ValidateSecurity(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   const v1::Capabilities& capabilities = t.security_context().capabilities();
   for (const auto& [list, names] : {std::pair{"add", &capabilities.add()}, std::pair{"drop", &capabilities.drop()}}) {
     for (int i = 0; i < names->size(); ++i) {
@@ -173,6 +190,10 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
                "a container on the host's network (hostNetwork) uses the host's ports directly; "
                "drop ports");
   }
+}
+
+// How Docker runs it: restart policy, labels, pids, logs, lifecycle hooks.
+void ValidateRuntimeOptions(Checker& check, const v1::ContainerTemplate& t, const std::string& base) {
   check.OneOf(base + "restartPolicy", t.restart_policy(), {"no", "always", "on-failure", "unless-stopped"});
   check.Labels(base + "labels", t.labels());
   for (const auto& [key, value] : t.labels()) {
@@ -184,8 +205,8 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
                               "move or restore); it cannot be set from a manifest"));
     }
   }
-  if (resources.pids_limit() < -1) {
-    check.Fail(base + "resources.pidsLimit", absl::StrCat(resources.pids_limit(),
+  if (t.resources().pids_limit() < -1) {
+    check.Fail(base + "resources.pidsLimit", absl::StrCat(t.resources().pids_limit(),
                                                           " is not a limit (1 or more, "
                                                           "-1 for none, 0 for the default)"));
   }
@@ -200,7 +221,17 @@ void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<s
   }
 }
 
-// Every network a Service attaches to, with the field path of each.
+void ValidateTemplate(Checker& check, const v1::ContainerTemplate& t, std::set<std::string>& mount_paths) {
+  const std::string base = "spec.template.";
+  ValidateProcess(check, t, base);
+  ValidatePorts(check, t, base);
+  ValidateMounts(check, t, base, mount_paths);
+  ValidateResources(check, t, base);
+  ValidateHealthCheck(check, t, base);
+  ValidateSecurity(check, t, base);
+  ValidateRuntimeOptions(check, t, base);
+}
+
 }  // namespace
 
 namespace validation_internal {

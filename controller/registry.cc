@@ -18,10 +18,6 @@
 namespace opctl::controller {
 namespace {
 
-constexpr int kMaxConflictRetries = 8;
-// Retries of a write whose rules across objects are checked in its transaction: any write of a
-// Service or Network in between (a status too) fails the guard, so allow more.
-constexpr int kMaxGuardedRetries = 32;
 // Errors listed in an Apply's answer at most: the details carry this many, the message fewer.
 constexpr size_t kMaxReportedErrors = 100;
 constexpr size_t kMaxErrorLines = 20;
@@ -54,13 +50,6 @@ bool MetaChanged(const v1::ObjectMeta& a, const v1::ObjectMeta& b) {
              std::map<std::string, std::string>(b.labels().begin(), b.labels().end()) ||
          std::map<std::string, std::string>(a.annotations().begin(), a.annotations().end()) !=
              std::map<std::string, std::string>(b.annotations().begin(), b.annotations().end());
-}
-
-bool IsOwnedBy(const v1::Object& object, const std::string& uid) {
-  for (const v1::OwnerReference& owner : MetaOf(object).owner_references()) {
-    if (owner.uid() == uid) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -109,52 +98,9 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
   std::vector<Mutation> mutations;
   std::string now = FormatTimestamp(clock_.Now());
   for (const v1::Object& input : objects) {
-    std::string key = StoreKey(input);
-    absl::StatusOr<KeyValue> existing = store_.Get(key);
-    const v1::ObjectMeta& given = MetaOf(input);
-    int64_t current_version = existing.ok() ? existing->mod_revision : 0;
-    if (given.resource_version() != 0 && given.resource_version() != current_version) {
-      return done(absl::AbortedError(absl::StrCat("conflict: ", DisplayName(input), " is at resourceVersion ",
-                                                  current_version, ", not ", given.resource_version(),
-                                                  "; get it again, reapply your change, or drop resourceVersion")));
+    if (absl::Status prepared = PrepareApply(input, dry_run, now, response.get(), &mutations); !prepared.ok()) {
+      return done(prepared);
     }
-    v1::Object stored = input;
-    v1::ObjectMeta* meta = MutableMetaOf(&stored);
-    // What opctl itself sets is never taken from a manifest.
-    meta->clear_deletion_timestamp();
-    meta->clear_finalizers();
-    meta->clear_owner_references();
-    std::string action;
-    if (!existing.ok()) {
-      action = "created";
-      meta->set_uid(NewUid());
-      meta->set_creation_timestamp(now);
-      meta->set_generation(1);
-      MutableStatusOf(&stored)->Clear();
-    } else {
-      absl::StatusOr<v1::Object> old = DecodeObject(*existing);
-      if (!old.ok()) return done(old.status());
-      const v1::ObjectMeta& old_meta = MetaOf(*old);
-      if (!old_meta.deletion_timestamp().empty()) {
-        return done(absl::FailedPreconditionError(
-            absl::StrCat(DisplayName(input), " is being deleted; apply it again once it is gone")));
-      }
-      bool spec_changed = !SpecEquals(*old, input);
-      action = spec_changed || MetaChanged(old_meta, given) ? "configured" : "unchanged";
-      meta->set_uid(old_meta.uid());
-      meta->set_creation_timestamp(old_meta.creation_timestamp());
-      meta->set_generation(old_meta.generation() + (spec_changed ? 1 : 0));
-      *meta->mutable_finalizers() = old_meta.finalizers();
-      *meta->mutable_owner_references() = old_meta.owner_references();
-      MutableStatusOf(&stored)->CopyFrom(StatusOf(*old));
-    }
-    v1::ApplyResult* result = response->add_results();
-    result->set_kind(KindOf(input));
-    result->set_name(given.name());
-    result->set_action(action);
-    result->set_resource_version(current_version);
-    if (dry_run) *result->mutable_object() = stored;
-    if (action != "unchanged") mutations.push_back({key, EncodeObject(stored), current_version});
   }
   response->set_revision(store_.Revision());
   if (dry_run || mutations.empty()) return done(*response);
@@ -177,125 +123,57 @@ void Registry::ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int a
   });
 }
 
-void Registry::Delete(const v1::DeleteRequest& request, Done<v1::DeleteResponse> done) {
-  DeleteAttempt(request, 0, std::move(done));
-}
-
-void Registry::DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done) {
-  int64_t read_at = store_.Revision();  // as in ApplyAttempt: what the checks read is guarded
-  absl::StatusOr<v1::Object> object = Get(request.kind(), request.name());
-  if (!object.ok()) return done(object.status());
-  const v1::ObjectMeta& meta = MetaOf(*object);
-  std::string kind = KindOf(*object);
-  if (request.expected_resource_version() != 0 && request.expected_resource_version() != meta.resource_version()) {
-    return done(
-        absl::AbortedError(absl::StrCat("conflict: ", DisplayName(*object), " is at resourceVersion ",
-                                        meta.resource_version(), ", not ", request.expected_resource_version())));
+// One object of an apply: its result (created, configured or unchanged) into `response`, and the
+// write it needs into `mutations`.
+absl::Status Registry::PrepareApply(const v1::Object& input, bool dry_run, const std::string& now,
+                                    v1::ApplyResponse* response, std::vector<Mutation>* mutations) {
+  std::string key = StoreKey(input);
+  absl::StatusOr<KeyValue> existing = store_.Get(key);
+  const v1::ObjectMeta& given = MetaOf(input);
+  int64_t current_version = existing.ok() ? existing->mod_revision : 0;
+  if (given.resource_version() != 0 && given.resource_version() != current_version) {
+    return absl::AbortedError(absl::StrCat("conflict: ", DisplayName(input), " is at resourceVersion ", current_version,
+                                           ", not ", given.resource_version(),
+                                           "; get it again, reapply your change, or drop resourceVersion"));
   }
-  std::vector<Precondition> guards;
-  if (kind == kKindNetwork || kind == kKindVolume) {
-    std::vector<std::string> users = UsersOf(ListKind(kKindService), kind, request.name());
-    if (!users.empty()) {
-      return done(absl::FailedPreconditionError(absl::StrCat(
-          DisplayName(*object), " is used by ", absl::StrJoin(users, ", "), "; delete or change those first")));
+  v1::Object stored = input;
+  v1::ObjectMeta* meta = MutableMetaOf(&stored);
+  // What opctl itself sets is never taken from a manifest.
+  meta->clear_deletion_timestamp();
+  meta->clear_finalizers();
+  meta->clear_owner_references();
+  std::string action;
+  if (!existing.ok()) {
+    action = "created";
+    meta->set_uid(NewUid());
+    meta->set_creation_timestamp(now);
+    meta->set_generation(1);
+    MutableStatusOf(&stored)->Clear();
+  } else {
+    absl::StatusOr<v1::Object> old = DecodeObject(*existing);
+    if (!old.ok()) return old.status();
+    const v1::ObjectMeta& old_meta = MetaOf(*old);
+    if (!old_meta.deletion_timestamp().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(DisplayName(input), " is being deleted; apply it again once it is gone"));
     }
-    // A Service that starts using it meanwhile fails the commit, and the next attempt refuses.
-    guards.push_back({KindPrefix("Service"), true, read_at});
+    bool spec_changed = !SpecEquals(*old, input);
+    action = spec_changed || MetaChanged(old_meta, given) ? "configured" : "unchanged";
+    meta->set_uid(old_meta.uid());
+    meta->set_creation_timestamp(old_meta.creation_timestamp());
+    meta->set_generation(old_meta.generation() + (spec_changed ? 1 : 0));
+    *meta->mutable_finalizers() = old_meta.finalizers();
+    *meta->mutable_owner_references() = old_meta.owner_references();
+    MutableStatusOf(&stored)->CopyFrom(StatusOf(*old));
   }
-  // An object whose finalizers are pending (a Volume's data being removed) stays until they are done:
-  // a later plain delete must not cut that short and leave the data behind.
-  if (!meta.finalizers().empty() && !meta.deletion_timestamp().empty()) {
-    v1::DeleteResponse response;
-    response.add_deleted(DisplayName(*object));
-    response.set_revision(meta.resource_version());
-    return done(response);
-  }
-  auto retry_or = [this, request, attempt, done](std::function<void(int64_t)> finish) {
-    return [this, request, attempt, done, finish](absl::StatusOr<int64_t> revision) {
-      // A status written meanwhile (an agent's, the service controller's) or a guard that failed: read
-      // again and retry, unless the caller pinned a version.
-      if (RetryOnConflict(revision, request.expected_resource_version() == 0, attempt, kMaxGuardedRetries,
-                          [this, request, attempt, done] { DeleteAttempt(request, attempt + 1, done); })) {
-        return;
-      }
-      if (!revision.ok()) return done(revision.status());
-      finish(*revision);
-    };
-  };
-  std::vector<Mutation> mutations;
-  if (kind == kKindVolume && request.delete_data()) {
-    // The data lives on the hosts: the Volume is marked with one finalizer per node, and each node's
-    // agent removes its own copy and releases its own finalizer; the object goes with the last one.
-    v1::Object marked = *object;
-    v1::ObjectMeta* marked_meta = MutableMetaOf(&marked);
-    marked_meta->set_deletion_timestamp(FormatTimestamp(clock_.Now()));
-    for (const v1::Object& node : ListKind(kKindNode)) {
-      marked_meta->add_finalizers(DeleteDataFinalizer(node.node().metadata().name()));
-    }
-    if (!marked_meta->finalizers().empty()) {
-      mutations.push_back({StoreKey(marked), EncodeObject(marked), meta.resource_version()});
-      auto name = std::make_shared<std::string>(DisplayName(marked));
-      return store_.Commit(Transaction{std::move(mutations), std::move(guards)},
-                           retry_or([name, done](int64_t revision) {
-                             v1::DeleteResponse response;
-                             response.add_deleted(*name);
-                             response.set_revision(revision);
-                             done(response);
-                           }));
-    }
-    // No node has ever registered, so no host holds its data: the object goes at once.
-  }
-  std::vector<v1::Object> doomed = {*object};
-  // Owned objects go in the same transaction: no orphan is ever visible.
-  if (kind == kKindService) {
-    for (v1::Object& owned : ListKind(kKindContainer)) {
-      if (IsOwnedBy(owned, meta.uid())) doomed.push_back(std::move(owned));
-    }
-  }
-  auto names = std::make_shared<std::vector<std::string>>();
-  for (const v1::Object& gone : doomed) {
-    names->push_back(DisplayName(gone));
-    mutations.push_back({StoreKey(gone), std::nullopt, MetaOf(gone).resource_version()});
-  }
-  store_.Commit(Transaction{std::move(mutations), std::move(guards)}, retry_or([names, done](int64_t revision) {
-                  v1::DeleteResponse response;
-                  for (const std::string& name : *names) response.add_deleted(name);
-                  response.set_revision(revision);
-                  done(response);
-                }));
-}
-
-void Registry::ReleaseFinalizer(const std::string& kind, const std::string& name, const std::string& finalizer,
-                                Done<v1::Object> done) {
-  absl::StatusOr<v1::Object> object = Get(kind, name);
-  if (!object.ok()) return done(object.status());
-  v1::ObjectMeta meta = MetaOf(*object);
-  auto kept = std::make_shared<google::protobuf::RepeatedPtrField<std::string>>();
-  for (const std::string& existing : meta.finalizers()) {
-    if (existing != finalizer) *kept->Add() = existing;
-  }
-  if (kept->empty() && !meta.deletion_timestamp().empty()) {
-    v1::Object gone = *object;
-    return DeleteObjects({gone}, [gone, done](absl::StatusOr<int64_t> revision) {
-      if (!revision.ok()) return done(revision.status());
-      done(gone);
-    });
-  }
-  UpdateAttempt(
-      KindOf(*object), name, meta.resource_version(), 0,
-      [kept](v1::Object& stored) {
-        *MutableMetaOf(&stored)->mutable_finalizers() = *kept;
-        return absl::OkStatus();
-      },
-      std::move(done));
-}
-
-void Registry::DeleteObjects(std::vector<v1::Object> objects, Done<int64_t> done) {
-  std::vector<Mutation> mutations;
-  for (const v1::Object& object : objects) {
-    mutations.push_back({StoreKey(object), std::nullopt, MetaOf(object).resource_version()});
-  }
-  store_.Commit(std::move(mutations), std::move(done));
+  v1::ApplyResult* result = response->add_results();
+  result->set_kind(KindOf(input));
+  result->set_name(given.name());
+  result->set_action(action);
+  result->set_resource_version(current_version);
+  if (dry_run) *result->mutable_object() = stored;
+  if (action != "unchanged") mutations->push_back({key, EncodeObject(stored), current_version});
+  return absl::OkStatus();
 }
 
 bool Registry::RetryOnConflict(const absl::StatusOr<int64_t>& committed, bool may_retry, int attempt, int max_retries,

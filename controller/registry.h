@@ -99,9 +99,20 @@ class Registry : public ObjectLookup {
 
  private:
   void ApplyAttempt(std::vector<v1::Object> objects, bool dry_run, int attempt, Done<v1::ApplyResponse> done);
+  absl::Status PrepareApply(const v1::Object& input, bool dry_run, const std::string& now, v1::ApplyResponse* response,
+                            std::vector<Mutation>* mutations);
   void DeleteAttempt(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done);
+  absl::Status RefuseWhileUsed(const v1::Object& object, int64_t read_at, std::vector<Precondition>* guards);
+  // A delete's commit callback: a conflict retries the delete, success runs `finish`.
+  Done<int64_t> DeleteCommitted(const v1::DeleteRequest& request, int attempt, Done<v1::DeleteResponse> done,
+                                std::function<void(int64_t)> finish);
+  void MarkForDataDeletion(const v1::Object& volume, std::vector<Precondition> guards, Done<int64_t> committed);
   void UpdateAttempt(std::string kind, std::string name, int64_t expected, int attempt,
                      std::function<absl::Status(v1::Object&)> change, Done<v1::Object> done);
+  static constexpr int kMaxConflictRetries = 8;
+  // Retries of a write whose rules across objects are checked in its transaction: any write of a
+  // Service or Network in between (a status too) fails the guard, so allow more.
+  static constexpr int kMaxGuardedRetries = 32;
   // In a commit's callback: when `committed` is a conflict (ABORTED), `may_retry` and `attempt` is
   // below `max_retries`, runs `next` (the following attempt: read, check and commit again) off the
   // store's writer thread and returns true; false to finish with `committed` as it is.

@@ -25,11 +25,11 @@
 namespace opctl::controller {
 
 struct ControllerOptions {
-  std::string name;
+  std::string name = "";
   bool leader_only = false;
   // The keys each start begins with; see ReconcileLoopOptions.
-  std::function<std::vector<std::string>()> resync;
-  std::function<std::unique_ptr<RateLimiter>()> rate_limiter;
+  std::function<std::vector<std::string>()> resync = nullptr;
+  std::function<std::unique_ptr<RateLimiter>()> rate_limiter = nullptr;
   // Wait, before each pass, until the watch has delivered every write so far (for reconcilers that
   // read an index the informers feed).
   bool wait_for_watch = true;

@@ -336,7 +336,7 @@ TEST_F(RegistryTest, APlainDeleteDoesNotCutShortADeletionThatWaitsForTheData) {
   v1::Object volume;
   volume.mutable_volume()->mutable_metadata()->set_name("data");
   ASSERT_TRUE(Apply({volume}).ok());
-  for (const std::string& name : {"host-a", "host-b"}) {
+  for (const char* name : {"host-a", "host-b"}) {
     v1::Object node;
     *node.mutable_node() = testing::ReadyNode(name, 1LL << 30, 2000);
     ASSERT_TRUE(Sync<v1::Object>([&](auto done) { registry_.Put(node, done); }).ok());
