@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/api_names.h"
 #include "common/object.h"
 #include "common/quantity.h"
 #include "common/shell_quote.h"
@@ -54,26 +55,10 @@ std::string SpecHash(const v1::ContainerSpec& spec) {
   return absl::StrFormat("%016x", hash);
 }
 
-absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container, const std::string& node) {
-  const v1::ContainerTemplate& t = container.spec().template_();
-  DockerContainerSpec spec;
-  spec.image = t.image();
-  spec.entrypoint.assign(t.command().begin(), t.command().end());
-  spec.cmd.assign(t.args().begin(), t.args().end());
-  for (const v1::EnvVar& env : t.env()) spec.env.push_back(absl::StrCat(env.name(), "=", env.value()));
-  spec.user = t.user();
-  spec.working_dir = t.working_dir();
-  spec.labels.insert(t.labels().begin(), t.labels().end());
-  // The pre-stop hook travels as a label, where an image may also declare one; the manifest's wins.
-  if (t.lifecycle().pre_stop().exec().command_size() > 0) {
-    std::vector<std::string> words;
-    for (const std::string& word : t.lifecycle().pre_stop().exec().command()) words.push_back(ShellQuote(word));
-    spec.labels[kPreStopCommandLabel] = absl::StrJoin(words, " ");
-  }
-  for (auto& [key, value] : ObjectLabels(node, "Container", container.metadata())) spec.labels[key] = value;
-  spec.labels[kSpecHashLabel] = SpecHash(container.spec());
-  if (MovesOnNodeLoss(container)) spec.labels[kMovesOnNodeLossLabel] = "true";
-  const v1::Resources& resources = t.resources();
+namespace {
+
+// Memory and CPU limits, in Docker's units.
+absl::Status SetResources(const v1::Resources& resources, DockerContainerSpec& spec) {
   if (!resources.memory_limit().empty()) {
     absl::StatusOr<int64_t> bytes = ParseMemoryBytes(resources.memory_limit());
     if (!bytes.ok()) return bytes.status();
@@ -89,6 +74,50 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
     if (!milli.ok()) return milli.status();
     spec.nano_cpus = *milli * 1'000'000;
   }
+  spec.pids_limit = resources.pids_limit() == 0 ? kDefaultPidsLimit : resources.pids_limit();
+  return absl::OkStatus();
+}
+
+// What the kernel and Docker allow it, and what of the host it shares.
+void SetSecurity(const v1::ContainerTemplate& t, DockerContainerSpec& spec) {
+  const v1::SecurityContext& security = t.security_context();
+  spec.no_new_privileges = !security.allow_privilege_escalation();
+  spec.privileged = security.privileged();
+  spec.cap_add.assign(security.capabilities().add().begin(), security.capabilities().add().end());
+  spec.cap_drop.assign(security.capabilities().drop().begin(), security.capabilities().drop().end());
+  spec.read_only_root_filesystem = security.read_only_root_filesystem();
+  spec.host_network = t.host_network();
+  spec.host_pid = t.host_pid();
+}
+
+// Its own labels, the pre-stop hook, and the agent's labels that say whose it is and which spec.
+void SetLabels(const v1::Container& container, const std::string& node, DockerContainerSpec& spec) {
+  const v1::ContainerTemplate& t = container.spec().template_();
+  spec.labels.insert(t.labels().begin(), t.labels().end());
+  // The pre-stop hook travels as a label, where an image may also declare one; the manifest's wins.
+  if (t.lifecycle().pre_stop().exec().command_size() > 0) {
+    std::vector<std::string> words;
+    for (const std::string& word : t.lifecycle().pre_stop().exec().command()) words.push_back(ShellQuote(word));
+    spec.labels[kPreStopCommandLabel] = absl::StrJoin(words, " ");
+  }
+  for (auto& [key, value] : ObjectLabels(node, kKindContainer, container.metadata())) spec.labels[key] = value;
+  spec.labels[kSpecHashLabel] = SpecHash(container.spec());
+  if (MovesOnNodeLoss(container)) spec.labels[kMovesOnNodeLossLabel] = "true";
+}
+
+}  // namespace
+
+absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container, const std::string& node) {
+  const v1::ContainerTemplate& t = container.spec().template_();
+  DockerContainerSpec spec;
+  spec.image = t.image();
+  spec.entrypoint.assign(t.command().begin(), t.command().end());
+  spec.cmd.assign(t.args().begin(), t.args().end());
+  for (const v1::EnvVar& env : t.env()) spec.env.push_back(absl::StrCat(env.name(), "=", env.value()));
+  spec.user = t.user();
+  spec.working_dir = t.working_dir();
+  SetLabels(container, node, spec);
+  if (absl::Status resources = SetResources(t.resources(), spec); !resources.ok()) return resources;
   if (t.has_healthcheck()) {
     DockerHealthCheck health;
     health.test.assign(t.healthcheck().test().begin(), t.healthcheck().test().end());
@@ -103,8 +132,6 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
     spec.mounts.push_back({mount.name(), mount.host_path(), mount.mount_path(), mount.read_only()});
     if (!mount.host_path().empty()) spec.restart_policy = "no";  // the agent restarts it, checking first
   }
-  spec.pids_limit = resources.pids_limit() == 0 ? kDefaultPidsLimit : resources.pids_limit();
-  spec.no_new_privileges = !t.security_context().allow_privilege_escalation();
   spec.log_max_bytes = kDefaultLogMaxBytes;
   spec.log_max_files = t.logs().max_files() > 0 ? t.logs().max_files() : kDefaultLogMaxFiles;
   if (!t.logs().max_size().empty()) {
@@ -112,13 +139,7 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
     if (!bytes.ok()) return bytes.status();
     spec.log_max_bytes = *bytes;
   }
-  const v1::SecurityContext& security = t.security_context();
-  spec.privileged = security.privileged();
-  spec.cap_add.assign(security.capabilities().add().begin(), security.capabilities().add().end());
-  spec.cap_drop.assign(security.capabilities().drop().begin(), security.capabilities().drop().end());
-  spec.read_only_root_filesystem = security.read_only_root_filesystem();
-  spec.host_network = t.host_network();
-  spec.host_pid = t.host_pid();
+  SetSecurity(t, spec);
   for (const v1::PortMapping& port : t.ports()) {
     spec.ports.push_back({port.container_port(), port.protocol().empty() ? "tcp" : port.protocol(),
                           port.host_ip().empty() ? kDefaultHostIp : port.host_ip(),

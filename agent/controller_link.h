@@ -31,7 +31,7 @@ struct ControllerLinkOptions {
   std::map<std::string, std::string> labels;
   absl::Duration heartbeat_interval = absl::Milliseconds(300);
   // The Volumes whose data this node holds, reported with every heartbeat (may be empty).
-  std::function<std::vector<std::string>()> volumes_held;
+  std::function<std::vector<std::string>()> volumes_held = nullptr;
   // Asked before the lease lapses whether most nodes lost the controller too (not owned; may be null:
   // then a lapsing lease always fences).
   PeerWitness* witness = nullptr;

@@ -215,34 +215,7 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
       stopped_ids.push_back(user->id);
       stopped_names.push_back(user->name);
     }
-    absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/false, archive_tar);
-    if (!helper.ok()) return helper.status();
-    HelperGuard guard(docker_, *helper);
-    std::string archive = ShellQuote(absl::StrCat("/", kRestoreArchiveEntry));
-    std::string v = kVolumePath;
-    std::string staging = absl::StrCat(v, "/", kRestoreStaging), aside = absl::StrCat(v, "/", kRestoreAside);
-    // Unpacked aside first: only a whole archive replaces anything. Then two sets of renames on the
-    // volume's own filesystem: the old contents out of the way, the new ones in.
-    std::string script =
-        absl::StrCat("set -e; rm -rf ", staging, " ", aside, "; mkdir ", staging, "; if ! tar -xzpf ", archive, " -C ",
-                     staging, "; then rm -rf ", staging, "; exit 1; fi; mkdir ", aside, "; for f in ", v, "/..?* ", v,
-                     "/.[!.]* ", v, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; [ \"$f\" = ", staging,
-                     " ] || [ \"$f\" = ", aside, " ] || mv \"$f\" ", aside, "/; done; for f in ", staging, "/..?* ",
-                     staging, "/.[!.]* ", staging, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; mv \"$f\" ", v,
-                     "/; done; rmdir ", staging, "; rm -rf ", aside);
-    absl::Time deadline = absl::Now() + options_.restore_timeout;
-    bool timed_out = false;
-    absl::Status restored = RunInHelper(
-        *helper, {"sh", "-c", script}, nullptr, [&] { return timed_out = absl::Now() >= deadline; },
-        "restore of " + volume);
-    if (timed_out) {
-      restored = absl::DeadlineExceededError(absl::StrCat("restore of ", volume, " did not finish within ",
-                                                          absl::FormatDuration(options_.restore_timeout)));
-    }
-    if (!restored.ok()) {
-      return absl::Status(restored.code(),
-                          absl::StrCat(restored.message(), "; volume ", volume, " keeps its old contents"));
-    }
+    if (absl::Status unpacked = UnpackOver(volume, archive_tar); !unpacked.ok()) return unpacked;
     return stopped_names;
   }();
   // Whatever happened, what was stopped runs again (on the new data, or on the old one kept whole).
@@ -254,6 +227,38 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
   }
   locks_.Release(volume);
   return result;
+}
+
+// Unpacked aside first: only a whole archive replaces anything. Then two sets of renames on the
+// volume's own filesystem: the old contents out of the way, the new ones in.
+absl::Status VolumeArchiver::UnpackOver(const std::string& volume, const std::string& archive_tar) {
+  absl::StatusOr<std::string> helper = StartHelper(volume, /*read_only=*/false, archive_tar);
+  if (!helper.ok()) return helper.status();
+  HelperGuard guard(docker_, *helper);
+  std::string archive = ShellQuote(absl::StrCat("/", kRestoreArchiveEntry));
+  std::string v = kVolumePath;
+  std::string staging = absl::StrCat(v, "/", kRestoreStaging), aside = absl::StrCat(v, "/", kRestoreAside);
+  std::string script =
+      absl::StrCat("set -e; rm -rf ", staging, " ", aside, "; mkdir ", staging, "; if ! tar -xzpf ", archive, " -C ",
+                   staging, "; then rm -rf ", staging, "; exit 1; fi; mkdir ", aside, "; for f in ", v, "/..?* ", v,
+                   "/.[!.]* ", v, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; [ \"$f\" = ", staging,
+                   " ] || [ \"$f\" = ", aside, " ] || mv \"$f\" ", aside, "/; done; for f in ", staging, "/..?* ",
+                   staging, "/.[!.]* ", staging, "/*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; mv \"$f\" ", v,
+                   "/; done; rmdir ", staging, "; rm -rf ", aside);
+  absl::Time deadline = absl::Now() + options_.restore_timeout;
+  bool timed_out = false;
+  absl::Status restored = RunInHelper(
+      *helper, {"sh", "-c", script}, nullptr, [&] { return timed_out = absl::Now() >= deadline; },
+      "restore of " + volume);
+  if (timed_out) {
+    restored = absl::DeadlineExceededError(
+        absl::StrCat("restore of ", volume, " did not finish within ", absl::FormatDuration(options_.restore_timeout)));
+  }
+  if (!restored.ok()) {
+    return absl::Status(restored.code(),
+                        absl::StrCat(restored.message(), "; volume ", volume, " keeps its old contents"));
+  }
+  return absl::OkStatus();
 }
 
 void VolumeArchiver::RemoveRestoreLeftovers(const std::string& volume) {

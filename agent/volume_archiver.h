@@ -79,6 +79,8 @@ class VolumeArchiver {
   // Creates and starts a helper mounting `volume` at /volume; returns its id.
   absl::StatusOr<std::string> StartHelper(const std::string& volume, bool read_only, const std::string& archive_tar);
   // Removes a restore's half-unpacked archive from the volume (after a timeout cut it off).
+  // Replaces the volume's contents with the archive's, or keeps them whole when it cannot.
+  absl::Status UnpackOver(const std::string& volume, const std::string& archive_tar);
   void RemoveRestoreLeftovers(const std::string& volume);
   // Runs `command` in the helper; stdout to `sink` (when given), stderr kept for the error message.
   absl::Status RunInHelper(const std::string& id, const std::vector<std::string>& command,

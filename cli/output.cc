@@ -131,53 +131,45 @@ NodeAllocations AllocationsOf(const std::vector<v1::Object>& containers) {
   return allocations;
 }
 
-std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now,
-                                  const NodeAllocations* allocations) {
+namespace {
+
+std::vector<std::string> ServiceRow(const v1::Object& object, bool wide, absl::Time now) {
   const v1::ObjectMeta& meta = MetaOf(object);
-  std::string kind = KindOf(object);
   std::string stack = OrNone(meta.stack());
-  if (kind == kKindNetwork) {
-    const v1::NetworkSpec& spec = object.network().spec();
-    return {meta.name(),   stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
-            Age(meta, now)};
-  }
-  if (kind == kKindVolume) {
-    const v1::Volume& volume = object.volume();
+  const v1::Service& service = object.service();
+  std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
+  if (wide) {
     return {meta.name(),
             stack,
-            volume.spec().driver().empty() ? "local" : volume.spec().driver(),
-            meta.deletion_timestamp().empty() ? "Available" : "Terminating",
-            BackupSummary(volume, now),
-            Age(meta, now)};
+            ready,
+            service.spec().template_().image(),
+            OrNone(service.spec().network().name()),
+            Age(meta, now),
+            Labels(service.spec().node_selector())};
   }
-  if (kind == kKindService) {
-    const v1::Service& service = object.service();
-    std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
-    if (wide) {
-      return {meta.name(),
-              stack,
-              ready,
-              service.spec().template_().image(),
-              OrNone(service.spec().network().name()),
-              Age(meta, now),
-              Labels(service.spec().node_selector())};
-    }
-    return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
+  return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
+}
+
+std::vector<std::string> ContainerRow(const v1::Object& object, bool wide, absl::Time now) {
+  const v1::ObjectMeta& meta = MetaOf(object);
+  std::string stack = OrNone(meta.stack());
+  const v1::Container& container = object.container();
+  const v1::ContainerStatus& status = container.status();
+  std::string phase = status.phase().empty() ? "Pending" : status.phase();
+  std::string health = status.health().empty() ? "-" : status.health();
+  std::string node = OrNone(container.spec().node_name());
+  std::string restarts = absl::StrCat(status.restart_count());
+  if (wide) {
+    std::string ip =
+        !status.ip_address().empty() ? status.ip_address() : OrNone(container.spec().network().ipv4_address());
+    return {meta.name(), stack, container.spec().service(), phase, health, restarts, node, ip, Age(meta, now)};
   }
-  if (kind == kKindContainer) {
-    const v1::Container& container = object.container();
-    const v1::ContainerStatus& status = container.status();
-    std::string phase = status.phase().empty() ? "Pending" : status.phase();
-    std::string health = status.health().empty() ? "-" : status.health();
-    std::string node = OrNone(container.spec().node_name());
-    std::string restarts = absl::StrCat(status.restart_count());
-    if (wide) {
-      std::string ip =
-          !status.ip_address().empty() ? status.ip_address() : OrNone(container.spec().network().ipv4_address());
-      return {meta.name(), stack, container.spec().service(), phase, health, restarts, node, ip, Age(meta, now)};
-    }
-    return {meta.name(), stack, phase, health, restarts, node, Age(meta, now)};
-  }
+  return {meta.name(), stack, phase, health, restarts, node, Age(meta, now)};
+}
+
+std::vector<std::string> NodeRow(const v1::Object& object, bool wide, absl::Time now,
+                                 const NodeAllocations* allocations) {
+  const v1::ObjectMeta& meta = MetaOf(object);
   const v1::Node& node = object.node();
   std::string ready = ConditionStatus(node.status().conditions(), "Ready") == "True" ? "Ready" : "NotReady";
   if (node.spec().unschedulable()) ready += ",SchedulingDisabled";
@@ -204,6 +196,32 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
             Labels(meta.labels())};
   }
   return {meta.name(), ready, memory, cpus, Age(meta, now)};
+}
+
+}  // namespace
+
+std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now,
+                                  const NodeAllocations* allocations) {
+  const v1::ObjectMeta& meta = MetaOf(object);
+  std::string kind = KindOf(object);
+  std::string stack = OrNone(meta.stack());
+  if (kind == kKindNetwork) {
+    const v1::NetworkSpec& spec = object.network().spec();
+    return {meta.name(),   stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
+            Age(meta, now)};
+  }
+  if (kind == kKindVolume) {
+    const v1::Volume& volume = object.volume();
+    return {meta.name(),
+            stack,
+            volume.spec().driver().empty() ? "local" : volume.spec().driver(),
+            meta.deletion_timestamp().empty() ? "Available" : "Terminating",
+            BackupSummary(volume, now),
+            Age(meta, now)};
+  }
+  if (kind == kKindService) return ServiceRow(object, wide, now);
+  if (kind == kKindContainer) return ContainerRow(object, wide, now);
+  return NodeRow(object, wide, now, allocations);
 }
 
 std::string FormatRows(const std::vector<std::vector<std::string>>& rows) {

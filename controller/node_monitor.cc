@@ -115,28 +115,12 @@ void NodeMonitor::CheckNodes() {
                              " (the controller was paused); every node gets a fresh grace"));
     return;
   }
-  std::map<std::string, absl::Time> heartbeats;
-  {
-    absl::MutexLock lock(&mutex_);
-    heartbeats = last_heartbeat_;
-  }
-  std::vector<v1::Object> nodes = registry_.ListKind(kKindNode);
-  std::vector<std::pair<v1::Object, absl::Time>> silent;
-  size_t out_of_contact = 0;
-  for (const v1::Object& object : nodes) {
-    auto heard = heartbeats.find(object.node().metadata().name());
-    absl::Time last = heard == heartbeats.end() ? absl::InfinitePast() : heard->second;
-    if (!NodeIsReady(object.node())) {
-      ++out_of_contact;
-    } else if (now - last > options_.grace) {
-      ++out_of_contact;
-      silent.emplace_back(object, last);
-    }
-  }
-  if (IsDisruption(out_of_contact, nodes.size())) {
+  size_t registered = 0, out_of_contact = 0;
+  std::vector<std::pair<v1::Object, absl::Time>> silent = SilentNodes(now, &registered, &out_of_contact);
+  if (IsDisruption(out_of_contact, registered)) {
     if (!disrupted_ && !silent.empty()) {
       logger_.Log("node monitor",
-                  absl::StrCat(out_of_contact, " of ", nodes.size(),
+                  absl::StrCat(out_of_contact, " of ", registered,
                                " nodes are out of contact at once: taking it for the control plane's own trouble (a "
                                "zone disruption), not theirs; marking and moving nothing until most are back"));
     }
@@ -163,6 +147,29 @@ void NodeMonitor::CheckNodes() {
       logger_.Log("node monitor", absl::StrCat(object.node().metadata().name(), ": ", written.ToString()));
     }
   }
+}
+
+std::vector<std::pair<v1::Object, absl::Time>> NodeMonitor::SilentNodes(absl::Time now, size_t* registered,
+                                                                        size_t* out_of_contact) {
+  std::map<std::string, absl::Time> heartbeats;
+  {
+    absl::MutexLock lock(&mutex_);
+    heartbeats = last_heartbeat_;
+  }
+  std::vector<v1::Object> nodes = registry_.ListKind(kKindNode);
+  *registered = nodes.size();
+  std::vector<std::pair<v1::Object, absl::Time>> silent;
+  for (const v1::Object& object : nodes) {
+    auto heard = heartbeats.find(object.node().metadata().name());
+    absl::Time last = heard == heartbeats.end() ? absl::InfinitePast() : heard->second;
+    if (!NodeIsReady(object.node())) {
+      ++*out_of_contact;
+    } else if (now - last > options_.grace) {
+      ++*out_of_contact;
+      silent.emplace_back(object, last);
+    }
+  }
+  return silent;
 }
 
 absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<std::string>& removed) {

@@ -64,6 +64,10 @@ class NodeMonitor : public Reconciler {
   absl::Status Write(v1::Object object);
   // Starts writing `object` unless a write of that node is in flight (then the next heartbeat tries).
   void WriteInBackground(v1::Object object);
+  // The Ready nodes silent for longer than the grace, with when each was last heard; `registered`
+  // and `out_of_contact` (those and the NotReady ones) counted.
+  std::vector<std::pair<v1::Object, absl::Time>> SilentNodes(absl::Time now, size_t* registered,
+                                                             size_t* out_of_contact);
   absl::Status MarkNotReady(v1::Object node, const std::string& reason, const std::string& message, absl::Time now);
 
   Registry& registry_;

@@ -120,18 +120,29 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
     });
   }
   if (kind != kKindService) return Error(grpc::StatusCode::INVALID_ARGUMENT, "logs are of a Container or a Service");
-  if (!registry_.Find(kKindService, request->name())) {
-    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", Quote(request->name()), " not found"));
+  return ServiceLogs(context, *request, writer);
+}
+
+grpc::Status OperationsProxy::ServiceLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
+                                          grpc::ServerWriter<v1::LogChunk>* writer) {
+  if (!registry_.Find(kKindService, request.name())) {
+    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("service ", Quote(request.name()), " not found"));
   }
   std::vector<v1::Container> containers;
   for (const v1::Object& object : registry_.ListKind(kKindContainer)) {
-    if (object.container().spec().service() == request->name()) containers.push_back(object.container());
+    if (object.container().spec().service() == request.name()) containers.push_back(object.container());
   }
   std::sort(containers.begin(), containers.end(),
             [](const v1::Container& a, const v1::Container& b) { return a.spec().ordinal() < b.spec().ordinal(); });
   if (containers.empty()) {
     return Error(grpc::StatusCode::FAILED_PRECONDITION,
-                 absl::StrCat("service ", request->name(), " has no containers (replicas 0?)"));
+                 absl::StrCat("service ", request.name(), " has no containers (replicas 0?)"));
+  }
+  if (request.follow() && containers.size() > static_cast<size_t>(kMaxFollowedReplicas)) {
+    return Error(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("service ", request.name(), " has ", containers.size(), " containers; logs -f follows at most ",
+                     kMaxFollowedReplicas, " at once: follow single containers"));
   }
   absl::Mutex write_mutex;
   auto write = [&](const v1::LogChunk& chunk) {
@@ -140,35 +151,13 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
   };
   std::vector<grpc::Status> results(containers.size());
   auto one = [&](size_t i) {
-    v1::LogsRequest single = *request;
+    v1::LogsRequest single = request;
     single.set_kind(kKindContainer);
     single.set_name(containers[i].metadata().name());
     results[i] = ContainerLogs(context, single, write);
   };
-  if (request->follow()) {
-    if (containers.size() > static_cast<size_t>(kMaxFollowedReplicas)) {
-      return Error(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("service ", request->name(), " has ", containers.size(), " containers; logs -f follows at most ",
-                       kMaxFollowedReplicas, " at once: follow single containers"));
-    }
-    // Each replica's stream runs until it ends; lines interleave as they come. A thread that cannot
-    // be had ends the call, never the controller.
-    std::vector<std::thread> threads;
-    grpc::Status started = grpc::Status::OK;
-    for (size_t i = 0; i < containers.size(); ++i) {
-      try {
-        threads.emplace_back(one, i);
-      } catch (const std::system_error& error) {
-        started = Error(
-            grpc::StatusCode::RESOURCE_EXHAUSTED,
-            absl::StrCat("cannot start a thread to follow ", containers[i].metadata().name(), ": ", error.what()));
-        context->TryCancel();  // the replicas already followed end too
-        break;
-      }
-    }
-    for (std::thread& thread : threads) thread.join();
-    if (!started.ok()) return started;
+  if (request.follow()) {
+    if (grpc::Status started = FollowEach(context, containers, one); !started.ok()) return started;
   } else {
     for (size_t i = 0; i < containers.size(); ++i) one(i);  // replica by replica, as compose prints them
   }
@@ -180,6 +169,27 @@ grpc::Status OperationsProxy::Logs(grpc::ServerContext* context, const v1::LogsR
     return Error(results.front().error_code(), absl::StrJoin(failures, "; "));
   }
   return grpc::Status::OK;
+}
+
+// Each replica's stream runs until it ends; lines interleave as they come. A thread that cannot be
+// had ends the call, never the controller.
+grpc::Status OperationsProxy::FollowEach(grpc::ServerContext* context, const std::vector<v1::Container>& containers,
+                                         const std::function<void(size_t)>& follow) {
+  std::vector<std::thread> threads;
+  grpc::Status started = grpc::Status::OK;
+  for (size_t i = 0; i < containers.size(); ++i) {
+    try {
+      threads.emplace_back(follow, i);
+    } catch (const std::system_error& error) {
+      started =
+          Error(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                absl::StrCat("cannot start a thread to follow ", containers[i].metadata().name(), ": ", error.what()));
+      context->TryCancel();  // the replicas already followed end too
+      break;
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+  return started;
 }
 
 absl::StatusOr<std::string> OperationsProxy::NodeOfVolume(const std::string& volume, const std::string& requested) {

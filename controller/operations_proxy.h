@@ -56,6 +56,12 @@ class OperationsProxy final : public v1::Operations::Service {
   absl::StatusOr<v1::Operations::Stub*> AgentOf(const std::string& node_name);
   // The node that holds a volume: `requested` when given, else the node of the Containers that mount
   // it, else the only node.
+  // Logs of every replica of a Service, each line tagged with its container.
+  grpc::Status ServiceLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
+                           grpc::ServerWriter<v1::LogChunk>* writer);
+  // Runs follow(i) for every container at once, on a thread each; waits for all.
+  grpc::Status FollowEach(grpc::ServerContext* context, const std::vector<v1::Container>& containers,
+                          const std::function<void(size_t)>& follow);
   absl::StatusOr<std::string> NodeOfVolume(const std::string& volume, const std::string& requested);
   // Streams one Container's logs into `write` (the Service case shares one writer).
   grpc::Status ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,

@@ -27,19 +27,8 @@ std::string Section(const std::string& yaml, const std::string& key) {
   return out.empty() ? "  <none>\n" : out;
 }
 
-}  // namespace
-
-int RunDescribe(CommandContext& context) {
-  absl::StatusOr<ObjectReference> reference = ParseReference(context.arguments.positional());
-  if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
-  if (reference->name.empty()) return Fail(context, "describe needs KIND NAME", 2);
-  v1::GetRequest request;
-  request.set_kind(reference->kind->kind);
-  request.set_name(reference->name);
-  v1::Object object;
-  grpc::Status status = context.client.Get(request, &object);
-  if (!status.ok()) return Fail(context, context.client.Explain(status));
-
+// Name, kind, stack, labels (one a line), uid, times, versions, owners.
+std::string MetadataTable(const v1::Object& object) {
   const v1::ObjectMeta& meta = MetaOf(object);
   std::vector<std::vector<std::string>> header = {
       {"Name:", meta.name()},
@@ -64,11 +53,11 @@ int RunDescribe(CommandContext& context) {
   for (const v1::OwnerReference& owner : meta.owner_references()) {
     header.push_back({"Owned by:", DisplayName(owner.kind(), owner.name())});
   }
-  context.out << FormatRows(header);
+  return FormatRows(header);
+}
 
-  std::string yaml = ToYaml(object);
-  context.out << "Spec:\n" << Section(yaml, "spec");
-  // Conditions get their own table; the rest of the status prints as YAML.
+// Conditions get their own table; the rest of the status prints as YAML.
+void PrintStatus(std::ostream& out, const v1::Object& object) {
   v1::Object without_conditions = object;
   google::protobuf::Message* status_message = MutableStatusOf(&without_conditions);
   const auto* conditions_field = status_message->GetDescriptor()->FindFieldByName("conditions");
@@ -83,30 +72,48 @@ int RunDescribe(CommandContext& context) {
     }
     reflection->ClearField(status_message, conditions_field);
   }
-  context.out << "Status:\n" << Section(ToYaml(without_conditions), "status");
-  context.out << "Conditions:\n";
+  out << "Status:\n" << Section(ToYaml(without_conditions), "status");
+  out << "Conditions:\n";
   if (condition_rows.size() == 1) {
-    context.out << "  <none>\n";
-  } else {
-    std::istringstream table(FormatRows(condition_rows));
-    for (std::string line; std::getline(table, line);) context.out << "  " << line << "\n";
+    out << "  <none>\n";
+    return;
   }
+  std::istringstream table(FormatRows(condition_rows));
+  for (std::string line; std::getline(table, line);) out << "  " << line << "\n";
+}
 
-  if (KindOf(object) == kKindService) {
-    v1::ListRequest list;
-    list.set_kind(kKindContainer);
-    v1::ListResponse response;
-    if (context.client.List(list, &response).ok()) {
-      std::vector<v1::Object> owned;
-      for (const v1::Object& container : response.items()) {
-        if (container.container().spec().service() == meta.name()) owned.push_back(container);
-      }
-      context.out << "Containers:\n";
-      if (owned.empty()) context.out << "  <none>\n";
-      std::istringstream table(ToTable("Container", owned, true, absl::Now()));
-      for (std::string line; !owned.empty() && std::getline(table, line);) context.out << "  " << line << "\n";
-    }
+// A Service's Containers, as `get containers -o wide` shows them.
+void PrintContainersOf(CommandContext& context, const std::string& service) {
+  v1::ListRequest list;
+  list.set_kind(kKindContainer);
+  v1::ListResponse response;
+  if (!context.client.List(list, &response).ok()) return;
+  std::vector<v1::Object> owned;
+  for (const v1::Object& container : response.items()) {
+    if (container.container().spec().service() == service) owned.push_back(container);
   }
+  context.out << "Containers:\n";
+  if (owned.empty()) context.out << "  <none>\n";
+  std::istringstream table(ToTable(kKindContainer, owned, true, absl::Now()));
+  for (std::string line; !owned.empty() && std::getline(table, line);) context.out << "  " << line << "\n";
+}
+
+}  // namespace
+
+int RunDescribe(CommandContext& context) {
+  absl::StatusOr<ObjectReference> reference = ParseReference(context.arguments.positional());
+  if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
+  if (reference->name.empty()) return Fail(context, "describe needs KIND NAME", 2);
+  v1::GetRequest request;
+  request.set_kind(reference->kind->kind);
+  request.set_name(reference->name);
+  v1::Object object;
+  grpc::Status status = context.client.Get(request, &object);
+  if (!status.ok()) return Fail(context, context.client.Explain(status));
+  context.out << MetadataTable(object);
+  context.out << "Spec:\n" << Section(ToYaml(object), "spec");
+  PrintStatus(context.out, object);
+  if (KindOf(object) == kKindService) PrintContainersOf(context, MetaOf(object).name());
   return 0;
 }
 

@@ -101,6 +101,33 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
   }
 }
 
+// The named object, or the kind's objects in the stack matching the selector; the revision to watch
+// from.
+grpc::Status Fetch(CommandContext& context, const std::string& kind, const std::string& name,
+                   std::vector<v1::Object>* objects, int64_t* revision) {
+  if (!name.empty()) {
+    v1::GetRequest request;
+    request.set_kind(kind);
+    request.set_name(name);
+    v1::Object object;
+    grpc::Status status = context.client.Get(request, &object);
+    if (!status.ok()) return status;
+    *revision = MetaOf(object).resource_version();
+    objects->push_back(std::move(object));
+    return status;
+  }
+  v1::ListRequest request;
+  request.set_kind(kind);
+  request.set_stack(context.arguments.Get("stack"));
+  request.set_label_selector(context.arguments.Get("selector"));
+  v1::ListResponse response;
+  grpc::Status status = context.client.List(request, &response);
+  if (!status.ok()) return status;
+  *revision = response.revision();
+  objects->assign(response.items().begin(), response.items().end());
+  return status;
+}
+
 }  // namespace
 
 int RunGet(CommandContext& context) {
@@ -113,7 +140,7 @@ int RunGet(CommandContext& context) {
   std::string name;
   if (!words.empty() && words[0] == "all") {
     if (words.size() > 1) return Fail(context, "get all takes no name", 2);
-    kinds = {"Network", "Volume", "Service", "Container"};
+    kinds = {kKindNetwork, kKindVolume, kKindService, kKindContainer};
   } else {
     absl::StatusOr<ObjectReference> reference = ParseReference(words);
     if (!reference.ok()) return Fail(context, std::string(reference.status().message()), 2);
@@ -128,25 +155,8 @@ int RunGet(CommandContext& context) {
   bool printed_section = false;
   for (const std::string& kind : kinds) {
     std::vector<v1::Object> objects;
-    if (!name.empty()) {
-      v1::GetRequest request;
-      request.set_kind(kind);
-      request.set_name(name);
-      v1::Object object;
-      grpc::Status status = context.client.Get(request, &object);
-      if (!status.ok()) return Fail(context, context.client.Explain(status));
-      revision = MetaOf(object).resource_version();
-      objects.push_back(std::move(object));
-    } else {
-      v1::ListRequest request;
-      request.set_kind(kind);
-      request.set_stack(context.arguments.Get("stack"));
-      request.set_label_selector(context.arguments.Get("selector"));
-      v1::ListResponse response;
-      grpc::Status status = context.client.List(request, &response);
-      if (!status.ok()) return Fail(context, context.client.Explain(status));
-      revision = response.revision();
-      objects.assign(response.items().begin(), response.items().end());
+    if (grpc::Status status = Fetch(context, kind, name, &objects, &revision); !status.ok()) {
+      return Fail(context, context.client.Explain(status));
     }
     if (output == "json" || output == "yaml") {
       all.insert(all.end(), objects.begin(), objects.end());

@@ -334,23 +334,8 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
   CommitListener listener;
   {
     absl::MutexLock lock(&mutex_);
-    if (persisted.ok()) {
-      for (const PreparedCommit& commit : prepared) {
-        if (!commit.status.ok()) continue;
-        for (const Event& event : commit.events) {
-          if (event.type == Event::Type::kPut)
-            kv_[event.kv.key] = event.kv;
-          else
-            kv_.erase(event.kv.key);
-          history_.push_back(event);
-        }
-      }
-      revision_ = revision;
-      if (compact_to > compacted_revision_) {
-        compacted_revision_ = compact_to;
-        while (!history_.empty() && history_.front().kv.mod_revision <= compact_to) history_.pop_front();
-      }
-    }
+    // Memory follows the disk only once the disk has it: nothing unsynced is ever read or watched.
+    if (persisted.ok()) ApplyInMemory(prepared, revision, compact_to);
     listener = listener_;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -365,6 +350,24 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
       batch[i].done(prepared[i].revision);
     else
       batch[i].done(prepared[i].status);
+  }
+}
+
+void SqliteStore::ApplyInMemory(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to) {
+  for (const PreparedCommit& commit : prepared) {
+    if (!commit.status.ok()) continue;
+    for (const Event& event : commit.events) {
+      if (event.type == Event::Type::kPut)
+        kv_[event.kv.key] = event.kv;
+      else
+        kv_.erase(event.kv.key);
+      history_.push_back(event);
+    }
+  }
+  revision_ = revision;
+  if (compact_to > compacted_revision_) {
+    compacted_revision_ = compact_to;
+    while (!history_.empty() && history_.front().kv.mod_revision <= compact_to) history_.pop_front();
   }
 }
 
@@ -388,33 +391,7 @@ absl::Status SqliteStore::Persist(const std::vector<PreparedCommit>& prepared, i
                 "INSERT INTO events (revision, sequence, type, created, key, value, create_revision, version, "
                 "prev_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!put.ok() || !erase.ok() || !log.ok()) return fail("preparing statements");
-  for (const PreparedCommit& commit : prepared) {
-    if (!commit.status.ok()) continue;
-    int sequence = 0;
-    for (const Event& event : commit.events) {
-      if (event.type == Event::Type::kPut) {
-        put.BindText(1, event.kv.key);
-        put.BindBlob(2, event.kv.value);
-        put.BindInt(3, event.kv.create_revision);
-        put.BindInt(4, event.kv.mod_revision);
-        put.BindInt(5, event.kv.version);
-        if (put.Run() != SQLITE_DONE) return fail("writing a key");
-      } else {
-        erase.BindText(1, event.kv.key);
-        if (erase.Run() != SQLITE_DONE) return fail("deleting a key");
-      }
-      log.BindInt(1, commit.revision);
-      log.BindInt(2, sequence++);
-      log.BindInt(3, event.type == Event::Type::kPut ? 0 : 1);
-      log.BindInt(4, event.created ? 1 : 0);
-      log.BindText(5, event.kv.key);
-      log.BindBlob(6, event.kv.value);
-      log.BindInt(7, event.kv.create_revision);
-      log.BindInt(8, event.kv.version);
-      log.BindBlob(9, event.prev_value);
-      if (log.Run() != SQLITE_DONE) return fail("writing history");
-    }
-  }
+  if (const char* failed = WriteEvents(prepared, put, erase, log)) return fail(failed);
   Statement meta(db_, "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = ?2");
   meta.BindText(1, "revision");
   meta.BindInt(2, revision);
@@ -429,6 +406,38 @@ absl::Status SqliteStore::Persist(const std::vector<PreparedCommit>& prepared, i
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("committing");
   return absl::OkStatus();
+}
+
+const char* SqliteStore::WriteEvents(const std::vector<PreparedCommit>& prepared, Statement& put, Statement& erase,
+                                     Statement& log) {
+  for (const PreparedCommit& commit : prepared) {
+    if (!commit.status.ok()) continue;
+    int sequence = 0;
+    for (const Event& event : commit.events) {
+      if (event.type == Event::Type::kPut) {
+        put.BindText(1, event.kv.key);
+        put.BindBlob(2, event.kv.value);
+        put.BindInt(3, event.kv.create_revision);
+        put.BindInt(4, event.kv.mod_revision);
+        put.BindInt(5, event.kv.version);
+        if (put.Run() != SQLITE_DONE) return "writing a key";
+      } else {
+        erase.BindText(1, event.kv.key);
+        if (erase.Run() != SQLITE_DONE) return "deleting a key";
+      }
+      log.BindInt(1, commit.revision);
+      log.BindInt(2, sequence++);
+      log.BindInt(3, event.type == Event::Type::kPut ? 0 : 1);
+      log.BindInt(4, event.created ? 1 : 0);
+      log.BindText(5, event.kv.key);
+      log.BindBlob(6, event.kv.value);
+      log.BindInt(7, event.kv.create_revision);
+      log.BindInt(8, event.kv.version);
+      log.BindBlob(9, event.prev_value);
+      if (log.Run() != SQLITE_DONE) return "writing history";
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace opctl::controller

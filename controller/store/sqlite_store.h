@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/store/sqlite_statement.h"
 #include "controller/store/store.h"
 
 struct sqlite3;
@@ -68,6 +69,12 @@ class SqliteStore : public Store {
   absl::Status Check(const Precondition& condition,
                      const std::map<std::string, std::optional<KeyValue>>& overlay) const;
   absl::Status Persist(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to);
+  // Within Persist's transaction: every event's key and history row; the step that failed, or null.
+  static const char* WriteEvents(const std::vector<PreparedCommit>& prepared, Statement& put, Statement& erase,
+                                 Statement& log);
+  // After Persist: the same commits into kv_ and history_, and the compaction.
+  void ApplyInMemory(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status Exec(const char* sql);
   absl::Status SqliteError(const char* what) const;
 

@@ -82,6 +82,34 @@ TEST(GetCommand, PrintsNamesAndJsonAndSaysWhatIsMissing) {
   EXPECT_THAT(unknown.err, HasSubstr("widgets"));
 }
 
+TEST(DescribeCommand, ShowsMetadataSpecStatusConditionsAndAServicesContainers) {
+  FakeController fake;
+  v1::Object service = Service("web", 1, 1);
+  (*service.mutable_service()->mutable_metadata()->mutable_labels())["tier"] = "front";
+  v1::Condition* available = service.mutable_service()->mutable_status()->add_conditions();
+  available->set_type("Available");
+  available->set_status("True");
+  available->set_reason("ReplicasReady");
+  fake.Add(service);
+  v1::Object container;
+  container.mutable_container()->mutable_metadata()->set_name("web-0");
+  container.mutable_container()->mutable_spec()->set_service("web");
+  fake.Add(container);
+  Ran described = RunCommand(fake, "describe", {"service/web"}, RunDescribe);
+  EXPECT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_THAT(described.out, HasSubstr("Name:"));
+  EXPECT_THAT(described.out, HasSubstr("tier=front"));
+  EXPECT_THAT(described.out, HasSubstr("Spec:\n"));
+  EXPECT_THAT(described.out, HasSubstr("opctl/redis:7.0"));
+  EXPECT_THAT(described.out, HasSubstr("readyReplicas: 1"));
+  EXPECT_THAT(described.out, ::testing::ContainsRegex("Available +True +ReplicasReady"));
+  EXPECT_THAT(described.out, HasSubstr("Containers:\n"));
+  EXPECT_THAT(described.out, HasSubstr("web-0"));
+  Ran bare = RunCommand(fake, "describe", {"service"}, RunDescribe);
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_THAT(bare.err, HasSubstr("describe needs KIND NAME"));
+}
+
 TEST(GetCommand, AControllerThatCannotBeReachedIsExitOne) {
   FakeController fake;
   fake.FailNext("List", {grpc::StatusCode::UNAVAILABLE, "connection refused"});
