@@ -57,7 +57,30 @@ absl::Status Agent::Start() {
   node.mutable_status()->mutable_capacity()->set_milli_cpus(info->cpus * 1000);
   node.mutable_status()->set_docker_version(info->server_version);
   node.mutable_status()->set_api_version(info->api_version);
+  StartArchiver();
+  absl::StatusOr<std::string> advertise = ServeOperations();
+  if (!advertise.ok()) return advertise.status();
+  node.mutable_status()->set_agent_address(*advertise);
+  if (absl::Status linked = MakeReconcilerAndLink(); !linked.ok()) return linked;
 
+  if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
+    std::fprintf(stderr, "agent: cannot list this node's volumes yet: %s\n", held.ToString().c_str());
+  }
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  backups_->Start();
+  events_->Start();
+  link_->Start(node);
+  resync_thread_ =
+      std::thread([this] { RunPeriodically(mutex_, &stopping_, options_.resync_interval, [this] { ResyncAll(); }); });
+  std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s, serving on %s\n",
+              options_.node_name.c_str(), info->server_version.c_str(), info->api_version.c_str(),
+              static_cast<long long>(info->cpus), static_cast<long long>(info->memory_bytes >> 20),
+              options_.controller_address.c_str(), advertise->c_str());
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+void Agent::StartArchiver() {
   VolumeArchiverOptions archiver_options;
   archiver_options.node_name = options_.node_name;
   archiver_options.helper_image = options_.helper_image;
@@ -70,6 +93,10 @@ absl::Status Agent::Start() {
   };
   archiver_ = std::make_unique<VolumeArchiver>(docker_, volume_locks_, archiver_options);
   archiver_->RemoveLeftoverHelpers();
+}
+
+// The operations port (logs, backup, restore) and the peer service; the address to advertise.
+absl::StatusOr<std::string> Agent::ServeOperations() {
   // With TLS, the operations port serves this node's certificate and takes only the controller's.
   bool tls = !options_.tls.ca.empty();
   std::string listen_host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
@@ -106,8 +133,10 @@ absl::Status Agent::Start() {
     std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
     advertise = absl::StrCat(host == "0.0.0.0" || host == "[::]" ? "127.0.0.1" : host, ":", port);
   }
-  node.mutable_status()->set_agent_address(advertise);
+  return advertise;
+}
 
+absl::Status Agent::MakeReconcilerAndLink() {
   ReconcilerOptions reconciler_options;
   reconciler_options.volume_locks = &volume_locks_;
   reconciler_options.fence = &fence_;
@@ -140,20 +169,6 @@ absl::Status Agent::Start() {
       },
       BackupSchedulerOptions{options_.node_name, options_.backup_dir});
 
-  if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
-    std::fprintf(stderr, "agent: cannot list this node's volumes yet: %s\n", held.ToString().c_str());
-  }
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
-  backups_->Start();
-  events_->Start();
-  link_->Start(node);
-  resync_thread_ =
-      std::thread([this] { RunPeriodically(mutex_, &stopping_, options_.resync_interval, [this] { ResyncAll(); }); });
-  std::printf("opctl-agent: node %s (docker %s, API %s, %lld CPUs, %lld MiB) following %s, serving on %s\n",
-              options_.node_name.c_str(), info->server_version.c_str(), info->api_version.c_str(),
-              static_cast<long long>(info->cpus), static_cast<long long>(info->memory_bytes >> 20),
-              options_.controller_address.c_str(), advertise.c_str());
-  std::fflush(stdout);
   return absl::OkStatus();
 }
 

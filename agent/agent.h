@@ -65,6 +65,11 @@ class Agent {
   absl::Status Start();
 
  private:
+  // Start's steps: the volume archiver (its leftover helpers removed), the operations port, and the
+  // reconciler with the link to the controller that feeds it.
+  void StartArchiver();
+  absl::StatusOr<std::string> ServeOperations();
+  absl::Status MakeReconcilerAndLink();
   void Enqueue(const std::vector<std::string>& keys);
   void ResyncAll();
   void Work();

@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
 #include "agent/curl_docker_client.h"
@@ -49,21 +50,10 @@ ABSL_FLAG(bool, fence_guard, true,
           "fork a guard that removes this node's movable containers when the agent dies and its lease lapses");
 ABSL_FLAG(std::string, run_dir, "/run/opctl-agent", "where the fence guard's pid file is kept");
 
-int main(int argc, char** argv) {
-  // Outlives the agent and its channels; started only after the fence guard is forked, so that none
-  // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
-  std::optional<opctl::GrpcRuntime> grpc;
-  absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
-  std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
-  std::vector<char*> normalized = opctl::ArgvOf(arguments);
-  absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());
+namespace {
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+// The agent's options from its flags; INVALID_ARGUMENT says which is wrong.
+absl::StatusOr<opctl::agent::AgentOptions> OptionsFromFlags() {
   opctl::agent::AgentOptions options;
   options.controller_address = absl::GetFlag(FLAGS_controller);
   options.node_name = absl::GetFlag(FLAGS_node);
@@ -79,11 +69,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_insecure)) {
     options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
     if (options.tls.ca.empty() || options.tls.cert.empty() || options.tls.key.empty()) {
-      std::fprintf(stderr,
-                   "opctl-agent: give --tls-ca, --tls-cert and --tls-key (scripts/gen-certs.sh DIR %s makes them), or "
-                   "--insecure for a plaintext controller\n",
-                   options.node_name.c_str());
-      return 2;
+      return absl::InvalidArgumentError(
+          absl::StrCat("give --tls-ca, --tls-cert and --tls-key (scripts/gen-certs.sh DIR ", options.node_name,
+                       " makes them), or --insecure for a plaintext controller"));
     }
   }
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
@@ -107,10 +95,35 @@ int main(int argc, char** argv) {
     options.pull_policy = opctl::agent::PullPolicy::kExplicitRegistry;
   else if (pull == "never")
     options.pull_policy = opctl::agent::PullPolicy::kNever;
-  else {
-    std::fprintf(stderr, "opctl-agent: --pull must be missing, explicit-registry or never, not \"%s\"\n", pull.c_str());
+  else
+    return absl::InvalidArgumentError(
+        absl::StrCat("--pull must be missing, explicit-registry or never, not \"", pull, "\""));
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Outlives the agent and its channels; started only after the fence guard is forked, so that none
+  // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
+  std::optional<opctl::GrpcRuntime> grpc;
+  absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
+  std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
+  std::vector<char*> normalized = opctl::ArgvOf(arguments);
+  absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<opctl::agent::AgentOptions> flags = OptionsFromFlags();
+  if (!flags.ok()) {
+    std::fprintf(stderr, "opctl-agent: %s\n", std::string(flags.status().message()).c_str());
     return 2;
   }
+  opctl::agent::AgentOptions options = *std::move(flags);
   // Forked first, before any thread exists.
   std::optional<opctl::agent::FenceGuard> guard;
   if (absl::GetFlag(FLAGS_fence_guard)) {

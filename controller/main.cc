@@ -61,28 +61,12 @@ ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
 namespace opctl::controller {
 namespace {
 
-int Run() {
-  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  SqliteStoreOptions store_options;
-  store_options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(absl::GetFlag(FLAGS_data_dir), store_options);
-  if (!store.ok()) {
-    std::fprintf(stderr, "opctl-controller: %s\n", store.status().ToString().c_str());
-    return 1;
-  }
+// The --policy file, and the trees a container may never mount: the store, the certificates.
+absl::StatusOr<ContainerPolicy> LoadPolicy() {
   ContainerPolicy policy;
   if (!absl::GetFlag(FLAGS_policy).empty()) {
     absl::StatusOr<ContainerPolicy> loaded = ContainerPolicy::Load(absl::GetFlag(FLAGS_policy));
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "opctl-controller: --policy: %s\n", std::string(loaded.status().message()).c_str());
-      return 2;
-    }
+    if (!loaded.ok()) return loaded.status();
     policy = *std::move(loaded);
   }
   // The controller's own data and credentials are never a container's to mount.
@@ -95,46 +79,94 @@ int Run() {
                                         "where the controller's certificates and tokens are"});
     }
   }
-  if (absl::Status roots = policy.CheckRoots(); !roots.ok()) {
-    std::fprintf(stderr, "opctl-controller: --policy: %s\n", std::string(roots.message()).c_str());
-    return 2;
-  }
-  WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
-  Registry registry(**store, Clock::Real(), std::move(policy));
-  // TLS with authentication unless plaintext is asked for by name.
+  if (absl::Status roots = policy.CheckRoots(); !roots.ok()) return roots;
+  return policy;
+}
+
+struct Security {
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   Authorizer authorizer = Authorizer::AllowAll();
+  TlsFiles agent_tls;  // toward agents: trust the CA that signs them, show the controller's certificate
+};
+
+// TLS with authentication unless plaintext is asked for by name.
+absl::StatusOr<Security> LoadSecurity() {
+  Security security;
   if (absl::GetFlag(FLAGS_insecure)) {
     std::fprintf(stderr, "opctl-controller: --insecure: plaintext, and every caller may do everything\n");
-  } else {
-    if (absl::GetFlag(FLAGS_tls_cert).empty() || absl::GetFlag(FLAGS_tls_key).empty() ||
-        absl::GetFlag(FLAGS_tls_client_ca).empty()) {
-      std::fprintf(stderr,
-                   "opctl-controller: give --tls-cert, --tls-key and --tls-client-ca (scripts/gen-certs.sh DIR makes "
-                   "them) and --tokens, or --insecure for plaintext without authentication\n");
-      return 2;
-    }
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsServerCredentials(
-        {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)});
-    absl::StatusOr<Authorizer> loaded = Authorizer::Load(absl::GetFlag(FLAGS_tokens));
-    for (const absl::Status& status : {tls.status(), loaded.status()}) {
-      if (!status.ok()) {
-        std::fprintf(stderr, "opctl-controller: %s\n", std::string(status.message()).c_str());
-        return 2;
-      }
-    }
-    credentials = *std::move(tls);
-    authorizer = *std::move(loaded);
+    return security;
   }
+  TlsFiles files{absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+  if (files.cert.empty() || files.key.empty() || files.ca.empty()) {
+    return absl::InvalidArgumentError(
+        "give --tls-cert, --tls-key and --tls-client-ca (scripts/gen-certs.sh DIR makes them) and --tokens, or "
+        "--insecure for plaintext without authentication");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsServerCredentials(files);
+  if (!tls.ok()) return tls.status();
+  absl::StatusOr<Authorizer> loaded = Authorizer::Load(absl::GetFlag(FLAGS_tokens));
+  if (!loaded.ok()) return loaded.status();
+  security.credentials = *std::move(tls);
+  security.authorizer = *std::move(loaded);
+  security.agent_tls = files;
+  return security;
+}
+
+// The gRPC server with every service, or null when it cannot listen; `port` is where it does.
+std::unique_ptr<grpc::Server> StartServer(const std::vector<grpc::Service*>& services,
+                                          std::shared_ptr<grpc::ServerCredentials> credentials, int* port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  // Reflection lists the API to anyone who connects, before any check: only when asked for.
+  if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  AddKeepaliveArguments(builder);
+  builder.experimental().SetInterceptorCreators(MalformedRequestInterceptors());
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, port);
+  // A second controller on a taken port must fail, not share it through SO_REUSEPORT.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  return server != nullptr && *port != 0 ? std::move(server) : nullptr;
+}
+
+int Fail(const std::string& message, int exit_code) {
+  std::fprintf(stderr, "opctl-controller: %s\n", message.c_str());
+  return exit_code;
+}
+
+// SIGTERM and SIGINT, blocked: taken synchronously by this thread (sigwait); every thread started
+// later inherits the mask.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run() {
+  sigset_t signals = BlockStopSignals();
+
+  SqliteStoreOptions store_options;
+  store_options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(absl::GetFlag(FLAGS_data_dir), store_options);
+  if (!store.ok()) return Fail(store.status().ToString(), 1);
+  absl::StatusOr<ContainerPolicy> policy = LoadPolicy();
+  if (!policy.ok()) return Fail(absl::StrCat("--policy: ", policy.status().message()), 2);
+  WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
+  Registry registry(**store, Clock::Real(), *std::move(policy));
+  absl::StatusOr<Security> security = LoadSecurity();
+  if (!security.ok()) return Fail(std::string(security.status().message()), 2);
+
   // The controllers run on one manager; this process is the only controller, so it leads from the start.
   Manager manager(registry, hub, Clock::Real(), Logger::Stderr());
   ControllersOptions controller_options;
   controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
   controller_options.host_path_roots = registry.policy().host_path_roots;
   Controllers controllers(manager, registry, Clock::Real(), controller_options);
-  NodeMonitorOptions node_options;
-  node_options.grace = absl::GetFlag(FLAGS_node_grace);
-  NodeMonitor node_monitor(registry, Clock::Real(), node_options, Logger::Stderr());
+  NodeMonitor node_monitor(registry, Clock::Real(), {.grace = absl::GetFlag(FLAGS_node_grace)}, Logger::Stderr());
   node_monitor.Start();
   // It reads the store, not an informer's index: it need not wait for the watch before a check.
   manager.Add(node_monitor, {.name = "node monitor",
@@ -144,40 +176,20 @@ int Run() {
   // Before the reconcilers go, on every way out: the loops call into them.
   absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
   manager.SetLeading(true);
-  if (absl::Status started = manager.Start(); !started.ok()) {
-    std::fprintf(stderr, "opctl-controller: %s\n", started.ToString().c_str());
-    return 1;
-  }
+  if (absl::Status started = manager.Start(); !started.ok()) return Fail(started.ToString(), 1);
+
   ControllerServiceOptions service_options;
   service_options.max_watches_per_caller = absl::GetFlag(FLAGS_max_watches_per_caller);
   service_options.max_watch_backlog_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_watch_backlog_bytes));
-  ControllerService service(registry, hub, authorizer, service_options);
-  AgentService agent_service(registry, node_monitor, controllers.placement(), authorizer);
-  TlsFiles agent_tls;  // toward agents: trust the CA that signs them, show the controller's certificate
-  if (!absl::GetFlag(FLAGS_insecure)) {
-    agent_tls = {absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
-  }
-  OperationsProxy operations(registry, authorizer, agent_tls, absl::GetFlag(FLAGS_max_operation_streams),
-                             absl::GetFlag(FLAGS_stream_write_timeout));
-
-  grpc::EnableDefaultHealthCheckService(true);
-  // Reflection lists the API to anyone who connects, before any check: only when asked for.
-  if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  AddKeepaliveArguments(builder);
-  builder.experimental().SetInterceptorCreators(MalformedRequestInterceptors());
+  ControllerService service(registry, hub, security->authorizer, service_options);
+  AgentService agent_service(registry, node_monitor, controllers.placement(), security->authorizer);
+  OperationsProxy operations(registry, security->authorizer, security->agent_tls,
+                             absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, &port);
-  // A second controller on a taken port must fail, not share it through SO_REUSEPORT.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
-  builder.RegisterService(&service);
-  builder.RegisterService(&agent_service);
-  builder.RegisterService(&operations);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "opctl-controller: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
-    return 1;
+  std::unique_ptr<grpc::Server> server =
+      StartServer({&service, &agent_service, &operations}, security->credentials, &port);
+  if (server == nullptr) {
+    return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)), 1);
   }
   std::string listen = absl::GetFlag(FLAGS_listen);
   std::string host = listen.substr(0, listen.rfind(':'));
