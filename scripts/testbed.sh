@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A multi-host test bed on one machine: N real Docker hosts, each a dockerd in its own network
-# namespace (opctl-tb-I) with its own data root, exec root, socket and container address range, joined
-# by a veth to bridge opctl-tb0 (10.231.0.1/24 on this side), and an opctl-agent running inside that
-# namespace, so cutting a host's link cuts its agent too. The controller runs on the bridge side.
+# namespace (opctl-tb-I; scripts/private-dockerd.sh runs it) with its own data root, exec root, socket
+# and container address range, joined by a veth to bridge opctl-tb0 (10.231.0.1/24 on this side), and
+# an opctl-agent running inside that namespace, so cutting a host's link cuts its agent too. The
+# controller runs on the bridge side.
 #
 #   scripts/testbed.sh up N [--controller 10.231.0.1:PORT] [--certs DIR]
 #                                                            hosts 1..N, agents following that controller,
@@ -68,44 +69,18 @@ start_host() {
   fi
   answers "$i" && return 0
   launched+=("$i")
-  # A dockerd that died hard leaves its containers' network namespaces mounted under exec/.
-  local mount
-  for mount in "$dir"/exec/netns/*; do [[ -e $mount ]] && umount "$mount" 2>/dev/null || true; done
-  rm -rf "$dir/exec"
-  # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then misses the cgroup mounts.
-  nohup nsenter --net="/var/run/netns/$ns" dockerd --data-root="$data_dir/host$i" --exec-root="$dir/exec" \
-    -H "unix://$(socket_of "$i")" --pidfile="$dir/dockerd.pid" --bip="10.232.$i.1/24" \
+  nohup "$root/scripts/private-dockerd.sh" run "$dir" "$ns" "10.232.$i.1/24" "$data_dir/host$i" \
     >"$dir/dockerd.log" 2>&1 &
 }
 
-wait_host() {
-  local i=$1 deadline=$((SECONDS + 60))
-  until answers "$i"; do
-    ((SECONDS < deadline)) || { tail -20 "$(host_dir "$i")/dockerd.log" >&2; return 1; }
-    sleep 0.1
-  done
-}
+wait_host() { "$root/scripts/private-dockerd.sh" wait "$(host_dir "$1")"; }
 
 load_images() {
-  local i=$1 image
-  for image in $images; do
-    [[ $(host_docker "$i" image inspect -f '{{.Id}}' "$image" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$image") ]] &&
-      continue
-    docker save "$image" | host_docker "$i" load >/dev/null
-  done
+  # shellcheck disable=SC2086  # the list is words
+  "$root/scripts/private-dockerd.sh" load "$(host_dir "$1")" $images
 }
 
-remove_containers() {
-  local ids
-  ids=$(host_docker "$1" ps -aq)
-  [[ -z $ids ]] || host_docker "$1" rm -f $ids >/dev/null 2>&1 || true
-}
-
-empty_host() {
-  remove_containers "$1"
-  host_docker "$1" volume prune -f >/dev/null
-  host_docker "$1" network prune -f >/dev/null
-}
+empty_host() { "$root/scripts/private-dockerd.sh" empty "$(host_dir "$1")"; }
 
 agent_start() {
   local i=$1 dir controller certs tls=(--insecure)
@@ -169,8 +144,8 @@ down() {
   for i in $(hosts); do
     dir=$(host_dir "$i")
     agent_stop "$i"
-    if answers "$i"; then remove_containers "$i"; fi
-    [[ -f $dir/dockerd.pid ]] && kill "$(cat "$dir/dockerd.pid")" 2>/dev/null || true
+    if answers "$i"; then empty_host "$i" || true; fi
+    [[ -f $dir/docker.pid ]] && kill "$(cat "$dir/docker.pid")" 2>/dev/null || true
   done
   for i in $(hosts); do
     local deadline=$((SECONDS + 30))

@@ -82,29 +82,19 @@ class FakeController : public ControllerApi {
     return grpc::Status::OK;
   }
   grpc::Status Scale(const v1::ScaleRequest& request, v1::Object* object) override {
-    if (grpc::Status failed = Called("Scale"); !failed.ok()) return failed;
     scaled.push_back(request);
-    auto it = objects_.find({kKindService, request.name()});
-    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "service not found"};
-    it->second.mutable_service()->mutable_spec()->set_replicas(request.replicas());
-    *object = it->second;
-    return grpc::Status::OK;
+    return Change("Scale", kKindService, request.name(), object, [&](v1::Object& service) {
+      service.mutable_service()->mutable_spec()->set_replicas(request.replicas());
+    });
   }
   grpc::Status Cordon(const v1::CordonRequest& request, v1::Object* node) override {
-    if (grpc::Status failed = Called("Cordon"); !failed.ok()) return failed;
-    auto it = objects_.find({kKindNode, request.name()});
-    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "node not found"};
-    it->second.mutable_node()->mutable_spec()->set_unschedulable(request.unschedulable());
-    *node = it->second;
-    return grpc::Status::OK;
+    return Change("Cordon", kKindNode, request.name(), node, [&](v1::Object& stored) {
+      stored.mutable_node()->mutable_spec()->set_unschedulable(request.unschedulable());
+    });
   }
   grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) override {
-    if (grpc::Status failed = Called("Evict"); !failed.ok()) return failed;
-    auto it = objects_.find({kKindContainer, request.name()});
-    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, "container not found"};
-    it->second.mutable_container()->mutable_spec()->clear_node_name();
-    *container = it->second;
-    return grpc::Status::OK;
+    return Change("Evict", kKindContainer, request.name(), container,
+                  [](v1::Object& stored) { stored.mutable_container()->mutable_spec()->clear_node_name(); });
   }
   std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest&) override {
     Called("Watch");
@@ -145,6 +135,18 @@ class FakeController : public ControllerApi {
     grpc::Status status = it->second;
     failures_.erase(it);
     return status;
+  }
+
+  // Changes the stored `kind`/`name` as `change` says and answers it, as Scale, Cordon and Evict do.
+  template <typename Mutation>
+  grpc::Status Change(const std::string& method, const std::string& kind, const std::string& name, v1::Object* answer,
+                      Mutation change) {
+    if (grpc::Status failed = Called(method); !failed.ok()) return failed;
+    auto it = objects_.find({kind, name});
+    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, absl::StrCat(kind, " \"", name, "\" not found")};
+    change(it->second);
+    *answer = it->second;
+    return grpc::Status::OK;
   }
 
   std::map<std::pair<std::string, std::string>, v1::Object> objects_;

@@ -18,40 +18,34 @@ absl::StatusOr<std::unique_ptr<PrivateDockerd>> PrivateDockerd::Start(const std:
   // Short paths: containerd's sockets live under the exec root and unix socket paths are limited.
   dockerd->directory_ = absl::StrCat("/tmp/opctl-dd-", name);
   dockerd->socket_ = dockerd->directory_ + "/docker.sock";
-  RunCommand({"ip", "netns", "delete", dockerd->netns_});  // leftovers of an interrupted run
-  RunCommand({"rm", "-rf", dockerd->directory_ + "/exec"});
-  CommandResult added = RunCommand({"ip", "netns", "add", dockerd->netns_});
-  if (added.exit_code != 0) return absl::InternalError("ip netns add failed: " + added.err);
-  RunCommand({"ip", "-n", dockerd->netns_, "link", "set", "lo", "up"});
+  RunCommand({"ip", "netns", "delete", dockerd->netns_});  // leftovers of an interrupted run: a fresh one
   RunCommand({"mkdir", "-p", dockerd->directory_});
   if (absl::Status launched = dockerd->Launch(); !launched.ok()) return launched;
   // The data root outlives a run killed midway (images are worth keeping): its containers,
   // volumes and networks are not, so a test starts on an empty host.
-  dockerd->RemoveContainers();
-  dockerd->Docker({"volume", "prune", "-f"});
-  dockerd->Docker({"network", "prune", "-f"});
+  if (CommandResult emptied = dockerd->Script({"empty"}); emptied.exit_code != 0) {
+    return absl::InternalError("emptying the private dockerd: " + emptied.err);
+  }
   return dockerd;
 }
 
 absl::Status PrivateDockerd::Launch() {
+  // The script makes the namespace and then becomes dockerd itself, so process_ is dockerd.
   auto process =
-      Process::Start({"nsenter", "--net=/var/run/netns/" + netns_, "dockerd", "--data-root=" + directory_ + "/data",
-                      "--exec-root=" + directory_ + "/exec", "-H", "unix://" + socket_,
-                      "--pidfile=" + directory_ + "/docker.pid", "--bip=" + bridge_cidr_},
+      Process::Start({"bash", SourcePath("scripts/private-dockerd.sh"), "run", directory_, netns_, bridge_cidr_},
                      directory_ + "/dockerd.log");
   if (!process.ok()) return process.status();
   process_ = *std::move(process);
-  bool answering = WaitFor(
-      [&] {
-        return RunCommand({"curl", "-fsS", "--max-time", "1", "--unix-socket", socket_, "http://localhost/_ping"})
-                       .exit_code == 0 ||
-               !process_->Running();
-      },
-      absl::Seconds(60), absl::Milliseconds(100));
-  if (!answering || !process_->Running()) {
+  if (CommandResult answered = Script({"wait"}); answered.exit_code != 0 || !process_->Running()) {
     return absl::UnavailableError(absl::StrCat("private dockerd ", name_, " did not start:\n", process_->Output()));
   }
   return absl::OkStatus();
+}
+
+CommandResult PrivateDockerd::Script(std::vector<std::string> arguments) {
+  std::vector<std::string> argv = {"bash", SourcePath("scripts/private-dockerd.sh"), arguments[0], directory_};
+  argv.insert(argv.end(), arguments.begin() + 1, arguments.end());
+  return RunCommand(argv);
 }
 
 absl::Status PrivateDockerd::Restart() {
@@ -61,11 +55,8 @@ absl::Status PrivateDockerd::Restart() {
 }
 
 absl::Status PrivateDockerd::LoadImage(const std::string& image) {
-  std::string archive = directory_ + "/image.tar";
-  CommandResult saved = RunCommand({"docker", "save", "-o", archive, image});
-  if (saved.exit_code != 0) return absl::InternalError("docker save: " + saved.err);
-  CommandResult loaded = Docker({"load", "-i", archive});
-  if (loaded.exit_code != 0) return absl::InternalError("docker load: " + loaded.err);
+  CommandResult loaded = Script({"load", image});
+  if (loaded.exit_code != 0) return absl::InternalError("loading " + image + ": " + loaded.err);
   return absl::OkStatus();
 }
 
@@ -75,20 +66,9 @@ CommandResult PrivateDockerd::Docker(const std::vector<std::string>& arguments) 
   return RunCommand(argv);
 }
 
-void PrivateDockerd::RemoveContainers() {
-  CommandResult ids = Docker({"ps", "-aq"});
-  std::vector<std::string> remove = {"rm", "-f"};
-  for (size_t start = 0, end; start < ids.out.size(); start = end + 1) {
-    end = ids.out.find('\n', start);
-    if (end == std::string::npos) end = ids.out.size();
-    if (end > start) remove.push_back(ids.out.substr(start, end - start));
-  }
-  if (remove.size() > 2) Docker(remove);
-}
-
 PrivateDockerd::~PrivateDockerd() {
   if (process_) {
-    RemoveContainers();  // first, so the namespace holds nothing when it goes
+    Script({"empty"});  // first, so the namespace holds nothing when it goes
     process_->Signal(SIGTERM);
     process_->Wait();
   }

@@ -1,6 +1,6 @@
 // A dockerd of its own for tests that must restart or cut off a Docker host without disturbing the
 // machine's: it runs in a fresh network namespace with its own data root, exec root, socket and
-// bridge range, started with nsenter (not `ip netns exec`, which remounts /sys and hides cgroups).
+// bridge range, as scripts/private-dockerd.sh starts, empties and loads it.
 #pragma once
 
 #include <memory>
@@ -28,7 +28,8 @@ class PrivateDockerd {
 
  private:
   absl::Status Launch();
-  void RemoveContainers();  // every container of this daemon, running or not
+  // scripts/private-dockerd.sh COMMAND DIR ARGS... for this daemon.
+  CommandResult Script(std::vector<std::string> command_and_arguments);
   std::string name_, netns_, directory_, socket_, bridge_cidr_;
   std::unique_ptr<Process> process_;
 };
