@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -53,25 +54,48 @@ absl::Status DockerError(long code, const std::string& body, const std::string& 
   return absl::InternalError(text);
 }
 
-// What every request to dockerd shares: the socket, the URL, a content type, a connect timeout and no
-// signals. Runs a request the caller has otherwise set up, then frees the handle.
 struct Performed {
   CURLcode code;
   long http_code = 0;
 };
-Performed Perform(CURL* curl, const std::string& socket, const std::string& url, const char* content_type) {
-  curl_slist* headers = curl_slist_append(nullptr, content_type);
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  Performed performed{curl_easy_perform(curl)};
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &performed.http_code);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return performed;
-}
+
+// One request to dockerd, its curl handle and headers freed however it ends. What every request
+// shares is set here: the socket, the URL, a content type, a connect timeout and no signals; the
+// caller sets the rest (libcurl copies string options; a body must outlive Perform).
+class Transfer {
+ public:
+  Transfer(const std::string& socket, const std::string& url, const char* content_type)
+      : curl_(curl_easy_init()), headers_(curl_slist_append(nullptr, content_type)) {
+    if (curl_ == nullptr) return;
+    Set(CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+    Set(CURLOPT_URL, url.c_str());
+    Set(CURLOPT_HTTPHEADER, headers_);
+    Set(CURLOPT_CONNECTTIMEOUT, 5L);
+    Set(CURLOPT_NOSIGNAL, 1L);
+  }
+  ~Transfer() {
+    if (curl_ != nullptr) curl_easy_cleanup(curl_);
+    curl_slist_free_all(headers_);
+  }
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  bool ok() const { return curl_ != nullptr; }
+  CURL* handle() { return curl_; }
+  template <typename Value>
+  void Set(CURLoption option, Value value) {
+    curl_easy_setopt(curl_, option, value);
+  }
+  Performed Perform() {
+    Performed performed{curl_easy_perform(curl_)};
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &performed.http_code);
+    return performed;
+  }
+
+ private:
+  CURL* curl_;
+  curl_slist* headers_;
+};
 
 constexpr char kJson[] = "Content-Type: application/json";
 
@@ -83,18 +107,18 @@ CurlDockerClient::CurlDockerClient(std::string socket_path) : socket_path_(std::
 
 absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Send(const std::string& method, const std::string& url,
                                                                   const std::string& body, long timeout_seconds) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  Transfer transfer(socket_path_, url, kJson);
+  if (!transfer.ok()) return absl::InternalError("curl_easy_init failed");
   Response response;
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds);
+  transfer.Set(CURLOPT_CUSTOMREQUEST, method.c_str());
+  transfer.Set(CURLOPT_WRITEFUNCTION, AppendToString);
+  transfer.Set(CURLOPT_WRITEDATA, &response.body);
+  transfer.Set(CURLOPT_TIMEOUT, timeout_seconds);
   if (method == "POST" || !body.empty()) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    transfer.Set(CURLOPT_POSTFIELDS, body.c_str());
+    transfer.Set(CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
-  auto [code, http_code] = Perform(curl, socket_path_, url, kJson);
+  auto [code, http_code] = transfer.Perform();
   response.code = http_code;
   if (code != CURLE_OK) {
     return absl::UnavailableError(
@@ -297,20 +321,20 @@ absl::Status CurlDockerClient::Stream(const std::string& method, const std::stri
   absl::StatusOr<std::string> prefix = ApiPrefix();
   if (!prefix.ok()) return prefix.status();
   std::string url = *prefix + path;
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
-  StreamState state{curl, &on_bytes, "", false};
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  Transfer transfer(socket_path_, url, kJson);
+  if (!transfer.ok()) return absl::InternalError("curl_easy_init failed");
+  StreamState state{transfer.handle(), &on_bytes, "", false};
+  transfer.Set(CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    transfer.Set(CURLOPT_POSTFIELDS, body.c_str());
+    transfer.Set(CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamBytes);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, CheckCancel);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled);
-  auto [code, http_code] = Perform(curl, socket_path_, url, kJson);
+  transfer.Set(CURLOPT_WRITEFUNCTION, OnStreamBytes);
+  transfer.Set(CURLOPT_WRITEDATA, &state);
+  transfer.Set(CURLOPT_NOPROGRESS, 0L);
+  transfer.Set(CURLOPT_XFERINFOFUNCTION, CheckCancel);
+  transfer.Set(CURLOPT_XFERINFODATA, &cancelled);
+  auto [code, http_code] = transfer.Perform();
   if (http_code >= 400) return DockerError(http_code, state.error_body, method, path);
   if (state.stopped || cancelled()) return absl::OkStatus();
   if (code != CURLE_OK) {
@@ -388,28 +412,24 @@ absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::stri
   absl::StatusOr<std::string> prefix = ApiPrefix();
   if (!prefix.ok()) return prefix.status();
   std::string request_path = "/containers/" + Escape(id) + "/archive?path=" + Escape(path);
-  FILE* file = std::fopen(tar_file.c_str(), "rb");
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(tar_file.c_str(), "rb"), &std::fclose);
   if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", tar_file));
-  std::fseek(file, 0, SEEK_END);
-  long size = std::ftell(file);
-  std::fseek(file, 0, SEEK_SET);
+  std::fseek(file.get(), 0, SEEK_END);
+  long size = std::ftell(file.get());
+  std::fseek(file.get(), 0, SEEK_SET);
   std::string url = *prefix + request_path, body;
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    std::fclose(file);
-    return absl::InternalError("curl_easy_init failed");
-  }
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadFromFile);
-  curl_easy_setopt(curl, CURLOPT_READDATA, file);
-  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+  Transfer transfer(socket_path_, url, "Content-Type: application/x-tar");
+  if (!transfer.ok()) return absl::InternalError("curl_easy_init failed");
+  transfer.Set(CURLOPT_UPLOAD, 1L);
+  transfer.Set(CURLOPT_READFUNCTION, ReadFromFile);
+  transfer.Set(CURLOPT_READDATA, file.get());
+  transfer.Set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
   // However large the archive, a dockerd that stops taking it for a minute has hung.
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  auto [code, http_code] = Perform(curl, socket_path_, url, "Content-Type: application/x-tar");
-  std::fclose(file);
+  transfer.Set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  transfer.Set(CURLOPT_LOW_SPEED_TIME, 60L);
+  transfer.Set(CURLOPT_WRITEFUNCTION, AppendToString);
+  transfer.Set(CURLOPT_WRITEDATA, &body);
+  auto [code, http_code] = transfer.Perform();
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat("docker PUT archive: ", curl_easy_strerror(code)));
   }

@@ -257,6 +257,12 @@ std::string DecodeErrorMessage(const std::string& body) {
   return body;
 }
 
+// Bytes that are not UTF-8 (never from a manifest: protobuf refuses them) become U+FFFD instead of
+// throwing out of the agent.
+namespace {
+std::string Dump(const Json& body) { return body.dump(-1, ' ', false, Json::error_handler_t::replace); }
+}  // namespace
+
 std::string EncodeContainerCreate(const DockerContainerSpec& spec) {
   Json body = {{"Image", spec.image}, {"Labels", spec.labels}, {"Env", spec.env}};
   if (!spec.entrypoint.empty()) body["Entrypoint"] = spec.entrypoint;
@@ -314,7 +320,7 @@ std::string EncodeContainerCreate(const DockerContainerSpec& spec) {
     body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, endpoint}}}};
   }
   body["HostConfig"] = host;
-  return body.dump();
+  return Dump(body);
 }
 
 std::string EncodeNetworkCreate(const DockerNetworkSpec& spec) {
@@ -328,7 +334,7 @@ std::string EncodeNetworkCreate(const DockerNetworkSpec& spec) {
     if (!spec.gateway.empty()) config["Gateway"] = spec.gateway;
     body["IPAM"] = {{"Driver", "default"}, {"Config", Json::array({config})}};
   }
-  return body.dump();
+  return Dump(body);
 }
 
 }  // namespace opctl::agent

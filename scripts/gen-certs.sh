@@ -17,13 +17,17 @@
 #   scripts/gen-certs.sh DIR [NODE...]
 #
 # Idempotent: what exists is kept (a new NODE gets its certificate from the existing CA). Keys are
-# EC P-256: quick to make and small. Safe to run concurrently on one DIR: a first run builds the CA
-# in a temporary directory and moves it into place whole.
+# EC P-256: quick to make and small. Safe to run concurrently on one DIR: runs take turns (a lock
+# beside DIR), since signing rewrites the CA's serial file, which a second signer would read half
+# written; a first run builds the CA in a temporary directory and moves it into place whole.
 set -euo pipefail
 dir=${1:?usage: scripts/gen-certs.sh DIR [NODE...]}
 shift
 days=825
 umask 077
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
 
 sign() {  # sign NAME SUBJECT EXTENSIONS: NAME.key and NAME.crt in the working directory, from ca.*
   local name=$1 subject=$2 extensions=$3
@@ -47,7 +51,6 @@ lacks() { ! openssl x509 -in "$1" -noout -ext extendedKeyUsage 2>/dev/null | gre
 old_san() { ! openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | grep -q '\.node\.opctl'; }
 
 if [[ ! -s $dir/ca.crt ]]; then
-  mkdir -p "$(dirname "$dir")"
   work=$(mktemp -d "$dir.partial.XXXXXX")
   (
     cd "$work"

@@ -109,5 +109,14 @@ TEST(DockerJson, AContainerCreateBodyCarriesTheLimitsMountsAndEndpoint) {
   EXPECT_EQ(network["Internal"], true);
 }
 
+TEST(DockerJson, BytesThatAreNotUtf8AreReplacedNotThrown) {
+  DockerContainerSpec spec;
+  spec.image = "busybox";
+  spec.labels["note"] = std::string("caf\xe9");  // Latin-1, not UTF-8
+  nlohmann::json body;
+  ASSERT_NO_THROW(body = nlohmann::json::parse(EncodeContainerCreate(spec)));
+  EXPECT_EQ(body["Labels"]["note"], "caf\xef\xbf\xbd");  // U+FFFD
+}
+
 }  // namespace
 }  // namespace opctl::agent

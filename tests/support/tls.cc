@@ -11,20 +11,16 @@
 namespace opctl::testing {
 namespace {
 
-std::string ReadFirstLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 std::string MakeNodeCertificate(const std::string& node) {
   const TestCertificates& tls = TestTls();
   std::string cert = absl::StrCat(tls.dir, "/agent-", node, ".crt");
   std::ifstream existing(cert);
   if (!existing) {
     CommandResult made = RunCommand({SourcePath("scripts/gen-certs.sh"), tls.dir, node});
-    if (made.exit_code != 0) std::abort();
+    if (made.exit_code != 0) {
+      std::fprintf(stderr, "gen-certs.sh for node %s failed: %s\n", node.c_str(), made.err.c_str());
+      std::abort();
+    }
   }
   return cert;
 }
