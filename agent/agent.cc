@@ -44,7 +44,7 @@ Agent::~Agent() {
 absl::Status Agent::Start() {
   absl::StatusOr<DockerHostInfo> info = docker_.Info();
   for (int attempt = 0; !info.ok() && attempt < 100; ++attempt) {
-    if (attempt == 0) std::fprintf(stderr, "agent: waiting for dockerd: %s\n", info.status().ToString().c_str());
+    if (attempt == 0) options_.logger->Log("agent", absl::StrCat("waiting for dockerd: ", info.status().ToString()));
     absl::SleepFor(absl::Milliseconds(200));
     info = docker_.Info();
   }
@@ -64,7 +64,7 @@ absl::Status Agent::Start() {
   if (absl::Status linked = MakeReconcilerAndLink(); !linked.ok()) return linked;
 
   if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
-    std::fprintf(stderr, "agent: cannot list this node's volumes yet: %s\n", held.ToString().c_str());
+    options_.logger->Log("agent", absl::StrCat("cannot list this node's volumes yet: ", held.ToString()));
   }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
   backups_->Start();
@@ -83,6 +83,7 @@ absl::Status Agent::Start() {
 void Agent::StartArchiver() {
   VolumeArchiverOptions archiver_options;
   archiver_options.node_name = options_.node_name;
+  archiver_options.logger = options_.logger;
   archiver_options.helper_image = options_.helper_image;
   archiver_options.pre_backup_timeout = options_.pre_backup_timeout;
   archiver_options.restore_timeout = options_.restore_timeout;
@@ -141,6 +142,7 @@ absl::Status Agent::MakeReconcilerAndLink() {
   reconciler_options.volume_locks = &volume_locks_;
   reconciler_options.fence = &fence_;
   reconciler_options.node_name = options_.node_name;
+  reconciler_options.logger = options_.logger;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
   reconciler_options.pull_policy = options_.pull_policy;
   reconciler_options.protected_trees = {{options_.backup_dir, "this agent's volume backups"},
@@ -153,6 +155,7 @@ absl::Status Agent::MakeReconcilerAndLink() {
   witness_ = std::make_unique<PeerWitness>(options_.node_name, options_.tls);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_options.witness = witness_.get();
+  link_options.logger = options_.logger;
   // Read by the heartbeat thread, which link_->Start below starts after reconciler_ is set.
   link_options.volumes_held = [this] { return reconciler_->VolumesHeld(); };
   link_ = std::make_unique<ControllerLink>(
@@ -160,14 +163,16 @@ absl::Status Agent::MakeReconcilerAndLink() {
       [this] { ResyncAll(); }, link_options);
   reconciler_ = std::make_unique<Reconciler>(docker_, desired_, *link_, Clock::Real(), reconciler_options);
   events_ = std::make_unique<DockerEventWatcher>(
-      docker_, options_.node_name, [this](const std::string& key) { Enqueue({key}); }, [this] { ResyncAll(); });
+      docker_, options_.node_name, [this](const std::string& key) { Enqueue({key}); }, [this] { ResyncAll(); },
+      *options_.logger);
 
   backups_ = std::make_unique<BackupScheduler>(
       docker_, desired_, *archiver_,
       [this](const std::string& volume, const v1::VolumeStatus& status) {
         return link_->UpdateVolumeStatus(volume, status);
       },
-      BackupSchedulerOptions{options_.node_name, options_.backup_dir});
+      BackupSchedulerOptions{
+          .node_name = options_.node_name, .backup_dir = options_.backup_dir, .logger = options_.logger});
 
   return absl::OkStatus();
 }
@@ -178,9 +183,9 @@ void Agent::Enqueue(const std::vector<std::string>& keys) {
 
 void Agent::ResyncAll() {
   if (!desired_.synced()) {
-    std::fprintf(stderr,
-                 "agent: resync: the desired state has not been listed yet (is the controller down?); nothing is "
-                 "removed until it is\n");
+    options_.logger->Log("agent",
+                         "resync: the desired state has not been listed yet (is the controller down?); nothing is "
+                         "removed until it is");
   }
   Enqueue(desired_.Keys());
   queue_.Add(kGcKey);
@@ -192,8 +197,8 @@ void Agent::Work() {
     if (!result.ok()) {
       int failures = queue_.Failures(*key) + 1;
       if (failures == 1 || failures % 10 == 0) {
-        std::fprintf(stderr, "agent: %s: %s (attempt %d)\n", key->c_str(), result.status().ToString().c_str(),
-                     failures);
+        options_.logger->Log("agent",
+                             absl::StrCat(*key, ": ", result.status().ToString(), " (attempt ", failures, ")"));
       }
       queue_.AddRateLimited(*key);
     } else {

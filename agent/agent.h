@@ -23,6 +23,7 @@
 #include "agent/reconciler.h"
 #include "agent/volume_archiver.h"
 #include "agent/volume_locks.h"
+#include "common/logger.h"
 #include "common/tls.h"
 #include "common/work_queue.h"
 
@@ -30,6 +31,8 @@ namespace opctl::agent {
 
 struct AgentOptions {
   std::string controller_address;
+  // Where every loop of the agent says what happened (not owned).
+  Logger* logger = &Logger::Stderr();
   // TLS to the controller: its CA, and this node's certificate and key (CN = node name). An empty
   // `tls.ca` means plaintext (the agent's --insecure).
   TlsFiles tls;

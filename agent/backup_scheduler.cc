@@ -96,7 +96,7 @@ void BackupScheduler::RunDue(absl::Time now) {
     if (deferred) {
       // Its workload has not started yet: try again soon, and say so once a whole interval went by.
       auto [since, first] = deferred_since_.emplace(name, now);
-      if (first) std::fprintf(stderr, "agent: backup of %s waits: %s\n", name.c_str(), run.error().c_str());
+      if (first) options_.logger->Log("agent", absl::StrCat("backup of ", name, " waits: ", run.error()));
       if (now - since->second < *every) continue;
     }
     deferred_since_.erase(name);
@@ -110,7 +110,7 @@ void BackupScheduler::RunDue(absl::Time now) {
     if (run.error().empty()) *status.mutable_last_successful_backup() = run;
     status.set_backups(static_cast<int>(Archives(fs::path(options_.backup_dir) / name, name).size()));
     if (absl::Status written = write_(name, status); !written.ok()) {
-      std::fprintf(stderr, "agent: backup of %s: cannot report: %s\n", name.c_str(), written.ToString().c_str());
+      options_.logger->Log("agent", absl::StrCat("backup of ", name, ": cannot report: ", written.ToString()));
     }
   }
 }

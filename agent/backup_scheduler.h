@@ -22,6 +22,7 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/volume_archiver.h"
+#include "common/logger.h"
 
 namespace opctl::agent {
 
@@ -29,6 +30,7 @@ struct BackupSchedulerOptions {
   std::string node_name;
   std::string backup_dir = "/var/lib/opctl/backups";
   absl::Duration check_interval = absl::Seconds(1);
+  Logger* logger = &Logger::Stderr();  // not owned
 };
 
 class BackupScheduler {

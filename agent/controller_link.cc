@@ -85,10 +85,10 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
       if (response.has_bindings() && response.bindings().revision() > desired_.revision()) resync_();
     }
     if (!status.ok() && !failing) {
-      std::fprintf(stderr, "agent: heartbeat failed (code %d): %s\n", static_cast<int>(status.error_code()),
-                   status.error_message().c_str());
+      options_.logger->Log("agent", absl::StrCat("heartbeat failed (code ", static_cast<int>(status.error_code()),
+                                                 "): ", status.error_message()));
     }
-    if (status.ok() && failing) std::fprintf(stderr, "agent: heartbeats are getting through again\n");
+    if (status.ok() && failing) options_.logger->Log("agent", "heartbeats are getting through again");
     failing = !status.ok();
   } while (Pause(options_.heartbeat_interval));
 }
@@ -100,10 +100,10 @@ void ControllerLink::AskWitnesses(bool& holding) {
   fence_.Hold(hold ? absl::Now() + fence_.fence_after() : absl::InfinitePast());
   if (hold != holding) {
     holding = hold;
-    std::fprintf(stderr, "agent: %s\n",
-                 hold ? "no answer from the controller, and most nodes' agents say the same: holding the fence "
-                        "(the controller moves nothing while most nodes are out of contact)"
-                      : "no answer from the controller, and most nodes still reach it: not holding the fence");
+    options_.logger->Log("agent",
+                         hold ? "no answer from the controller, and most nodes' agents say the same: holding the fence "
+                                "(the controller moves nothing while most nodes are out of contact)"
+                              : "no answer from the controller, and most nodes still reach it: not holding the fence");
   }
 }
 
@@ -123,9 +123,8 @@ void ControllerLink::FenceLoop() {
     if (fence_.ControllerReachable(now)) holding = false;  // renewed: any hold is over
     if (fence_.Lapsed(absl::Now()) == lapsed) continue;
     lapsed = !lapsed;
-    std::fprintf(stderr, "agent: %s\n",
-                 lapsed ? "lease lapsed: stopping the containers the controller may move elsewhere"
-                        : "lease renewed: running what is bound here again");
+    options_.logger->Log("agent", lapsed ? "lease lapsed: stopping the containers the controller may move elsewhere"
+                                         : "lease renewed: running what is bound here again");
     resync_();
   }
 }
@@ -151,7 +150,7 @@ void ControllerLink::WatchLoop() {
       v1::ListResponse response;
       grpc::Status status = ListAll(&response);
       if (!status.ok()) {
-        std::fprintf(stderr, "agent: list failed: %s\n", status.error_message().c_str());
+        options_.logger->Log("agent", absl::StrCat("list failed: ", status.error_message()));
         if (!Pause(backoff)) return;
         backoff = std::min(backoff * 2, absl::Seconds(5));
         continue;
@@ -192,8 +191,8 @@ void ControllerLink::WatchLoop() {
       need_list = true;  // history gone or fell behind: start over from a fresh list
       continue;
     }
-    std::fprintf(stderr, "agent: watch ended (%s); resuming from revision %lld\n", status.error_message().c_str(),
-                 static_cast<long long>(desired_.revision()));
+    options_.logger->Log("agent", absl::StrCat("watch ended (", status.error_message(), "); resuming from revision ",
+                                               desired_.revision()));
     if (!Pause(backoff)) return;
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }

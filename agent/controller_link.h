@@ -20,6 +20,7 @@
 #include "agent/fence.h"
 #include "agent/peer_witness.h"
 #include "agent/status_sink.h"
+#include "common/logger.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -35,6 +36,7 @@ struct ControllerLinkOptions {
   // Asked before the lease lapses whether most nodes lost the controller too (not owned; may be null:
   // then a lapsing lease always fences).
   PeerWitness* witness = nullptr;
+  Logger* logger = &Logger::Stderr();  // not owned
 };
 
 class ControllerLink : public StatusSink {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/desired_state.h"
@@ -10,8 +11,13 @@
 namespace opctl::agent {
 
 DockerEventWatcher::DockerEventWatcher(DockerClient& docker, std::string node,
-                                       std::function<void(const std::string&)> on_key, std::function<void()> on_resync)
-    : docker_(docker), node_(std::move(node)), on_key_(std::move(on_key)), on_resync_(std::move(on_resync)) {}
+                                       std::function<void(const std::string&)> on_key, std::function<void()> on_resync,
+                                       Logger& logger)
+    : docker_(docker),
+      node_(std::move(node)),
+      logger_(logger),
+      on_key_(std::move(on_key)),
+      on_resync_(std::move(on_resync)) {}
 
 DockerEventWatcher::~DockerEventWatcher() {
   stopping_ = true;
@@ -45,7 +51,7 @@ void DockerEventWatcher::Run() {
         stopping_);
     if (stopping_) break;
     if (!reported) {
-      std::fprintf(stderr, "agent: docker events: %s; reconnecting\n", ended.ToString().c_str());
+      logger_.Log("agent", absl::StrCat("docker events: ", ended.ToString(), "; reconnecting"));
       reported = true;
     }
     // Interruptible wait: check the stop flag every 50 ms.

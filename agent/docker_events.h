@@ -12,13 +12,14 @@
 #include <thread>
 
 #include "agent/docker_client.h"
+#include "common/logger.h"
 
 namespace opctl::agent {
 
 class DockerEventWatcher {
  public:
   DockerEventWatcher(DockerClient& docker, std::string node, std::function<void(const std::string& key)> on_key,
-                     std::function<void()> on_resync);
+                     std::function<void()> on_resync, Logger& logger = Logger::Stderr());
   ~DockerEventWatcher();  // stops
 
   void Start();
@@ -32,6 +33,7 @@ class DockerEventWatcher {
 
   DockerClient& docker_;
   const std::string node_;
+  Logger& logger_;
   std::function<void(const std::string&)> on_key_;
   std::function<void()> on_resync_;
   std::atomic<bool> stopping_{false};

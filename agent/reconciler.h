@@ -24,6 +24,7 @@
 #include "agent/volume_locks.h"
 #include "common/clock.h"
 #include "common/host_path.h"
+#include "common/logger.h"
 
 namespace opctl::agent {
 
@@ -36,6 +37,7 @@ enum class PullPolicy {
 
 struct ReconcilerOptions {
   std::string node_name;
+  Logger* logger = &Logger::Stderr();  // not owned
   PullPolicy pull_policy = PullPolicy::kExplicitRegistry;
   // A container Docker reports unhealthy for this long is restarted (Docker alone never does).
   absl::Duration unhealthy_restart_after = absl::Seconds(30);

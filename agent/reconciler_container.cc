@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "agent/container_spec.h"
 #include "agent/host_safety.h"
 #include "agent/reconciler.h"
@@ -23,7 +24,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   if (object && options_.fence != nullptr &&
       !options_.fence->MayRun(object->container(), desired_.revision(), clock_.Now(), &fenced)) {
     for (const DockerContainer& running : *actual) {
-      std::fprintf(stderr, "agent: fencing %s: %s\n", name.c_str(), fenced.c_str());
+      options_.logger->Log("agent", absl::StrCat("fencing ", name, ": ", fenced));
       if (absl::Status removed = docker_.RemoveContainer(running.id); !Ignorable(removed)) return removed;
     }
     return absl::ZeroDuration();  // the fence's resync brings it back
@@ -185,7 +186,8 @@ absl::Status Reconciler::StopAndRemove(const DockerContainer& container) {
         [this, deadline] { return clock_.Now() >= deadline; });
     // The hook is a courtesy to the workload: whatever it answers, the container goes.
     std::string result = exit_code.ok() ? absl::StrCat("exit ", *exit_code) : exit_code.status().ToString();
-    std::fprintf(stderr, "agent: pre-stop of %s: %s\n%s", container.name.c_str(), result.c_str(), output.c_str());
+    options_.logger->Log("agent", absl::StrCat("pre-stop of ", container.name, ": ", result, output.empty() ? "" : "\n",
+                                               absl::StripTrailingAsciiWhitespace(output)));
   }
   return docker_.RemoveContainer(container.id);
 }

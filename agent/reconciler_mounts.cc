@@ -111,8 +111,8 @@ absl::Status Reconciler::CheckHostPathsBeforeStart(const v1::Container& containe
   if (resolved.ok() && now == label->second) return absl::OkStatus();
   // The path leads elsewhere now (a symlink swapped in), or nowhere allowed: this container never
   // starts again; a new one is made, checked from scratch, or refused.
-  std::fprintf(stderr, "agent: %s: its host paths no longer resolve as when it was created; removing it\n",
-               container.metadata().name().c_str());
+  options_.logger->Log("agent", absl::StrCat(container.metadata().name(),
+                                             ": its host paths no longer resolve as when it was created; removing it"));
   if (absl::Status removed = docker_.RemoveContainer(actual.id); !removed.ok() && !absl::IsNotFound(removed)) {
     return removed;
   }

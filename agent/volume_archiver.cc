@@ -221,8 +221,8 @@ absl::StatusOr<std::vector<std::string>> VolumeArchiver::Restore(const std::stri
   // Whatever happened, what was stopped runs again (on the new data, or on the old one kept whole).
   for (const std::string& id : stopped_ids) {
     if (absl::Status started = docker_.StartContainer(id); !started.ok()) {
-      std::fprintf(stderr, "agent: restore of %s: cannot start %s again: %s\n", volume.c_str(), id.c_str(),
-                   started.ToString().c_str());
+      options_.logger->Log("agent",
+                           absl::StrCat("restore of ", volume, ": cannot start ", id, " again: ", started.ToString()));
     }
   }
   locks_.Release(volume);
@@ -269,7 +269,7 @@ void VolumeArchiver::RemoveRestoreLeftovers(const std::string& volume) {
   absl::Status removed = RunInHelper(
       *helper, {"rm", "-rf", absl::StrCat(kVolumePath, "/", kRestoreStaging)}, nullptr,
       [&] { return absl::Now() >= deadline; }, "cleaning up the restore of " + volume);
-  if (!removed.ok()) std::fprintf(stderr, "agent: %s\n", removed.ToString().c_str());
+  if (!removed.ok()) options_.logger->Log("agent", removed.ToString());
 }
 
 void VolumeArchiver::RemoveLeftoverHelpers() {

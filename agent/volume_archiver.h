@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "agent/docker_client.h"
 #include "agent/volume_locks.h"
+#include "common/logger.h"
 
 namespace opctl::agent {
 
@@ -40,6 +41,7 @@ inline constexpr char kRestoreArchiveEntry[] = "restore.tar.gz";
 
 struct VolumeArchiverOptions {
   std::string node_name;
+  Logger* logger = &Logger::Stderr();  // not owned
   std::string helper_image = "opctl/toolbox:0.1";
   std::string scratch_dir = "/tmp";  // restore archives wait here until the helper takes them
   // Whether the Volume of that name adopts a Docker volume opctl did not make (spec.adoptExisting).

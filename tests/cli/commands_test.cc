@@ -110,6 +110,82 @@ TEST(DescribeCommand, ShowsMetadataSpecStatusConditionsAndAServicesContainers) {
   EXPECT_THAT(bare.err, HasSubstr("describe needs KIND NAME"));
 }
 
+TEST(DiffCommand, ShowsWhatAnApplyWouldChangeAndExitsAsKubectlDoes) {
+  FakeController fake;
+  std::string dir = opctl::testing::MakeTempDir("opctl-cli-diff");
+  std::ofstream(dir + "/net.yaml") << "apiVersion: opctl.io/v1\nkind: Network\nmetadata: {name: net}\nspec: {subnet: "
+                                      "10.9.0.0/24}\n";
+  Ran created = RunCommand(fake, "diff", {"-f", dir + "/net.yaml"}, RunDiff);
+  EXPECT_EQ(created.exit_code, 1) << "something would change: " << created.err;
+  EXPECT_THAT(created.out, HasSubstr("+++ applied/network/net"));
+  EXPECT_THAT(created.out, HasSubstr("+  subnet: 10.9.0.0/24\n"));
+  EXPECT_TRUE(fake.applied.back().dry_run()) << "only the controller's dry run";
+  ASSERT_EQ(RunCommand(fake, "apply", {"-f", dir + "/net.yaml"}, RunApply).exit_code, 0);
+  Ran same = RunCommand(fake, "diff", {"-f", dir + "/net.yaml"}, RunDiff);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_EQ(same.out, "");
+  Ran missing = RunCommand(fake, "diff", {}, RunDiff);
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(RolloutCommand, RestartLabelsTheTemplateAndAppliesWithTheVersionItRead) {
+  FakeController fake;
+  v1::Object service = Service("web", 2, 2);
+  service.mutable_service()->mutable_metadata()->set_resource_version(41);
+  fake.Add(service);
+  Ran restarted = RunCommand(fake, "rollout", {"restart", "service/web"}, RunRollout);
+  EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
+  EXPECT_THAT(restarted.out, HasSubstr("service/web restarting"));
+  ASSERT_EQ(fake.applied.size(), 1u);
+  const v1::Service& sent = fake.applied[0].objects(0).service();
+  EXPECT_TRUE(sent.spec().template_().labels().contains("opctl.io/restarted-at"));
+  EXPECT_EQ(sent.metadata().resource_version(), 41) << "a concurrent change is a conflict, not lost";
+  EXPECT_EQ(RunCommand(fake, "rollout", {"undo", "service/web"}, RunRollout).exit_code, 2);
+  EXPECT_EQ(RunCommand(fake, "rollout", {"restart", "service/nope"}, RunRollout).exit_code, 1);
+}
+
+TEST(WaitCommand, ReturnsOnceReadyAndNamesWhatHoldsBackOnTimeout) {
+  FakeController fake;
+  fake.Add(Service("web", 1, 1));
+  v1::Object ready;
+  ready.mutable_container()->mutable_metadata()->set_name("web-0");
+  ready.mutable_container()->mutable_spec()->set_service("web");
+  ready.mutable_container()->mutable_status()->set_phase("Running");
+  fake.Add(ready);
+  Ran done = RunCommand(fake, "wait", {"service/web", "--timeout", "5s"}, RunWait);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_THAT(done.out, HasSubstr("service/web is ready"));
+
+  fake.Add(Service("db", 1, 0));
+  v1::Object stuck;
+  stuck.mutable_container()->mutable_metadata()->set_name("db-0");
+  stuck.mutable_container()->mutable_spec()->set_service("db");
+  stuck.mutable_container()->mutable_status()->set_phase("Pending");
+  stuck.mutable_container()->mutable_status()->set_last_error("image opctl/db:1 not found");
+  fake.Add(stuck);
+  Ran timed_out = RunCommand(fake, "wait", {"service/db", "--timeout", "200ms"}, RunWait);
+  EXPECT_EQ(timed_out.exit_code, 1);
+  EXPECT_THAT(timed_out.err, HasSubstr("not ready: service/db"));
+  EXPECT_THAT(timed_out.err, HasSubstr("db-0 Pending: image opctl/db:1 not found"));
+  EXPECT_EQ(RunCommand(fake, "wait", {"node/a"}, RunWait).exit_code, 2);
+}
+
+TEST(DrainCommand, CordonsThenGivesUpOnAContainerThatRunsNowhereElse) {
+  FakeController fake;
+  fake.Add(Node("host-a"));
+  v1::Object bound;
+  bound.mutable_container()->mutable_metadata()->set_name("web-0");
+  bound.mutable_container()->mutable_spec()->set_service("web");
+  bound.mutable_container()->mutable_spec()->set_node_name("host-a");
+  fake.Add(bound);
+  // The fake never places an evicted container again: drain must say so when its time is up.
+  Ran drained = RunCommand(fake, "drain", {"node/host-a", "--timeout", "300ms"}, RunDrain);
+  EXPECT_EQ(drained.exit_code, 1);
+  EXPECT_THAT(drained.out, HasSubstr("node/host-a cordoned"));
+  EXPECT_THAT(drained.err, HasSubstr("web-0"));
+  EXPECT_THAT(fake.calls(), ::testing::Contains("Evict"));
+}
+
 TEST(GetCommand, AControllerThatCannotBeReachedIsExitOne) {
   FakeController fake;
   fake.FailNext("List", {grpc::StatusCode::UNAVAILABLE, "connection refused"});
@@ -242,7 +318,11 @@ TEST(ApplyCommand, SendsEveryDocumentAndPrintsWhatHappened) {
   ASSERT_EQ(fake.applied.size(), 1u) << "one request: all or nothing";
   EXPECT_EQ(fake.applied[0].objects_size(), 2);
   Ran again = RunCommand(fake, "apply", {"-f", path}, RunApply);
-  EXPECT_EQ(again.out, "network/net configured\nvolume/data configured\n");
+  EXPECT_EQ(again.out, "network/net unchanged\nvolume/data unchanged\n");
+  std::ofstream(path) << "apiVersion: opctl.io/v1\nkind: Network\nmetadata: {name: net}\nspec: {subnet: "
+                         "10.8.0.0/24}\n";
+  Ran changed = RunCommand(fake, "apply", {"-f", path}, RunApply);
+  EXPECT_EQ(changed.out, "network/net configured\n");
 }
 
 TEST(ApplyCommand, ABadManifestIsRefusedWithItsFileAndLineAndNothingIsSent) {

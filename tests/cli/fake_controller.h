@@ -11,6 +11,7 @@
 
 #include "cli/controller_api.h"
 #include "common/object.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace opctl::cli::testing {
 
@@ -45,8 +46,11 @@ class FakeController : public ControllerApi {
       v1::ApplyResult* result = response->add_results();
       result->set_kind(KindOf(object));
       result->set_name(MetaOf(object).name());
-      bool existed = objects_.count({KindOf(object), MetaOf(object).name()}) > 0;
-      result->set_action(existed ? "configured" : "created");
+      auto stored = objects_.find({KindOf(object), MetaOf(object).name()});
+      bool existed = stored != objects_.end();
+      bool same = existed && google::protobuf::util::MessageDifferencer::Equals(stored->second, object);
+      result->set_action(!existed ? "created" : same ? "unchanged" : "configured");
+      if (request.dry_run()) *result->mutable_object() = object;
       if (!request.dry_run()) Add(object);
     }
     return grpc::Status::OK;
