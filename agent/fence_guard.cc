@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -19,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
+#include "common/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 
@@ -63,7 +63,7 @@ void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls,
   }
   if (deadline_nanos == kNoDeadline) _exit(0);
   absl::Time deadline = absl::FromUnixNanos(deadline_nanos);
-  if (absl::Now() < deadline) std::this_thread::sleep_for(absl::ToChronoNanoseconds(deadline - absl::Now()));
+  Clock::Real().SleepUntil(deadline);
   CurlDockerClient docker(docker_socket);
   std::map<std::string, std::string> labels = ManagedLabels(node);
   labels[kMovesOnNodeLossLabel] = "true";

@@ -57,11 +57,8 @@ class FakeController : public ControllerApi {
   }
   grpc::Status Get(const v1::GetRequest& request, v1::Object* object) override {
     if (grpc::Status failed = Called("Get"); !failed.ok()) return failed;
-    const KindInfo* kind = FindKind(request.kind());
-    auto it = objects_.find({kind ? kind->kind : request.kind(), request.name()});
-    if (it == objects_.end()) {
-      return {grpc::StatusCode::NOT_FOUND, absl::StrCat(request.kind(), " \"", request.name(), "\" not found")};
-    }
+    auto it = Stored(request.kind(), request.name());
+    if (it == objects_.end()) return NotFound(request.kind(), request.name());
     *object = it->second;
     return grpc::Status::OK;
   }
@@ -76,11 +73,8 @@ class FakeController : public ControllerApi {
   }
   grpc::Status Delete(const v1::DeleteRequest& request, v1::DeleteResponse* response) override {
     if (grpc::Status failed = Called("Delete"); !failed.ok()) return failed;
-    const KindInfo* kind = FindKind(request.kind());
-    auto it = objects_.find({kind ? kind->kind : request.kind(), request.name()});
-    if (it == objects_.end()) {
-      return {grpc::StatusCode::NOT_FOUND, absl::StrCat(request.kind(), " \"", request.name(), "\" not found")};
-    }
+    auto it = Stored(request.kind(), request.name());
+    if (it == objects_.end()) return NotFound(request.kind(), request.name());
     response->add_deleted(DisplayName(it->second));
     objects_.erase(it);
     return grpc::Status::OK;
@@ -141,13 +135,22 @@ class FakeController : public ControllerApi {
     return status;
   }
 
+  // The object by any name of its kind ("svc", "service", "Service").
+  std::map<std::pair<std::string, std::string>, v1::Object>::iterator Stored(const std::string& kind,
+                                                                             const std::string& name) {
+    const KindInfo* known = FindKind(kind);
+    return objects_.find({known ? known->kind : kind, name});
+  }
+  static grpc::Status NotFound(const std::string& kind, const std::string& name) {
+    return {grpc::StatusCode::NOT_FOUND, absl::StrCat(kind, " \"", name, "\" not found")};
+  }
   // Changes the stored `kind`/`name` as `change` says and answers it, as Scale, Cordon and Evict do.
   template <typename Mutation>
   grpc::Status Change(const std::string& method, const std::string& kind, const std::string& name, v1::Object* answer,
                       Mutation change) {
     if (grpc::Status failed = Called(method); !failed.ok()) return failed;
-    auto it = objects_.find({kind, name});
-    if (it == objects_.end()) return {grpc::StatusCode::NOT_FOUND, absl::StrCat(kind, " \"", name, "\" not found")};
+    auto it = Stored(kind, name);
+    if (it == objects_.end()) return NotFound(kind, name);
     change(it->second);
     *answer = it->second;
     return grpc::Status::OK;
