@@ -88,19 +88,15 @@ absl::Status SqliteStore::Load() {
   if (absl::Status status = Exec(kSchema); !status.ok()) return status;
 
   absl::MutexLock lock(&mutex_);
-  // As in etcd, an empty store is at revision 1: "list at revision R, then watch after R" then works
-  // from the very start, and 0 stays free to mean "from now".
-  revision_ = 1;
   Statement meta(db_, "SELECT name, value FROM meta");
   while (sqlite3_step(meta.get()) == SQLITE_ROW) {
     std::string name = meta.ColumnText(0);
-    if (name == "revision") revision_ = meta.ColumnInt(1);
-    if (name == "compacted") compacted_revision_ = meta.ColumnInt(1);
+    if (name == "revision") keys_.set_revision(meta.ColumnInt(1));
+    if (name == "compacted") keys_.set_compacted_revision(meta.ColumnInt(1));
   }
   Statement kv(db_, "SELECT key, value, create_revision, mod_revision, version FROM kv");
   while (sqlite3_step(kv.get()) == SQLITE_ROW) {
-    KeyValue entry{kv.ColumnText(0), kv.ColumnText(1), kv.ColumnInt(2), kv.ColumnInt(3), kv.ColumnInt(4)};
-    kv_.emplace(entry.key, std::move(entry));
+    keys_.Load(KeyValue{kv.ColumnText(0), kv.ColumnText(1), kv.ColumnInt(2), kv.ColumnInt(3), kv.ColumnInt(4)});
   }
   Statement events(db_,
                    "SELECT revision, type, created, key, value, create_revision, version, prev_value FROM events "
@@ -115,60 +111,39 @@ absl::Status SqliteStore::Load() {
     event.kv.create_revision = events.ColumnInt(5);
     event.kv.version = events.ColumnInt(6);
     event.prev_value = events.ColumnText(7);
-    history_.push_back(std::move(event));
+    keys_.LoadHistory(std::move(event));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<KeyValue> SqliteStore::Get(absl::string_view key) const {
   absl::ReaderMutexLock lock(&mutex_);
-  auto found = kv_.find(key);
-  if (found == kv_.end()) return absl::NotFoundError(absl::StrCat(key, " not found"));
-  return found->second;
+  return keys_.Get(key);
 }
 
 RangeResult SqliteStore::Range(absl::string_view prefix) const {
   absl::ReaderMutexLock lock(&mutex_);
-  RangeResult result;
-  result.revision = revision_;
-  for (auto it = kv_.lower_bound(prefix); it != kv_.end() && absl::StartsWith(it->first, prefix); ++it) {
-    result.kvs.push_back(it->second);
-  }
-  return result;
+  return keys_.Range(prefix);
 }
 
 RangeResult SqliteStore::RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const {
   absl::ReaderMutexLock lock(&mutex_);
-  RangeResult result;
-  result.revision = revision_;
-  auto it = after.empty() ? kv_.lower_bound(prefix) : kv_.upper_bound(after);
-  if (!after.empty() && it != kv_.end() && it->first < prefix) it = kv_.lower_bound(prefix);
-  for (; it != kv_.end() && absl::StartsWith(it->first, prefix) && result.kvs.size() < limit; ++it) {
-    result.kvs.push_back(it->second);
-  }
-  return result;
+  return keys_.RangePage(prefix, after, limit);
 }
 
 int64_t SqliteStore::Revision() const {
   absl::ReaderMutexLock lock(&mutex_);
-  return revision_;
+  return keys_.revision();
 }
 
 int64_t SqliteStore::CompactedRevision() const {
   absl::ReaderMutexLock lock(&mutex_);
-  return compacted_revision_;
+  return keys_.compacted_revision();
 }
 
 absl::StatusOr<std::vector<Event>> SqliteStore::EventsAfter(int64_t after) const {
   absl::ReaderMutexLock lock(&mutex_);
-  if (after < compacted_revision_) {
-    return absl::OutOfRangeError(absl::StrCat("revision ", after, " is too old: history before ",
-                                              compacted_revision_ + 1, " has been compacted; relist"));
-  }
-  // History is sorted by revision: find the first event after `after` by binary search.
-  auto first = std::partition_point(history_.begin(), history_.end(),
-                                    [after](const Event& event) { return event.kv.mod_revision <= after; });
-  return std::vector<Event>(first, history_.end());
+  return keys_.EventsAfter(after);
 }
 
 void SqliteStore::SetCommitListener(CommitListener listener) {
@@ -225,8 +200,8 @@ absl::Status SqliteStore::Check(const Precondition& condition,
     int64_t actual = 0;
     if (auto it = overlay.find(condition.key); it != overlay.end()) {
       actual = it->second ? it->second->mod_revision : 0;
-    } else if (auto stored = kv_.find(condition.key); stored != kv_.end()) {
-      actual = stored->second.mod_revision;
+    } else if (const KeyValue* stored = keys_.Find(condition.key)) {
+      actual = stored->mod_revision;
     }
     return actual == condition.revision ? absl::OkStatus() : aborted("changed");
   }
@@ -234,19 +209,8 @@ absl::Status SqliteStore::Check(const Precondition& condition,
   if (auto it = overlay.lower_bound(condition.key); it != overlay.end() && absl::StartsWith(it->first, condition.key)) {
     return aborted("had a key changed");
   }
-  if (condition.revision >= compacted_revision_) {
-    // The history after the revision is at hand: only what changed since is looked at.
-    auto first = std::partition_point(history_.begin(), history_.end(),
-                                      [&](const Event& event) { return event.kv.mod_revision <= condition.revision; });
-    for (auto it = first; it != history_.end(); ++it) {
-      if (absl::StartsWith(it->kv.key, condition.key)) return aborted("had a key changed");
-    }
-    return absl::OkStatus();
-  }
-  for (auto it = kv_.lower_bound(condition.key); it != kv_.end() && absl::StartsWith(it->first, condition.key); ++it) {
-    if (it->second.mod_revision > condition.revision) return aborted("had a key changed");
-  }
-  return absl::OkStatus();
+  return keys_.ChangedUnderPrefixSince(condition.key, condition.revision) ? aborted("had a key changed")
+                                                                          : absl::OkStatus();
 }
 
 SqliteStore::PreparedCommit SqliteStore::Prepare(const Transaction& transaction, int64_t revision,
@@ -260,11 +224,11 @@ SqliteStore::PreparedCommit SqliteStore::Prepare(const Transaction& transaction,
     }
   }
   const std::vector<Mutation>& mutations = transaction.mutations;
-  // The state as earlier transactions of this batch left it; kv_ is only changed by this thread.
+  // The state as earlier transactions of this batch left it; keys_ is only changed by this thread.
   auto current = [&](const std::string& key) -> std::optional<KeyValue> {
     if (auto it = overlay.find(key); it != overlay.end()) return it->second;
     mutex_.AssertReaderHeld();
-    if (auto it = kv_.find(key); it != kv_.end()) return it->second;
+    if (const KeyValue* stored = keys_.Find(key)) return *stored;
     return std::nullopt;
   };
   std::map<std::string, std::optional<KeyValue>> changes;
@@ -311,8 +275,8 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
   int64_t compact_to = 0;
   {
     absl::ReaderMutexLock lock(&mutex_);
-    revision = revision_;
-    compact_to = compacted_revision_;
+    revision = keys_.revision();
+    compact_to = keys_.compacted_revision();
     for (PendingCommit& pending : batch) {
       PreparedCommit commit = Prepare(pending.transaction, revision + 1, overlay);
       if (commit.status.ok() && !commit.events.empty()) ++revision;
@@ -320,7 +284,7 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
       prepared.push_back(std::move(commit));
     }
     // Background compaction rides along with writes: keep history_revisions, trim in steps.
-    if (revision - compacted_revision_ > options_.history_revisions + options_.history_revisions / 10) {
+    if (revision - keys_.compacted_revision() > options_.history_revisions + options_.history_revisions / 10) {
       compact_to = revision - options_.history_revisions;
     }
   }
@@ -356,19 +320,10 @@ void SqliteStore::WriteBatch(std::vector<PendingCommit>& batch) {
 void SqliteStore::ApplyInMemory(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to) {
   for (const PreparedCommit& commit : prepared) {
     if (!commit.status.ok()) continue;
-    for (const Event& event : commit.events) {
-      if (event.type == Event::Type::kPut)
-        kv_[event.kv.key] = event.kv;
-      else
-        kv_.erase(event.kv.key);
-      history_.push_back(event);
-    }
+    for (const Event& event : commit.events) keys_.Apply(event);
   }
-  revision_ = revision;
-  if (compact_to > compacted_revision_) {
-    compacted_revision_ = compact_to;
-    while (!history_.empty() && history_.front().kv.mod_revision <= compact_to) history_.pop_front();
-  }
+  keys_.set_revision(revision);
+  keys_.CompactTo(compact_to);
 }
 
 absl::Status SqliteStore::Persist(const std::vector<PreparedCommit>& prepared, int64_t revision, int64_t compact_to) {

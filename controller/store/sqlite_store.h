@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/store/key_space.h"
 #include "controller/store/sqlite_statement.h"
 #include "controller/store/store.h"
 
@@ -83,10 +84,7 @@ class SqliteStore : public Store {
   const SqliteStoreOptions options_;
 
   mutable absl::Mutex mutex_;
-  std::map<std::string, KeyValue, std::less<>> kv_ ABSL_GUARDED_BY(mutex_);
-  std::deque<Event> history_ ABSL_GUARDED_BY(mutex_);  // events after compacted_revision_
-  int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
-  int64_t compacted_revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  KeySpace keys_ ABSL_GUARDED_BY(mutex_);  // what the disk holds
   CommitListener listener_ ABSL_GUARDED_BY(mutex_);
 
   absl::Mutex queue_mutex_;
