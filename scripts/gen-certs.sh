@@ -5,6 +5,8 @@
 #                                      10.231.0.1 for the test bed, and $OPCTL_CERT_SANS, e.g.
 #                                      "DNS:ctl.example,IP:10.0.0.5"); also its client certificate
 #                                      toward agents (CN=opctl-controller)
+#   DIR/etcd.crt, etcd.key             the etcd members' certificate, toward clients and each other
+#                                      (scripts/etcd.sh; SANs: localhost, 127.0.0.1)
 #   DIR/agent-NODE.crt, agent-NODE.key one per node, CN = its node name: the agent's client certificate
 #                                      (the controller takes the node's identity from it) and the one
 #                                      its operations port serves (SAN DNS:NODE.node.opctl, which the
@@ -73,6 +75,17 @@ fi
 # The controller also shows its certificate to agents now: remake an older one (same CA and tokens).
 if lacks "$dir/controller.crt" "Client Authentication"; then
   (cd "$dir" && sign_controller)
+fi
+
+if [[ ! -s $dir/etcd.crt ]]; then
+  (
+    cd "$dir"
+    tmp=$(mktemp -u "etcd.XXXXXX")
+    sign "$tmp" "/CN=opctl-etcd" "subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth,clientAuth"
+    mv "$tmp.key" etcd.key
+    mv "$tmp.crt" etcd.crt
+  )
 fi
 
 for node in "$@"; do

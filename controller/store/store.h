@@ -91,6 +91,9 @@ class Store {
   absl::StatusOr<int64_t> CommitAndWait(std::vector<Mutation> mutations);
 
   virtual int64_t Revision() const = 0;
+  // OK when reads are current; UNAVAILABLE, saying why, when they may be stale (a store that mirrors
+  // a remote one and has lost touch with it). A local store is always current.
+  virtual absl::Status ReadsCurrent() const { return absl::OkStatus(); }
   // Revisions at or below this one have no history any more.
   virtual int64_t CompactedRevision() const = 0;
   // The events of every revision after `after`, in order (each event once). OUT_OF_RANGE when
