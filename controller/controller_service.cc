@@ -240,6 +240,11 @@ grpc::ServerUnaryReactor* ControllerService::Get(grpc::CallbackServerContext* co
     reactor->Finish(ToWireStatus(allowed));
     return reactor;
   }
+  // A store that lost touch with etcd says so rather than answer what may be stale as current.
+  if (absl::Status current = registry_.store().ReadsCurrent(); !current.ok()) {
+    reactor->Finish(ToWireStatus(current));
+    return reactor;
+  }
   FinishWith(reactor, response)(registry_.Get(request->kind(), request->name()));
   return reactor;
 }
@@ -251,6 +256,10 @@ grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* c
           Authorize(*context, [&](const Caller& caller) { return ReadForNode(caller, request->node_name(), "list"); });
       !allowed.ok()) {
     reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
+  if (absl::Status current = registry_.store().ReadsCurrent(); !current.ok()) {
+    reactor->Finish(ToWireStatus(current));
     return reactor;
   }
   // What an agent sees: the same filter as its watch.

@@ -19,10 +19,13 @@
 #include "controller/container_policy.h"
 #include "controller/controller_service.h"
 #include "controller/controllers.h"
+#include "controller/election/leadership.h"
 #include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
 #include "controller/registry.h"
 #include "controller/runtime/manager.h"
+#include "controller/store/etcd_store.h"
+#include "controller/store/fenced_store.h"
 #include "controller/store/sqlite_store.h"
 #include "controller/watch_hub.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -30,7 +33,16 @@
 #include "grpcpp/health_check_service_interface.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "address to serve gRPC on (port 0: any free port)");
-ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable store");
+ABSL_FLAG(std::string, store, "sqlite",
+          "where the state lives: sqlite (embedded, in --data-dir: one controller) or etcd (--etcd-endpoints: any "
+          "number of controllers, one elected leader)");
+ABSL_FLAG(std::string, data_dir, "/var/lib/opctl", "directory of the durable store (--store sqlite)");
+ABSL_FLAG(std::string, etcd_endpoints, "", "etcd's client URLs, comma-separated (--store etcd)");
+ABSL_FLAG(std::string, etcd_ca, "", "the CA of etcd's certificates (PEM)");
+ABSL_FLAG(std::string, etcd_cert, "", "the client certificate shown to etcd (PEM)");
+ABSL_FLAG(std::string, etcd_key, "", "its private key (PEM)");
+ABSL_FLAG(std::string, etcd_prefix, "/opctl", "the keys opctl keeps in etcd start with this");
+ABSL_FLAG(int, etcd_max_txn_ops, 128, "etcd's --max-txn-ops: a change needing more is refused whole");
 ABSL_FLAG(int64_t, history_revisions, 10000, "revisions of history kept for watches to resume from");
 ABSL_FLAG(absl::Duration, bookmark_interval, absl::Seconds(5), "how often idle watches get a BOOKMARK");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "largest request accepted");
@@ -146,27 +158,56 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
+// The --store: SQLite in --data-dir, or etcd (waits until a member answers, saying why it does not).
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string* described) {
+  std::string kind = absl::GetFlag(FLAGS_store);
+  if (kind == "sqlite") {
+    SqliteStoreOptions options;
+    options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
+    *described = absl::GetFlag(FLAGS_data_dir);
+    return SqliteStore::Open(absl::GetFlag(FLAGS_data_dir), options);
+  }
+  if (kind != "etcd") return absl::InvalidArgumentError(absl::StrCat("--store ", kind, ": sqlite or etcd"));
+  absl::StatusOr<std::vector<std::string>> endpoints = ParseEtcdEndpoints(absl::GetFlag(FLAGS_etcd_endpoints));
+  if (!endpoints.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--etcd-endpoints: ", endpoints.status().message()));
+  EtcdStoreOptions options;
+  options.etcd.endpoints = *endpoints;
+  options.etcd.ca_file = absl::GetFlag(FLAGS_etcd_ca);
+  options.etcd.cert_file = absl::GetFlag(FLAGS_etcd_cert);
+  options.etcd.key_file = absl::GetFlag(FLAGS_etcd_key);
+  options.etcd.max_txn_ops = absl::GetFlag(FLAGS_etcd_max_txn_ops);
+  options.prefix = absl::GetFlag(FLAGS_etcd_prefix) + "/store";
+  options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
+  *described = absl::StrCat("etcd ", absl::GetFlag(FLAGS_etcd_endpoints));
+  return EtcdStore::Open(options);
+}
+
 int Run() {
   sigset_t signals = BlockStopSignals();
 
-  SqliteStoreOptions store_options;
-  store_options.history_revisions = absl::GetFlag(FLAGS_history_revisions);
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(absl::GetFlag(FLAGS_data_dir), store_options);
-  if (!store.ok()) return Fail(store.status().ToString(), 1);
+  std::string store_name;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(&store_name);
+  if (!store.ok()) return Fail(store.status().ToString(), absl::IsInvalidArgument(store.status()) ? 2 : 1);
   absl::StatusOr<ContainerPolicy> policy = LoadPolicy();
   if (!policy.ok()) return Fail(absl::StrCat("--policy: ", policy.status().message()), 2);
   WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
-  Registry registry(**store, Clock::Real(), *std::move(policy));
+  Registry registry(**store, Clock::Real(), *policy);
+  // On etcd, what the elected leader's controllers write carries its leadership's fence; alone on
+  // SQLite there is no election, and this process leads from the start.
+  auto* etcd = dynamic_cast<EtcdStore*>(store->get());
+  FencedStore fenced(**store);
+  Registry leader_registry(etcd ? static_cast<Store&>(fenced) : **store, Clock::Real(), *std::move(policy));
   absl::StatusOr<Security> security = LoadSecurity();
   if (!security.ok()) return Fail(std::string(security.status().message()), 2);
 
-  // The controllers run on one manager; this process is the only controller, so it leads from the start.
-  Manager manager(registry, hub, Clock::Real(), Logger::Stderr());
+  Manager manager(leader_registry, hub, Clock::Real(), Logger::Stderr());
   ControllersOptions controller_options;
   controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
   controller_options.host_path_roots = registry.policy().host_path_roots;
-  Controllers controllers(manager, registry, Clock::Real(), controller_options);
-  NodeMonitor node_monitor(registry, Clock::Real(), {.grace = absl::GetFlag(FLAGS_node_grace)}, Logger::Stderr());
+  Controllers controllers(manager, leader_registry, Clock::Real(), controller_options);
+  NodeMonitor node_monitor(registry, Clock::Real(), {.grace = absl::GetFlag(FLAGS_node_grace)}, Logger::Stderr(),
+                           &leader_registry);
   node_monitor.Start();
   // It reads the store, not an informer's index: it need not wait for the watch before a check.
   manager.Add(node_monitor, {.name = "node monitor",
@@ -175,7 +216,7 @@ int Run() {
                              .wait_for_watch = false});
   // Before the reconcilers go, on every way out: the loops call into them.
   absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
-  manager.SetLeading(true);
+  if (!etcd) manager.SetLeading(true);
   if (absl::Status started = manager.Start(); !started.ok()) return Fail(started.ToString(), 1);
 
   ControllerServiceOptions service_options;
@@ -193,9 +234,16 @@ int Run() {
   }
   std::string listen = absl::GetFlag(FLAGS_listen);
   std::string host = listen.substr(0, listen.rfind(':'));
+  std::unique_ptr<Leadership> leadership;  // destroyed first: resigns before the loops stop
+  if (etcd) {
+    leadership = std::make_unique<Leadership>(
+        etcd->client(), fenced, manager, node_monitor, server->GetHealthCheckService(),
+        LeadershipOptions{.identity = absl::StrCat(host, ":", port), .prefix = absl::GetFlag(FLAGS_etcd_prefix)});
+    leadership->Start();
+  }
   // Tests and scripts read this line to learn the port.
-  std::printf("opctl-controller: serving on %s:%d (store %s, revision %lld)\n", host.c_str(), port,
-              absl::GetFlag(FLAGS_data_dir).c_str(), static_cast<long long>((*store)->Revision()));
+  std::printf("opctl-controller: serving on %s:%d (store %s, revision %lld)\n", host.c_str(), port, store_name.c_str(),
+              static_cast<long long>((*store)->Revision()));
   std::fflush(stdout);
 
   int signal = 0;

@@ -26,8 +26,14 @@ struct NodeMonitor::Writes {
   std::set<std::string> nodes ABSL_GUARDED_BY(mutex);
 };
 
-NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options, Logger& logger)
-    : registry_(registry), clock_(clock), options_(options), logger_(logger), writes_(std::make_shared<Writes>()) {}
+NodeMonitor::NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options, Logger& logger,
+                         Registry* leader_writes)
+    : registry_(registry),
+      leader_writes_(leader_writes ? *leader_writes : registry),
+      clock_(clock),
+      options_(options),
+      logger_(logger),
+      writes_(std::make_shared<Writes>()) {}
 
 void NodeMonitor::Start() {
   absl::Time now = clock_.Now();
@@ -40,9 +46,9 @@ absl::StatusOr<ReconcileResult> NodeMonitor::Reconcile(const std::string&) {
   return ReconcileResult{options_.grace / 25};
 }
 
-absl::Status NodeMonitor::Write(v1::Object object) {
+absl::Status NodeMonitor::Write(Registry& registry, v1::Object object) {
   std::promise<absl::Status> promise;
-  registry_.Put(std::move(object), [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
+  registry.Put(std::move(object), [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
   return promise.get_future().get();
 }
 
@@ -72,6 +78,7 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   {
     absl::MutexLock lock(&mutex_);
     last_heartbeat_[name] = now;
+    heard_directly_[name] = now;
   }
   std::optional<v1::Object> stored = registry_.Find(kKindNode, name);
   v1::Object object;
@@ -94,6 +101,21 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   // The lease the answer renews never waits on the disk.
   WriteInBackground(std::move(object));
   return absl::OkStatus();
+}
+
+std::vector<std::string> NodeMonitor::HeardDirectlySince(absl::Time since) {
+  absl::MutexLock lock(&mutex_);
+  std::vector<std::string> nodes;
+  for (const auto& [name, heard] : heard_directly_) {
+    if (heard >= since) nodes.push_back(name);
+  }
+  return nodes;
+}
+
+void NodeMonitor::Relayed(const std::vector<std::string>& nodes) {
+  absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mutex_);
+  for (const std::string& name : nodes) last_heartbeat_[name] = std::max(last_heartbeat_[name], now);
 }
 
 int NodeMonitor::KnownNodes() {
@@ -142,7 +164,7 @@ void NodeMonitor::CheckNodes() {
         absl::StrCat("no heartbeat for ", absl::FormatDuration(absl::Trunc(now - last, absl::Milliseconds(1))),
                      " (grace ", absl::FormatDuration(options_.grace), ")");
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
-    absl::Status written = MarkNotReady(object, kNodeSilentReason, message, now);
+    absl::Status written = MarkNotReady(leader_writes_, object, kNodeSilentReason, message, now);
     if (!written.ok() && !absl::IsAborted(written)) {
       logger_.Log("node monitor", absl::StrCat(object.node().metadata().name(), ": ", written.ToString()));
     }
@@ -189,17 +211,17 @@ absl::Status NodeMonitor::AgentGone(const std::string& name, const std::vector<s
     std::string message = absl::StrCat("the agent stopped; its fence guard removed ", removed.size(),
                                        " movable container", removed.size() == 1 ? "" : "s");
     if (!removed.empty()) absl::StrAppend(&message, " (", absl::StrJoin(removed, ", "), ")");
-    absl::Status written = MarkNotReady(*std::move(node), kAgentGoneReason, message, now);
+    absl::Status written = MarkNotReady(registry_, *std::move(node), kAgentGoneReason, message, now);
     if (!absl::IsAborted(written)) return written;
   }
   return absl::AbortedError(absl::StrCat("node/", name, " kept changing; not marked"));
 }
 
-absl::Status NodeMonitor::MarkNotReady(v1::Object node, const std::string& reason, const std::string& message,
-                                       absl::Time now) {
+absl::Status NodeMonitor::MarkNotReady(Registry& registry, v1::Object node, const std::string& reason,
+                                       const std::string& message, absl::Time now) {
   SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), kConditionReady, false, reason, message,
                now);
-  return Write(std::move(node));
+  return Write(registry, std::move(node));
 }
 
 }  // namespace opctl::controller

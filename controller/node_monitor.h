@@ -39,7 +39,10 @@ inline constexpr char kNodeCheckKey[] = "silent-nodes";
 
 class NodeMonitor : public Reconciler {
  public:
-  NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options = {}, Logger& logger = Logger::Stderr());
+  // Heartbeats write through `registry`; the checker's NotReady marks through `leader_writes` when
+  // given (the elected leader's fenced registry), else `registry` too.
+  NodeMonitor(Registry& registry, Clock& clock, NodeMonitorOptions options = {}, Logger& logger = Logger::Stderr(),
+              Registry* leader_writes = nullptr);
 
   // Nodes known from before a controller restart get one grace period to report in.
   void Start();
@@ -59,23 +62,30 @@ class NodeMonitor : public Reconciler {
   absl::Duration grace() const { return options_.grace; }
   // Nodes that have heartbeated since the controller started or were registered before.
   int KnownNodes();
+  // With several controllers: the nodes whose agents heartbeated to this one since `since` (what it
+  // relays to the leader), and heartbeats another controller relayed (taken as heard now).
+  std::vector<std::string> HeardDirectlySince(absl::Time since);
+  void Relayed(const std::vector<std::string>& nodes);
 
  private:
-  absl::Status Write(v1::Object object);
+  absl::Status Write(Registry& registry, v1::Object object);
   // Starts writing `object` unless a write of that node is in flight (then the next heartbeat tries).
   void WriteInBackground(v1::Object object);
   // The Ready nodes silent for longer than the grace, with when each was last heard; `registered`
   // and `out_of_contact` (those and the NotReady ones) counted.
   std::vector<std::pair<v1::Object, absl::Time>> SilentNodes(absl::Time now, size_t* registered,
                                                              size_t* out_of_contact);
-  absl::Status MarkNotReady(v1::Object node, const std::string& reason, const std::string& message, absl::Time now);
+  absl::Status MarkNotReady(Registry& registry, v1::Object node, const std::string& reason, const std::string& message,
+                            absl::Time now);
 
   Registry& registry_;
+  Registry& leader_writes_;
   Clock& clock_;
   const NodeMonitorOptions options_;
   Logger& logger_;
   absl::Mutex mutex_;
   std::map<std::string, absl::Time> last_heartbeat_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, absl::Time> heard_directly_ ABSL_GUARDED_BY(mutex_);
   struct Writes;
   const std::shared_ptr<Writes> writes_;
   // The checker's own bookkeeping (CheckNodes runs on one thread at a time).

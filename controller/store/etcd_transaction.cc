@@ -30,6 +30,17 @@ absl::StatusOr<etcdserverpb::TxnRequest> ToEtcdTxn(const Transaction& transactio
                                                    const EtcdOptions& limits) {
   etcdserverpb::TxnRequest txn;
   std::set<std::string> changed;
+  if (transaction.fence) {
+    // First, so an abort finds its read first.
+    Compare* compare = txn.add_compare();
+    compare->set_target(Compare::CREATE);
+    compare->set_result(Compare::EQUAL);
+    compare->set_key(transaction.fence->key);
+    compare->set_create_revision(transaction.fence->create_revision);
+    etcdserverpb::RangeRequest* read = txn.add_failure()->mutable_request_range();
+    read->set_key(transaction.fence->key);
+    read->set_keys_only(true);
+  }
   for (const Precondition& condition : transaction.preconditions) {
     std::string key = prefix + condition.key;
     if (condition.prefix) {
@@ -79,6 +90,15 @@ absl::Status DescribeAbort(const Transaction& transaction, const etcdserverpb::T
     if (at >= response.responses_size() || !response.responses(at).has_response_range()) return nullptr;
     return &response.responses(at).response_range();
   };
+  if (transaction.fence) {
+    const etcdserverpb::RangeResponse* range = found(index++);
+    if (range != nullptr &&
+        (range->kvs_size() == 0 || range->kvs(0).create_revision() != transaction.fence->create_revision)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this controller no longer leads (its leader key ", transaction.fence->key, " of revision ",
+          transaction.fence->create_revision, " is gone): a leader's write is refused once another may lead"));
+    }
+  }
   for (const Precondition& condition : transaction.preconditions) {
     const etcdserverpb::RangeResponse* range = found(index++);
     if (range == nullptr) continue;

@@ -152,6 +152,11 @@ void SqliteStore::SetCommitListener(CommitListener listener) {
 }
 
 void SqliteStore::Commit(Transaction transaction, CommitCallback done) {
+  if (transaction.fence) {
+    done(absl::InvalidArgumentError(
+        "the SQLite store has no election to fence on: several controllers need --store etcd"));
+    return;
+  }
   absl::MutexLock lock(&queue_mutex_);
   if (stopping_) {
     done(absl::UnavailableError("the store is closing"));

@@ -53,9 +53,18 @@ struct Precondition {
   int64_t revision = 0;
 };
 
+// A leader's hold on its election (etcd's leader key and its create revision): a transaction that
+// carries one commits only while that key still exists with that create revision, so a deposed
+// leader's late write fails (FAILED_PRECONDITION) instead of racing the new leader's.
+struct Fence {
+  std::string key;  // an etcd key, outside the store's own keys
+  int64_t create_revision = 0;
+};
+
 struct Transaction {
   std::vector<Mutation> mutations;
   std::vector<Precondition> preconditions;
+  std::optional<Fence> fence;  // only stores that elect (etcd) take one; others refuse it
 };
 
 struct RangeResult {
