@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api_names.h"
+#include "common/controller_channel.h"
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
 #include "common/periodic.h"
@@ -151,7 +152,9 @@ absl::Status Agent::MakeReconcilerAndLink() {
   arguments.SetMaxReceiveMessageSize(256 << 20);
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(options_.tls);
   if (!credentials.ok()) return credentials.status();
-  auto channel = grpc::CreateCustomChannel(options_.controller_address, *credentials, arguments);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      ControllerChannel(options_.controller_address, *credentials, arguments);
+  if (!channel.ok()) return channel.status();
   witness_ = std::make_unique<PeerWitness>(options_.node_name, options_.tls);
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_options.witness = witness_.get();
@@ -159,7 +162,7 @@ absl::Status Agent::MakeReconcilerAndLink() {
   // Read by the heartbeat thread, which link_->Start below starts after reconciler_ is set.
   link_options.volumes_held = [this] { return reconciler_->VolumesHeld(); };
   link_ = std::make_unique<ControllerLink>(
-      channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },
+      *channel, desired_, fence_, [this](const std::vector<std::string>& keys) { Enqueue(keys); },
       [this] { ResyncAll(); }, link_options);
   reconciler_ = std::make_unique<Reconciler>(docker_, desired_, *link_, Clock::Real(), reconciler_options);
   events_ = std::make_unique<DockerEventWatcher>(

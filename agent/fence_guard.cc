@@ -19,6 +19,7 @@
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
 #include "common/clock.h"
+#include "common/controller_channel.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 
@@ -36,8 +37,12 @@ void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls,
     std::fprintf(stderr, "opctl-fence: %s\n", std::string(credentials.status().message()).c_str());
     return;
   }
-  auto channel = grpc::CreateChannel(controller_address, *credentials);
-  std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ControllerChannel(controller_address, *credentials);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "opctl-fence: %s\n", std::string(channel.status().message()).c_str());
+    return;
+  }
+  std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(*channel);
   v1::AgentGoneRequest request;
   request.set_node_name(node);
   for (const std::string& name : removed) request.add_removed(name);

@@ -17,7 +17,9 @@
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
 
-ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "address of opctl-controller");
+ABSL_FLAG(std::string, controller, "127.0.0.1:7070",
+          "address of opctl-controller, or of several as IP:PORT,IP:PORT (the agent keeps to one and moves on when it "
+          "fails)");
 ABSL_FLAG(std::string, node, "", "this node's name (default: the host name)");
 ABSL_FLAG(std::string, labels, "", "node labels, k=v,k2=v2");
 ABSL_FLAG(std::string, docker_socket, "/var/run/docker.sock", "dockerd's unix socket");

@@ -16,7 +16,8 @@ const std::vector<FlagSpec>& AllFlags() {
       {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts"},
       {"ignore-not-found", 0, false, "delete: an absent object is no error"},
       {"server", 's', true,
-       "controller address (default $OPCTL_SERVER, server: in ~/.opctl/config, or 127.0.0.1:7070)"},
+       "controller address, or several as IP:PORT,IP:PORT (default $OPCTL_SERVER, server: in ~/.opctl/config, or "
+       "127.0.0.1:7070)"},
       {"ca", 0, true, "CA certificate that signed the controller's (default $OPCTL_CA or ca: in ~/.opctl/config)"},
       {"token", 0, true, "bearer token (default $OPCTL_TOKEN or token: in ~/.opctl/config)"},
       {"insecure", 0, false, "plaintext to a controller started with --insecure (also $OPCTL_INSECURE=1)"},

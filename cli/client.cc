@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/controller_channel.h"
 #include "common/list_pages.h"
 
 namespace opctl::cli {
@@ -46,7 +47,9 @@ ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
     : address_(std::move(address)), timeout_(timeout) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(256 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, credentials, arguments);
+  // The addresses were checked when the connection was resolved; what fails here fails on first use.
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ControllerChannel(address_, credentials, arguments);
+  channel_ = channel.ok() ? *channel : grpc::CreateCustomChannel(address_, credentials, arguments);
   stub_ = v1::Controller::NewStub(channel_);
   operations_ = v1::Operations::NewStub(channel_);
 }

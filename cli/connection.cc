@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/controller_channel.h"
 #include "common/tls.h"
 
 namespace opctl::cli {
@@ -29,6 +31,12 @@ absl::Status ReadConfig(const std::string& path, Connection& connection) {
     if (!config.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": must be a mapping"));
     for (const auto& entry : config) {
       std::string key = entry.first.as<std::string>();
+      if (key == "server" && entry.second.IsSequence()) {  // several controllers: server: [a, b, c]
+        std::vector<std::string> servers;
+        for (const auto& server : entry.second) servers.push_back(server.as<std::string>());
+        connection.server = absl::StrJoin(servers, ",");
+        continue;
+      }
       std::string value = entry.second.as<std::string>();
       if (key == "server") {
         connection.server = value;
@@ -64,6 +72,9 @@ absl::StatusOr<Connection> ResolveConnection(const Arguments& arguments) {
   Connection connection;
   if (absl::Status read = ReadConfig(ConfigPath(), connection); !read.ok()) return read;
   connection.server = Pick(arguments, "server", "OPCTL_SERVER", connection.server);
+  if (absl::StatusOr<std::vector<std::string>> servers = ParseControllerAddresses(connection.server); !servers.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--server: ", servers.status().message()));
+  }
   connection.ca = Pick(arguments, "ca", "OPCTL_CA", connection.ca);
   connection.token = Pick(arguments, "token", "OPCTL_TOKEN", connection.token);
   const char* insecure_variable = std::getenv("OPCTL_INSECURE");

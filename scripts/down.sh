@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops what scripts/up.sh started. The stacks' containers keep running unless --purge is given,
-# which deletes the stacks first.
+# which deletes the stacks first. With OPCTL_STORE=etcd, the etcd members stop too (their data stays).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/state.sh
@@ -22,3 +22,5 @@ if [[ ${1:-} == --purge ]]; then
 fi
 stop_service agent
 stop_service controller
+for i in 1 2 3; do stop_service "controller-$i"; done
+if [[ -f ${OPCTL_ETCD_DIR:-$state_dir/etcd}/size ]]; then OPCTL_ETCD_DIR=${OPCTL_ETCD_DIR:-$state_dir/etcd} scripts/etcd.sh halt; fi

@@ -5,6 +5,7 @@
 #
 #   scripts/etcd.sh up N       start members 1..N (a cluster already up is kept) and wait until healthy
 #   scripts/etcd.sh down       stop every member and remove the data
+#   scripts/etcd.sh halt       stop every member (SIGTERM), keeping the data: up N starts them again
 #   scripts/etcd.sh kill I     SIGKILL member I          scripts/etcd.sh start I   start member I again
 #   scripts/etcd.sh stop I     SIGSTOP member I          scripts/etcd.sh cont I    SIGCONT member I
 #   scripts/etcd.sh endpoints  the client URLs, comma-separated (what --etcd-endpoints takes)
@@ -107,10 +108,17 @@ case $command in
     fi
     rm -rf "$dir"
     ;;
+  halt)
+    n=$(size)
+    for ((i = 1; i <= n; i++)); do
+      pid=$(pid_of "$i")
+      if [[ -n $pid ]] && alive "$pid"; then kill -CONT "$pid"; kill -TERM "$pid"; await_gone "$pid"; fi
+    done
+    ;;
   kill) member "${2:-}"; pid=$(pid_of "$2"); kill -KILL "$pid" 2>/dev/null || true; await_gone "$pid" ;;
   start) member "${2:-}"; start_member "$2"; wait_healthy ;;
   stop) member "${2:-}"; kill -STOP "$(pid_of "$2")" ;;
   cont) member "${2:-}"; kill -CONT "$(pid_of "$2")" ;;
   endpoints) endpoints ;;
-  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds, starts opctl-controller and one opctl-agent (node =
 # this host's name) in the background (data and logs under .state/, or $OPCTL_STATE_DIR), applies the
 # Redis and monitoring stacks, waits until they are healthy (Grafana aside: no image can be had here)
-# and prints what opctl knows.
+# and prints what opctl knows. OPCTL_STORE=etcd starts a three-member etcd cluster and three
+# controllers on it (127.0.0.1:7070-7072, one elected leader) instead of one controller on SQLite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/state.sh
@@ -17,9 +18,20 @@ scripts/build-images.sh | grep -v 'is up to date' || true
 node=$(hostname)
 scripts/gen-certs.sh "$certs_dir" "$node"
 export OPCTL_TOKEN=${OPCTL_TOKEN:-$(cat "$certs_dir/admin.token")}
-start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" --data-dir "$state_dir/controller" \
-  --tls-cert "$certs_dir/controller.crt" --tls-key "$certs_dir/controller.key" --tls-client-ca "$certs_dir/ca.crt" \
-  --tokens "$certs_dir/tokens.csv"
+controller_tls=(--tls-cert "$certs_dir/controller.crt" --tls-key "$certs_dir/controller.key"
+  --tls-client-ca "$certs_dir/ca.crt" --tokens "$certs_dir/tokens.csv")
+if [[ $store == etcd ]]; then
+  endpoints=$(scripts/etcd.sh up 3)
+  IFS=, read -ra addresses <<<"$controller_address"
+  for i in "${!addresses[@]}"; do
+    start_service "controller-$((i + 1))" "$bin_dir/opctl-controller" --listen "${addresses[$i]}" "${controller_tls[@]}" \
+      --store etcd --etcd-endpoints "$endpoints" --etcd-ca "$certs_dir/ca.crt" \
+      --etcd-cert "$certs_dir/controller.crt" --etcd-key "$certs_dir/controller.key"
+  done
+else
+  start_service controller "$bin_dir/opctl-controller" --listen "$controller_address" \
+    --data-dir "$state_dir/controller" "${controller_tls[@]}"
+fi
 wait_for_controller
 # This machine reaches no registry: the agent pulls only images that name one (never Docker Hub).
 start_service agent "$bin_dir/opctl-agent" --controller "$controller_address" --node "$node" \

@@ -3,11 +3,20 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 state_dir=${OPCTL_STATE_DIR:-$repo_root/.state}
 build_dir=${OPCTL_BUILD_DIR:-$repo_root/build}
 bin_dir=$build_dir/bin
-controller_address=${OPCTL_SERVER:-127.0.0.1:7070}
+# OPCTL_STORE=etcd: three controllers on one etcd cluster of three members (scripts/etcd.sh), and the
+# clients know all three; the default is one controller on its embedded SQLite store.
+store=${OPCTL_STORE:-sqlite}
+if [[ $store == etcd ]]; then
+  controller_address=${OPCTL_SERVER:-127.0.0.1:7070,127.0.0.1:7071,127.0.0.1:7072}
+  export OPCTL_ETCD_DIR=${OPCTL_ETCD_DIR:-$state_dir/etcd}
+else
+  controller_address=${OPCTL_SERVER:-127.0.0.1:7070}
+fi
 export OPCTL_SERVER=$controller_address
 # TLS: the CA, certificates and tokens scripts/up.sh makes (scripts/gen-certs.sh); this shell's opctl
 # uses the admin token.
 certs_dir=$state_dir/certs
+export OPCTL_CERTS=$certs_dir
 export OPCTL_CA=${OPCTL_CA:-$certs_dir/ca.crt}
 [[ -n ${OPCTL_TOKEN:-} || ! -f $certs_dir/admin.token ]] || export OPCTL_TOKEN=$(cat "$certs_dir/admin.token")
 
