@@ -40,6 +40,10 @@ class ControllerClient : public ControllerApi {
   grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) override {
     return Call(&v1::Controller::Stub::Evict, request, container);
   }
+  grpc::Status ListControllers(const v1::ListControllersRequest& request,
+                               v1::ListControllersResponse* response) override {
+    return Call(&v1::Controller::Stub::ListControllers, request, response);
+  }
   std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest& request) override;
   std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) override;
   std::unique_ptr<StreamReader<v1::DataChunk>> BackupVolume(const v1::BackupVolumeRequest& request) override;

@@ -44,6 +44,8 @@ class ControllerApi {
   virtual grpc::Status Scale(const v1::ScaleRequest& request, v1::Object* object) = 0;
   virtual grpc::Status Cordon(const v1::CordonRequest& request, v1::Object* node) = 0;
   virtual grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) = 0;
+  virtual grpc::Status ListControllers(const v1::ListControllersRequest& request,
+                                       v1::ListControllersResponse* response) = 0;
   // Streams have no deadline: they last as long as the user follows them.
   virtual std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest& request) = 0;
   virtual std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) = 0;

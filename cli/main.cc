@@ -22,6 +22,7 @@ Usage:
                                                            --prune: delete what the stacks no longer name
   opctl diff -f FILE|DIR|-                                 what apply would change, as diff -u; exit 0 none, 1 some, 2 error
   opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
+  opctl get controllers [-o json]
   opctl describe KIND NAME                                 spec, status, conditions, owned objects
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
   opctl scale service/NAME --replicas N

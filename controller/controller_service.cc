@@ -374,4 +374,21 @@ grpc::ServerUnaryReactor* ControllerService::Evict(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ControllerService::ListControllers(grpc::CallbackServerContext* context,
+                                                             const v1::ListControllersRequest*,
+                                                             v1::ListControllersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Authorize(*context, ForRole(Role::kView, "list controllers")); !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
+  const ControlPlaneView* view = view_;
+  if (view == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the controller is starting"));
+    return reactor;
+  }
+  FinishWith(reactor, response)(view->Controllers());
+  return reactor;
+}
+
 }  // namespace opctl::controller

@@ -3,6 +3,7 @@
 // store's callback; each watch is a reactor with its own queue and one write in flight).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "controller/authorizer.h"
+#include "controller/control_plane_view.h"
 #include "controller/registry.h"
 #include "controller/watch_hub.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -50,6 +52,11 @@ class ControllerService final : public v1::Controller::CallbackService {
                                    v1::Object* response) override;
   grpc::ServerUnaryReactor* Evict(grpc::CallbackServerContext* context, const v1::EvictRequest* request,
                                   v1::Object* response) override;
+  grpc::ServerUnaryReactor* ListControllers(grpc::CallbackServerContext* context,
+                                            const v1::ListControllersRequest* request,
+                                            v1::ListControllersResponse* response) override;
+  // Set once the process knows its control plane (after it listens: its address is its identity).
+  void SetControlPlaneView(const ControlPlaneView* view) { view_ = view; }
 
  private:
   // The status to finish with unless `check` allows the caller of `context`.
@@ -67,6 +74,7 @@ class ControllerService final : public v1::Controller::CallbackService {
   WatchHub& hub_;
   const Authorizer& authorizer_;
   const ControllerServiceOptions options_;
+  std::atomic<const ControlPlaneView*> view_ = nullptr;
   absl::Mutex watches_mutex_;
   std::map<std::string, int> watches_by_caller_ ABSL_GUARDED_BY(watches_mutex_);
 };

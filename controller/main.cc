@@ -234,13 +234,16 @@ int Run() {
   }
   std::string listen = absl::GetFlag(FLAGS_listen);
   std::string host = listen.substr(0, listen.rfind(':'));
+  std::string identity = absl::StrCat(host, ":", port);
+  SingleController alone(identity, store_name);
   std::unique_ptr<Leadership> leadership;  // destroyed first: resigns before the loops stop
   if (etcd) {
     leadership = std::make_unique<Leadership>(
         etcd->client(), fenced, manager, node_monitor, server->GetHealthCheckService(),
-        LeadershipOptions{.identity = absl::StrCat(host, ":", port), .prefix = absl::GetFlag(FLAGS_etcd_prefix)});
+        LeadershipOptions{.identity = identity, .store = store_name, .prefix = absl::GetFlag(FLAGS_etcd_prefix)});
     leadership->Start();
   }
+  service.SetControlPlaneView(leadership ? static_cast<const ControlPlaneView*>(leadership.get()) : &alone);
   // Tests and scripts read this line to learn the port.
   std::printf("opctl-controller: serving on %s:%d (store %s, revision %lld)\n", host.c_str(), port, store_name.c_str(),
               static_cast<long long>((*store)->Revision()));

@@ -75,5 +75,7 @@ int PruneStacks(CommandContext& context, const ParsedManifests& parsed, bool dry
 
 // Prints "opctl: <message>" on err and returns `code`.
 int Fail(CommandContext& context, const std::string& message, int code = 1);
+// opctl get controllers: the control plane's controllers, the leader marked.
+int RunGetControllers(CommandContext& context);
 
 }  // namespace opctl::cli

@@ -136,6 +136,7 @@ int RunGet(CommandContext& context) {
   if (!output.empty() && output != "json" && output != "yaml" && output != "wide" && output != "name") {
     return Fail(context, absl::StrCat("unknown output format \"", output, "\"; use yaml, json, wide or name"), 2);
   }
+  if (!words.empty() && (words[0] == "controllers" || words[0] == "controller")) return RunGetControllers(context);
   std::vector<std::string> kinds;
   std::string name;
   if (!words.empty() && words[0] == "all") {

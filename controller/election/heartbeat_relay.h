@@ -2,7 +2,8 @@
 // controller they reach; that controller keeps them in memory (NodeMonitor) and, every interval,
 // puts one key in etcd (PREFIX/IDENTITY) listing the nodes it heard lately. The leader reads those
 // keys every interval and takes every node in a key that changed since as heard. 1,000 agents on
-// three controllers are then about six small writes a second, not 3,000.
+// three controllers are then about six small writes a second, not 3,000. A controller no agent
+// talks to still says it is there every few intervals: the keys are also the list of controllers.
 //
 // Thread-safe.
 #pragma once
@@ -34,6 +35,14 @@ class HeartbeatRelay {
   ~HeartbeatRelay();
   void Start();
 
+  struct Member {
+    std::string identity;
+    int nodes_heard = 0;
+    absl::Duration since_seen;  // by this machine's clock against the one that wrote it
+  };
+  // Every controller that published, this one included.
+  absl::StatusOr<std::vector<Member>> Members() const;
+
  private:
   void Run();
   // This controller's nodes, heard in the last two intervals, as one key.
@@ -46,7 +55,7 @@ class HeartbeatRelay {
   const LeaderElection& election_;
   const HeartbeatRelayOptions options_;
   std::map<std::string, int64_t> seen_;  // key -> mod revision last collected (the thread's own)
-  bool published_empty_ = false;
+  int64_t last_empty_publication_ = -100;
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;

@@ -338,5 +338,25 @@ TEST(ApplyCommand, ABadManifestIsRefusedWithItsFileAndLineAndNothingIsSent) {
   EXPECT_EQ(no_file.exit_code, 2);
 }
 
+TEST(GetControllersCommand, ListsTheControllersWithTheLeaderMarked) {
+  FakeController fake;
+  fake.control_plane.set_store("etcd https://127.0.0.1:23791");
+  v1::ControllerInfo* first = fake.control_plane.add_controllers();
+  first->set_address("127.0.0.1:7070");
+  first->set_this_controller(true);
+  first->set_nodes_heard(2);
+  v1::ControllerInfo* second = fake.control_plane.add_controllers();
+  second->set_address("127.0.0.1:7071");
+  second->set_leader(true);
+  second->set_last_seen_ms(400);
+  Ran ran = RunCommand(fake, "get", {"controllers"}, RunGet);
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_THAT(ran.out, HasSubstr("ADDRESS"));
+  EXPECT_THAT(ran.out, ::testing::ContainsRegex("127.0.0.1:7070 +2 +answering"));
+  EXPECT_THAT(ran.out, ::testing::ContainsRegex("127.0.0.1:7071 +yes +0 +400ms ago"));
+  EXPECT_THAT(ran.out, HasSubstr("store: etcd https://127.0.0.1:23791"));
+  EXPECT_EQ(RunCommand(fake, "get", {"controllers", "x"}, RunGet).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace opctl::cli

@@ -94,6 +94,11 @@ class FakeController : public ControllerApi {
     return Change("Evict", kKindContainer, request.name(), container,
                   [](v1::Object& stored) { stored.mutable_container()->mutable_spec()->clear_node_name(); });
   }
+  grpc::Status ListControllers(const v1::ListControllersRequest&, v1::ListControllersResponse* response) override {
+    Called("ListControllers");
+    *response = control_plane;
+    return grpc::Status::OK;
+  }
   std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest&) override {
     Called("Watch");
     return std::make_unique<ScriptedReader<v1::WatchEvent>>(watch_events, watch_end);
@@ -123,6 +128,7 @@ class FakeController : public ControllerApi {
   std::deque<v1::DataChunk> backup_chunks;
   grpc::Status backup_end = grpc::Status::OK;
   v1::RestoreVolumeResponse restore_response;
+  v1::ListControllersResponse control_plane;
   grpc::Status restore_end = grpc::Status::OK;
 
  private:

@@ -14,7 +14,9 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/object.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/etcd_cluster.h"
@@ -231,9 +233,28 @@ TEST_F(EtcdControlPlaneTest, ALeaderStoppedPastItsLeaseIsReplacedAndStandsDownWh
       << "the resumed old leader still believes it leads:\n"
       << controllers_[old]->process().Output();
   EXPECT_EQ(LeadCount(), 1);
-  // It serves the API again, as a follower.
+  // It serves the API again, as a follower, and names the leader.
   CommandResult get = controllers_[old]->Opctl({"get", "networks"});
   EXPECT_EQ(get.exit_code, 0) << get.err;
+  int leader = Leader();
+  ASSERT_GE(leader, 0);
+  CommandResult listed;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        listed = controllers_[old]->Opctl({"get", "controllers"});
+        int rows = 0, leaders = 0;
+        bool leader_marked = false;
+        for (absl::string_view line : absl::StrSplit(listed.out, '\n')) {
+          if (!absl::StartsWith(line, "127.0.0.1:")) continue;
+          ++rows;
+          bool marked = absl::StrContains(line, " yes ");
+          leaders += marked;
+          leader_marked |= marked && absl::StartsWith(line, controllers_[leader]->address() + " ");
+        }
+        return listed.exit_code == 0 && rows == 3 && leaders == 1 && leader_marked;
+      },
+      absl::Seconds(10)))
+      << listed.out << listed.err;
 }
 
 }  // namespace
