@@ -19,6 +19,7 @@
 #include "controller/container_policy.h"
 #include "controller/controller_service.h"
 #include "controller/controllers.h"
+#include "controller/election/etcd_compactor.h"
 #include "controller/election/leadership.h"
 #include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
@@ -214,6 +215,13 @@ int Run() {
                              .leader_only = true,
                              .resync = [] { return std::vector<std::string>{kNodeCheckKey}; },
                              .wait_for_watch = false});
+  EtcdCompactor compactor(**store, absl::GetFlag(FLAGS_history_revisions));
+  if (etcd) {
+    manager.Add(compactor, {.name = "etcd compactor",
+                            .leader_only = true,
+                            .resync = [] { return std::vector<std::string>{kCompactKey}; },
+                            .wait_for_watch = false});
+  }
   // Before the reconcilers go, on every way out: the loops call into them.
   absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
   if (!etcd) manager.SetLeading(true);

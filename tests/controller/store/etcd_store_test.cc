@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "controller/election/etcd_compactor.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/wait.h"
 
@@ -186,6 +187,28 @@ TEST(EtcdStoreTest, KillingTheMemberInUseUnderLoadKeepsWritesGoingAndItCatchesUp
   for (const std::string& key : acknowledged_keys) EXPECT_TRUE(stored.count(key)) << key << " acknowledged, then lost";
   std::printf("member %d killed under 4 writers: %d writes acknowledged in all, %d after the kill; none lost\n", member,
               static_cast<int>(acknowledged), static_cast<int>(acknowledged) - at_kill);
+}
+
+TEST(EtcdStoreTest, TheLeadersCompactorCompactsEtcdToTheKeptHistory) {
+  auto cluster = StartCluster(1);
+  ASSERT_TRUE(cluster);
+  auto store = OpenStore(cluster->StoreOptions());
+  ASSERT_TRUE(store);
+  int64_t first = *store->CommitAndWait({Put("/k", "0")});
+  for (int i = 1; i < 30; ++i) ASSERT_TRUE(store->CommitAndWait({Put("/k", absl::StrCat(i))}).ok());
+  EtcdCompactor compactor(*store, 10);
+  absl::StatusOr<ReconcileResult> ran = compactor.Reconcile(kCompactKey);
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->requeue_after, absl::Minutes(5));
+  // etcd itself no longer has the old revisions, and a second run finds nothing to do.
+  etcdserverpb::RangeRequest old;
+  old.set_key("/opctl/k");
+  old.set_revision(first);
+  absl::StatusOr<etcdserverpb::RangeResponse> read = store->client().Range(old);
+  EXPECT_TRUE(absl::IsOutOfRange(read.status())) << read.status();
+  EXPECT_TRUE(compactor.Reconcile(kCompactKey).ok());
+  // What is kept is still there to resume from.
+  EXPECT_TRUE(store->EventsAfter(store->Revision() - 10).ok());
 }
 
 }  // namespace
