@@ -62,14 +62,28 @@ double FsyncMilliseconds(const std::string& dir) {
   return Percentile(samples, 0.5);
 }
 
+}  // namespace
+
+std::vector<std::string> EtcdStoreFlags(const std::string& endpoints, const std::string& certs,
+                                        const std::string& prefix) {
+  return {"--store=etcd",
+          "--etcd_endpoints=" + endpoints,
+          "--etcd_ca=" + certs + "/ca.crt",
+          "--etcd_cert=" + certs + "/controller.crt",
+          "--etcd_key=" + certs + "/controller.key",
+          "--etcd_prefix=" + prefix};
+}
+
 absl::StatusOr<std::unique_ptr<testing::Process>> StartController(const std::string& data_dir, int port,
-                                                                  absl::Duration* startup) {
+                                                                  absl::Duration* startup,
+                                                                  const std::vector<std::string>& store_flags) {
   absl::Time start = absl::Now();
-  auto process = testing::Process::Start(
-      // Plaintext: the simulated agents measure the control plane's work, not TLS handshakes.
-      {testing::BinaryPath("opctl-controller"), absl::StrCat("--listen=127.0.0.1:", port), "--data-dir=" + data_dir,
-       "--insecure"},
-      absl::StrCat(data_dir, "/controller-", absl::ToUnixNanos(start), ".log"));
+  // Plaintext: the simulated agents measure the control plane's work, not TLS handshakes.
+  std::vector<std::string> argv = {testing::BinaryPath("opctl-controller"), absl::StrCat("--listen=127.0.0.1:", port),
+                                   "--data-dir=" + data_dir, "--insecure"};
+  argv.insert(argv.end(), store_flags.begin(), store_flags.end());
+  auto process =
+      testing::Process::Start(argv, absl::StrCat(data_dir, "/controller-", absl::ToUnixNanos(start), ".log"));
   if (!process.ok()) return process.status();
   absl::StatusOr<std::string> line = (*process)->WaitForLine("serving on", absl::Minutes(5));
   if (!line.ok()) return line.status();
@@ -88,6 +102,8 @@ int FreePort() {
   close(fd);
   return ntohs(address.sin_port);
 }
+
+namespace {
 
 // One simulated agent: heartbeats come from a shared loop; the watch runs on its own thread.
 class SimulatedAgent {
@@ -177,11 +193,11 @@ v1::Object MarkedVolume(const std::string& name, absl::Time sent) {
 
 }  // namespace
 
-int ControlPlane(int agents, int containers) {
+int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags) {
   std::string dir = testing::MakeTempDir("opctl-bench-cp");
   int port = FreePort();
   absl::Duration first_start;
-  auto controller = StartController(dir, port, &first_start);
+  auto controller = StartController(dir, port, &first_start, store_flags);
   if (!controller.ok()) {
     std::cerr << controller.status() << "\n";
     return 1;
@@ -284,7 +300,7 @@ int ControlPlane(int agents, int containers) {
   (*controller)->Signal(SIGTERM);
   (*controller)->Wait();
   absl::Duration restart;
-  auto restarted = StartController(dir, port, &restart);
+  auto restarted = StartController(dir, port, &restart, store_flags);
   if (!restarted.ok()) {
     std::cerr << restarted.status() << "\n";
     return 1;

@@ -350,15 +350,19 @@ int Footprint(const Options& options) {
 
 }  // namespace
 
-int Report(const std::string& path);           // report.cc
-int ControlPlane(int agents, int containers);  // control_plane.cc
+int Report(const std::string& path);                                                        // report.cc
+int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags);  // control_plane.cc
+std::vector<std::string> EtcdStoreFlags(const std::string& endpoints, const std::string& certs,
+                                        const std::string& prefix);
+int Failover(const std::string& endpoints, const std::string& certs, int trials);  // failover.cc
 
 }  // namespace opctl::bench
 
 int main(int argc, char** argv) {
   using namespace opctl::bench;
   if (argc < 2) {
-    std::cerr << "usage: opctl-bench converge|raw-converge|raw-clean|heal|plain-run|footprint|report ...\n";
+    std::cerr << "usage: opctl-bench converge|raw-converge|raw-clean|heal|plain-run|footprint|control-plane|failover|"
+                 "report ...\n";
     return 2;
   }
   std::string command = argv[1];
@@ -371,7 +375,18 @@ int main(int argc, char** argv) {
   if (command == "raw-clean") return RawClean(options);
   if (command == "plain-run") return PlainRun(options);
   if (command == "footprint") return Footprint(options);
-  if (command == "control-plane") return ControlPlane(options.Int("agents", 10), options.Int("containers", 1000));
+  if (command == "control-plane") {
+    // --etcd-endpoints URLS --etcd-certs DIR: the controller on etcd, under a prefix of its own.
+    std::vector<std::string> store_flags;
+    if (!options.Get("etcd-endpoints").empty()) {
+      store_flags = EtcdStoreFlags(options.Get("etcd-endpoints"), options.Get("etcd-certs"),
+                                   absl::StrCat("/bench-", absl::ToUnixNanos(absl::Now())));
+    }
+    return ControlPlane(options.Int("agents", 10), options.Int("containers", 1000), store_flags);
+  }
+  if (command == "failover") {
+    return Failover(options.Get("etcd-endpoints"), options.Get("etcd-certs"), options.Int("trials", 10));
+  }
   std::cerr << "opctl-bench: unknown command " << command << "\n";
   return 2;
 }

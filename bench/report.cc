@@ -126,13 +126,38 @@ int Report(const std::string& path) {
       if (key.rfind("control-plane/", 0) != 0) continue;
       std::string name = key.substr(14);
       for (auto& [tool, m] : data["control-plane"][name]) {
-        std::cout << "| " << name << " | " << absl::StrFormat("%.0f", Median(m["containers_per_second"])) << " | "
+        std::cout << "| " << name << (tool == "opctl" ? "" : ", " + tool) << " | "
+                  << absl::StrFormat("%.0f", Median(m["containers_per_second"])) << " | "
                   << absl::StrFormat("%.1f / %.1f ms", Median(m["apply_p50_ms"]), Median(m["apply_p99_ms"])) << " | "
                   << absl::StrFormat("%.1f / %.1f ms", Median(m["watch_p50_ms"]), Median(m["watch_p99_ms"])) << " | "
                   << absl::StrFormat("%.1f KiB", Median(m["memory_per_object_kib"])) << " | "
                   << absl::StrFormat("%.1f KiB", Median(m["memory_per_stream_kib"])) << " | "
                   << absl::StrFormat("%.2f s", Median(m["restart_s"])) << " | "
                   << absl::StrFormat("%.2f ms", Median(m["fsync_ms"])) << " |\n";
+      }
+    }
+    std::cout << "\n";
+  }
+  if (data.count("etcd-floor")) {
+    for (auto& [name, tools] : data["etcd-floor"]) {
+      for (auto& [tool, m] : tools) {
+        std::cout << "etcd's own floor on the same members (`etcdctl " << name << "`): "
+                  << absl::StrFormat("%.0f writes/s, slowest request %.0f ms", Median(m["writes_per_second"]),
+                                     1000 * Median(m["slowest_s"]))
+                  << ".\n\n";
+      }
+    }
+  }
+  if (data.count("failover")) {
+    std::cout << "### 6. Controller failover on etcd (kill -9 of the leading controller)\n\n"
+              << "| case | to the next acknowledged write p50 / max | to the first heal by the new leader p50 / max | "
+                 "trials |\n|---|---|---|---|\n";
+    for (auto& [name, tools] : data["failover"]) {
+      for (auto& [tool, m] : tools) {
+        std::cout << "| " << name << " | "
+                  << absl::StrFormat("%.3f / %.3f s", Median(m["to_write_p50_s"]), Median(m["to_write_max_s"])) << " | "
+                  << absl::StrFormat("%.2f / %.2f s", Median(m["to_heal_p50_s"]), Median(m["to_heal_max_s"])) << " | "
+                  << absl::StrFormat("%.0f", Median(m["trials"])) << " |\n";
       }
     }
     std::cout << "\n";

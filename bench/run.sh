@@ -6,7 +6,9 @@
 #   1. converge   the seed's Redis stack: to all running and all healthy; no-op re-apply; one env change
 #   2. scale      10, 50 and 100 containers of a small image
 #   3. heal       docker rm -f and docker kill: until running again, next to a plain create+start
-#   4. control plane: K simulated agents and M containers against a real controller
+#   4. control plane: K simulated agents and M containers against a real controller, on SQLite and on
+#                 a three-member etcd cluster (with `etcdctl check perf` as etcd's own floor), and
+#                 controller failover on etcd: kill -9 of the leader to the next write and heal
 #   5. footprint  the agent's memory and CPU while idle with 50 containers
 # --quick: fewer runs and sizes (a smoke run; numbers are noisier).
 set -euo pipefail
@@ -16,13 +18,16 @@ quick=false
 [[ ${1:-} == --quick ]] && quick=true
 
 if $quick; then
-  runs=1 scale_runs=1 sizes="10" heal_trials=5 footprint_seconds=5 fleets="10:1000"
+  runs=1 scale_runs=1 sizes="10" heal_trials=5 footprint_seconds=5 fleets="10:1000" etcd_fleets="10:1000"
+  failover_trials=3
 else
   # K agents : M containers: each K and each M once (1000 agents with 100 000 containers takes 11
   # minutes alone; BENCHMARKS.md gives that run's command and numbers).
   # One scale run per size: Docker on two cores starts about two containers a second, so 100
   # containers three ways take minutes.
   runs=5 scale_runs=1 sizes="10 50 100" heal_trials=20 footprint_seconds=60 fleets="10:1000 100:1000 1000:1000 100:10000 100:100000"
+  # On etcd, the issue's K=100 M=10 000 (and the small case to compare with --quick).
+  etcd_fleets="10:1000 100:10000" failover_trials=10
 fi
 
 # phase NAME: prints how long the previous phase took, so a slow phase shows in the log.
@@ -66,6 +71,7 @@ controller_pid=$!
   --backup-dir "$work/backups" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 cleanup() {
+  OPCTL_ETCD_DIR=$work/etcd scripts/etcd.sh down 2>/dev/null || true
   kill "$agent_pid" "$controller_pid" 2>/dev/null || true
   # Only these two: a bare `wait` would also wait for the benchmark's own dockerd, a child of this
   # shell too, which stop_bench_dockerd below is what stops (the run never ended).
@@ -212,6 +218,24 @@ for fleet in $fleets; do
   record control-plane "K=${fleet%:*} M=${fleet#*:}" opctl "$("$bin/opctl-bench" control-plane --agents "${fleet%:*}" --containers "${fleet#*:}")"
   echo "  (K=${fleet%:*} M=${fleet#*:} took $((SECONDS - fleet_started)) s)"
 done
+
+# On etcd: three members on loopback (TLS, the project's CA), the same fleets, then failover.
+export OPCTL_ETCD_DIR=$work/etcd OPCTL_CERTS=$work/certs OPCTL_ETCD_PORT=27790
+endpoints=$(scripts/etcd.sh up 3)
+etcd_flags=(--etcd-endpoints "$endpoints" --etcd-certs "$work/certs")
+for fleet in $etcd_fleets; do
+  fleet_started=$SECONDS
+  record control-plane "K=${fleet%:*} M=${fleet#*:}" "opctl on etcd" "$("$bin/opctl-bench" control-plane --agents "${fleet%:*}" --containers "${fleet#*:}" "${etcd_flags[@]}")"
+  echo "  (etcd K=${fleet%:*} M=${fleet#*:} took $((SECONDS - fleet_started)) s)"
+done
+# etcd's own floor on the same members and disk: its small-load check (60 s, 150 writes/s asked).
+perf=$(ETCDCTL_API=3 etcdctl --cacert "$work/certs/ca.crt" --cert "$work/certs/controller.crt" \
+  --key "$work/certs/controller.key" --endpoints "$endpoints" check perf --load s 2>&1 | tr '\r' '\n' || true)
+throughput=$(grep -oE 'Throughput is [0-9]+' <<<"$perf" | grep -oE '[0-9]+$' || echo 0)
+slowest=$(grep -oE 'Slowest request took [0-9.]+' <<<"$perf" | grep -oE '[0-9.]+$' || echo 0)
+record etcd-floor "check perf --load s" etcdctl "{\"writes_per_second\":$throughput,\"slowest_s\":$slowest}"
+record failover "kill -9 of the leader, 3 controllers" "opctl on etcd" "$("$bin/opctl-bench" failover "${etcd_flags[@]}" --trials "$failover_trials")"
+scripts/etcd.sh down
 
 phase ""
 
