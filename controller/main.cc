@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <memory>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -17,18 +16,12 @@
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
 #include "controller/container_policy.h"
+#include "controller/control_plane.h"
 #include "controller/controller_service.h"
-#include "controller/controllers.h"
-#include "controller/election/etcd_compactor.h"
 #include "controller/election/leadership.h"
-#include "controller/node_monitor.h"
 #include "controller/operations_proxy.h"
-#include "controller/registry.h"
-#include "controller/runtime/manager.h"
 #include "controller/store/etcd_store.h"
-#include "controller/store/fenced_store.h"
 #include "controller/store/sqlite_store.h"
-#include "controller/watch_hub.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -192,47 +185,24 @@ int Run() {
   if (!store.ok()) return Fail(store.status().ToString(), absl::IsInvalidArgument(store.status()) ? 2 : 1);
   absl::StatusOr<ContainerPolicy> policy = LoadPolicy();
   if (!policy.ok()) return Fail(absl::StrCat("--policy: ", policy.status().message()), 2);
-  WatchHub hub(**store, absl::GetFlag(FLAGS_bookmark_interval));
-  Registry registry(**store, Clock::Real(), *policy);
-  // On etcd, what the elected leader's controllers write carries its leadership's fence; alone on
-  // SQLite there is no election, and this process leads from the start.
   auto* etcd = dynamic_cast<EtcdStore*>(store->get());
-  FencedStore fenced(**store);
-  Registry leader_registry(etcd ? static_cast<Store&>(fenced) : **store, Clock::Real(), *std::move(policy));
   absl::StatusOr<Security> security = LoadSecurity();
   if (!security.ok()) return Fail(std::string(security.status().message()), 2);
-
-  Manager manager(leader_registry, hub, Clock::Real(), Logger::Stderr());
-  ControllersOptions controller_options;
-  controller_options.silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle);
-  controller_options.host_path_roots = registry.policy().host_path_roots;
-  Controllers controllers(manager, leader_registry, Clock::Real(), controller_options);
-  NodeMonitor node_monitor(registry, Clock::Real(), {.grace = absl::GetFlag(FLAGS_node_grace)}, Logger::Stderr(),
-                           &leader_registry);
-  node_monitor.Start();
-  // It reads the store, not an informer's index: it need not wait for the watch before a check.
-  manager.Add(node_monitor, {.name = "node monitor",
-                             .leader_only = true,
-                             .resync = [] { return std::vector<std::string>{kNodeCheckKey}; },
-                             .wait_for_watch = false});
-  EtcdCompactor compactor(**store, absl::GetFlag(FLAGS_history_revisions));
-  if (etcd) {
-    manager.Add(compactor, {.name = "etcd compactor",
-                            .leader_only = true,
-                            .resync = [] { return std::vector<std::string>{kCompactKey}; },
-                            .wait_for_watch = false});
-  }
-  // Before the reconcilers go, on every way out: the loops call into them.
-  absl::Cleanup stop_controllers = [&manager] { manager.Stop(); };
-  if (!etcd) manager.SetLeading(true);
-  if (absl::Status started = manager.Start(); !started.ok()) return Fail(started.ToString(), 1);
+  ControlPlane plane(**store, *std::move(policy),
+                     {.elected = etcd != nullptr,
+                      .bookmark_interval = absl::GetFlag(FLAGS_bookmark_interval),
+                      .silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle),
+                      .node_grace = absl::GetFlag(FLAGS_node_grace),
+                      .history_revisions = absl::GetFlag(FLAGS_history_revisions)});
+  if (absl::Status started = plane.Start(); !started.ok()) return Fail(started.ToString(), 1);
 
   ControllerServiceOptions service_options;
   service_options.max_watches_per_caller = absl::GetFlag(FLAGS_max_watches_per_caller);
   service_options.max_watch_backlog_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_watch_backlog_bytes));
-  ControllerService service(registry, hub, security->authorizer, service_options);
-  AgentService agent_service(registry, node_monitor, controllers.placement(), security->authorizer);
-  OperationsProxy operations(registry, security->authorizer, security->agent_tls,
+  ControllerService service(plane.registry(), plane.hub(), security->authorizer, service_options);
+  AgentService agent_service(plane.registry(), plane.node_monitor(), plane.controllers().placement(),
+                             security->authorizer);
+  OperationsProxy operations(plane.registry(), security->authorizer, security->agent_tls,
                              absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
   int port = 0;
   std::unique_ptr<grpc::Server> server =
@@ -247,7 +217,7 @@ int Run() {
   std::unique_ptr<Leadership> leadership;  // destroyed first: resigns before the loops stop
   if (etcd) {
     leadership = std::make_unique<Leadership>(
-        etcd->client(), fenced, manager, node_monitor, server->GetHealthCheckService(),
+        etcd->client(), plane.fenced(), plane.manager(), plane.node_monitor(), server->GetHealthCheckService(),
         LeadershipOptions{.identity = identity, .store = store_name, .prefix = absl::GetFlag(FLAGS_etcd_prefix)});
     leadership->Start();
   }

@@ -77,10 +77,7 @@ absl::StatusOr<int64_t> LeaderElection::GrantLease() {
   return response.id();
 }
 
-absl::Status LeaderElection::Term() {
-  absl::StatusOr<int64_t> lease = GrantLease();
-  if (!lease.ok()) return lease.status();
-  std::thread renewer([this, id = *lease] { KeepAlive(id); });
+absl::StatusOr<std::optional<Fence>> LeaderElection::Campaign(int64_t lease) {
   const EtcdClient::Endpoint& endpoint = client_.Current();
   grpc::ClientContext campaign;
   {
@@ -90,49 +87,50 @@ absl::Status LeaderElection::Term() {
   }
   v3electionpb::CampaignRequest request;
   request.set_name(options_.name);
-  request.set_lease(*lease);
+  request.set_lease(lease);
   request.set_value(options_.identity);
   v3electionpb::CampaignResponse won;
   // Waits while another leads; the renewer cancels it if the lease goes.
   grpc::Status status = endpoint.election->Campaign(&campaign, request, &won);
-  absl::Status result = absl::OkStatus();
+  absl::MutexLock lock(&mutex_);
+  campaign_ = nullptr;
+  if (TermOver()) return std::nullopt;  // the lease went, or Stop: not a failure of the campaign
+  if (!status.ok()) return EtcdClient::FromGrpc(status, endpoint.url, "Campaign");
+  fence_ = Fence{won.leader().key(), won.leader().rev()};
+  return fence_;
+}
+
+void LeaderElection::Lead(const Fence& fence) {
+  Log(absl::StrCat("leading (key ", fence.key, ", revision ", fence.create_revision, ")"));
+  changed_(fence);
+  bool stopping = false;
   {
-    absl::MutexLock lock(&mutex_);
-    campaign_ = nullptr;
-    if (status.ok() && !TermOver()) {
-      fence_ = Fence{won.leader().key(), won.leader().rev()};
-    } else if (!status.ok() && !TermOver()) {
-      result = EtcdClient::FromGrpc(status, endpoint.url, "Campaign");
-    }
-  }
-  std::optional<Fence> fence;
-  {
-    absl::MutexLock lock(&mutex_);
-    fence = fence_;
-  }
-  if (fence) {
-    Log(absl::StrCat("leading (key ", fence->key, ", revision ", fence->create_revision, ")"));
-    changed_(fence);
     absl::MutexLock lock(&mutex_);
     // Until the lease may have expired (the renewer keeps moving that on) or Stop.
-    while (!TermOver())
+    while (!TermOver()) {
       mutex_.AwaitWithDeadline(absl::Condition(
                                    +[](LeaderElection* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mutex_) {
                                      return self->stopping_ || self->lease_lost_;
                                    },
                                    this),
                                lease_valid_until_);
+    }
     fence_.reset();
+    stopping = stopping_;
   }
-  bool stopping = false;
+  Log(stopping ? "resigning" : "no longer leading: the lease may have expired");
+  changed_(std::nullopt);
+}
+
+absl::Status LeaderElection::Term() {
+  absl::StatusOr<int64_t> lease = GrantLease();
+  if (!lease.ok()) return lease.status();
+  std::thread renewer([this, id = *lease] { KeepAlive(id); });
+  absl::StatusOr<std::optional<Fence>> won = Campaign(*lease);
+  if (won.ok() && *won) Lead(**won);
   {
     absl::MutexLock lock(&mutex_);
     lease_lost_ = true;  // ends the renewer
-    stopping = stopping_;
-  }
-  if (fence) {
-    Log(stopping ? "resigning" : "no longer leading: the lease may have expired");
-    changed_(std::nullopt);
   }
   renewer.join();
   // Revoking the lease deletes the leader key: a graceful stop hands over without waiting out the TTL.
@@ -141,7 +139,7 @@ absl::Status LeaderElection::Term() {
   etcdserverpb::LeaseRevokeResponse revoked;
   std::unique_ptr<grpc::ClientContext> context = client_.NewContext(client_.options().request_timeout);
   (void)client_.Current().lease->LeaseRevoke(context.get(), revoke, &revoked);
-  return result;
+  return won.status();
 }
 
 void LeaderElection::KeepAlive(int64_t lease) {

@@ -47,6 +47,10 @@ class LeaderElection {
   // One term: a lease, a campaign on it, then leading until the lease may be gone or Stop.
   absl::Status Term();
   absl::StatusOr<int64_t> GrantLease();
+  // Waits until this process leads on `lease` (its fence) or the term ends first (none).
+  absl::StatusOr<std::optional<Fence>> Campaign(int64_t lease);
+  // Leads until the lease may have expired or Stop, telling `changed_` both ends.
+  void Lead(const Fence& fence);
   // Renews `lease` every ttl/3, moving lease_valid_until_ on, until the lease expired or may have, or
   // the term ends.
   void KeepAlive(int64_t lease);

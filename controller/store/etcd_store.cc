@@ -129,52 +129,60 @@ void EtcdStore::WatchLoop() {
   }
 }
 
+std::optional<etcdserverpb::WatchRequest> EtcdStore::CreateRequest() {
+  absl::MutexLock lock(&mutex_);
+  if (stopping_) return std::nullopt;
+  etcdserverpb::WatchRequest create;
+  etcdserverpb::WatchCreateRequest* request = create.mutable_create_request();
+  request->set_key(options_.prefix);
+  request->set_range_end(PrefixRangeEnd(options_.prefix));
+  request->set_start_revision(delivered_ + 1);
+  request->set_prev_kv(true);
+  request->set_progress_notify(true);
+  return create;
+}
+
+absl::Status EtcdStore::Cancelled(const etcdserverpb::WatchResponse& response) {
+  if (response.compact_revision() == 0) {
+    return absl::UnavailableError(absl::StrCat("watch cancelled: ", response.cancel_reason()));
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (delivered_ < snapshot_revision_) {
+      // The history asked for is partly compacted: the next watch replays what is left.
+      history_from_ = std::max(history_from_, response.compact_revision());
+      delivered_ = std::max(delivered_, history_from_ - 1);
+      return absl::OutOfRangeError(absl::StrCat("history before ", response.compact_revision(), " is compacted"));
+    }
+  }
+  absl::Status relisted = Relist();
+  if (!relisted.ok()) return relisted;
+  return absl::OutOfRangeError("the watch fell behind etcd's compaction: relisted");
+}
+
 absl::Status EtcdStore::WatchOn(const EtcdClient::Endpoint& endpoint) {
+  std::optional<etcdserverpb::WatchRequest> create = CreateRequest();
+  if (!create) return absl::CancelledError("closing");
   grpc::ClientContext context;
   context.AddMetadata("hasleader", "true");  // a member without a leader cancels the watch
   std::unique_ptr<Stream> stream = endpoint.watch->Watch(&context);
-  etcdserverpb::WatchRequest create;
-  {
-    absl::MutexLock lock(&mutex_);
-    if (stopping_) return absl::CancelledError("closing");
-    etcdserverpb::WatchCreateRequest* request = create.mutable_create_request();
-    request->set_key(options_.prefix);
-    request->set_range_end(PrefixRangeEnd(options_.prefix));
-    request->set_start_revision(delivered_ + 1);
-    request->set_prev_kv(true);
-    request->set_progress_notify(true);
-  }
   {
     absl::MutexLock lock(&stream_mutex_);
     stream_ = stream.get();
     stream_context_ = &context;
-    stream->Write(create);
+    stream->Write(*create);
   }
   absl::Status why = absl::OkStatus();
   etcdserverpb::WatchResponse response;
-  while (stream->Read(&response)) {
+  while (why.ok() && stream->Read(&response)) {
     {
       absl::MutexLock lock(&mutex_);
       last_heard_ = absl::Now();
     }
     if (response.created()) continue;
-    if (response.canceled()) {
-      if (response.compact_revision() > 0) {
-        absl::MutexLock lock(&mutex_);
-        if (delivered_ < snapshot_revision_) {
-          // The history asked for is partly compacted: replay what is left.
-          history_from_ = std::max(history_from_, response.compact_revision());
-          delivered_ = std::max(delivered_, history_from_ - 1);
-          why = absl::OutOfRangeError(absl::StrCat("history before ", response.compact_revision(), " is compacted"));
-        } else {
-          why = absl::OutOfRangeError("the watch fell behind etcd's compaction; relisting");
-        }
-      } else {
-        why = absl::UnavailableError(absl::StrCat("watch cancelled: ", response.cancel_reason()));
-      }
-      break;
-    }
-    if (response.events_size() == 0)
+    if (response.canceled())
+      why = Cancelled(response);
+    else if (response.events_size() == 0)
       Progressed(response.header().revision());
     else
       Deliver(response);
@@ -186,18 +194,6 @@ absl::Status EtcdStore::WatchOn(const EtcdClient::Endpoint& endpoint) {
   }
   context.TryCancel();
   grpc::Status finished = stream->Finish();
-  if (absl::IsOutOfRange(why)) {
-    bool behind = false;
-    {
-      absl::MutexLock lock(&mutex_);
-      behind = delivered_ >= snapshot_revision_;
-    }
-    if (behind) {
-      absl::Status relisted = Relist();
-      if (!relisted.ok()) return relisted;
-    }
-    return why;
-  }
   if (!why.ok()) return why;
   return finished.ok() ? absl::UnavailableError("the watch stream ended")
                        : EtcdClient::FromGrpc(finished, endpoint.url, "Watch");
@@ -403,26 +399,6 @@ void EtcdStore::CommitOne(PendingCommit pending) {
   WhenMirrorReaches(revision, false, [done = std::move(pending.done), aborted] { done(aborted); });
 }
 
-absl::StatusOr<KeyValue> EtcdStore::Get(absl::string_view key) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.Get(key);
-}
-
-RangeResult EtcdStore::Range(absl::string_view prefix) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.Range(prefix);
-}
-
-RangeResult EtcdStore::RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.RangePage(prefix, after, limit);
-}
-
-int64_t EtcdStore::Revision() const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.revision();
-}
-
 absl::Status EtcdStore::ReadsCurrent() const {
   absl::ReaderMutexLock lock(&mutex_);
   absl::Duration silent = absl::Now() - last_heard_;
@@ -433,26 +409,11 @@ absl::Status EtcdStore::ReadsCurrent() const {
                    ": what this controller holds (revision ", keys_.revision(), ") may be stale"));
 }
 
-int64_t EtcdStore::CompactedRevision() const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.compacted_revision();
-}
-
-absl::StatusOr<std::vector<Event>> EtcdStore::EventsAfter(int64_t after) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.EventsAfter(after);
-}
-
 absl::Status EtcdStore::Compact(int64_t revision) {
   if (absl::Status compacted = client_->Compact(revision); !compacted.ok()) return compacted;
   absl::MutexLock lock(&mutex_);
   keys_.CompactTo(std::min(revision, keys_.revision()));
   return absl::OkStatus();
-}
-
-void EtcdStore::SetCommitListener(CommitListener listener) {
-  absl::MutexLock lock(&mutex_);
-  listener_ = std::move(listener);
 }
 
 }  // namespace opctl::controller

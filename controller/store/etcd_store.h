@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/logger.h"
 #include "controller/store/etcd_client.h"
-#include "controller/store/key_space.h"
+#include "controller/store/key_space_store.h"
 #include "controller/store/store.h"
 
 namespace opctl::controller {
@@ -40,23 +40,16 @@ struct EtcdStoreOptions {
   Logger* logger = &Logger::Stderr();
 };
 
-class EtcdStore : public Store {
+class EtcdStore : public KeySpaceStore {
  public:
   // Connects, loads the keys under the prefix and the recent history, and starts the watch.
   static absl::StatusOr<std::unique_ptr<EtcdStore>> Open(EtcdStoreOptions options);
   ~EtcdStore() override;  // answers queued commits UNAVAILABLE, then stops
 
-  absl::StatusOr<KeyValue> Get(absl::string_view key) const override;
-  RangeResult Range(absl::string_view prefix) const override;
-  RangeResult RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const override;
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override;
-  int64_t Revision() const override;
   absl::Status ReadsCurrent() const override;
-  int64_t CompactedRevision() const override;
-  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override;
   absl::Status Compact(int64_t revision) override;
-  void SetCommitListener(CommitListener listener) override;
 
   EtcdClient& client() { return *client_; }
 
@@ -77,6 +70,10 @@ class EtcdStore : public Store {
   absl::StatusOr<int64_t> ReadSnapshot(std::map<std::string, KeyValue, std::less<>>& into);
   absl::Status Load();
   void WatchLoop();
+  // The request that starts a watch where the mirror is; none when closing.
+  std::optional<etcdserverpb::WatchRequest> CreateRequest();
+  // Why etcd cancelled the watch; after a compaction it fell behind, the keys are read again first.
+  absl::Status Cancelled(const etcdserverpb::WatchResponse& response);
   // One watch stream on `endpoint` from the mirror's revision on; returns when it ends, saying why.
   absl::Status WatchOn(const EtcdClient::Endpoint& endpoint);
   // A response's events, one revision at a time, into the mirror and to the listener.
@@ -98,8 +95,6 @@ class EtcdStore : public Store {
   const EtcdStoreOptions options_;
   const std::unique_ptr<EtcdClient> client_;
 
-  mutable absl::Mutex mutex_;
-  KeySpace keys_ ABSL_GUARDED_BY(mutex_);  // the mirror
   // The keys were read at snapshot_revision_; the watch then replays history from history_from_ on
   // (events up to the snapshot go to the history only). delivered_: the newest revision handled.
   int64_t snapshot_revision_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -107,7 +102,6 @@ class EtcdStore : public Store {
   int64_t delivered_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t progressed_ ABSL_GUARDED_BY(mutex_) = 0;  // the newest revision etcd said the watch has passed
   int progress_past_snapshot_ ABSL_GUARDED_BY(mutex_) = 0;
-  CommitListener listener_ ABSL_GUARDED_BY(mutex_);
   absl::Time last_heard_ ABSL_GUARDED_BY(mutex_);
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   std::multimap<int64_t, Waiter> waiters_ ABSL_GUARDED_BY(mutex_);

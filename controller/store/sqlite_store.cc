@@ -116,41 +116,6 @@ absl::Status SqliteStore::Load() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<KeyValue> SqliteStore::Get(absl::string_view key) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.Get(key);
-}
-
-RangeResult SqliteStore::Range(absl::string_view prefix) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.Range(prefix);
-}
-
-RangeResult SqliteStore::RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.RangePage(prefix, after, limit);
-}
-
-int64_t SqliteStore::Revision() const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.revision();
-}
-
-int64_t SqliteStore::CompactedRevision() const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.compacted_revision();
-}
-
-absl::StatusOr<std::vector<Event>> SqliteStore::EventsAfter(int64_t after) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  return keys_.EventsAfter(after);
-}
-
-void SqliteStore::SetCommitListener(CommitListener listener) {
-  absl::MutexLock lock(&mutex_);
-  listener_ = std::move(listener);
-}
-
 void SqliteStore::Commit(Transaction transaction, CommitCallback done) {
   if (transaction.fence) {
     done(absl::InvalidArgumentError(

@@ -15,7 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "controller/store/key_space.h"
+#include "controller/store/key_space_store.h"
 #include "controller/store/sqlite_statement.h"
 #include "controller/store/store.h"
 
@@ -30,23 +30,16 @@ struct SqliteStoreOptions {
   int max_batch = 1000;
 };
 
-class SqliteStore : public Store {
+class SqliteStore : public KeySpaceStore {
  public:
   // Opens (or creates) DIR/opctl.db, checks its integrity and loads it. Errors name the file.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& directory,
                                                            SqliteStoreOptions options = {});
   ~SqliteStore() override;  // finishes queued commits, then closes
 
-  absl::StatusOr<KeyValue> Get(absl::string_view key) const override;
-  RangeResult Range(absl::string_view prefix) const override;
-  RangeResult RangePage(absl::string_view prefix, absl::string_view after, size_t limit) const override;
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override;
-  int64_t Revision() const override;
-  int64_t CompactedRevision() const override;
-  absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override;
   absl::Status Compact(int64_t revision) override;
-  void SetCommitListener(CommitListener listener) override;
 
  private:
   struct PendingCommit {
@@ -82,10 +75,6 @@ class SqliteStore : public Store {
   sqlite3* const db_;  // used by the writer thread only (and by Load before it starts)
   const std::string path_;
   const SqliteStoreOptions options_;
-
-  mutable absl::Mutex mutex_;
-  KeySpace keys_ ABSL_GUARDED_BY(mutex_);  // what the disk holds
-  CommitListener listener_ ABSL_GUARDED_BY(mutex_);
 
   absl::Mutex queue_mutex_;
   std::deque<PendingCommit> queue_ ABSL_GUARDED_BY(queue_mutex_);
