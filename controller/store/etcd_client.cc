@@ -1,25 +1,12 @@
 #include "controller/store/etcd_client.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/tls.h"
 
 namespace opctl::controller {
-namespace {
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& list) {
   std::vector<std::string> endpoints;
@@ -57,22 +44,20 @@ std::string PrefixRangeEnd(const std::string& prefix) {
 absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(EtcdOptions options) {
   std::unique_ptr<EtcdClient> client(new EtcdClient(std::move(options)));
   const EtcdOptions& o = client->options_;
-  grpc::SslCredentialsOptions tls;
-  if (!o.ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadPem(o.ca_file, "the etcd CA (--etcd-ca)");
-    if (!ca.ok()) return ca.status();
-    tls.pem_root_certs = *ca;
-  }
-  if (o.cert_file.empty() != o.key_file.empty()) {
-    return absl::InvalidArgumentError("--etcd-cert and --etcd-key go together");
-  }
-  if (!o.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadPem(o.cert_file, "the etcd client certificate (--etcd-cert)");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPem(o.key_file, "the etcd client key (--etcd-key)");
-    if (!key.ok()) return key.status();
-    tls.pem_cert_chain = *cert;
-    tls.pem_private_key = *key;
+  std::shared_ptr<grpc::ChannelCredentials> tls;
+  bool any_https = false;
+  for (const std::string& url : o.endpoints) any_https |= absl::StartsWith(url, "https://");
+  if (any_https) {
+    if (o.cert_file.empty() != o.key_file.empty()) {
+      return absl::InvalidArgumentError("--etcd-cert and --etcd-key go together");
+    }
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        TlsChannelCredentials(TlsFiles{o.ca_file, o.cert_file, o.key_file}, "");
+    if (!credentials.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd's TLS (--etcd-ca, --etcd-cert, --etcd-key): ", credentials.status().message()));
+    }
+    tls = *std::move(credentials);
   }
   for (const std::string& url : o.endpoints) {
     absl::string_view address = url;
@@ -88,8 +73,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(EtcdOptions optio
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     auto endpoint = std::make_unique<Endpoint>();
     endpoint->url = url;
-    endpoint->channel = grpc::CreateCustomChannel(
-        std::string(address), secure ? grpc::SslCredentials(tls) : grpc::InsecureChannelCredentials(), arguments);
+    endpoint->channel =
+        grpc::CreateCustomChannel(std::string(address), secure ? tls : grpc::InsecureChannelCredentials(), arguments);
     endpoint->kv = etcdserverpb::KV::NewStub(endpoint->channel);
     endpoint->watch = etcdserverpb::Watch::NewStub(endpoint->channel);
     endpoint->lease = etcdserverpb::Lease::NewStub(endpoint->channel);

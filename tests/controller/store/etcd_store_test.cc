@@ -35,6 +35,14 @@ std::unique_ptr<EtcdStore> OpenStore(EtcdStoreOptions options) {
   return store.ok() ? *std::move(store) : nullptr;
 }
 
+// Requests give up after 2 s (a dead member costs less of a test), and the store's lines are kept.
+EtcdStoreOptions ImpatientOptions(const EtcdCluster& cluster, RecordingLogger& log) {
+  EtcdStoreOptions options = cluster.StoreOptions();
+  options.etcd.request_timeout = absl::Seconds(2);
+  options.logger = &log;
+  return options;
+}
+
 TEST(EtcdStoreTest, TwoStoresOnOneClusterSeeEachOthersWritesInOrderAndALaterOneLoadsTheHistory) {
   auto cluster = StartCluster(1);
   ASSERT_TRUE(cluster);
@@ -111,10 +119,8 @@ TEST(EtcdStoreTest, AnUnreachableClusterIsNamedAndRetried) {
 TEST(EtcdStoreTest, LosingTheQuorumFailsWritesUnavailableSaysReadsMayBeStaleAndLosesNothing) {
   auto cluster = StartCluster(3);
   ASSERT_TRUE(cluster);
-  EtcdStoreOptions options = cluster->StoreOptions();
-  options.etcd.request_timeout = absl::Seconds(2);
   RecordingLogger log;
-  options.logger = &log;
+  EtcdStoreOptions options = ImpatientOptions(*cluster, log);
   auto store = OpenStore(options);
   ASSERT_TRUE(store);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->CommitAndWait({Put(absl::StrCat("/acked/", i), "v")}).ok());
@@ -136,10 +142,8 @@ TEST(EtcdStoreTest, LosingTheQuorumFailsWritesUnavailableSaysReadsMayBeStaleAndL
 TEST(EtcdStoreTest, KillingTheMemberInUseUnderLoadKeepsWritesGoingAndItCatchesUpWhenBack) {
   auto cluster = StartCluster(3);
   ASSERT_TRUE(cluster);
-  EtcdStoreOptions options = cluster->StoreOptions();
-  options.etcd.request_timeout = absl::Seconds(2);
   RecordingLogger log;
-  options.logger = &log;
+  EtcdStoreOptions options = ImpatientOptions(*cluster, log);
   auto store = OpenStore(options);
   ASSERT_TRUE(store);
   std::atomic<bool> stop = false;
