@@ -1,7 +1,9 @@
 // Several opctl-controller processes on one real etcd cluster (3 members, TLS): any of them serves the
-// API, one leads; kill -9 of the leader under concurrent writers loses no acknowledged write and
-// another leads within seconds; a leader stopped (SIGSTOP) past its lease is replaced and, resumed,
-// stands down. OPCTL_FAILOVER_TRIALS sets the kill -9 trials (3 in CI; scripts/soak.sh runs 20).
+// API, one leads. kill -9 of the leader under concurrent writers loses no acknowledged write, another
+// leads within seconds, an agent's containers run on and a Service applied after the kill runs; a
+// leader stopped (SIGSTOP) past its lease is replaced and, resumed, stands down; an etcd member killed
+// under writers leaves the API serving. OPCTL_FAILOVER_TRIALS sets the kill -9 trials (3 in CI;
+// scripts/soak.sh runs 20).
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -17,10 +19,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/object.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
 #include "tests/support/wait.h"
@@ -188,12 +193,40 @@ class Writers {
   std::vector<std::thread> clients_;
 };
 
+// Every running container of `dockerd` and when it started.
+std::map<std::string, std::string> StartTimes(testing::PrivateDockerd& dockerd) {
+  std::map<std::string, std::string> started;
+  CommandResult listed = dockerd.Docker({"ps", "--format", "{{.Names}}"});
+  for (absl::string_view name : absl::StrSplit(listed.out, '\n', absl::SkipEmpty())) {
+    CommandResult inspected = dockerd.Docker({"inspect", "-f", "{{.State.StartedAt}}", std::string(name)});
+    started[std::string(name)] = std::string(absl::StripAsciiWhitespace(inspected.out));
+  }
+  return started;
+}
+
 TEST_F(EtcdControlPlaneTest, KillingTheLeaderUnderWritersLosesNothingAndAnotherLeadsWithinSeconds) {
   const char* trials_env = std::getenv("OPCTL_FAILOVER_TRIALS");
   const int trials = trials_env ? std::atoi(trials_env) : 3;
-  std::vector<double> to_leader, to_write;
+  // An agent on a Docker host of the test's own, given every controller's address: what runs there
+  // must run on through every kill, and what is applied after a kill must come to run.
+  auto dockerd = testing::PrivateDockerd::Start("etcd-cp", "10.248.0.1/24");
+  ASSERT_TRUE(dockerd.ok()) << dockerd.status();
+  ASSERT_TRUE((*dockerd)->LoadImage("opctl/busybox:test").ok()) << "run scripts/build-test-image.sh";
+  std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"),
+                                   "--controller=" + absl::StrJoin(Addresses(), ","),
+                                   "--node=etcd-cp",
+                                   "--docker-socket=" + (*dockerd)->socket(),
+                                   "--pull=never",
+                                   "--backup-dir=" + testing::MakeTempDir("opctl-etcd-cp-backups")};
+  std::vector<std::string> tls = testing::AgentTlsFlags("etcd-cp");
+  argv.insert(argv.end(), tls.begin(), tls.end());
+  auto agent = testing::Process::Start(argv, testing::MakeTempDir("opctl-etcd-cp") + "/agent.log");
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE((*agent)->WaitForLine("following", absl::Seconds(30)).ok()) << (*agent)->Output();
+  std::vector<double> to_leader, to_write, to_running;
   size_t written = 0;
   for (int trial = 0; trial < trials; ++trial) {
+    std::map<std::string, std::string> running = StartTimes(**dockerd);
     int leader = Leader();
     ASSERT_GE(leader, 0) << "not exactly one leader before trial " << trial;
     Writers writers(Addresses(), absl::StrCat("t", trial));
@@ -225,6 +258,20 @@ TEST_F(EtcdControlPlaneTest, KillingTheLeaderUnderWritersLosesNothingAndAnotherL
     to_write.push_back(absl::ToDoubleSeconds(*writers.FirstAfterMark() - killed_at));
     writers.Stop();
     EXPECT_EQ(Leader(), successor);
+    // A Service applied after the kill: the new leader's controllers create and place it, the agent runs it.
+    std::string service = absl::StrCat("after-kill-", trial);
+    CommandResult applied = controllers_[successor]->Opctl(
+        {"apply", "-f", "-"}, absl::StrCat("apiVersion: opctl.io/v1\nkind: Service\nmetadata: {name: ", service,
+                                           "}\nspec:\n  replicas: 1\n  template: {image: opctl/busybox:test}\n"));
+    ASSERT_EQ(applied.exit_code, 0) << applied.err;
+    ASSERT_TRUE(WaitFor([&] { return StartTimes(**dockerd).count(service + "-0") > 0; }, absl::Seconds(30)))
+        << service << " applied after the kill does not run:\n"
+        << (*agent)->Output();
+    to_running.push_back(absl::ToDoubleSeconds(absl::Now() - killed_at));
+    std::map<std::string, std::string> now = StartTimes(**dockerd);
+    for (const auto& [name, started] : running) {
+      EXPECT_EQ(now[name], started) << name << " was stopped or started again across the kill of the leader";
+    }
     ASSERT_NO_FATAL_FAILURE(StartController(leader, port));  // back as a follower
     ASSERT_NO_FATAL_FAILURE(writers.ExpectAllStored(controllers_[leader]->address()));
     written += writers.Acknowledged();
@@ -232,8 +279,9 @@ TEST_F(EtcdControlPlaneTest, KillingTheLeaderUnderWritersLosesNothingAndAnotherL
   auto worst = [](const std::vector<double>& values) { return *std::max_element(values.begin(), values.end()); };
   std::printf(
       "kill -9 of the leading controller, %d trials, 4 writers on 3 controllers: %zu networks acknowledged, none "
-      "lost or halved; a new leader after at most %.2f s, the first acknowledged write after at most %.2f s\n",
-      trials, written, worst(to_leader), worst(to_write));
+      "lost or halved; a new leader after at most %.2f s, the first acknowledged write after at most %.2f s, a "
+      "Service applied after the kill running after at most %.2f s; no container stopped or started twice\n",
+      trials, written, worst(to_leader), worst(to_write), worst(to_running));
 }
 
 TEST_F(EtcdControlPlaneTest, AnEtcdMemberKilledUnderWritersLeavesTheApiServingAndCatchesUpWhenBack) {
