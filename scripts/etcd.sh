@@ -23,9 +23,22 @@ client_url() { echo "https://127.0.0.1:$((base + $1))"; }
 peer_url() { echo "https://127.0.0.1:$((base + 100 + $1))"; }
 size() { cat "$dir/size" 2>/dev/null || { echo "etcd.sh: no cluster in $dir (scripts/etcd.sh up N)" >&2; exit 1; }; }
 pid_of() { cat "$dir/m$1.pid" 2>/dev/null || true; }
-alive() { [[ -e /proc/$1 ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }  # not a zombie
-running() { local pid; pid=$(pid_of "$1"); [[ -n $pid ]] && alive "$pid"; }
-await_gone() { while alive "$1"; do sleep 0.05; done; }
+# Whether PID is member I's etcd: alive, not a zombie, and still that member (pid_max is 32768 here,
+# so a killed member's pid may soon be another process's, which must never be waited on or killed).
+is_member() {
+  [[ -n $1 && -e /proc/$1 ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--data-dir $dir/m$2 "
+}
+running() { is_member "$(pid_of "$1")" "$1"; }
+# Kills member I with SIGNAL and waits until it is gone.
+kill_member() {
+  local pid
+  pid=$(pid_of "$1")
+  is_member "$pid" "$1" || return 0
+  kill -CONT "$pid" 2>/dev/null || true
+  kill "-$2" "$pid" 2>/dev/null || true
+  while is_member "$pid" "$1"; do sleep 0.05; done
+}
 endpoints() {
   local n i urls=()
   n=$(size)
@@ -56,19 +69,29 @@ start_member() {  # start_member I: the member's process, in the background, its
   echo $! >"$dir/m$i.pid"
 }
 
-wait_healthy() {  # every running member answers and the cluster has a leader, within 60 s
-  local deadline=$((SECONDS + 60)) n i up
+# wait_healthy [I]: member I (default: every running member) answers a read through the cluster's
+# quorum, within 60 s.
+wait_healthy() {
+  local deadline=$((SECONDS + 60)) n i up last=""
   n=$(size)
   while ((SECONDS < deadline)); do
     up=()
-    for ((i = 1; i <= n; i++)); do running "$i" && up+=("$(client_url "$i")"); done
-    if etcdctl_tls --endpoints "$(IFS=,; echo "${up[*]}")" --command-timeout 2s endpoint health >/dev/null 2>&1; then
+    if [[ -n ${1:-} ]]; then
+      up=("$(client_url "$1")")
+    else
+      for ((i = 1; i <= n; i++)); do running "$i" && up+=("$(client_url "$i")"); done
+    fi
+    if last=$(etcdctl_tls --endpoints "$(IFS=,; echo "${up[*]}")" --command-timeout 2s endpoint health 2>&1); then
       return 0
     fi
     sleep 0.2
   done
-  echo "etcd.sh: the cluster in $dir is not healthy after 60 s; member logs:" >&2
-  for ((i = 1; i <= n; i++)); do tail -n 5 "$dir/m$i.out" "$dir/m$i.log" >&2 2>/dev/null || true; done
+  echo "etcd.sh: ${up[*]} of the cluster in $dir not healthy after 60 s: $last" >&2
+  echo "member logs:" >&2
+  for ((i = 1; i <= n; i++)); do
+    tail -n 3 "$dir/m$i.out" >&2 2>/dev/null || true
+    grep -v '"level":"info"' "$dir/m$i.log" 2>/dev/null | tail -n 5 >&2 || true
+  done
   exit 1
 }
 
@@ -97,28 +120,18 @@ case $command in
   down)
     if [[ -f $dir/size ]]; then
       n=$(size)
-      for ((i = 1; i <= n; i++)); do
-        pid=$(pid_of "$i")
-        [[ -n $pid ]] && { kill -CONT "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; }
-      done
-      for ((i = 1; i <= n; i++)); do
-        pid=$(pid_of "$i")
-        [[ -z $pid ]] || await_gone "$pid"
-      done
+      for ((i = 1; i <= n; i++)); do kill_member "$i" KILL; done
     fi
     rm -rf "$dir"
     ;;
   halt)
     n=$(size)
-    for ((i = 1; i <= n; i++)); do
-      pid=$(pid_of "$i")
-      if [[ -n $pid ]] && alive "$pid"; then kill -CONT "$pid"; kill -TERM "$pid"; await_gone "$pid"; fi
-    done
+    for ((i = 1; i <= n; i++)); do kill_member "$i" TERM; done
     ;;
-  kill) member "${2:-}"; pid=$(pid_of "$2"); kill -KILL "$pid" 2>/dev/null || true; await_gone "$pid" ;;
-  start) member "${2:-}"; start_member "$2"; wait_healthy ;;
-  stop) member "${2:-}"; kill -STOP "$(pid_of "$2")" ;;
-  cont) member "${2:-}"; kill -CONT "$(pid_of "$2")" ;;
+  kill) member "${2:-}"; kill_member "$2" KILL ;;
+  start) member "${2:-}"; start_member "$2"; wait_healthy "$2" ;;
+  stop) member "${2:-}"; running "$2" && kill -STOP "$(pid_of "$2")" ;;
+  cont) member "${2:-}"; running "$2" && kill -CONT "$(pid_of "$2")" ;;
   endpoints) endpoints ;;
   *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

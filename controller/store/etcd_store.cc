@@ -57,6 +57,7 @@ EtcdStore::~EtcdStore() {
   }
   {
     absl::MutexLock lock(&stream_mutex_);
+    streams_cancelled_ = true;  // also a stream the watch thread is about to open
     if (stream_context_) stream_context_->TryCancel();
   }
   if (watcher_.joinable()) watcher_.join();
@@ -170,6 +171,8 @@ absl::Status EtcdStore::WatchOn(const EtcdClient::Endpoint& endpoint) {
     absl::MutexLock lock(&stream_mutex_);
     stream_ = stream.get();
     stream_context_ = &context;
+    // Closing began between the request and here: end the stream now, or Read would wait for etcd.
+    if (streams_cancelled_) context.TryCancel();
     stream->Write(*create);
   }
   absl::Status why = absl::OkStatus();

@@ -111,6 +111,7 @@ class EtcdStore : public KeySpaceStore {
   absl::Mutex stream_mutex_;  // one writer on the stream at a time; the context to cancel it
   Stream* stream_ ABSL_GUARDED_BY(stream_mutex_) = nullptr;
   grpc::ClientContext* stream_context_ ABSL_GUARDED_BY(stream_mutex_) = nullptr;
+  bool streams_cancelled_ ABSL_GUARDED_BY(stream_mutex_) = false;  // closing: no stream may stay open
 
   absl::Mutex queue_mutex_;
   std::deque<PendingCommit> queue_ ABSL_GUARDED_BY(queue_mutex_);

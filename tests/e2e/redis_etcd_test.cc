@@ -138,8 +138,8 @@ TEST_F(RedisOnEtcdTest, TheStackOutlivesItsLeadingControllerAndEtcdsQuorum) {
   // etcd without its quorum: two members of three gone.
   ASSERT_TRUE(WaitFor([&] { return FollowsAMaster("redis-replica-2"); }, absl::Seconds(30)));
   std::map<std::string, std::string> running = Started();
-  ASSERT_TRUE(etcd_->Kill(2).ok());
-  ASSERT_TRUE(etcd_->Kill(3).ok());
+  ASSERT_TRUE(testing::Ok(etcd_->Kill(2)));
+  ASSERT_TRUE(testing::Ok(etcd_->Kill(3)));
   CommandResult read;
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -159,8 +159,8 @@ TEST_F(RedisOnEtcdTest, TheStackOutlivesItsLeadingControllerAndEtcdsQuorum) {
     EXPECT_EQ(Started(), running) << "a container was stopped or restarted while etcd had no quorum";
     ++samples;
   }
-  ASSERT_TRUE(etcd_->Restart(2).ok());
-  ASSERT_TRUE(etcd_->Restart(3).ok());
+  ASSERT_TRUE(testing::Ok(etcd_->Restart(2)));
+  ASSERT_TRUE(testing::Ok(etcd_->Restart(3)));
   EXPECT_TRUE(WaitFor(
       [&] {
         return controllers_[survivor]->Opctl({"get", "services"}).exit_code == 0;

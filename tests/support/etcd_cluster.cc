@@ -55,6 +55,11 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
   return last;
 }
 
+::testing::AssertionResult Ok(const absl::Status& status) {
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << status;
+}
+
 EtcdCluster::~EtcdCluster() { (void)Script({"down"}); }
 
 absl::Status EtcdCluster::Script(const std::vector<std::string>& arguments) const {

@@ -2,6 +2,8 @@
 // loopback ports, TLS from the test CA, removed when the test ends.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
@@ -9,6 +11,10 @@
 #include "controller/store/etcd_store.h"
 
 namespace opctl::testing {
+
+// ASSERT_TRUE(Ok(cluster->Kill(2))): a failed step says why (scripts/etcd.sh names the member and
+// shows its log).
+::testing::AssertionResult Ok(const absl::Status& status);
 
 class EtcdCluster {
  public:

@@ -124,16 +124,16 @@ TEST(EtcdStoreTest, LosingTheQuorumFailsWritesUnavailableSaysReadsMayBeStaleAndL
   auto store = OpenStore(options);
   ASSERT_TRUE(store);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->CommitAndWait({Put(absl::StrCat("/acked/", i), "v")}).ok());
-  ASSERT_TRUE(cluster->Kill(2).ok());
-  ASSERT_TRUE(cluster->Kill(3).ok());
+  ASSERT_TRUE(testing::Ok(cluster->Kill(2)));
+  ASSERT_TRUE(testing::Ok(cluster->Kill(3)));
   absl::StatusOr<int64_t> lost = store->CommitAndWait({Put("/during", "v")});
   EXPECT_TRUE(absl::IsUnavailable(lost.status())) << lost.status();
   ASSERT_TRUE(WaitFor([&] { return !store->ReadsCurrent().ok(); }, absl::Seconds(20)));
   absl::Status stale = store->ReadsCurrent();
   EXPECT_TRUE(absl::IsUnavailable(stale)) << stale;
   EXPECT_THAT(std::string(stale.message()), HasSubstr("may be stale"));
-  ASSERT_TRUE(cluster->Restart(2).ok());
-  ASSERT_TRUE(cluster->Restart(3).ok());
+  ASSERT_TRUE(testing::Ok(cluster->Restart(2)));
+  ASSERT_TRUE(testing::Ok(cluster->Restart(3)));
   ASSERT_TRUE(WaitFor([&] { return store->CommitAndWait({Put("/after", "v")}).ok(); }, absl::Seconds(30)));
   EXPECT_TRUE(WaitFor([&] { return store->ReadsCurrent().ok(); }, absl::Seconds(10))) << store->ReadsCurrent();
   EXPECT_EQ(store->Range("/acked/").kvs.size(), 20u) << "an acknowledged write was lost";
@@ -169,11 +169,11 @@ TEST(EtcdStoreTest, KillingTheMemberInUseUnderLoadKeepsWritesGoingAndItCatchesUp
   for (int i = 1; i <= 3; ++i)
     if (cluster->Endpoint(i) == in_use) member = i;
   ASSERT_NE(member, 0) << in_use;
-  ASSERT_TRUE(cluster->Kill(member).ok());
+  ASSERT_TRUE(testing::Ok(cluster->Kill(member)));
   int at_kill = acknowledged;
   EXPECT_TRUE(WaitFor([&] { return acknowledged >= at_kill + 100; }, absl::Seconds(30)))
       << "writes stopped after member " << member << " was killed: " << acknowledged - at_kill << " since";
-  ASSERT_TRUE(cluster->Restart(member).ok());
+  ASSERT_TRUE(testing::Ok(cluster->Restart(member)));
   int at_restart = acknowledged;
   ASSERT_TRUE(WaitFor([&] { return acknowledged >= at_restart + 50; }, absl::Seconds(30)));
   stop = true;
