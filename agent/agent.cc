@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/api_names.h"
 #include "common/controller_channel.h"
+#include "common/ipv4.h"
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
 #include "common/periodic.h"
@@ -62,6 +63,7 @@ absl::Status Agent::Start() {
   absl::StatusOr<std::string> advertise = ServeOperations();
   if (!advertise.ok()) return advertise.status();
   node.mutable_status()->set_agent_address(*advertise);
+  node.mutable_status()->set_overlay_address(StartOverlay(*advertise));
   if (absl::Status linked = MakeReconcilerAndLink(); !linked.ok()) return linked;
 
   if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
@@ -138,8 +140,28 @@ absl::StatusOr<std::string> Agent::ServeOperations() {
   return advertise;
 }
 
+std::string Agent::StartOverlay(const std::string& advertised) {
+  std::string address = options_.overlay_address;
+  if (address == "auto") {
+    address = advertised.substr(0, advertised.rfind(':'));
+    absl::StatusOr<uint32_t> parsed = ParseIpv4(address);
+    if (!parsed.ok() || IsLoopbackHost(address) || *parsed == 0) address = "none";
+  }
+  if (address == "none") return "";
+  absl::StatusOr<std::unique_ptr<NetlinkDataplane>> dataplane = NetlinkDataplane::Open();
+  if (!dataplane.ok()) {
+    options_.logger->Log("overlay",
+                         absl::StrCat("off (Networks do not span to this node): ", dataplane.status().ToString()));
+    return "";
+  }
+  dataplane_ = *std::move(dataplane);
+  overlay_ = std::make_unique<Overlay>(*dataplane_, options_.node_name, address);
+  return address;
+}
+
 absl::Status Agent::MakeReconcilerAndLink() {
   ReconcilerOptions reconciler_options;
+  reconciler_options.overlay = overlay_.get();
   reconciler_options.volume_locks = &volume_locks_;
   reconciler_options.fence = &fence_;
   reconciler_options.node_name = options_.node_name;

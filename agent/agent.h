@@ -18,6 +18,7 @@
 #include "agent/docker_client.h"
 #include "agent/docker_events.h"
 #include "agent/operations_service.h"
+#include "agent/overlay/netlink_dataplane.h"
 #include "agent/peer_service.h"
 #include "agent/peer_witness.h"
 #include "agent/reconciler.h"
@@ -47,6 +48,10 @@ struct AgentOptions {
   // controller (default: the listen host with the bound port).
   std::string listen_address = "127.0.0.1:0";
   std::string advertise_address;
+  // The IPv4 address the other nodes reach this node's VXLAN endpoint on (agent/overlay/), so that
+  // Networks span them: "auto" takes the advertised host when it is an IPv4 address beyond loopback;
+  // "none" (or auto finding none) keeps this node's containers reachable from this node only.
+  std::string overlay_address = "auto";
   std::string helper_image = "opctl/toolbox:0.1";
   std::string backup_dir = "/var/lib/opctl/backups";
   std::string run_dir = "/run/opctl-agent";  // the fence guard's pid file
@@ -73,6 +78,9 @@ class Agent {
   void StartArchiver();
   absl::StatusOr<std::string> ServeOperations();
   absl::Status MakeReconcilerAndLink();
+  // The overlay on the address `overlay_address` resolves to (given the advertised address); the
+  // address, or empty when the overlay is off.
+  std::string StartOverlay(const std::string& advertised);
   void Enqueue(const std::vector<std::string>& keys);
   void ResyncAll();
   void Work();
@@ -84,6 +92,8 @@ class Agent {
   // A failed key is retried after 250 ms, doubling to 30 s, without holding up other keys.
   WorkQueue queue_{Clock::Real(), std::make_unique<ExponentialBackoff>(absl::Milliseconds(250), absl::Seconds(30))};
   std::unique_ptr<ControllerLink> link_;
+  std::unique_ptr<NetlinkDataplane> dataplane_;
+  std::unique_ptr<Overlay> overlay_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<DockerEventWatcher> events_;
   VolumeLocks volume_locks_;

@@ -239,10 +239,8 @@ absl::Status CurlDockerClient::RemoveNetwork(const std::string& id) {
 
 absl::Status CurlDockerClient::ConnectNetwork(const std::string& network, const std::string& container_id,
                                               const std::string& ipv4_address) {
-  Json endpoint = Json::object();
-  if (!ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", ipv4_address}};
-  Json body = {{"Container", container_id}, {"EndpointConfig", endpoint}};
-  return Call("POST", "/networks/" + Escape(network) + "/connect", body.dump()).status();
+  return Call("POST", "/networks/" + Escape(network) + "/connect", EncodeNetworkConnect(container_id, ipv4_address))
+      .status();
 }
 
 absl::StatusOr<std::vector<DockerVolume>> CurlDockerClient::ListVolumes(

@@ -100,6 +100,9 @@ struct DockerContainer {
   std::optional<DockerHealthCheck> healthcheck;
 };
 
+// The bridge driver's MTU option (its containers' and bridge's MTU).
+inline constexpr char kMtuOption[] = "com.docker.network.driver.mtu";
+
 struct DockerNetwork {
   std::string id;
   std::string name;
@@ -108,12 +111,14 @@ struct DockerNetwork {
   std::string gateway;
   bool internal = false;
   int containers = 0;  // attached containers (Inspect only; List reports 0)
+  int mtu = 0;         // its com.docker.network.driver.mtu option; 0: Docker's default (1500)
 };
 
 struct DockerNetworkSpec {
   std::string name;
   std::string subnet, gateway;
   bool internal = false;
+  int mtu = 0;  // 0: Docker's default
   std::map<std::string, std::string> labels;
 };
 

@@ -3,7 +3,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/ipv4.h"
 
 namespace opctl::agent {
 namespace {
@@ -91,6 +93,7 @@ DockerNetwork NetworkFrom(const Json& item) {
     network.subnet = String(config[0], "Subnet");
     network.gateway = String(config[0], "Gateway");
   }
+  absl::SimpleAtoi(String(Member(item, "Options"), kMtuOption), &network.mtu);
   const Json& containers = Member(item, "Containers");
   network.containers = containers.is_object() ? static_cast<int>(containers.size()) : 0;
   return network;
@@ -261,6 +264,16 @@ std::string DecodeErrorMessage(const std::string& body) {
 // throwing out of the agent.
 namespace {
 std::string Dump(const Json& body) { return body.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// A static address, and the MAC derived from it (common/ipv4.h): Docker 25 and later would pick a
+// random one, which no other node could know.
+Json EncodeEndpoint(const std::string& ipv4_address) {
+  Json endpoint = {{"IPAMConfig", {{"IPv4Address", ipv4_address}}}};
+  if (absl::StatusOr<uint32_t> address = ParseIpv4(ipv4_address); address.ok()) {
+    endpoint["MacAddress"] = MacAddressFor(*address);
+  }
+  return endpoint;
+}
+
 }  // namespace
 
 std::string EncodeContainerCreate(const DockerContainerSpec& spec) {
@@ -316,7 +329,7 @@ std::string EncodeContainerCreate(const DockerContainerSpec& spec) {
   if (!spec.network.empty()) {
     host["NetworkMode"] = spec.network;
     Json endpoint = Json::object();
-    if (!spec.ipv4_address.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", spec.ipv4_address}};
+    if (!spec.ipv4_address.empty()) endpoint = EncodeEndpoint(spec.ipv4_address);
     body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, endpoint}}}};
   }
   body["HostConfig"] = host;
@@ -329,11 +342,18 @@ std::string EncodeNetworkCreate(const DockerNetworkSpec& spec) {
                {"Internal", spec.internal},
                {"Labels", spec.labels},
                {"CheckDuplicate", true}};
+  if (spec.mtu != 0) body["Options"] = {{kMtuOption, absl::StrCat(spec.mtu)}};
   if (!spec.subnet.empty()) {
     Json config = {{"Subnet", spec.subnet}};
     if (!spec.gateway.empty()) config["Gateway"] = spec.gateway;
     body["IPAM"] = {{"Driver", "default"}, {"Config", Json::array({config})}};
   }
+  return Dump(body);
+}
+
+std::string EncodeNetworkConnect(const std::string& container_id, const std::string& ipv4_address) {
+  Json body = {{"Container", container_id},
+               {"EndpointConfig", ipv4_address.empty() ? Json::object() : EncodeEndpoint(ipv4_address)}};
   return Dump(body);
 }
 

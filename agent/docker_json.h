@@ -18,6 +18,7 @@ namespace opctl::agent {
 std::string EncodeContainerCreate(const DockerContainerSpec& spec);
 // The body of POST /networks/create: a bridge with its labels and, when given, subnet and gateway.
 std::string EncodeNetworkCreate(const DockerNetworkSpec& spec);
+std::string EncodeNetworkConnect(const std::string& container_id, const std::string& ipv4_address);
 
 absl::StatusOr<DockerHostInfo> DecodeInfo(const std::string& body);                         // GET /info
 absl::StatusOr<std::vector<DockerContainer>> DecodeContainerList(const std::string& body);  // /containers/json

@@ -35,6 +35,9 @@ ABSL_FLAG(int, workers, 8,
           "containers reconciled at once (Docker calls mostly wait on dockerd, so more than the CPUs helps)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "where to serve logs and volume backup/restore to the controller (port 0: any free port)");
+ABSL_FLAG(std::string, overlay_address, "auto",
+          "the IPv4 address other nodes reach this node's VXLAN endpoint on (UDP 4789), so that Networks span "
+          "hosts; auto: the --advertise (or --listen) host when it is IPv4 beyond loopback; none: off");
 ABSL_FLAG(std::string, advertise, "", "the address the controller should call (default: listen host and port)");
 ABSL_FLAG(std::string, helper_image, "opctl/toolbox:0.1", "local image with sh and tar for volume backup and restore");
 ABSL_FLAG(std::string, backup_dir, "/var/lib/opctl/backups", "where scheduled volume backups are kept");
@@ -83,6 +86,7 @@ absl::StatusOr<opctl::agent::AgentOptions> OptionsFromFlags() {
   options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.advertise_address = absl::GetFlag(FLAGS_advertise);
+  options.overlay_address = absl::GetFlag(FLAGS_overlay_address);
   options.helper_image = absl::GetFlag(FLAGS_helper_image);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.run_dir = absl::GetFlag(FLAGS_run_dir);

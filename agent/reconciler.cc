@@ -26,6 +26,11 @@ bool NamesRegistry(const std::string& image) {
   return host == "localhost" || host.find('.') != std::string::npos || host.find(':') != std::string::npos;
 }
 
+// How often a Network's overlay is looked at again with nothing changed.
+constexpr absl::Duration kOverlayRecheck = absl::Seconds(5);
+
+int MtuOf(const v1::NetworkSpec& spec) { return spec.mtu() != 0 ? spec.mtu() : kDefaultNetworkMtu; }
+
 bool HasHealthCheck(const v1::Container& container) {
   const v1::ContainerTemplate& t = container.spec().template_();
   return t.has_healthcheck() && !t.healthcheck().test().empty() && t.healthcheck().test(0) != "NONE";
@@ -59,8 +64,11 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& key) {
     if (!desired_.Find(kKindNetwork, name)) {
       absl::Status collected = CollectGarbage();
       if (!collected.ok()) return collected;
+      return absl::ZeroDuration();
     }
-    return absl::ZeroDuration();
+    if (absl::Status overlay = ReconcileOverlay(name); !overlay.ok()) return overlay;
+    // Docker may make the bridge again (a dockerd restart) without an event that says so.
+    return options_.overlay != nullptr ? kOverlayRecheck : absl::ZeroDuration();
   }
   return absl::ZeroDuration();  // the Node itself: nothing to do on Docker
 }
@@ -96,9 +104,11 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
     const DockerNetwork& network = existing->front();
     bool same = (spec.subnet().empty() || network.subnet == spec.subnet()) &&
                 (spec.gateway().empty() || network.gateway == spec.gateway()) && network.internal == spec.internal();
-    if (same) return absl::OkStatus();
+    if (same && network.mtu == MtuOf(spec)) return absl::OkStatus();
     absl::StatusOr<DockerNetwork> inspected = docker_.InspectNetwork(network.id);
     if (!inspected.ok()) return inspected.status();
+    // Another MTU is fixed once no container uses the network; until then it still serves this host.
+    if (same && inspected->containers > 0) return absl::OkStatus();
     if (inspected->containers > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "network ", name, " has subnet ", network.subnet, " on this host but the manifest wants ", spec.subnet(),
@@ -114,8 +124,9 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
                                                         ": it would take that traffic; choose another subnet"));
     }
   }
-  DockerNetworkSpec create{name, spec.subnet(), spec.gateway(), spec.internal(),
-                           ObjectLabels(options_.node_name, "Network", object->network().metadata())};
+  DockerNetworkSpec create{name,           spec.subnet(),
+                           spec.gateway(), spec.internal(),
+                           MtuOf(spec),    ObjectLabels(options_.node_name, "Network", object->network().metadata())};
   absl::StatusOr<std::string> created = docker_.CreateNetwork(create);
   if (absl::IsAlreadyExists(created.status()) ||
       (!created.ok() && absl::StrContains(created.status().message(), "already exists"))) {
@@ -125,7 +136,44 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
                                                       " exists and is not managed by opctl; opctl leaves it alone: "
                                                       "remove or rename it"));
   }
-  return created.status();
+  if (!created.ok()) {
+    // e.g. "Pool overlaps with other one on this address space": another network here has the subnet.
+    return absl::Status(created.status().code(), absl::StrCat("network ", name, " cannot be made on node ",
+                                                              options_.node_name, ": ", created.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reconciler::ReconcileOverlay(const std::string& name) {
+  if (options_.overlay == nullptr) return absl::OkStatus();
+  std::optional<v1::Object> object = desired_.Find(kKindNetwork, name);
+  if (!object || object->network().spec().subnet().empty())
+    return absl::OkStatus();  // Docker's addresses: this host only
+  std::map<std::string, std::string> labels = ManagedLabels(options_.node_name);
+  labels[kNameLabel] = name;
+  absl::StatusOr<std::vector<DockerNetwork>> existing = docker_.ListNetworks(labels);
+  if (!existing.ok()) return existing.status();
+  if (existing->empty()) return absl::OkStatus();  // no container of it here yet
+  const DockerNetwork& network = existing->front();
+  int mtu = network.mtu != 0 ? network.mtu : 1500;
+  absl::Status reconciled = options_.overlay->Reconcile(object->network(), Overlay::BridgeOf(network.id), mtu);
+  if (reconciled.ok()) return reconciled;
+  return absl::Status(reconciled.code(), absl::StrCat("network ", name, " cannot span hosts from node ",
+                                                      options_.node_name, ": ", reconciled.message()));
+}
+
+absl::Status Reconciler::CollectOverlayLinks(const std::vector<DockerNetwork>& networks) {
+  if (options_.overlay == nullptr) return absl::OkStatus();
+  std::set<std::string> keep;
+  for (const DockerNetwork& network : networks) {
+    auto name = network.labels.find(kNameLabel);
+    std::optional<v1::Object> wanted =
+        name == network.labels.end() ? std::nullopt : desired_.Find(kKindNetwork, name->second);
+    if (wanted && wanted->network().status().vni() != 0) {
+      keep.insert(Overlay::LinkName(static_cast<uint32_t>(wanted->network().status().vni())));
+    }
+  }
+  return options_.overlay->CollectLinks(keep);
 }
 
 absl::Status Reconciler::CollectGarbage() {
@@ -150,6 +198,9 @@ absl::Status Reconciler::CollectGarbage() {
     if (!inspected.ok() || inspected->containers > 0) continue;
     if (absl::Status removed = docker_.RemoveNetwork(network.id); !Ignorable(removed)) return removed;
   }
+  absl::StatusOr<std::vector<DockerNetwork>> left = docker_.ListNetworks(ManagedLabels(options_.node_name));
+  if (!left.ok()) return left.status();
+  if (absl::Status links = CollectOverlayLinks(*left); !links.ok()) return links;
   return absl::OkStatus();  // volumes are never collected: data goes only when its Volume says so
 }
 

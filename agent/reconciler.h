@@ -20,6 +20,7 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/fence.h"
+#include "agent/overlay/overlay.h"
 #include "agent/status_sink.h"
 #include "agent/volume_locks.h"
 #include "common/clock.h"
@@ -52,6 +53,9 @@ struct ReconcilerOptions {
   // Refuse a Network whose subnet overlaps one of this host's own routes (off in unit tests, whose
   // fake Docker has nothing to do with this host's routes).
   bool check_host_routes = true;
+  // Stretches each Network's bridge to the other nodes (not owned; null: this node's containers are
+  // reachable from this node only).
+  Overlay* overlay = nullptr;
   // This agent's own trees (its backup and run directories), never mounted, beyond common/host_path.h's.
   std::vector<ProtectedTree> protected_trees;
 };
@@ -89,6 +93,11 @@ class Reconciler {
   // OK, or NOT_FOUND (already gone): both mean done.
   static bool Ignorable(const absl::Status& status);
   absl::Status EnsureNetwork(const std::string& name);
+  // The Network's overlay on this node, once its Docker network is here (overlay.h); OK when the
+  // overlay is off. Errors name this node and the Network.
+  absl::Status ReconcileOverlay(const std::string& name);
+  // The overlay links of the Networks whose Docker network is here; the others go.
+  absl::Status CollectOverlayLinks(const std::vector<DockerNetwork>& networks);
   absl::Status EnsureVolume(const std::string& name);
   absl::Status ReconcileVolumeDeletion(const v1::Volume& volume);
   // Removes what the desired state does not want; nothing before the desired state was listed once.

@@ -85,7 +85,10 @@ absl::Status Reconciler::EnsureNetworksAndVolumes(const v1::Container& container
   if (!container.spec().network().name().empty()) networks.push_back(container.spec().network().name());
   for (const v1::ContainerNetwork& extra : container.spec().additional_networks()) networks.push_back(extra.name());
   for (const std::string& network_name : networks) {
-    if (absl::Status network = EnsureNetwork(network_name); !network.ok()) {
+    absl::Status network = EnsureNetwork(network_name);
+    // The overlay first, so the container's first packets already reach the other nodes.
+    if (network.ok()) network = ReconcileOverlay(network_name);
+    if (!network.ok()) {
       Fail(container, kPhasePending, "NetworkNotReady", network);
       return network;
     }

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/quote.h"
 
@@ -53,6 +54,11 @@ absl::StatusOr<Ipv4Subnet> ParseIpv4Subnet(absl::string_view text) {
         absl::StrCat("host bits are set; did you mean ", FormatIpv4(*address & subnet.mask()), "/", prefix, "?"));
   }
   return subnet;
+}
+
+std::string MacAddressFor(uint32_t address) {
+  return absl::StrFormat("02:42:%02x:%02x:%02x:%02x", address >> 24, (address >> 16) & 0xff, (address >> 8) & 0xff,
+                         address & 0xff);
 }
 
 }  // namespace opctl

@@ -27,4 +27,9 @@ struct Ipv4Subnet {
 // leaves no room for a gateway and one container (longer than /30).
 absl::StatusOr<Ipv4Subnet> ParseIpv4Subnet(absl::string_view text);
 
+// The MAC address of a container's endpoint at `address`: 02:42 and the address' four bytes, as
+// Docker derived it before version 25. The agent sets it on every endpoint it creates, so any node
+// knows a remote container's MAC from its address alone.
+std::string MacAddressFor(uint32_t address);
+
 }  // namespace opctl

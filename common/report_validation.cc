@@ -1,5 +1,6 @@
 // What agents and in-process controllers report, bounded and checked as applies are: a heartbeat's
 // Node, and any status written to an object.
+#include "common/ipv4.h"
 #include "common/message_bounds.h"
 #include "common/validation_checker.h"
 
@@ -31,6 +32,9 @@ std::vector<FieldError> ValidateNodeReport(const v1::Node& node) {
                                      std::pair{"status.apiVersion", &status.api_version()},
                                      std::pair{"status.agentAddress", &status.agent_address()}}) {
     if (value->size() > kMaxNodeNameLength) check.Fail(field, absl::StrCat(Quote(*value), " is too long"));
+  }
+  if (!status.overlay_address().empty() && !ParseIpv4(status.overlay_address()).ok()) {
+    check.Fail("status.overlayAddress", absl::StrCat(Quote(status.overlay_address()), " is not an IPv4 address"));
   }
   for (int i = 0; i < status.volumes_size(); ++i) {
     if (!Matches(status.volumes(i), kMaxNodeNameLength, kVolumeName)) {

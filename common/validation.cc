@@ -43,6 +43,10 @@ void ValidateMeta(Checker& check, const std::string& kind, const v1::ObjectMeta&
 
 void ValidateNetwork(Checker& check, const v1::NetworkSpec& spec) {
   check.OneOf("spec.driver", spec.driver(), {"bridge"});
+  // Below 1280 IPv6 would not run in it; above 9000 no Ethernet link carries it.
+  if (spec.mtu() != 0 && (spec.mtu() < 1280 || spec.mtu() > 9000)) {
+    check.Fail("spec.mtu", absl::StrCat(spec.mtu(), " is out of range (1280 to 9000; 0 for 1450)"));
+  }
   if (spec.subnet().empty()) {
     if (!spec.gateway().empty()) check.Fail("spec.gateway", "needs spec.subnet");
     return;
@@ -249,6 +253,24 @@ std::vector<std::pair<std::string, const v1::ServiceNetwork*>> NetworksOf(const 
 
 namespace {
 
+void ValidatePlacement(Checker& check, const std::string& service, const v1::Placement& placement) {
+  if (placement.max_replicas_per_node() < 0) {
+    check.Fail("spec.placement.maxReplicasPerNode",
+               absl::StrCat(placement.max_replicas_per_node(), " is not a limit (1 or more, 0 for none)"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < placement.apart_from_size(); ++i) {
+    std::string path = absl::StrCat("spec.placement.apartFrom[", i, "]");
+    const std::string& other = placement.apart_from(i);
+    check.Name(path, other, false);
+    if (other == service) {
+      check.Fail(path, "is this Service itself: spread its own replicas with maxReplicasPerNode: 1");
+    } else if (!seen.insert(other).second) {
+      check.Fail(path, absl::StrCat(Quote(other), " is listed twice"));
+    }
+  }
+}
+
 void ValidateService(Checker& check, const v1::Service& service, int document, std::vector<FieldError>& errors) {
   const v1::ServiceSpec& spec = service.spec();
   std::set<std::string> mount_paths;
@@ -270,6 +292,7 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
   if (!spec.on_node_loss().empty() && spec.on_node_loss() != "Reschedule" && spec.on_node_loss() != "Stay") {
     check.Fail("spec.onNodeLoss", absl::StrCat(Quote(spec.on_node_loss()), " is neither Reschedule nor Stay"));
   }
+  ValidatePlacement(check, service.metadata().name(), spec.placement());
   std::set<std::string> network_names;
   for (const auto& [path, network] : NetworksOf(spec)) {
     if (!network->addresses().empty() && network->name().empty()) {

@@ -31,7 +31,8 @@ Controllers::Controllers(Manager& manager, Registry& registry, Clock& clock, Con
       registry_(registry),
       services_(registry, clock, options.host_path_roots),
       scheduling_(registry, placement_, clock),
-      evacuation_(registry, placement_, clock, options.silent_node_settle) {
+      evacuation_(registry, placement_, clock, options.silent_node_settle),
+      endpoints_(registry) {
   service_loop_ = &manager.Add(services_, {.name = "service controller", .leader_only = true, .resync = [this] {
                                              return NamesOf(registry_.ListKind(kKindService));
                                            }});
@@ -46,6 +47,12 @@ Controllers::Controllers(Manager& manager, Registry& registry, Clock& clock, Con
                                                   }
                                                   return lost;
                                                 }});
+  endpoints_loop_ = &manager.Add(endpoints_, {.name = "network endpoints", .leader_only = true, .resync = [this] {
+                                                return NamesOf(registry_.ListKind(kKindNetwork));
+                                              }});
+  manager.InformerFor(kKindNetwork).AddHandler([this](const ObjectChange& change) {
+    endpoints_loop_->Enqueue(MetaOf(change.object).name());
+  });
   manager.InformerFor(kKindService).AddHandler([this](const ObjectChange& change) {
     service_loop_->Enqueue(MetaOf(change.object).name());
   });
@@ -62,6 +69,14 @@ void Controllers::OnContainer(const ObjectChange& change) {
   const std::string& service = change.object.container().spec().service();
   if (!service.empty()) service_loop_->Enqueue(service);
   if (change.object.container().spec().node_name().empty()) scheduling_loop_->Enqueue(kScheduleKey);
+  for (const std::string& network : NetworkEndpointsReconciler::NetworksOf(change.object.container())) {
+    endpoints_loop_->Enqueue(network);
+  }
+  if (change.previous) {
+    for (const std::string& network : NetworkEndpointsReconciler::NetworksOf(change.previous->container())) {
+      endpoints_loop_->Enqueue(network);
+    }
+  }
 }
 
 void Controllers::OnNode(const ObjectChange& change) {
@@ -71,6 +86,9 @@ void Controllers::OnNode(const ObjectChange& change) {
   // Lost, or lost for another reason (its fence guard reported in after it went silent).
   if (!NodeIsReady(node) && (before == nullptr || NodeIsReady(*before) || ReadyReason(node) != ReadyReason(*before))) {
     evacuation_loop_->Enqueue(node.metadata().name());
+  }
+  if (before == nullptr || node.status().overlay_address() != before->status().overlay_address()) {
+    for (const std::string& network : NamesOf(registry_.ListKind(kKindNetwork))) endpoints_loop_->Enqueue(network);
   }
 }
 

@@ -6,8 +6,11 @@
 //                                    Node whose readiness, cordon, labels or capacity changed.
 //   evacuation  (key: Node name)     moves or marks the Containers of a NotReady Node; woken when a
 //                                    Node turns NotReady or NotReady for another reason.
+//   endpoints   (key: Network name)  a Network's VXLAN identifier and endpoint list; woken by the
+//                                    Network, by any Container attached to it, and by a Node whose
+//                                    overlay address changed.
 //
-// All three write, so they run only while this process leads. The placement index follows the
+// All four write, so they run only while this process leads. The placement index follows the
 // Container informer always: agents are answered from it on any controller process.
 #pragma once
 
@@ -16,6 +19,7 @@
 
 #include "common/clock.h"
 #include "controller/placement_index.h"
+#include "controller/reconcilers/network_endpoints_reconciler.h"
 #include "controller/reconcilers/node_evacuation_reconciler.h"
 #include "controller/reconcilers/scheduling_reconciler.h"
 #include "controller/reconcilers/service_reconciler.h"
@@ -43,6 +47,7 @@ class Controllers {
   ServiceReconciler& services() { return services_; }
   SchedulingReconciler& scheduling() { return scheduling_; }
   NodeEvacuationReconciler& evacuation() { return evacuation_; }
+  NetworkEndpointsReconciler& endpoints() { return endpoints_; }
 
  private:
   void OnContainer(const ObjectChange& change);
@@ -54,9 +59,11 @@ class Controllers {
   ServiceReconciler services_;
   SchedulingReconciler scheduling_;
   NodeEvacuationReconciler evacuation_;
+  NetworkEndpointsReconciler endpoints_;
   ReconcileLoop* service_loop_ = nullptr;
   ReconcileLoop* scheduling_loop_ = nullptr;
   ReconcileLoop* evacuation_loop_ = nullptr;
+  ReconcileLoop* endpoints_loop_ = nullptr;
 };
 
 }  // namespace opctl::controller

@@ -20,6 +20,29 @@ int64_t MilliCpuLimitOf(const v1::Container& container) {
   return milli.ok() && !cpus.empty() ? *milli : 0;
 }
 
+int CountOf(const std::map<std::string, int>& counts, const std::string& key) {
+  auto found = counts.find(key);
+  return found == counts.end() ? 0 : found->second;
+}
+
+// Why the container's placement (or that of a container already there) keeps it off a node holding
+// `load`; empty when nothing does.
+std::string PlacementConflict(const v1::Container& container, const NodeLoad& load) {
+  const v1::Placement& placement = container.spec().placement();
+  const std::string& service = container.spec().service();
+  int limit = placement.max_replicas_per_node();
+  if (limit > 0 && CountOf(load.per_service, service) >= limit) {
+    return absl::StrCat("at maxReplicasPerNode (", limit, ")");
+  }
+  for (const std::string& other : placement.apart_from()) {
+    if (CountOf(load.per_service, other) > 0) return absl::StrCat("running service/", other, " (apartFrom)");
+  }
+  if (CountOf(load.kept_apart, service) > 0) {
+    return absl::StrCat("running a service kept apart from service/", service);
+  }
+  return "";
+}
+
 }  // namespace
 
 void CountOnNode(const v1::Container& container, int sign, NodeLoads& loads) {
@@ -28,9 +51,11 @@ void CountOnNode(const v1::Container& container, int sign, NodeLoads& loads) {
   NodeLoad& load = loads[node];
   load.memory_bytes += sign * MemoryReservationOf(container);
   load.containers += sign;
-  int& same_service = load.per_service[container.spec().service()];
-  same_service += sign;
-  if (same_service == 0) load.per_service.erase(container.spec().service());
+  auto add = [sign](std::map<std::string, int>& counts, const std::string& key) {
+    if ((counts[key] += sign) == 0) counts.erase(key);
+  };
+  add(load.per_service, container.spec().service());
+  for (const std::string& other : container.spec().placement().apart_from()) add(load.kept_apart, other);
   if (load.containers == 0) loads.erase(node);
 }
 
@@ -87,8 +112,11 @@ absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std
       ++ruled_out[absl::StrCat("with fewer CPUs than its limit (", milli_cpus, "m)")];
       continue;
     }
-    auto same_service = load.per_service.find(container.spec().service());
-    int replicas_here = same_service == load.per_service.end() ? 0 : same_service->second;
+    if (std::string conflict = PlacementConflict(container, load); !conflict.empty()) {
+      ++ruled_out[conflict];
+      continue;
+    }
+    int replicas_here = CountOf(load.per_service, container.spec().service());
     std::tuple<int, int64_t, std::string> rank{replicas_here, -free_memory, node.metadata().name()};
     if (best == nullptr || rank < best_rank) {
       best = &node;

@@ -21,6 +21,8 @@ struct NodeLoad {
   int64_t memory_bytes = 0;  // reserved
   int containers = 0;
   std::map<std::string, int> per_service;  // containers of each Service
+  // Services the containers here keep apart from (their placement.apartFrom), with how many ask.
+  std::map<std::string, int> kept_apart;
 };
 using NodeLoads = std::map<std::string, NodeLoad>;  // by node name
 
@@ -31,7 +33,7 @@ NodeLoads LoadsOf(const std::vector<v1::Container>& containers);
 
 // Picks the node for `container` among Ready, schedulable nodes that match its node selector and have
 // room for its memory reservation next to what `loads` already holds, and at least as many CPUs as its
-// CPU limit. Spreads replicas: fewest containers of the same service first, then most free memory,
+// CPU limit, and whose containers its placement (and theirs) lets it join. Spreads replicas: fewest containers of the same service first, then most free memory,
 // then name. `loads` must not count `container` itself.
 // FAILED_PRECONDITION when none fits, with the count of nodes ruled out by each reason, e.g.
 // "0/3 nodes can run it: 1 not ready, 2 short of memory (needs 1Gi)".

@@ -59,6 +59,7 @@ std::vector<v1::Container> DesiredContainers(const v1::Service& service,
     container_spec->set_ordinal(ordinal);
     *container_spec->mutable_node_selector() = spec.node_selector();
     container_spec->set_on_node_loss(spec.on_node_loss());
+    if (spec.has_placement()) *container_spec->mutable_placement() = spec.placement();
     *container_spec->mutable_template_() = spec.template_();
     if (mounts_host_paths)
       *container_spec->mutable_host_path_roots() = {host_path_roots.begin(), host_path_roots.end()};

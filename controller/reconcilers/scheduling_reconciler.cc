@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_names.h"
 #include "common/conditions.h"
+#include "controller/address_allocator.h"
 #include "controller/reconcilers/registry_calls.h"
 #include "controller/scheduler.h"
 
@@ -17,13 +18,16 @@ absl::StatusOr<ReconcileResult> SchedulingReconciler::Reconcile(const std::strin
   // Choices are made one by one (each sees the ones before, for spreading); the bindings are written
   // together.
   std::vector<v1::Object> bindings;
+  std::optional<AddressAllocator> addresses;  // read from the store once some container needs one
   for (const std::string& name : placement_.Unbound()) {
     absl::StatusOr<v1::Object> object = registry_.Get(kKindContainer, name);
     if (!object.ok() || !object->container().spec().node_name().empty()) continue;
     v1::Container& container = *object->mutable_container();
     absl::StatusOr<std::string> node = ChooseNode(container, nodes, loads);
-    if (!node.ok()) {
-      result.Update(RecordUnschedulable(std::move(container), std::string(node.status().message()), now));
+    absl::Status addressed = node.status();
+    if (node.ok()) addressed = AssignAddresses(*container.mutable_spec(), addresses);
+    if (!addressed.ok()) {
+      result.Update(RecordUnschedulable(std::move(container), std::string(addressed.message()), now));
       continue;
     }
     container.mutable_spec()->set_node_name(*node);
@@ -36,6 +40,17 @@ absl::StatusOr<ReconcileResult> SchedulingReconciler::Reconcile(const std::strin
   result.Update(PutAll(registry_, bindings).status());
   if (!result.ok()) return result;
   return ReconcileResult{};
+}
+
+absl::Status SchedulingReconciler::AssignAddresses(v1::ContainerSpec& spec,
+                                                   std::optional<AddressAllocator>& addresses) {
+  if (!addresses) {
+    // Only Networks matter for Needs: every Service and Container is read once some container needs one.
+    std::vector<v1::Object> networks = registry_.ListKind(kKindNetwork);
+    if (!AddressAllocator(networks, {}, {}).Needs(spec)) return absl::OkStatus();
+    addresses.emplace(networks, registry_.ListKind(kKindService), registry_.ListKind(kKindContainer));
+  }
+  return addresses->Assign(spec);
 }
 
 absl::Status SchedulingReconciler::RecordUnschedulable(v1::Container container, const std::string& why,

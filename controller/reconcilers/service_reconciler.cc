@@ -32,6 +32,18 @@ bool SameOwnerAndLabels(const v1::ObjectMeta& want, const v1::ObjectMeta& have) 
              std::map<std::string, std::string>(have.labels().begin(), have.labels().end());
 }
 
+// The scheduler handed out the addresses a Service does not fix (address_allocator.h): they stay
+// the container's while it is attached to the same Network.
+void KeepAllocatedAddresses(const v1::ContainerSpec& have, v1::ContainerSpec* want) {
+  auto keep = [](const v1::ContainerNetwork& had, v1::ContainerNetwork* wants) {
+    if (wants->ipv4_address().empty() && wants->name() == had.name()) wants->set_ipv4_address(had.ipv4_address());
+  };
+  if (want->has_network()) keep(have.network(), want->mutable_network());
+  for (v1::ContainerNetwork& extra : *want->mutable_additional_networks()) {
+    for (const v1::ContainerNetwork& had : have.additional_networks()) keep(had, &extra);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ReconcileResult> ServiceReconciler::Reconcile(const std::string& name) {
@@ -96,6 +108,7 @@ ServiceReconciler::Plan ServiceReconciler::PlanContainers(const v1::Service& ser
     // The binding belongs to the scheduler: keep it while comparing and writing.
     want->mutable_spec()->set_node_name(have.spec().node_name());
     want->mutable_spec()->set_binding_generation(have.spec().binding_generation());
+    KeepAllocatedAddresses(have.spec(), want->mutable_spec());
     bool same_spec = MessageDifferencer::Equals(want->spec(), have.spec());
     if (same_spec && SameOwnerAndLabels(want->metadata(), have.metadata())) continue;
     v1::ObjectMeta* meta = want->mutable_metadata();

@@ -163,7 +163,7 @@ absl::StatusOr<std::string> FakeDockerClient::CreateNetwork(const DockerNetworkS
       return absl::AlreadyExistsError("network with name " + spec.name + " already exists");
   }
   std::string id = NextId();
-  networks[id] = DockerNetwork{id, spec.name, spec.labels, spec.subnet, spec.gateway, spec.internal};
+  networks[id] = DockerNetwork{id, spec.name, spec.labels, spec.subnet, spec.gateway, spec.internal, 0, spec.mtu};
   return id;
 }
 

@@ -31,6 +31,41 @@ TEST(Scheduler, SpreadsReplicasOfOneService) {
   EXPECT_EQ(*ChooseNode(Replica("db", 0), nodes, LoadsOf(bound)), "a");  // most free memory
 }
 
+TEST(Scheduler, MaxReplicasPerNodeIsAHardLimit) {
+  std::vector<v1::Node> nodes = {ReadyNode("a", 8 * kGi, 2000), ReadyNode("b", 8 * kGi, 2000)};
+  v1::Container third = Replica("sentinel", 2);
+  third.mutable_spec()->mutable_placement()->set_max_replicas_per_node(1);
+  std::vector<v1::Container> bound = {Replica("sentinel", 0, "", "a"), Replica("sentinel", 1, "", "b")};
+  for (v1::Container& replica : bound) *replica.mutable_spec()->mutable_placement() = third.spec().placement();
+  absl::StatusOr<std::string> none = ChooseNode(third, nodes, LoadsOf(bound));
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("0/2 nodes can run it: 2 at maxReplicasPerNode (1)"));
+  third.mutable_spec()->mutable_placement()->set_max_replicas_per_node(2);
+  EXPECT_TRUE(ChooseNode(third, nodes, LoadsOf(bound)).ok());
+}
+
+TEST(Scheduler, ApartFromKeepsServicesOffEachOthersNodesBothWays) {
+  std::vector<v1::Node> nodes = {ReadyNode("a", 8 * kGi, 2000), ReadyNode("b", kGi, 2000)};
+  v1::Container master = Replica("redis-master", 0, "", "a");
+  master.mutable_spec()->mutable_placement()->add_apart_from("redis-replica");
+  // The replica asks nothing, but the master already on "a" keeps it away, though "a" has more room.
+  EXPECT_EQ(*ChooseNode(Replica("redis-replica", 0), nodes, LoadsOf({master})), "b");
+  // And a master asking to be apart is kept off the replica's node.
+  v1::Container replica = Replica("redis-replica", 0, "", "b");
+  master.mutable_spec()->set_node_name("");
+  nodes[0].mutable_spec()->set_unschedulable(true);
+  absl::StatusOr<std::string> none = ChooseNode(master, nodes, LoadsOf({replica}));
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("1 running service/redis-replica (apartFrom)"));
+  nodes[0].mutable_spec()->set_unschedulable(false);
+  replica.mutable_spec()->mutable_placement()->add_apart_from("redis-master");
+  master.mutable_spec()->clear_placement();
+  EXPECT_EQ(*ChooseNode(master, nodes, LoadsOf({replica})), "a");
+  nodes[0].mutable_spec()->set_unschedulable(true);
+  EXPECT_THAT(std::string(ChooseNode(master, nodes, LoadsOf({replica})).status().message()),
+              HasSubstr("1 running a service kept apart from service/redis-master"));
+}
+
 TEST(Scheduler, RespectsSelectorsReadinessAndCordons) {
   std::vector<v1::Node> nodes = {ReadyNode("a", kGi, 2000, {{"disk", "hdd"}}),
                                  ReadyNode("b", kGi, 2000, {{"disk", "ssd"}})};
