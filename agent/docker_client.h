@@ -118,8 +118,8 @@ struct DockerNetworkSpec {
   std::string name;
   std::string subnet, gateway;
   bool internal = false;
-  int mtu = 0;  // 0: Docker's default
   std::map<std::string, std::string> labels;
+  int mtu = 0;  // 0: Docker's default
 };
 
 struct DockerVolume {

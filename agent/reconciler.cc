@@ -124,9 +124,12 @@ absl::Status Reconciler::EnsureNetwork(const std::string& name) {
                                                         ": it would take that traffic; choose another subnet"));
     }
   }
-  DockerNetworkSpec create{name,           spec.subnet(),
-                           spec.gateway(), spec.internal(),
-                           MtuOf(spec),    ObjectLabels(options_.node_name, "Network", object->network().metadata())};
+  DockerNetworkSpec create{.name = name,
+                           .subnet = spec.subnet(),
+                           .gateway = spec.gateway(),
+                           .internal = spec.internal(),
+                           .labels = ObjectLabels(options_.node_name, "Network", object->network().metadata()),
+                           .mtu = MtuOf(spec)};
   absl::StatusOr<std::string> created = docker_.CreateNetwork(create);
   if (absl::IsAlreadyExists(created.status()) ||
       (!created.ok() && absl::StrContains(created.status().message(), "already exists"))) {

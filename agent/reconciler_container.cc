@@ -89,7 +89,7 @@ absl::Status Reconciler::EnsureNetworksAndVolumes(const v1::Container& container
     // The overlay first, so the container's first packets already reach the other nodes.
     if (network.ok()) network = ReconcileOverlay(network_name);
     if (!network.ok()) {
-      Fail(container, kPhasePending, "NetworkNotReady", network);
+      Fail(container, kPhasePending, kReasonNetworkNotReady, network);
       return network;
     }
   }

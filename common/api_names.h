@@ -38,6 +38,8 @@ inline constexpr char kReasonReplicasReady[] = "ReplicasReady";
 inline constexpr char kReasonReplicasNotReady[] = "ReplicasNotReady";
 inline constexpr char kReasonReplicasUpdating[] = "ReplicasUpdating";
 inline constexpr char kReasonComplete[] = "Complete";
+// A Container's: its node cannot make or stretch one of its Networks (the message names which).
+inline constexpr char kReasonNetworkNotReady[] = "NetworkNotReady";
 
 // The finalizer a Volume deleted with its data carries for each node: that node's agent removes its
 // copy of the data, then releases this finalizer (and only this one): "delete-data.opctl.io/NODE".

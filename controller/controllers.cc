@@ -32,7 +32,7 @@ Controllers::Controllers(Manager& manager, Registry& registry, Clock& clock, Con
       services_(registry, clock, options.host_path_roots),
       scheduling_(registry, placement_, clock),
       evacuation_(registry, placement_, clock, options.silent_node_settle),
-      endpoints_(registry) {
+      endpoints_(registry, clock) {
   service_loop_ = &manager.Add(services_, {.name = "service controller", .leader_only = true, .resync = [this] {
                                              return NamesOf(registry_.ListKind(kKindService));
                                            }});

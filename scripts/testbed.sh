@@ -147,6 +147,8 @@ down() {
     if answers "$i"; then empty_host "$i" || true; fi
     [[ -f $dir/docker.pid ]] && kill "$(cat "$dir/docker.pid")" 2>/dev/null || true
   done
+  # A dockerd that never got as far as its pid file (its containerd would not start) is still one of ours.
+  pkill -f -- "--data-root=$data_dir/host" 2>/dev/null || true
   for i in $(hosts); do
     local deadline=$((SECONDS + 30))
     while answers "$i" && ((SECONDS < deadline)); do sleep 0.1; done

@@ -4,7 +4,11 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api_names.h"
+#include "common/conditions.h"
 #include "common/ipv4.h"
 #include "controller/reconcilers/registry_calls.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -19,6 +23,15 @@ std::string AddressOn(const v1::ContainerSpec& spec, const std::string& network)
     if (extra.name() == network) return extra.ipv4_address();
   }
   return "";
+}
+
+// "host2: network redis-net cannot span hosts from node host2: ..." when the container's node could
+// not make or stretch `network`; empty otherwise.
+std::string NetworkProblem(const v1::Container& container, const std::string& network) {
+  const v1::Condition* ready = FindCondition(container.status().conditions(), kConditionReady);
+  if (ready == nullptr || ready->status() == "True" || ready->reason() != kReasonNetworkNotReady) return "";
+  if (!absl::StartsWith(ready->message(), absl::StrCat("network ", network, " "))) return "";
+  return absl::StrCat(container.spec().node_name(), ": ", ready->message());
 }
 
 uint32_t SortKey(const std::string& address) { return ParseIpv4(address).value_or(0); }
@@ -50,10 +63,13 @@ absl::StatusOr<ReconcileResult> NetworkEndpointsReconciler::Reconcile(const std:
     node_addresses[node.node().metadata().name()] = node.node().status().overlay_address();
   }
   std::vector<v1::NetworkEndpoint> endpoints;
+  std::set<std::string> nodes, problems;
   for (const v1::Object& object : registry_.ListKind(kKindContainer)) {
     const v1::Container& container = object.container();
     std::string address = AddressOn(container.spec(), name);
     if (address.empty() || container.spec().node_name().empty()) continue;
+    nodes.insert(container.spec().node_name());
+    if (std::string problem = NetworkProblem(container, name); !problem.empty()) problems.insert(problem);
     v1::NetworkEndpoint& endpoint = endpoints.emplace_back();
     endpoint.set_container(container.metadata().name());
     endpoint.set_node(container.spec().node_name());
@@ -67,6 +83,10 @@ absl::StatusOr<ReconcileResult> NetworkEndpointsReconciler::Reconcile(const std:
   status->set_observed_generation(found->network().metadata().generation());
   status->set_vni(VniFor(found->network()));
   *status->mutable_endpoints() = {endpoints.begin(), endpoints.end()};
+  SetCondition(status->mutable_conditions(), kConditionReady, problems.empty(),
+               problems.empty() ? "OnEveryNode" : "NotReadyOnSomeNodes",
+               problems.empty() ? absl::StrCat("on ", nodes.size(), " node(s)") : absl::StrJoin(problems, "; "),
+               clock_.Now());
   if (google::protobuf::util::MessageDifferencer::Equals(*status, found->network().status())) return ReconcileResult{};
   int64_t version = found->network().metadata().resource_version();
   absl::Status written = Wait<v1::Object>([&](auto done) { registry_.UpdateStatus(updated, version, done); }).status();

@@ -1,7 +1,9 @@
 // Networks across hosts: gives each Network its VXLAN identifier (the lowest one no other Network
 // holds, from kFirstVni) and keeps its status' endpoint list current: every Container bound to a
 // node with an address on it, and the address that node's VXLAN endpoint answers on. Every agent
-// gets every Network, so this list is what each one programs its overlay from (agent/overlay/).
+// gets every Network, so this list is what each one programs its overlay from (agent/overlay/). Its
+// Ready condition says on which nodes the Network could not be made or stretched, and why (from the
+// reasons its Containers report).
 // Key: the Network's name. One loop worker: two Networks never draw the same identifier.
 #pragma once
 
@@ -18,7 +20,7 @@ inline constexpr int kFirstVni = 4096;
 
 class NetworkEndpointsReconciler : public Reconciler {
  public:
-  explicit NetworkEndpointsReconciler(Registry& registry) : registry_(registry) {}
+  NetworkEndpointsReconciler(Registry& registry, Clock& clock) : registry_(registry), clock_(clock) {}
 
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& network) override;
 
@@ -30,6 +32,7 @@ class NetworkEndpointsReconciler : public Reconciler {
   int VniFor(const v1::Network& network) const;
 
   Registry& registry_;
+  Clock& clock_;
 };
 
 }  // namespace opctl::controller

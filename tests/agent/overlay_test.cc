@@ -3,9 +3,13 @@
 // read back through the kernel, so nothing touches this machine's own namespace.
 #include "agent/overlay/overlay.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <future>
@@ -180,6 +184,19 @@ TEST(NetlinkDataplane, MakesAndRepairsALinkAndItsEntriesInTheKernel) {
     ASSERT_TRUE(dataplane.DeleteLink("opx-4242").ok());
     ASSERT_TRUE(dataplane.DeleteLink("opx-4242").ok());
     EXPECT_TRUE(dataplane.ListLinks()->empty());
+
+    // Someone else holds UDP 4789: the link cannot come up, and the error says why.
+    int holder = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(kVxlanPort);
+    ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0) << std::strerror(errno);
+    absl::Status in_use = dataplane.EnsureLink(spec);
+    close(holder);
+    EXPECT_THAT(std::string(in_use.message()),
+                HasSubstr("bringing link opx-4242 up (the kernel's VXLAN socket, UDP 4789): Address already in use"));
+    ASSERT_TRUE(dataplane.EnsureLink(spec).ok());  // free again: repaired on the next pass
+    EXPECT_TRUE(dataplane.GetLink("opx-4242")->up);
   });
 }
 

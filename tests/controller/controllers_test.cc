@@ -178,6 +178,62 @@ TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
   EXPECT_NE(first, second) << "replicas spread over nodes";
 }
 
+TEST_F(ServiceControllerTest, ASpanningNetworkGetsAddressesAVniAndItsEndpoints) {
+  ASSERT_TRUE(Follow().ok());
+  v1::Object network;
+  network.mutable_network()->mutable_metadata()->set_name("net");
+  network.mutable_network()->mutable_spec()->set_subnet("10.9.0.0/24");
+  v1::Object fixed = testing::ServiceObject("db", 1, {"10.9.0.3"});
+  v1::Object service = testing::ServiceObject("web", 2);  // its replicas get theirs from the controller
+  service.mutable_service()->mutable_spec()->mutable_network()->set_name("net");
+  Apply({network, fixed, service});
+  v1::Node a = testing::ReadyNode("host-a", 1LL << 30, 2000), b = testing::ReadyNode("host-b", 1LL << 30, 2000);
+  a.mutable_status()->set_overlay_address("10.231.0.11");
+  b.mutable_status()->set_overlay_address("10.231.0.12");
+  AddNode(a);
+  AddNode(b);
+  ASSERT_TRUE(SyncService("web").ok());
+  ASSERT_TRUE(Schedule().ok());
+  ASSERT_TRUE(SyncService("db").ok());
+  ASSERT_TRUE(Schedule().ok());
+  auto address_of = [&](const std::string& name) {
+    return registry_.Get("Container", name)->container().spec().network().ipv4_address();
+  };
+  // .1 is the gateway, .3 db's (reserved before db's container exists).
+  EXPECT_EQ(address_of("web-0"), "10.9.0.2");
+  EXPECT_EQ(address_of("web-1"), "10.9.0.4");
+  EXPECT_EQ(address_of("db-0"), "10.9.0.3");
+  // A later pass of the Service keeps them (and rolls nothing).
+  int64_t version = registry_.Get("Container", "web-1")->container().metadata().resource_version();
+  ASSERT_TRUE(SyncService("web").ok());
+  EXPECT_EQ(address_of("web-1"), "10.9.0.4");
+  EXPECT_EQ(registry_.Get("Container", "web-1")->container().metadata().resource_version(), version);
+
+  ASSERT_TRUE(controllers_.endpoints().Reconcile("net").ok());
+  v1::NetworkStatus status = registry_.Get("Network", "net")->network().status();
+  EXPECT_EQ(status.vni(), kFirstVni);
+  ASSERT_EQ(status.endpoints_size(), 3);
+  for (const v1::NetworkEndpoint& endpoint : status.endpoints()) {
+    EXPECT_EQ(endpoint.node_address(), endpoint.node() == "host-a" ? "10.231.0.11" : "10.231.0.12");
+    EXPECT_EQ(endpoint.address(), address_of(endpoint.container()));
+  }
+  EXPECT_EQ(ConditionStatus(status.conditions(), "Ready"), "True");
+
+  // A node that cannot stretch it: the Network says which and why.
+  v1::Object container = *registry_.Get("Container", "web-1");
+  SetCondition(container.mutable_container()->mutable_status()->mutable_conditions(), "Ready", false,
+               kReasonNetworkNotReady, "network net cannot span hosts from node host-a: UDP 4789 in use", clock_.Now());
+  std::promise<absl::Status> written;
+  registry_.UpdateStatus(container, 0, [&](absl::StatusOr<v1::Object> result) { written.set_value(result.status()); });
+  ASSERT_TRUE(written.get_future().get().ok());
+  ASSERT_TRUE(controllers_.endpoints().Reconcile("net").ok());
+  status = registry_.Get("Network", "net")->network().status();
+  EXPECT_EQ(status.vni(), kFirstVni) << "a Network keeps its VNI";
+  EXPECT_EQ(ConditionStatus(status.conditions(), "Ready"), "False");
+  EXPECT_THAT(status.conditions(0).message(),
+              HasSubstr(absl::StrCat(container.container().spec().node_name(), ": network net cannot span hosts")));
+}
+
 TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay) {
   ASSERT_TRUE(Follow().ok());
   v1::Node lost = testing::ReadyNode("host-a", 1LL << 30, 2000);

@@ -3,7 +3,8 @@
 // (manifests/redis-ha.yaml). Covers reachability both ways across hosts with source addresses kept
 // and full-size frames, and losing the master's host (its link cut) under a writer that WAITs for
 // a replica: a new master, no acknowledged write lost, the isolated master refusing writes, and its
-// return as a replica. OPCTL_HA_TRIALS repeats the fault (default 1; scripts/soak.sh runs more).
+// return as a replica; the same for a replica's host (which also holds a Sentinel). Each fault runs
+// OPCTL_HA_TRIALS times (default 3; scripts/soak.sh runs more).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -58,10 +60,13 @@ CommandResult Testbed(const std::vector<std::string>& arguments) {
   return testing::RunCommand(argv);
 }
 
+// Which host a fault trial cuts.
+enum class Cut { kMastersHost, kAReplicasHost };
+
 int Trials() {
-  int trials = 1;
+  int trials = 3;
   const char* text = std::getenv("OPCTL_HA_TRIALS");
-  return text != nullptr && absl::SimpleAtoi(text, &trials) && trials > 0 ? trials : 1;
+  return text != nullptr && absl::SimpleAtoi(text, &trials) && trials > 0 ? trials : 3;
 }
 
 class RedisHaTest : public ::testing::Test {
@@ -133,6 +138,28 @@ class RedisHaTest : public ::testing::Test {
     return answer.substr(0, answer.find('\n'));
   }
 
+  // Every Sentinel knows the master, both replicas and the two other Sentinels: what a failover
+  // needs (a Sentinel learns the replicas from the master's INFO, every 10 s).
+  static bool SentinelsSettled(const std::map<std::string, int>& hosts) {
+    for (int i = 0; i < 3; ++i) {
+      std::string sentinel = absl::StrCat("redis-sentinel-", i);
+      auto host = hosts.find(sentinel);
+      if (host == hosts.end()) return false;
+      std::vector<std::string> lines = absl::StrSplit(
+          Trimmed(Shell(host->second, sentinel, "redis-cli -p 26379 --raw SENTINEL master mymaster | paste - -")),
+          '\n');
+      std::set<std::string> fields(lines.begin(), lines.end());
+      if (!fields.count("flags\tmaster") || !fields.count("num-slaves\t2") || !fields.count("num-other-sentinels\t2")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Cuts the link of one host (which: `cut`) under a Writer on another host and checks what
+  // happens, through its return.
+  static void CutOneHostUnderAWriter(Cut cut, int trial);
+
   static testing::ControllerProcess* controller_;
 };
 
@@ -171,91 +198,168 @@ TEST_F(RedisHaTest, ContainersOnDifferentHostsReachEachOtherWithTheirOwnAddresse
   }
 }
 
-TEST_F(RedisHaTest, LosingTheMastersHostFailsOverWithoutLosingAnAcknowledgedWrite) {
-  for (int trial = 1; trial <= Trials(); ++trial) {
-    std::map<std::string, std::string> addresses;
-    std::map<std::string, int> hosts = Hosts(&addresses);
-    // The master now (an earlier trial may have moved it), and a writer on another host.
-    std::string sentinel_name = "redis-sentinel-0";
-    std::string master_address = MasterAccordingTo(hosts[sentinel_name], sentinel_name);
-    std::string master_container = RedisAt(addresses, master_address);
-    ASSERT_FALSE(master_container.empty()) << "no Redis container at " << master_address;
-    int master_host = hosts[master_container];
-    int writer_host = master_host % kHosts + 1;
-    std::string writer;
-    for (const auto& [name, host] : hosts) {
-      if (absl::StartsWith(name, "redis-sentinel") && host == writer_host) writer = name;
-    }
-    ASSERT_FALSE(writer.empty());
+// A writer on host `host`, in the Sentinel `container` there: SET and WAIT 1 on one connection, in a
+// loop, to whoever that Sentinel names master (a master cut off would hold a connect for minutes:
+// each write gets 3 s). Remembers each write acknowledged by a replica, and by which master.
+class Writer {
+ public:
+  Writer(int host, std::string container, std::string prefix)
+      : host_(host), container_(std::move(container)), prefix_(std::move(prefix)), thread_([this] { Run(); }) {}
+  ~Writer() { Stop(); }
 
-    // Each write: SET and WAIT 1 on one connection, to whoever the writer's Sentinel names.
-    std::mutex mutex;
-    std::vector<std::pair<std::string, std::string>> acknowledged;  // key, master address
-    std::atomic<bool> stop = false;
-    std::thread writing([&] {
-      for (int i = 0; !stop; ++i) {
-        std::string key = absl::StrCat("ha:", trial, ":", i);
-        CommandResult result =
-            Shell(writer_host, writer,
-                  absl::StrCat("m=$(redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name mymaster | head -1); "
-                               "printf 'SET ",
-                               key, " v\\r\\nWAIT 1 1000\\r\\n' | redis-cli -h \"$m\" --raw; echo \"master=$m\""));
-        std::vector<std::string> lines = absl::StrSplit(Trimmed(result), '\n');
-        if (lines.size() == 3 && lines[0] == "OK" && lines[1] == "1") {
-          std::lock_guard<std::mutex> lock(mutex);
-          acknowledged.emplace_back(key, std::string(absl::StripPrefix(lines[2], "master=")));
-        }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Acknowledged writes whose master `counts`.
+  size_t Count(const std::function<bool(const std::string&)>& counts) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t count = 0;
+    for (const auto& [key, master] : acknowledged_) count += counts(master) ? 1 : 0;
+    return count;
+  }
+  std::vector<std::string> Keys() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> keys;
+    for (const auto& [key, master] : acknowledged_) keys.push_back(key);
+    return keys;
+  }
+
+ private:
+  void Run() {
+    for (int i = 0; !stop_; ++i) {
+      std::string key = absl::StrCat(prefix_, i);
+      CommandResult result = Testbed(
+          {"docker", absl::StrCat(host_), "exec", container_, "sh", "-c",
+           absl::StrCat("m=$(redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name mymaster | head -1); "
+                        "printf 'SET ",
+                        key, " v\\r\\nWAIT 1 1000\\r\\n' | timeout 3 redis-cli -h \"$m\" --raw; echo \"master=$m\"")});
+      std::vector<std::string> lines = absl::StrSplit(absl::StripAsciiWhitespace(result.out), '\n');
+      if (lines.size() == 3 && lines[0] == "OK" && lines[1] == "1") {
+        std::lock_guard<std::mutex> lock(mutex_);
+        acknowledged_.emplace_back(key, std::string(absl::StripPrefix(lines[2], "master=")));
       }
-    });
-    auto acknowledged_by = [&](const std::function<bool(const std::string&)>& master, size_t at_least) {
-      std::lock_guard<std::mutex> lock(mutex);
-      size_t count = 0;
-      for (const auto& [key, by] : acknowledged) count += master(by) ? 1 : 0;
-      return count >= at_least;
-    };
-    ASSERT_TRUE(WaitFor([&] { return acknowledged_by([&](const std::string& m) { return m == master_address; }, 5); },
-                        absl::Seconds(30)))
-        << "no 5 WAITed writes to " << master_address << " before the fault";
+    }
+  }
 
-    ASSERT_EQ(Testbed({"link-down", absl::StrCat(master_host)}).exit_code, 0);
-    absl::Time cut = absl::Now();
-    bool failed_over =
-        WaitFor([&] { return acknowledged_by([&](const std::string& m) { return m != master_address; }, 1); },
-                absl::Seconds(30));
-    double failover_seconds = absl::ToDoubleSeconds(absl::Now() - cut);
-    // The isolated master sees no replica: it refuses writes (min-replicas-to-write 1).
-    CommandResult isolated = Shell(master_host, master_container, "redis-cli SET ha:isolated v");
-    ASSERT_TRUE(WaitFor([&] { return acknowledged_by([&](const std::string& m) { return m != master_address; }, 5); },
-                        absl::Seconds(30)));
-    ASSERT_EQ(Testbed({"link-up", absl::StrCat(master_host)}).exit_code, 0);
-    stop = true;
-    writing.join();
-    ASSERT_TRUE(failed_over) << "no write acknowledged by a new master within 30 s of cutting host" << master_host;
-    EXPECT_THAT(Trimmed(isolated), HasSubstr("NOREPLICAS")) << "the isolated master took a write";
+  const int host_;
+  const std::string container_, prefix_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::string>> acknowledged_;  // key, master address
+  std::atomic<bool> stop_ = false;
+  std::thread thread_;
+};
 
-    // Back on the network, the old master rejoins as a replica of the new one.
-    std::string new_master = MasterAccordingTo(writer_host, writer);
-    EXPECT_NE(new_master, master_address);
-    EXPECT_TRUE(WaitFor(
-        [&] {
-          std::string role = Trimmed(Shell(master_host, master_container, "redis-cli INFO replication"));
-          return absl::StrContains(role, "role:slave") && absl::StrContains(role, "master_link_status:up") &&
-                 absl::StrContains(role, "master_host:" + new_master);
-        },
-        absl::Seconds(60)))
-        << Trimmed(Shell(master_host, master_container, "redis-cli INFO replication"));
-    // Every acknowledged write is on the new master.
-    std::string new_master_container = RedisAt(addresses, new_master);
-    ASSERT_FALSE(new_master_container.empty());
-    std::string keys;
-    for (const auto& [key, by] : acknowledged) absl::StrAppend(&keys, " ", key);
-    CommandResult values = Shell(hosts[new_master_container], new_master_container,
-                                 absl::StrCat("redis-cli --raw MGET", keys, " | grep -c '^v$'"));
-    EXPECT_EQ(Trimmed(values), absl::StrCat(acknowledged.size())) << "an acknowledged write was lost";
-    std::printf(
-        "trial %d: host%d (master %s) cut; %s is master %.2f s later; %zu writes acknowledged with WAIT 1, "
-        "none lost; the isolated master refused writes and rejoined as a replica\n",
-        trial, master_host, master_address.c_str(), new_master.c_str(), failover_seconds, acknowledged.size());
+void RedisHaTest::CutOneHostUnderAWriter(Cut cut, int trial) {
+  // Settled first: every Sentinel knows both replicas and the others (a Sentinel moved back after an
+  // earlier trial's host returned needs a moment).
+  std::map<std::string, std::string> addresses;
+  std::map<std::string, int> hosts;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        hosts = Hosts(&addresses);
+        return SentinelsSettled(hosts);
+      },
+      absl::Seconds(90)))
+      << "the Sentinels did not all come to know both replicas and each other";
+  std::string master_address = MasterAccordingTo(hosts["redis-sentinel-0"], "redis-sentinel-0");
+  std::string master = RedisAt(addresses, master_address);
+  ASSERT_FALSE(master.empty()) << "no Redis container at " << master_address;
+  int cut_host = hosts[master];
+  if (cut == Cut::kAReplicasHost) cut_host = cut_host % kHosts + 1;  // every other host runs a replica
+  std::string cut_redis;
+  for (const auto& [name, host] : hosts) {
+    if (host == cut_host && !RedisAt(addresses, addresses[name]).empty()) cut_redis = name;
+  }
+  int writer_host = cut_host % kHosts + 1;
+  std::string writer_sentinel;
+  for (const auto& [name, host] : hosts) {
+    if (absl::StartsWith(name, "redis-sentinel") && host == writer_host) writer_sentinel = name;
+  }
+  ASSERT_FALSE(writer_sentinel.empty() || cut_redis.empty());
+
+  Writer writer(writer_host, writer_sentinel, absl::StrCat("ha:", static_cast<int>(cut), ":", trial, ":"));
+  auto by_old = [&](const std::string& m) { return m == master_address; };
+  auto by_other = [&](const std::string& m) { return m != master_address; };
+  ASSERT_TRUE(WaitFor([&] { return writer.Count(by_old) >= 5; }, absl::Seconds(30)))
+      << "no 5 WAITed writes to " << master_address << " before the fault";
+  size_t before = writer.Count(by_old);
+
+  ASSERT_EQ(Testbed({"link-down", absl::StrCat(cut_host)}).exit_code, 0);
+  absl::Time cut_at = absl::Now();
+  // Cutting the master's host: a new master takes writes. Cutting a replica's: the master goes on
+  // taking them, acknowledged by the other replica.
+  auto next = cut == Cut::kMastersHost ? std::function<bool(const std::string&)>(by_other) : by_old;
+  size_t already = cut == Cut::kMastersHost ? 0 : before;
+  bool carried_on = WaitFor([&] { return writer.Count(next) > already; }, absl::Seconds(30));
+  double gap_seconds = absl::ToDoubleSeconds(absl::Now() - cut_at);
+  // The cut Redis never acknowledges a write: WAIT finds no replica. A cut master still takes plain
+  // writes until its replicas lag by min-replicas-max-lag (10 s), then refuses them (NOREPLICAS).
+  std::string isolated_wait =
+      Trimmed(Shell(cut_host, cut_redis, "printf 'SET ha:isolated v\\r\\nWAIT 1 1000\\r\\n' | redis-cli --raw"));
+  std::string isolated_write;
+  bool refused = WaitFor(
+      [&] {
+        isolated_write = Trimmed(Shell(cut_host, cut_redis, "redis-cli SET ha:isolated v"));
+        return absl::StrContains(isolated_write, "NOREPLICAS") || absl::StrContains(isolated_write, "READONLY");
+      },
+      absl::Seconds(20));
+  bool five_more = WaitFor([&] { return writer.Count(next) >= already + 5; }, absl::Seconds(30));
+  // Lost for opctl too (its agent's lease lapsed, its movable containers fenced), not a blip.
+  bool lost = WaitFor(
+      [&] {
+        nlohmann::json node = nlohmann::json::parse(
+            Opctl({"get", "node", absl::StrCat("host", cut_host), "-o", "json"}).out, nullptr, false);
+        if (!node.is_object()) return false;
+        for (const nlohmann::json& condition : node["status"]["conditions"]) {
+          if (condition.value("type", "") == "Ready") return condition.value("status", "") != "True";
+        }
+        return false;
+      },
+      absl::Seconds(30));
+  ASSERT_EQ(Testbed({"link-up", absl::StrCat(cut_host)}).exit_code, 0);
+  writer.Stop();
+  EXPECT_TRUE(lost) << "host" << cut_host << " was never marked NotReady";
+  ASSERT_TRUE(carried_on && five_more) << "the writer did not carry on within 30 s of cutting host" << cut_host;
+  // The isolated master refuses writes (min-replicas-to-write 1); a replica refuses them anyway.
+  EXPECT_TRUE(refused) << "the isolated " << cut_redis << " still takes writes 20 s on: " << isolated_write;
+  EXPECT_THAT(isolated_wait, ::testing::AnyOf(HasSubstr("READONLY"), ::testing::EndsWith("\n0")))
+      << "the isolated " << cut_redis << " acknowledged a write";
+
+  // Back on the network, the cut Redis is a replica of whoever is master now, in sync.
+  std::string now_master = MasterAccordingTo(writer_host, writer_sentinel);
+  if (cut == Cut::kMastersHost) EXPECT_NE(now_master, master_address);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::string role = Trimmed(Shell(cut_host, cut_redis, "redis-cli INFO replication"));
+        return absl::StrContains(role, "role:slave") && absl::StrContains(role, "master_link_status:up") &&
+               absl::StrContains(role, "master_host:" + now_master);
+      },
+      absl::Seconds(60)))
+      << Trimmed(Shell(cut_host, cut_redis, "redis-cli INFO replication"));
+  // Every acknowledged write is on the master.
+  std::string now_master_container = RedisAt(addresses, now_master);
+  ASSERT_FALSE(now_master_container.empty());
+  std::vector<std::string> keys = writer.Keys();
+  CommandResult values = Shell(hosts[now_master_container], now_master_container,
+                               absl::StrCat("redis-cli --raw MGET ", absl::StrJoin(keys, " "), " | grep -c '^v$'"));
+  EXPECT_EQ(Trimmed(values), absl::StrCat(keys.size())) << "an acknowledged write was lost";
+  std::printf(
+      "%s trial %d: host%d (%s) cut; writes went on %.2f s later (master %s); %zu writes acknowledged "
+      "with WAIT 1, none lost; the cut Redis refused writes and rejoined as a replica\n",
+      cut == Cut::kMastersHost ? "master host cut" : "replica host cut", trial, cut_host, cut_redis.c_str(),
+      gap_seconds, now_master.c_str(), keys.size());
+}
+
+TEST_F(RedisHaTest, LosingTheMastersHostFailsOverWithoutLosingAnAcknowledgedWrite) {
+  for (int trial = 1; trial <= Trials() && !HasFatalFailure(); ++trial)
+    CutOneHostUnderAWriter(Cut::kMastersHost, trial);
+}
+
+// The replica's host also holds a Sentinel: this covers losing both.
+TEST_F(RedisHaTest, LosingAReplicasHostLosesNoAcknowledgedWrite) {
+  for (int trial = 1; trial <= Trials() && !HasFatalFailure(); ++trial) {
+    CutOneHostUnderAWriter(Cut::kAReplicasHost, trial);
   }
 }
 
