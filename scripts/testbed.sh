@@ -12,6 +12,7 @@
 #   scripts/testbed.sh down                                  agents, dockerds, namespaces and bridge go
 #   scripts/testbed.sh agent-kill I | agent-start I          kill -9 / start host I's agent
 #   scripts/testbed.sh link-down I | link-up I               cut / restore host I's link to the bridge
+#   scripts/testbed.sh docker-restart I                      stop host I's dockerd and start it again
 #   scripts/testbed.sh docker I ARGS...                      docker against host I's engine
 #   scripts/testbed.sh status
 #
@@ -78,6 +79,21 @@ wait_host() { "$root/scripts/private-dockerd.sh" wait "$(host_dir "$1")"; }
 load_images() {
   # shellcheck disable=SC2086  # the list is words
   "$root/scripts/private-dockerd.sh" load "$(host_dir "$1")" $images
+}
+
+# Host I's dockerd stopped and started again, as a dockerd restart on a real host: its containers stop
+# and their restart policy brings them back. The next one starts once the old one and its containerd
+# are gone (containerd's database allows one at a time).
+docker_restart() {
+  local i=$1 dir pid deadline
+  dir=$(host_dir "$i")
+  pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
+  "$root/scripts/private-dockerd.sh" stop "$dir"
+  deadline=$((SECONDS + 30))
+  while [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  while pgrep -f -- "$dir/exec/containerd" >/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  start_host "$i"
+  wait_host "$i"
 }
 
 empty_host() { "$root/scripts/private-dockerd.sh" empty "$(host_dir "$1")"; }
@@ -168,6 +184,7 @@ case $command in
   down) down ;;
   agent-kill) agent_stop "$1" ;;
   agent-start) agent_start "$1" ;;
+  docker-restart) docker_restart "$1" ;;
   link-down) ip link set "tb$1-br" down ;;
   link-up) ip link set "tb$1-br" up ;;
   docker) host_docker "$@" ;;

@@ -175,8 +175,8 @@ absl::Status NetlinkDataplane::SetLink(int index, int mtu, int master, const std
   mnl_attr_put_u32(request.header, IFLA_MTU, static_cast<uint32_t>(mtu));
   mnl_attr_put_u32(request.header, IFLA_MASTER, static_cast<uint32_t>(master));
   // Up is when the kernel opens UDP 4789: another user of the port makes this fail.
-  return socket_->Request(request.header,
-                          absl::StrCat("bringing link ", name, " up (the kernel's VXLAN socket, UDP ", kVxlanPort, ")"));
+  return socket_->Request(
+      request.header, absl::StrCat("bringing link ", name, " up (the kernel's VXLAN socket, UDP ", kVxlanPort, ")"));
 }
 
 absl::Status NetlinkDataplane::EnsureLink(const VxlanLinkSpec& spec) {

@@ -104,9 +104,19 @@ TEST(DockerJson, AContainerCreateBodyCarriesTheLimitsMountsAndEndpoint) {
   EXPECT_EQ(host["Mounts"][0]["Type"], "bind");
   EXPECT_EQ(host["Mounts"][0]["Source"], "/srv/real");
   EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["net"]["IPAMConfig"]["IPv4Address"], "10.1.0.5");
-  nlohmann::json network = nlohmann::json::parse(EncodeNetworkCreate({"net", "10.1.0.0/24", "10.1.0.1", true, {}}));
+  // The MAC other nodes derive from the address (common/ipv4.h), for the overlay.
+  EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["net"]["MacAddress"], "02:42:0a:01:00:05");
+  nlohmann::json connect = nlohmann::json::parse(EncodeNetworkConnect("abc", "172.19.0.3"));
+  EXPECT_EQ(connect["EndpointConfig"]["MacAddress"], "02:42:ac:13:00:03");
+  nlohmann::json network =
+      nlohmann::json::parse(EncodeNetworkCreate({"net", "10.1.0.0/24", "10.1.0.1", true, {}, 1450}));
   EXPECT_EQ(network["IPAM"]["Config"][0]["Gateway"], "10.1.0.1");
   EXPECT_EQ(network["Internal"], true);
+  EXPECT_EQ(network["Options"]["com.docker.network.driver.mtu"], "1450");
+  absl::StatusOr<std::vector<DockerNetwork>> listed = DecodeNetworkList(
+      R"([{"Id": "n1", "Name": "net", "Options": {"com.docker.network.driver.mtu": "1450"}, "IPAM": {"Config": []}}])");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->front().mtu, 1450);
 }
 
 TEST(DockerJson, BytesThatAreNotUtf8AreReplacedNotThrown) {

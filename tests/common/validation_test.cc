@@ -110,6 +110,24 @@ TEST(Validation, Subnets) {
               HasSubstr("spec.driver: \"overlay\" is not one of: bridge"));
 }
 
+TEST(Validation, MtuAndPlacement) {
+  EXPECT_THAT(Only(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_mtu(1000); })),
+              HasSubstr("spec.mtu: 1000 is out of range (1280 to 9000; 0 for 1450)"));
+  EXPECT_THAT(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_mtu(9000); }), IsEmpty());
+  auto placement = [](v1::Object& o) { return o.mutable_service()->mutable_spec()->mutable_placement(); };
+  EXPECT_THAT(Only(ErrorsAfter(3, [&](v1::Object& o) { placement(o)->set_max_replicas_per_node(-1); })),
+              HasSubstr("spec.placement.maxReplicasPerNode: -1 is not a limit"));
+  EXPECT_THAT(Only(ErrorsAfter(3, [&](v1::Object& o) { placement(o)->add_apart_from("redis-replica"); })),
+              HasSubstr("spec.placement.apartFrom[0]: is this Service itself"));
+  EXPECT_THAT(Only(ErrorsAfter(3,
+                               [&](v1::Object& o) {
+                                 placement(o)->add_apart_from("redis-master");
+                                 placement(o)->add_apart_from("redis-master");
+                               })),
+              HasSubstr("spec.placement.apartFrom[1]: \"redis-master\" is listed twice"));
+  EXPECT_THAT(ErrorsAfter(3, [&](v1::Object& o) { placement(o)->add_apart_from("redis-master"); }), IsEmpty());
+}
+
 TEST(Validation, StaticAddresses) {
   EXPECT_THAT(Only(ErrorsAfter(2,
                                [](v1::Object& o) {

@@ -24,6 +24,7 @@
 #include "agent/curl_docker_client.h"
 #include "common/clock.h"
 #include "tests/support/process.h"
+#include "tests/support/testbed.h"
 #include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
@@ -31,24 +32,18 @@ namespace opctl {
 namespace {
 
 using testing::CommandResult;
+using testing::Testbed;
 using ::testing::HasSubstr;
 using testing::WaitFor;
 
 constexpr int kHosts = 3;
-constexpr char kBridgeAddress[] = "10.231.0.1";
+constexpr const char* kBridgeAddress = testing::kTestbedBridgeAddress;
 constexpr int kControllerPort = 7193;
 constexpr int kTrials = 3;
 constexpr char kStoreTmpfsSize[] = "256m";
 // How long the control plane's own faults last: a stopped controller, a full disk.
 constexpr absl::Duration kControllerFault = absl::Seconds(10);
 
-CommandResult Testbed(const std::vector<std::string>& arguments) {
-  // The agents are this build's (the sanitized one under scripts/test.sh), not build/'s.
-  std::vector<std::string> argv = {"env", "OPCTL_AGENT=" + testing::BinaryPath("opctl-agent"), "bash",
-                                   testing::SourcePath("scripts/testbed.sh")};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  return testing::RunCommand(argv);
-}
 
 // Names of the containers running on host i, straight from its dockerd's API (a few milliseconds,
 // so the duplicate watcher samples often).

@@ -23,6 +23,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/support/process.h"
+#include "tests/support/testbed.h"
 #include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
@@ -34,7 +35,7 @@ using ::testing::HasSubstr;
 using testing::WaitFor;
 
 constexpr int kHosts = 3;
-constexpr char kBridgeAddress[] = "10.231.0.1";
+constexpr const char* kBridgeAddress = testing::kTestbedBridgeAddress;
 constexpr int kControllerPort = 7194;
 constexpr char kImages[] = "opctl/busybox:test opctl/redis-master:7.0 opctl/redis-replica:7.0 opctl/redis-sentinel:7.0";
 
@@ -52,13 +53,7 @@ spec:
     command: ["sh", "-c", "head -c 1048576 /dev/urandom > /payload && exec httpd -f -p 8080 -h /"]
 )";
 
-CommandResult Testbed(const std::vector<std::string>& arguments) {
-  std::vector<std::string> argv = {"env", "OPCTL_AGENT=" + testing::BinaryPath("opctl-agent"),
-                                   absl::StrCat("TESTBED_IMAGES=", kImages), "bash",
-                                   testing::SourcePath("scripts/testbed.sh")};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  return testing::RunCommand(argv);
-}
+CommandResult Testbed(const std::vector<std::string>& arguments) { return testing::Testbed(arguments, kImages); }
 
 // Which host a fault trial cuts.
 enum class Cut { kMastersHost, kAReplicasHost };
@@ -200,7 +195,7 @@ TEST_F(RedisHaTest, ContainersOnDifferentHostsReachEachOtherWithTheirOwnAddresse
 
 // A writer on host `host`, in the Sentinel `container` there: SET and WAIT 1 on one connection, in a
 // loop, to whoever that Sentinel names master (a master cut off would hold a connect for minutes:
-// each write gets 3 s). Remembers each write acknowledged by a replica, and by which master.
+// each write gets 1.5 s, WAIT 1 1000 included). Remembers each write acknowledged by a replica, and by which master.
 class Writer {
  public:
   Writer(int host, std::string container, std::string prefix)
@@ -229,11 +224,12 @@ class Writer {
   void Run() {
     for (int i = 0; !stop_; ++i) {
       std::string key = absl::StrCat(prefix_, i);
-      CommandResult result = Testbed(
-          {"docker", absl::StrCat(host_), "exec", container_, "sh", "-c",
-           absl::StrCat("m=$(redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name mymaster | head -1); "
-                        "printf 'SET ",
-                        key, " v\\r\\nWAIT 1 1000\\r\\n' | timeout 3 redis-cli -h \"$m\" --raw; echo \"master=$m\"")});
+      CommandResult result =
+          Testbed({"docker", absl::StrCat(host_), "exec", container_, "sh", "-c",
+                   absl::StrCat(
+                       "m=$(redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name mymaster | head -1); "
+                       "printf 'SET ",
+                       key, " v\\r\\nWAIT 1 1000\\r\\n' | timeout 1.5 redis-cli -h \"$m\" --raw; echo \"master=$m\"")});
       std::vector<std::string> lines = absl::StrSplit(absl::StripAsciiWhitespace(result.out), '\n');
       if (lines.size() == 3 && lines[0] == "OK" && lines[1] == "1") {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -349,6 +345,46 @@ void RedisHaTest::CutOneHostUnderAWriter(Cut cut, int trial) {
       "with WAIT 1, none lost; the cut Redis refused writes and rejoined as a replica\n",
       cut == Cut::kMastersHost ? "master host cut" : "replica host cut", trial, cut_host, cut_redis.c_str(),
       gap_seconds, now_master.c_str(), keys.size());
+}
+
+// probe-`from` fetched probe-`to`'s 1 MiB whole.
+bool Fetches(std::map<std::string, int>& hosts, int from, int to) {
+  std::string source = absl::StrCat("probe-", from);
+  CommandResult fetched =
+      Testbed({"docker", absl::StrCat(hosts[source]), "exec", source, "sh", "-c",
+               absl::StrCat("printf 'GET /payload HTTP/1.0\\r\\n\\r\\n' | nc -w 3 172.19.0.2", to, " 8080 | wc -c")});
+  int64_t bytes = 0;
+  return absl::SimpleAtoi(absl::StripAsciiWhitespace(fetched.out), &bytes) && bytes > 1048576;
+}
+
+// The probe's host, and the index of its overlay link there (the same index: adopted, not made again).
+int OverlayLinkIndex(int host) {
+  CommandResult shown = testing::RunCommand(
+      {"nsenter", absl::StrCat("--net=/var/run/netns/opctl-tb-", host), "ip", "-o", "link", "show", "type", "vxlan"});
+  int index = 0;
+  return absl::SimpleAtoi(shown.out.substr(0, shown.out.find(':')), &index) ? index : 0;
+}
+
+TEST_F(RedisHaTest, AKilledAgentAndARestartedDockerdGetTheirOverlayBackUnaided) {
+  std::map<std::string, int> hosts = Hosts();
+  int host = hosts["probe-2"];
+  int index = OverlayLinkIndex(host);
+  ASSERT_NE(index, 0);
+  // kill -9 of the agent and a new one at once: it adopts the link and entries as they are.
+  ASSERT_EQ(Testbed({"agent-kill", absl::StrCat(host)}).exit_code, 0);
+  ASSERT_EQ(Testbed({"agent-start", absl::StrCat(host)}).exit_code, 0);
+  EXPECT_TRUE(WaitFor([&] { return Fetches(hosts, 0, 2) && Fetches(hosts, 2, 0); }, absl::Seconds(30)));
+  EXPECT_EQ(OverlayLinkIndex(host), index) << "the new agent made the overlay link again instead of adopting it";
+
+  // dockerd stopped and started: its containers come back, and so does their reach across hosts.
+  absl::Time restarted = absl::Now();
+  ASSERT_EQ(Testbed({"docker-restart", absl::StrCat(host)}).exit_code, 0);
+  EXPECT_TRUE(WaitFor([&] { return Fetches(hosts, 0, 2) && Fetches(hosts, 2, 0); }, absl::Seconds(90)))
+      << "probe-2 (host" << host << ") unreachable across hosts 90 s after its dockerd restarted";
+  std::printf("overlay back after a dockerd restart: %.1f s (from the stop, including the containers' restart)\n",
+              absl::ToDoubleSeconds(absl::Now() - restarted));
+  // The Redis stack settles again before the fault trials.
+  EXPECT_TRUE(WaitFor([&] { return SentinelsSettled(Hosts()); }, absl::Seconds(90)));
 }
 
 TEST_F(RedisHaTest, LosingTheMastersHostFailsOverWithoutLosingAnAcknowledgedWrite) {
