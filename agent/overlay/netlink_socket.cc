@@ -2,6 +2,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -64,14 +65,26 @@ absl::Status NetlinkSocket::Dump(nlmsghdr* message, const std::string& what,
 absl::Status NetlinkSocket::Exchange(nlmsghdr* message, const std::string& what,
                                      const std::function<void(const nlmsghdr*)>& each) {
   absl::MutexLock lock(&mutex_);
-  message->nlmsg_seq = ++sequence_;
-  if (mnl_socket_sendto(socket_, message, message->nlmsg_len) < 0) return FromErrno(errno, what);
-  // A dump's answer comes in datagrams of up to a page or so each; 32 KiB holds any of them.
   std::vector<char> buffer(32 << 10);
+  // What an earlier exchange left unread (it failed midway) would answer this one: drop it first.
+  int fd = mnl_socket_get_fd(socket_);
+  while (recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT) > 0) {
+  }
+  message->nlmsg_seq = ++sequence_;
+  ssize_t sent;
+  do {
+    sent = mnl_socket_sendto(socket_, message, message->nlmsg_len);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return FromErrno(errno, what);
+  // A dump's answer comes in datagrams of up to a page or so each; 32 KiB holds any of them.
   Callback callback{&each};
   for (;;) {
     ssize_t received = mnl_socket_recvfrom(socket_, buffer.data(), buffer.size());
+    if (received < 0 && errno == EINTR) continue;  // a signal, not an answer: the answer is still coming
     if (received < 0) return FromErrno(errno, what);
+    // Another request's answer (the kernel never mixes two in one datagram): not ours.
+    const auto* first = reinterpret_cast<const nlmsghdr*>(buffer.data());
+    if (mnl_nlmsg_ok(first, static_cast<int>(received)) && first->nlmsg_seq != message->nlmsg_seq) continue;
     int result = mnl_cb_run(buffer.data(), received, message->nlmsg_seq, port_, OnMessage, &callback);
     if (result == MNL_CB_ERROR) return FromErrno(errno, what);
     if (result == MNL_CB_STOP) return absl::OkStatus();
