@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -103,7 +104,10 @@ std::string ToSortedYaml(const v1::Object& object) {
 }
 
 std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
-  if (kind == kKindNetwork) return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "AGE"};
+  if (kind == kKindNetwork) {
+    if (wide) return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "NODES", "VNI", "READY", "AGE"};
+    return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "NODES", "AGE"};
+  }
   if (kind == kKindVolume) return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};
   if (kind == kKindService) {
     if (wide) return {"NAME", "STACK", "READY", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
@@ -198,6 +202,23 @@ std::vector<std::string> NodeRow(const v1::Object& object, bool wide, absl::Time
   return {meta.name(), ready, memory, cpus, Age(meta, now)};
 }
 
+// NODES: how many nodes run its containers (what it spans); wide adds its VNI and Ready condition.
+std::vector<std::string> NetworkRow(const v1::Network& network, bool wide, absl::Time now) {
+  const v1::NetworkSpec& spec = network.spec();
+  std::set<std::string> nodes;
+  for (const v1::NetworkEndpoint& endpoint : network.status().endpoints()) nodes.insert(endpoint.node());
+  std::vector<std::string> row = {
+      network.metadata().name(), OrNone(network.metadata().stack()), OrNone(spec.subnet()),
+      OrNone(spec.gateway()),    spec.internal() ? "true" : "false", absl::StrCat(nodes.size())};
+  if (wide) {
+    row.push_back(network.status().vni() == 0 ? "<none>" : absl::StrCat(network.status().vni()));
+    std::string ready = ConditionStatus(network.status().conditions(), kConditionReady);
+    row.push_back(ready == "Unknown" ? "-" : ready);
+  }
+  row.push_back(Age(network.metadata(), now));
+  return row;
+}
+
 }  // namespace
 
 std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Time now,
@@ -205,11 +226,7 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   const v1::ObjectMeta& meta = MetaOf(object);
   std::string kind = KindOf(object);
   std::string stack = OrNone(meta.stack());
-  if (kind == kKindNetwork) {
-    const v1::NetworkSpec& spec = object.network().spec();
-    return {meta.name(),   stack, OrNone(spec.subnet()), OrNone(spec.gateway()), spec.internal() ? "true" : "false",
-            Age(meta, now)};
-  }
+  if (kind == kKindNetwork) return NetworkRow(object.network(), wide, now);
   if (kind == kKindVolume) {
     const v1::Volume& volume = object.volume();
     return {meta.name(),

@@ -78,6 +78,10 @@ absl::StatusOr<ReconcileResult> NetworkEndpointsReconciler::Reconcile(const std:
   }
   std::sort(endpoints.begin(), endpoints.end(),
             [](const auto& a, const auto& b) { return SortKey(a.address()) < SortKey(b.address()); });
+  // A Network no container uses yet gets nothing written: its VNI comes with its first endpoint, in
+  // the same write, and an apply's Networks stay as applied until then.
+  const v1::NetworkStatus& before = found->network().status();
+  if (endpoints.empty() && before.vni() == 0 && before.conditions().empty()) return ReconcileResult{};
   v1::Object updated = *found;
   v1::NetworkStatus* status = updated.mutable_network()->mutable_status();
   status->set_observed_generation(found->network().metadata().generation());

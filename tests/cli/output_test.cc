@@ -38,6 +38,19 @@ TEST(Output, TablesLikeKubectl) {
       HasSubstr("redis-master-0   redis   redis-master   Running   healthy   1          host-a   172.19.0.2   5m"));
 }
 
+TEST(Output, ANetworkSaysHowManyNodesItSpans) {
+  v1::Object object;
+  v1::Network* network = object.mutable_network();
+  network->mutable_metadata()->set_name("redis-net");
+  network->mutable_metadata()->set_creation_timestamp(FormatTimestamp(absl::FromUnixSeconds(1000)));
+  network->mutable_spec()->set_subnet("172.19.0.0/16");
+  network->mutable_status()->set_vni(4096);
+  for (const char* node : {"host1", "host2", "host2"}) network->mutable_status()->add_endpoints()->set_node(node);
+  std::string table = ToTable("Network", {object}, true, absl::FromUnixSeconds(1000 + 60));
+  EXPECT_THAT(table, HasSubstr("NODES   VNI    READY"));
+  EXPECT_THAT(table, HasSubstr("false      2       4096   -"));
+}
+
 TEST(Output, YamlRoundTripsThroughTheManifestParser) {
   std::string yaml = ToYaml(Container());
   EXPECT_THAT(yaml, HasSubstr("cpus: \"2\""));  // quoted: a string that looks like a number

@@ -278,6 +278,49 @@ TEST_F(AgentIntegrationTest, AMissingImageIsReportedAndWaitNamesIt) {
   EXPECT_THAT(applied.err, HasSubstr("timed out after 5s"));
 }
 
+// Someone else's Docker network holds the subnet on this host (made by hand; opctl's own Networks
+// may not overlap at apply): the Container waits, saying which node and why, and so does the Network;
+// once that network goes, the Container runs with nothing done by hand.
+TEST_F(AgentIntegrationTest, ASubnetTakenOnTheHostIsReportedOnTheContainerAndTheNetwork) {
+  ASSERT_NO_FATAL_FAILURE(Start("taken"));
+  testing::RunCommand({"docker", "-H", "unix://" + socket_, "network", "rm", "taken-by-hand"});  // an earlier run's
+  testing::CommandResult made = testing::RunCommand(
+      {"docker", "-H", "unix://" + socket_, "network", "create", "--subnet", "10.219.0.0/24", "taken-by-hand"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  Apply(Stack("taken", 219, 1));
+  std::string reason, message;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::optional<v1::Object> container = Get("Container", "taken-web-0");
+        if (!container) return false;
+        for (const v1::Condition& condition : container->container().status().conditions()) {
+          if (condition.type() == "Ready") reason = condition.reason(), message = condition.message();
+        }
+        return reason == "NetworkNotReady";
+      },
+      absl::Seconds(30)))
+      << reason << ": " << message;
+  EXPECT_THAT(message, HasSubstr("network taken-net cannot be made on node " + node()));
+  EXPECT_THAT(message, HasSubstr("overlaps"));
+  std::string network_message;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::optional<v1::Object> network = Get("Network", "taken-net");
+        if (!network) return false;
+        for (const v1::Condition& condition : network->network().status().conditions()) {
+          if (condition.type() == "Ready" && condition.status() == "False") network_message = condition.message();
+        }
+        return !network_message.empty();
+      },
+      absl::Seconds(30)));
+  EXPECT_THAT(network_message, HasSubstr(node() + ": network taken-net cannot be made on node " + node()));
+
+  ASSERT_EQ(testing::RunCommand({"docker", "-H", "unix://" + socket_, "network", "rm", "taken-by-hand"}).exit_code, 0);
+  // The agent's retries back off to at most 30 s.
+  testing::CommandResult waited = controller_->Opctl({"wait", "service/taken-web", "--timeout", "90s"});
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+}
+
 TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
   ASSERT_NO_FATAL_FAILURE(Start("heal"));
   Apply(Stack("heal", 202));
