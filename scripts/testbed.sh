@@ -170,6 +170,8 @@ down() {
     while answers "$i" && ((SECONDS < deadline)); do sleep 0.1; done
     ip netns delete "$(netns_of "$i")" 2>/dev/null || true
     ip link delete "tb$i-br" 2>/dev/null || true
+    # A dockerd killed before it cleaned up leaves its network namespace's mount under its exec root.
+    findmnt -rn -o TARGET | grep "^$(host_dir "$i")/" | sort -r | xargs -r umount -l || true
     rm -rf "$(host_dir "$i")"
   done
   ip link delete "$bridge" 2>/dev/null || true
