@@ -81,19 +81,27 @@ load_images() {
   "$root/scripts/private-dockerd.sh" load "$(host_dir "$1")" $images
 }
 
+# Waits (30 s at most) until host I's dockerd and its containerd are gone, then kills what is left:
+# a new dockerd on the same data root cannot start while the old containerd holds its database.
+wait_host_gone() {
+  local i=$1 deadline=$((SECONDS + 30))
+  local dockerd="--data-root=$data_dir/host$i " containerd="$(host_dir "$i")/exec/containerd"
+  while ((SECONDS < deadline)); do
+    pgrep -f -- "$dockerd" >/dev/null || pgrep -f -- "$containerd" >/dev/null || return 0
+    sleep 0.1
+  done
+  pkill -9 -f -- "$dockerd" || true
+  pkill -9 -f -- "$containerd" || true
+  while pgrep -f -- "$dockerd" >/dev/null || pgrep -f -- "$containerd" >/dev/null; do sleep 0.1; done
+}
+
 # Host I's dockerd stopped and started again, as a dockerd restart on a real host: its containers stop
-# and their restart policy brings them back. The next one starts once the old one and its containerd
-# are gone (containerd's database allows one at a time).
+# and their restart policy brings them back.
 docker_restart() {
-  local i=$1 dir pid deadline
-  dir=$(host_dir "$i")
-  pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
-  "$root/scripts/private-dockerd.sh" stop "$dir"
-  deadline=$((SECONDS + 30))
-  while [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  while pgrep -f -- "$dir/exec/containerd" >/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  start_host "$i"
-  wait_host "$i"
+  "$root/scripts/private-dockerd.sh" stop "$(host_dir "$1")"
+  wait_host_gone "$1"
+  start_host "$1"
+  wait_host "$1"
 }
 
 empty_host() { "$root/scripts/private-dockerd.sh" empty "$(host_dir "$1")"; }
@@ -166,8 +174,7 @@ down() {
   # A dockerd that never got as far as its pid file (its containerd would not start) is still one of ours.
   pkill -f -- "--data-root=$data_dir/host" 2>/dev/null || true
   for i in $(hosts); do
-    local deadline=$((SECONDS + 30))
-    while answers "$i" && ((SECONDS < deadline)); do sleep 0.1; done
+    wait_host_gone "$i"
     ip netns delete "$(netns_of "$i")" 2>/dev/null || true
     ip link delete "tb$i-br" 2>/dev/null || true
     # A dockerd killed before it cleaned up leaves its network namespace's mount under its exec root.
