@@ -33,10 +33,10 @@ NodeLoads LoadsOf(const std::vector<v1::Container>& containers);
 
 // Picks the node for `container` among Ready, schedulable nodes that match its node selector and have
 // room for its memory reservation next to what `loads` already holds, and at least as many CPUs as its
-// CPU limit, and whose containers its placement (and theirs) lets it join. Spreads replicas: fewest containers of the same service first, then most free memory,
-// then name. `loads` must not count `container` itself.
-// FAILED_PRECONDITION when none fits, with the count of nodes ruled out by each reason, e.g.
-// "0/3 nodes can run it: 1 not ready, 2 short of memory (needs 1Gi)".
+// CPU limit, and whose containers its placement (and theirs) lets it join. Spreads replicas: fewest containers of the
+// same service first, then most free memory, then name. `loads` must not count `container` itself. FAILED_PRECONDITION
+// when none fits, with the count of nodes ruled out by each reason, e.g. "0/3 nodes can run it: 1 not ready, 2 short of
+// memory (needs 1Gi)".
 absl::StatusOr<std::string> ChooseNode(const v1::Container& container, const std::vector<v1::Node>& nodes,
                                        const NodeLoads& loads);
 

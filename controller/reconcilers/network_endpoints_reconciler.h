@@ -1,10 +1,9 @@
 // Networks across hosts: gives each Network its VXLAN identifier once a container uses it (the
-// lowest one no other Network holds, from kFirstVni) and keeps its status' endpoint list current: every Container bound to a
-// node with an address on it, and the address that node's VXLAN endpoint answers on. Every agent
-// gets every Network, so this list is what each one programs its overlay from (agent/overlay/). Its
-// Ready condition says on which nodes the Network could not be made or stretched, and why (from the
-// reasons its Containers report).
-// Key: the Network's name. One loop worker: two Networks never draw the same identifier.
+// lowest one no other Network holds, from kFirstVni) and keeps its status' endpoint list current: every Container bound
+// to a node with an address on it, and the address that node's VXLAN endpoint answers on. Every agent gets every
+// Network, so this list is what each one programs its overlay from (agent/overlay/). Its Ready condition says on which
+// nodes the Network could not be made or stretched, and why (from the reasons its Containers report). Key: the
+// Network's name. One loop worker: two Networks never draw the same identifier.
 #pragma once
 
 #include <string>

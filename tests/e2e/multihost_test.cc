@@ -32,8 +32,8 @@ namespace opctl {
 namespace {
 
 using testing::CommandResult;
-using testing::Testbed;
 using ::testing::HasSubstr;
+using testing::Testbed;
 using testing::WaitFor;
 
 constexpr int kHosts = 3;
@@ -43,7 +43,6 @@ constexpr int kTrials = 3;
 constexpr char kStoreTmpfsSize[] = "256m";
 // How long the control plane's own faults last: a stopped controller, a full disk.
 constexpr absl::Duration kControllerFault = absl::Seconds(10);
-
 
 // Names of the containers running on host i, straight from its dockerd's API (a few milliseconds,
 // so the duplicate watcher samples often).

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   container.cap_add = {word(18)};
   container.healthcheck = DockerHealthCheck{{word(19)}, 1, 2, 3, 4};
   EncodeContainerCreate(container);
-  DockerNetworkSpec network{word(20), word(21), word(22), size % 2 == 0, {{word(23), word(24)}}, static_cast<int>(size % 9000)};
+  DockerNetworkSpec network{
+      word(20), word(21), word(22), size % 2 == 0, {{word(23), word(24)}}, static_cast<int>(size % 9000)};
   EncodeNetworkCreate(network);
   return 0;
 }
