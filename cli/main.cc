@@ -32,6 +32,8 @@ Usage:
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
   opctl logs [-f] [--tail N] [--since 10m] [--timestamps] container/NAME|service/NAME
                                                            output of a container, or of every replica of a service
+  opctl convert -f docker-compose.yml [-f more.yml] [--stack NAME] [-o DIR|-]
+                                                           compose files to manifests; warns of each field left out
   opctl volume backup NAME -o FILE.tar.gz [--node N]       archive a volume's contents (consistent for Redis)
   opctl volume restore NAME -f FILE.tar.gz [--force] [--node N]
                                                            replace a volume's contents with an archive
@@ -61,6 +63,11 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
+  if (verb == "convert") {
+    ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
+    CommandContext context{*command_arguments, offline, std::cout, std::cerr};
+    return RunConvert(context);
+  }
   // --dry-run=client needs no controller; everything else connects.
   absl::StatusOr<Connection> connection = ResolveConnection(*command_arguments);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
