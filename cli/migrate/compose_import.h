@@ -32,7 +32,4 @@ struct ConvertedCompose {
 // does (environment and labels are merged key by key).
 ConvertedCompose ConvertCompose(const std::vector<ComposeFile>& files, const ComposeOptions& options);
 
-// Splits a command line the way compose does (shlex): quotes and backslashes, no expansion.
-std::vector<std::string> SplitCommandLine(const std::string& line);
-
 }  // namespace opctl::cli

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/migrate/compose_source.h"
 #include "common/object.h"
 #include "common/validation.h"
 
@@ -162,6 +163,8 @@ TEST(ComposeImport, BrokenFilesAreRefusedNamingFileLineAndFieldAndGiveNoObjects)
        "compose.yml:3: service/a: spec.template.resources.memoryLimit"},
       {"services:\n  a:\n    image: x\n    deploy: {replicas: many}\n",
        "compose.yml:4: service/a deploy.replicas: must be a whole number"},
+      {"services:\n  a:\n    image: x\n    healthcheck: {test: [CMD, t], retries: lots}\n",
+       "compose.yml:4: service/a healthcheck.retries: must be a whole number"},
       {"services:\n  a:\n    image: ${IMAGE:?give an image}\n",
        "compose.yml:3: interpolation: IMAGE is required: give an image"},
       {"services:\n  a:\n    image: x\n    env_file: missing.env\n", "compose.yml:4: service/a env_file: cannot read"},
@@ -203,7 +206,7 @@ TEST(ComposeImport, VariablesAreInterpolatedAsComposeDoes) {
 }
 
 TEST(ComposeImport, SplitsCommandLinesLikeAShell) {
-  EXPECT_THAT(SplitCommandLine(R"(redis-server --save "" --appendonly 'yes please' a\ b)"),
+  EXPECT_THAT(compose::SplitCommandLine(R"(redis-server --save "" --appendonly 'yes please' a\ b)"),
               ElementsAre("redis-server", "--save", "", "--appendonly", "yes please", "a b"));
 }
 
