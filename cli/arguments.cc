@@ -7,7 +7,8 @@ namespace opctl::cli {
 const std::vector<FlagSpec>& AllFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
       {"filename", 'f', true, "manifest file, directory or - (repeatable)"},
-      {"output", 'o', true, "yaml, json, wide or name; convert: a folder, or - for standard output"},
+      {"output", 'o', true, "yaml, json, wide or name; convert, export: a folder, or - for standard output"},
+      {"to", 0, true, "export: compose, swarm or kubernetes"},
       {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache"},
       {"watch", 'w', false, "after listing, print changes as they happen"},
       {"stack", 0, true, "only objects of this stack"},

@@ -34,6 +34,9 @@ Usage:
                                                            output of a container, or of every replica of a service
   opctl convert -f docker-compose.yml [-f more.yml] [--stack NAME] [-o DIR|-]
                                                            compose files to manifests; warns of each field left out
+  opctl export --to compose|swarm|kubernetes [-f FILE|DIR] [--stack NAME] [-o DIR|-]
+                                                           manifests (or, without -f, what the controller holds)
+                                                           as a compose file, a Swarm stack file or Kubernetes objects
   opctl volume backup NAME -o FILE.tar.gz [--node N]       archive a volume's contents (consistent for Redis)
   opctl volume restore NAME -f FILE.tar.gz [--force] [--node N]
                                                            replace a volume's contents with an archive
@@ -63,6 +66,11 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
+  if (verb == "export" && command_arguments->Has("filename")) {
+    ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
+    CommandContext context{*command_arguments, offline, std::cout, std::cerr};
+    return RunExport(context);
+  }
   if (verb == "convert") {
     ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
     CommandContext context{*command_arguments, offline, std::cout, std::cerr};
@@ -97,6 +105,7 @@ int Main(int argc, char** argv) {
   if (verb == "volume") return RunVolume(context);
   if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
   if (verb == "drain") return RunDrain(context);
+  if (verb == "export") return RunExport(context);
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;
 }

@@ -37,6 +37,8 @@ int RunLogs(CommandContext& context);
 int RunVolume(CommandContext& context);
 // Compose files to manifests (cli/migrate/compose_import.h); needs no controller.
 int RunConvert(CommandContext& context);
+// Manifests, or what the controller holds, as compose, stack or Kubernetes files (cli/migrate/export.h).
+int RunExport(CommandContext& context);
 
 // Waits until each Service is ready (every replica running, and healthy where it has a check, at its
 // current generation), printing progress as `kubectl rollout status` does. On timeout, exits 1

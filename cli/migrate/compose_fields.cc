@@ -24,7 +24,6 @@ const std::map<std::string, std::string>& UnmappedFields() {
       {"extra_hosts", "no extra hosts in opctl"},
       {"links", "legacy links do not exist in opctl"},
       {"devices", "no devices in opctl"},
-      {"security_opt", "no security options in opctl"},
       {"init", "no init process in opctl"},
       {"shm_size", "no shm size in opctl"},
       {"cpu_shares", "use cpus"},
@@ -51,7 +50,7 @@ void CheckServiceFields(const std::string& name, const std::vector<Located>& lay
       "image",       "build",   "command",  "entrypoint", "environment",     "env_file",  "user",       "working_dir",
       "ports",       "volumes", "networks", "mem_limit",  "mem_reservation", "cpus",      "pids_limit", "deploy",
       "healthcheck", "restart", "cap_add",  "cap_drop",   "privileged",      "read_only", "labels",     "network_mode",
-      "pid",         "logging", "scale"};
+      "pid",         "logging", "scale",    "security_opt"};
   for (const Located& layer : layers) {
     if (!layer.node.IsMap()) {
       report.Error(layer, subject, "must be a map of fields");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/migrate/compose_extensions.h"
 #include "cli/migrate/compose_service.h"
 #include "cli/migrate/compose_source.h"
 #include "common/object.h"
@@ -17,6 +18,15 @@ namespace {
 using compose::Located;
 using compose::Reporter;
 
+// compose's name: is the Docker object's name; opctl's objects are named by their key.
+void WarnOfDockerName(const Located& at, const std::string& subject, const std::string& key, Reporter& report) {
+  auto name = at.Child("name");
+  if (name && name->node.Scalar() != key) {
+    report.Warn(*name, subject + " name",
+                absl::StrCat("Docker's name \"", name->node.Scalar(), "\" left out: opctl names it ", key));
+  }
+}
+
 void ConvertNetworks(const std::map<std::string, Located>& networks, const std::string& stack, Reporter& report,
                      ConvertedCompose& out) {
   for (const auto& [name, at] : networks) {
@@ -25,14 +35,18 @@ void ConvertNetworks(const std::map<std::string, Located>& networks, const std::
     network.mutable_metadata()->set_name(name);
     network.mutable_metadata()->set_stack(stack);
     std::string subject = "network/" + name;
+    if (auto external = at.Child("external"); external && external->node.Scalar() != "false") {
+      report.Warn(*external, subject + " external",
+                  "not made here: the manifests refer to a Network of that name, which must exist (another stack's)");
+      continue;
+    }
+    WarnOfDockerName(at, subject, name, report);
     if (auto driver = at.Child("driver"); driver && driver->node.Scalar() != "bridge") {
       report.Warn(
           *driver, subject + " driver",
           absl::StrCat(driver->node.Scalar(), " is not converted: opctl Networks are bridges that span their hosts"));
     }
     if (auto internal = at.Child("internal")) network.mutable_spec()->set_internal(internal->node.Scalar() == "true");
-    if (auto external = at.Child("external"))
-      report.Warn(*external, subject + " external", "opctl makes the Network itself");
     if (auto options = at.Child("driver_opts")) {
       if (auto mtu = options->Child("com.docker.network.driver.mtu")) {
         network.mutable_spec()->set_mtu(compose::IntOf(*mtu, subject + " driver_opts", report).value_or(0));
@@ -53,6 +67,7 @@ void ConvertNetworks(const std::map<std::string, Located>& networks, const std::
 void ConvertVolumes(const std::map<std::string, Located>& volumes, const std::string& stack, Reporter& report,
                     ConvertedCompose& out) {
   for (const auto& [name, at] : volumes) {
+    if (compose::IsTemplateVolume(at)) continue;  // a Service's per-replica volume: the Service makes it
     v1::Object object;
     v1::Volume& volume = *object.mutable_volume();
     volume.mutable_metadata()->set_name(name);
@@ -63,6 +78,8 @@ void ConvertVolumes(const std::map<std::string, Located>& volumes, const std::st
     if (auto driver = at.Child("driver"); driver && driver->node.Scalar() != "local") {
       report.Warn(*driver, "volume/" + name + " driver", "left out: opctl Volumes are local");
     }
+    WarnOfDockerName(at, "volume/" + name, name, report);
+    compose::ApplyVolumeExtension(at, volume, report);
     FillTypeMeta(&object);
     out.objects.push_back(std::move(object));
   }
@@ -139,6 +156,40 @@ bool ReadProject(const std::vector<ComposeFile>& files, const std::vector<std::s
   return true;
 }
 
+// Each service in file order; the compose services opctl export wrote for the replicas of one
+// Service fold back into it, where its first replica was.
+void ConvertServices(const Project& project, const compose::ServiceContext& context, const std::string& stack,
+                     Reporter& report, ConvertedCompose& out) {
+  std::map<std::string, Located> origins;
+  std::map<std::string, std::vector<compose::ReplicaPart>> parts;
+  std::vector<std::string> order;  // Service names, folded ones once
+  std::map<std::string, v1::Service> services;
+  for (const auto& [name, layers] : project.services) {
+    v1::Service service = compose::ConvertService({name, layers}, context, report);
+    auto extension = compose::ExtensionOf(layers);
+    std::optional<compose::ReplicaPart> part =
+        extension ? compose::ReplicaPartOf(*extension, service, report) : std::nullopt;
+    std::string key = part ? part->service : name;
+    if (!origins.count("Service/" + key)) {
+      order.push_back(key);
+      origins["Service/" + key] = layers.back();
+    }
+    if (part)
+      parts[key].push_back(std::move(*part));
+    else
+      services[key] = std::move(service);
+  }
+  for (auto& [name, replicas] : parts) services[name] = compose::FoldReplicas(std::move(replicas), report);
+  for (const std::string& name : order) {
+    v1::Object object;
+    *object.mutable_service() = std::move(services[name]);
+    object.mutable_service()->mutable_metadata()->set_stack(stack);
+    FillTypeMeta(&object);
+    out.objects.push_back(std::move(object));
+  }
+  ValidateConverted(out, origins, report);
+}
+
 }  // namespace
 
 ConvertedCompose ConvertCompose(const std::vector<ComposeFile>& files, const ComposeOptions& options) {
@@ -155,6 +206,10 @@ ConvertedCompose ConvertCompose(const std::vector<ComposeFile>& files, const Com
   compose::ServiceContext context;
   context.project = compose::ProjectName(files.front().path);
   std::string stack = options.stack.empty() ? context.project : options.stack;
+  // What opctl export wrote the stack's name in.
+  if (auto x = Located{project.roots.front(), &files.front().path}.Child("x-opctl"); x && options.stack.empty()) {
+    if (auto named = x->Child("stack")) stack = named->node.Scalar();
+  }
   for (const auto& [name, at] : project.networks) context.networks.insert(name);
   for (const auto& [name, at] : project.volumes) context.volumes.insert(name);
 
@@ -174,21 +229,12 @@ ConvertedCompose ConvertCompose(const std::vector<ComposeFile>& files, const Com
   for (auto& [name, at] : project.networks) networks[name == "default" ? default_network : name] = at;
   ConvertNetworks(networks, stack, report, out);
   ConvertVolumes(project.volumes, stack, report, out);
-  std::map<std::string, Located> origins;
-  for (const auto& [name, layers] : project.services) {
-    v1::Object object;
-    *object.mutable_service() = compose::ConvertService({name, layers}, context, report);
-    object.mutable_service()->mutable_metadata()->set_stack(stack);
-    FillTypeMeta(&object);
-    origins["Service/" + name] = layers.back();
-    out.objects.push_back(std::move(object));
-  }
+  ConvertServices(project, context, stack, report, out);
   if (needs_default) {
     report.Warn(absl::StrCat(files.front().path, ":1: network/", default_network,
                              ": made for the services that name no network, as compose's default one; compose's "
                              "service-name DNS is not there (containers are NAME-ORDINAL): give fixed addresses"));
   }
-  ValidateConverted(out, origins, report);
   if (report.failed()) out.objects.clear();
   return out;
 }

@@ -23,7 +23,7 @@ struct ComposeOptions {
 };
 
 struct ConvertedCompose {
-  std::vector<v1::Object> objects;    // Networks, then Volumes, then Services, each in file order
+  std::vector<v1::Object> objects;    // Networks and Volumes by name, then Services in file order
   std::vector<std::string> warnings;  // "FILE:LINE: service/NAME field: what was left out and why"
   std::vector<std::string> errors;    // same form; `objects` is empty when there is any
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/migrate/compose_extensions.h"
 #include "cli/migrate/compose_fields.h"
 
 namespace opctl::cli::compose {
@@ -36,6 +37,7 @@ class ServiceConverter {
     Security();
     Deploy();
     Logging();
+    if (auto extension = ExtensionOf(layers_)) ApplyServiceExtension(*extension, service_, report_);
     return service_;
   }
 
@@ -352,7 +354,7 @@ class ServiceConverter {
   }
 
   void Security() {
-    v1::SecurityContext& security = *Template().mutable_security_context();
+    v1::SecurityContext security;
     if (auto v = Find("privileged")) security.set_privileged(v->node.Scalar() == "true");
     if (auto v = Find("read_only")) security.set_read_only_root_filesystem(v->node.Scalar() == "true");
     if (auto v = Find("cap_add")) {
@@ -361,6 +363,17 @@ class ServiceConverter {
     if (auto v = Find("cap_drop")) {
       for (auto& cap : WordsOf(*v, Field("cap_drop"), report_, false)) security.mutable_capabilities()->add_drop(cap);
     }
+    // opctl denies privilege escalation unless asked: only no-new-privileges:false changes that.
+    if (auto v = Find("security_opt")) {
+      for (auto& option : WordsOf(*v, Field("security_opt"), report_, false)) {
+        if (option == "no-new-privileges:false") {
+          security.set_allow_privilege_escalation(true);
+        } else if (option != "no-new-privileges" && option != "no-new-privileges:true") {
+          report_.Warn(*v, Field("security_opt"), absl::StrCat("\"", option, "\" left out: only no-new-privileges maps"));
+        }
+      }
+    }
+    if (security.ByteSizeLong() > 0) *Template().mutable_security_context() = security;
   }
 
   void Deploy() {
