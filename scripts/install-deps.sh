@@ -8,10 +8,12 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libmnl-dev
   libgtest-dev libgmock-dev libre2-dev
-  etcd-server etcd-client docker.io busybox-static iproute2 iptables procps curl mmdebstrap binutils openssl
+  etcd-server etcd-client docker.io docker-compose busybox-static iproute2 iptables procps curl mmdebstrap binutils openssl
 )
 
 missing=()
+# Node.js (with npm) is usually there already; Debian's packages otherwise.
+command -v npm >/dev/null || packages+=(nodejs npm)
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
@@ -22,6 +24,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Kubernetes API schemas with their validators, for the export test (tests/migrate/): from the npm
+# registry, outside the repository, without a lock file (it would name the registry).
+node_dir=/var/lib/opctl/node
+if ! NODE_PATH=$node_dir/node_modules node -e 'require("kubernetes-models/apps/v1"); require("js-yaml")' 2>/dev/null; then
+  echo "install-deps: installing kubernetes-models and js-yaml into $node_dir"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm install --no-package-lock --no-save --silent --no-audit --no-fund kubernetes-models@4 js-yaml@4)
 fi
 
 # shellcheck source=scripts/lib/docker.sh

@@ -97,7 +97,10 @@ class ComposeWriter {
         entry["mountPath"] = volume.mount_path();
         out["x-opctl"]["volumeTemplates"].Push(entry);
       }
-      if (swarm_) out["hostname"] = ReplicaName(service, i);  // what it announces (Redis announce-hostnames)
+      if (swarm_) {
+        out["hostname"] = ReplicaName(service, i);  // what it announces (Redis announce-hostnames)
+        out["deploy"]["endpoint_mode"] = "dnsrr";   // its name resolves to its own address, not a virtual one
+      }
     }
     if (service.spec().replicas() > 1 && PerReplica(service)) {
       warn_.Add(Subject(service), "spec.replicas",
