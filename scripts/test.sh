@@ -95,7 +95,7 @@ if ((background_status != 0)); then
   exit 1
 fi
 # What the suite counted and timed, for the record (the tests print these lines).
-grep -hE "^(kill -9 trials|kill -9 of the leading|a leader stopped|leading controller killed|member [0-9]+ killed|etcd member|etcd without quorum|b leads|[0-9]+ invalid manifests refused|disk full after|heal from removal|dead agent detected|failover:|writes acknowledged with WAIT|agent kill -9 over|link cut over|.*no replica on two hosts|hostile gRPC messages|controller stopped|controller disk full|master host cut trial|replica host cut trial|overlay back after)" \
+grep -hE "^(kill -9 trials|kill -9 of the leading|a leader stopped|leading controller killed|member [0-9]+ killed|etcd member|etcd without quorum|b leads|[0-9]+ invalid manifests refused|disk full after|heal from removal|dead agent detected|failover:|writes acknowledged with WAIT|agent kill -9 over|link cut over|.*no replica on two hosts|hostile gRPC messages|controller stopped|controller disk full|master host cut trial|replica host cut trial|overlay back after|compose corpus:)" \
   "$run_dir/ctest.xml" | sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' || true
 clear_run_dir
 unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -190,7 +192,58 @@ TEST_F(MigrateTest, TheSeedsComposeFileConvertsAppliesAndReplicates) {
   // names each replica of a Service SERVICE-ORDINAL.
   auto find = [](const std::string& name) { return ContainerOf("name=^" + name + "$"); };
   ExpectReplication({"redis-master-0", {"redis-replica-1-0"}, {"redis-sentinel-1-0"}}, find, "172.19.0.2");
+  // And out again, from what the controller holds (its Containers are not exported: compose makes its own).
+  CommandResult exported = (*controller)->Opctl({"export", "--to", "compose", "--stack", "redis"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, ::testing::HasSubstr("  redis-replica-1-0:\n"));
+  EXPECT_THAT(exported.out, ::testing::HasSubstr("ipv4_address: 172.19.0.3\n"));
+  EXPECT_THAT(exported.out, ::testing::Not(::testing::HasSubstr("opctl.io/uid")));
   agent->reset();  // before emptying the host, or it would put the containers back
+}
+
+// The corpus (tests/data/compose/corpus): compose files covering every field convert maps, each one
+// that docker-compose itself accepts; the controller takes every converted file (a server-side dry
+// run, through its validation and policy), and each broken file is refused at the line its first
+// line names ("# expect: LINE MESSAGE").
+TEST_F(MigrateTest, TheCorpusConvertsAndAppliesAndEachBrokenFileIsRefusedAtItsLine) {
+  std::string data_dir = testing::MakeTempDir("opctl-e2e-migrate-corpus");
+  std::string policy = data_dir + "/policy.yaml";
+  std::ofstream(policy) << "allowPrivileged: true\nallowedCapabilities: [ALL]\nallowHostNetwork: true\n"
+                           "allowHostPID: true\nhostPathRoots: [/srv/opctl-corpus]\n";
+  auto controller = testing::ControllerProcess::Start(data_dir, 0, {"--policy=" + policy});
+  ASSERT_TRUE(controller.ok()) << controller.status();
+  std::string corpus = testing::SourcePath("tests/data/compose/corpus");
+  std::vector<std::filesystem::path> files, broken;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    if (entry.path().extension() == ".yml") files.push_back(entry.path());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(corpus + "/broken")) broken.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::sort(broken.begin(), broken.end());
+  EXPECT_GE(files.size(), 20u);
+  for (const std::filesystem::path& file : files) {
+    CommandResult peer = testing::RunCommand({"docker-compose", "-f", file.string(), "config", "-q"});
+    EXPECT_EQ(peer.exit_code, 0) << file << " is not compose: " << peer.err;
+    std::string out = data_dir + "/" + file.stem().string();
+    CommandResult converted = Opctl({"convert", "-f", file.string(), "--stack", "corpus", "-o", out});
+    ASSERT_EQ(converted.exit_code, 0) << file << converted.err;
+    CommandResult applied = (*controller)->Opctl({"apply", "--dry-run=server", "-f", out + "/corpus.yaml"});
+    EXPECT_EQ(applied.exit_code, 0) << file << applied.out << applied.err;
+  }
+  for (const std::filesystem::path& file : broken) {
+    std::string header;
+    std::ifstream in(file);
+    std::getline(in, header);
+    absl::string_view first = header;
+    ASSERT_TRUE(absl::ConsumePrefix(&first, "# expect: ")) << file;
+    std::string line(first.substr(0, first.find(' '))), message(first.substr(first.find(' ') + 1));
+    CommandResult converted = Opctl({"convert", "-f", file.string(), "-o", "-"});
+    EXPECT_EQ(converted.exit_code, 1) << file;
+    EXPECT_THAT(converted.err, ::testing::HasSubstr(absl::StrCat(file.string(), ":", line, ": ", message)));
+    EXPECT_THAT(converted.out, ::testing::IsEmpty()) << file << ": nothing is written for a broken file";
+  }
+  std::printf("compose corpus: %zu files converted and applied, %zu broken ones refused at their line\n", files.size(),
+              broken.size());
 }
 
 }  // namespace
