@@ -44,6 +44,14 @@ Usage:
 Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
 )";
 
+void PrintUsage() {
+  std::cout << kUsage << "\nFlags:\n";
+  for (const FlagSpec& flag : AllFlags()) {
+    std::cout << "  " << (flag.short_name ? absl::StrCat("-", std::string(1, flag.short_name), ", ") : "    ") << "--"
+              << flag.name << (flag.takes_value ? " VALUE" : "") << "\t" << flag.help << "\n";
+  }
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   absl::StatusOr<Arguments> arguments = Arguments::Parse(words, FindVerb(words));
@@ -53,11 +61,7 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> positional = arguments->positional();
   if (positional.empty() || arguments->Has("help")) {
-    std::cout << kUsage << "\nFlags:\n";
-    for (const FlagSpec& flag : AllFlags()) {
-      std::cout << "  " << (flag.short_name ? absl::StrCat("-", std::string(1, flag.short_name), ", ") : "    ") << "--"
-                << flag.name << (flag.takes_value ? " VALUE" : "") << "\t" << flag.help << "\n";
-    }
+    PrintUsage();
     return positional.empty() && !arguments->Has("help") ? 2 : 0;
   }
   std::string verb = positional.front();
@@ -66,15 +70,11 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
-  if (verb == "export" && command_arguments->Has("filename")) {
+  // convert, and export of files, need no controller (nor its address or credentials).
+  if (verb == "convert" || (verb == "export" && command_arguments->Has("filename"))) {
     ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
     CommandContext context{*command_arguments, offline, std::cout, std::cerr};
-    return RunExport(context);
-  }
-  if (verb == "convert") {
-    ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
-    CommandContext context{*command_arguments, offline, std::cout, std::cerr};
-    return RunConvert(context);
+    return verb == "convert" ? RunConvert(context) : RunExport(context);
   }
   // --dry-run=client needs no controller; everything else connects.
   absl::StatusOr<Connection> connection = ResolveConnection(*command_arguments);

@@ -1,10 +1,11 @@
 // opctl export --to compose|swarm|kubernetes [-f FILE|DIR] [--stack NAME] [-o DIR|-]
+#include "cli/migrate/export.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands/commands.h"
-#include "cli/migrate/export.h"
 
 namespace opctl::cli {
 namespace {
@@ -47,9 +48,10 @@ int RunExport(CommandContext& context) {
   std::string destination = context.arguments.Get("output", "-");
   if (destination == "-") {
     if (exported.files.size() > 1) {
-      return Fail(context,
-                  absl::StrCat(exported.files.size(), " stacks: name one with --stack, or write a file for each with -o DIR"),
-                  2);
+      return Fail(
+          context,
+          absl::StrCat(exported.files.size(), " stacks: name one with --stack, or write a file for each with -o DIR"),
+          2);
     }
     context.out << exported.files.front().text;
     return 0;

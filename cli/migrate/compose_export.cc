@@ -104,8 +104,8 @@ class ComposeWriter {
     }
     if (service.spec().replicas() > 1 && PerReplica(service)) {
       warn_.Add(Subject(service), "spec.replicas",
-                absl::StrCat("written as ", service.spec().replicas(), " services ", ReplicaName(service, 0), "...: ",
-                             "each replica has its own address or volumes; scale by adding one"));
+                absl::StrCat("written as ", service.spec().replicas(), " services ", ReplicaName(service, 0),
+                             "...: ", "each replica has its own address or volumes; scale by adding one"));
     }
   }
 
@@ -167,8 +167,8 @@ class ComposeWriter {
       std::string ip = port.host_ip().empty() ? "127.0.0.1" : port.host_ip();
       std::string protocol = port.protocol().empty() ? "tcp" : port.protocol();
       if (!swarm_) {
-        out["ports"].Push(absl::StrCat(ip, ":", host_port, ":", port.container_port(),
-                                       protocol == "tcp" ? "" : "/" + protocol));
+        out["ports"].Push(
+            absl::StrCat(ip, ":", host_port, ":", port.container_port(), protocol == "tcp" ? "" : "/" + protocol));
         continue;
       }
       YamlTree entry;
@@ -274,16 +274,18 @@ class ComposeWriter {
       out["restart"] = policy;
       return;
     }
-    out["deploy"]["restart_policy"]["condition"] =
-        policy == "no" ? "none" : policy == "on-failure" ? "on-failure" : "any";
+    out["deploy"]["restart_policy"]["condition"] = policy == "no"           ? "none"
+                                                   : policy == "on-failure" ? "on-failure"
+                                                                            : "any";
   }
 
   void Security(const v1::Service& service, YamlTree& out) {
     const v1::SecurityContext& security = service.spec().template_().security_context();
     if (swarm_) {
       if (security.privileged() || security.capabilities().add_size() > 0 || security.capabilities().drop_size() > 0)
-        warn_.Add(Subject(service), "template.securityContext", "privileged and capabilities left out: Swarm "
-                                                                "services cannot set them");
+        warn_.Add(Subject(service), "template.securityContext",
+                  "privileged and capabilities left out: Swarm "
+                  "services cannot set them");
       if (security.read_only_root_filesystem()) out["read_only"] = true;
       return;
     }

@@ -65,7 +65,8 @@ std::optional<ReplicaPart> ReplicaPartOf(const Located& x, const v1::Service& co
   if (!service) return std::nullopt;
   std::string subject = absl::StrCat("service/", converted.metadata().name(), " ", kExtension);
   ReplicaPart part{service->node.Scalar(), 0, x, converted};
-  if (auto ordinal = x.Child("ordinal")) part.ordinal = static_cast<int>(IntOf(*ordinal, subject + ".ordinal", report).value_or(0));
+  if (auto ordinal = x.Child("ordinal"))
+    part.ordinal = static_cast<int>(IntOf(*ordinal, subject + ".ordinal", report).value_or(0));
   return part;
 }
 
@@ -117,9 +118,11 @@ void ApplyVolumeExtension(const Located& volume, v1::Volume& out, Reporter& repo
   auto backup = x ? x->Child("backup") : std::nullopt;
   if (!backup) return;
   std::string subject = absl::StrCat("volume/", out.metadata().name(), " ", kExtension, ".backup");
-  if (auto schedule = backup->Child("schedule")) out.mutable_spec()->mutable_backup()->set_schedule(schedule->node.Scalar());
+  if (auto schedule = backup->Child("schedule"))
+    out.mutable_spec()->mutable_backup()->set_schedule(schedule->node.Scalar());
   if (auto keep = backup->Child("keep"))
-    out.mutable_spec()->mutable_backup()->set_keep(static_cast<int32_t>(IntOf(*keep, subject + ".keep", report).value_or(0)));
+    out.mutable_spec()->mutable_backup()->set_keep(
+        static_cast<int32_t>(IntOf(*keep, subject + ".keep", report).value_or(0)));
 }
 
 }  // namespace opctl::cli::compose

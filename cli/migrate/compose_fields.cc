@@ -47,10 +47,10 @@ const std::map<std::string, std::string>& UnmappedFields() {
 void CheckServiceFields(const std::string& name, const std::vector<Located>& layers, Reporter& report) {
   const std::string subject = "service/" + name;
   static const std::set<std::string> handled = {
-      "image",       "build",   "command",  "entrypoint", "environment",     "env_file",  "user",       "working_dir",
-      "ports",       "volumes", "networks", "mem_limit",  "mem_reservation", "cpus",      "pids_limit", "deploy",
-      "healthcheck", "restart", "cap_add",  "cap_drop",   "privileged",      "read_only", "labels",     "network_mode",
-      "pid",         "logging", "scale",    "security_opt"};
+      "image",       "build",  "command",      "entrypoint", "environment", "env_file",        "user",
+      "working_dir", "ports",  "volumes",      "networks",   "mem_limit",   "mem_reservation", "cpus",
+      "pids_limit",  "deploy", "healthcheck",  "restart",    "cap_add",     "cap_drop",        "privileged",
+      "read_only",   "labels", "network_mode", "pid",        "logging",     "scale",           "security_opt"};
   for (const Located& layer : layers) {
     if (!layer.node.IsMap()) {
       report.Error(layer, subject, "must be a map of fields");

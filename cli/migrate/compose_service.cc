@@ -369,7 +369,8 @@ class ServiceConverter {
         if (option == "no-new-privileges:false") {
           security.set_allow_privilege_escalation(true);
         } else if (option != "no-new-privileges" && option != "no-new-privileges:true") {
-          report_.Warn(*v, Field("security_opt"), absl::StrCat("\"", option, "\" left out: only no-new-privileges maps"));
+          report_.Warn(*v, Field("security_opt"),
+                       absl::StrCat("\"", option, "\" left out: only no-new-privileges maps"));
         }
       }
     }

@@ -26,8 +26,9 @@ Exported ExportObjects(const std::vector<v1::Object>& objects, ExportTarget targ
     if (found == stacks.end()) {
       std::vector<std::string> names;
       for (const auto& [name, unused] : stacks) names.push_back(name);
-      out.errors.push_back(absl::StrCat("no stack \"", stack, "\" in what was given",
-                                        names.empty() ? "" : absl::StrCat(" (stacks: ", absl::StrJoin(names, ", "), ")")));
+      out.errors.push_back(
+          absl::StrCat("no stack \"", stack, "\" in what was given",
+                       names.empty() ? "" : absl::StrCat(" (stacks: ", absl::StrJoin(names, ", "), ")")));
       return out;
     }
     exporting::Stack only = found->second;
@@ -50,7 +51,8 @@ Exported ExportObjects(const std::vector<v1::Object>& objects, ExportTarget targ
         break;
       case ExportTarget::kKubernetes:
         file.name = name + ".k8s.yaml";
-        file.text = absl::StrCat("# kubectl apply -f ", file.name, "\n", exporting::KubernetesObjectsOf(one, all, warn));
+        file.text =
+            absl::StrCat("# kubectl apply -f ", file.name, "\n", exporting::KubernetesObjectsOf(one, all, warn));
         break;
     }
     out.files.push_back(std::move(file));

@@ -44,8 +44,7 @@ std::map<std::string, std::string> AddressNames(const Stack& stack, Namer name) 
 }
 // `value` with each IPv4 address in `names` (whole, not a part of a longer number) replaced.
 // `replaced`: set when one was.
-std::string ReplaceAddresses(const std::string& value, const std::map<std::string, std::string>& names,
-                             bool* replaced);
+std::string ReplaceAddresses(const std::string& value, const std::map<std::string, std::string>& names, bool* replaced);
 
 // Memory as compose reads it ("2g", "512m", bytes); CPUs as a decimal ("0.5").
 std::string ComposeMemory(const std::string& quantity);

@@ -38,10 +38,18 @@ std::string Quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrCat("\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
@@ -81,11 +89,16 @@ YamlTree& YamlTree::Push(YamlTree item) {
 
 std::string YamlTree::ScalarText() const {
   switch (type_) {
-    case Type::kNull: return "null";
-    case Type::kPlain: return scalar_;
-    case Type::kString: return NeedsQuotes(scalar_) ? Quoted(scalar_) : scalar_;
-    case Type::kList: return "[]";
-    case Type::kMap: return "{}";
+    case Type::kNull:
+      return "null";
+    case Type::kPlain:
+      return scalar_;
+    case Type::kString:
+      return NeedsQuotes(scalar_) ? Quoted(scalar_) : scalar_;
+    case Type::kList:
+      return "[]";
+    case Type::kMap:
+      return "{}";
   }
   return "";
 }

@@ -12,9 +12,9 @@ namespace opctl::cli {
 
 class YamlTree {
  public:
-  YamlTree() = default;  // null until used as a map or list
+  YamlTree() = default;                                                           // null until used as a map or list
   YamlTree(std::string text) : type_(Type::kString), scalar_(std::move(text)) {}  // NOLINT: implicit on purpose
-  YamlTree(const char* text) : YamlTree(std::string(text)) {}                       // NOLINT
+  YamlTree(const char* text) : YamlTree(std::string(text)) {}                     // NOLINT
   YamlTree(int64_t number) : type_(Type::kPlain), scalar_(std::to_string(number)) {}  // NOLINT
   YamlTree(int number) : YamlTree(static_cast<int64_t>(number)) {}                    // NOLINT
   YamlTree(bool value) : type_(Type::kPlain), scalar_(value ? "true" : "false") {}    // NOLINT

@@ -83,8 +83,8 @@ TEST_P(RoundTrip, ConvertOfTheComposeExportGivesTheManifestsBack) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(ProjectManifests, RoundTrip, ::testing::Values("redis.yaml", "monitoring.yaml", "redis-ha.yaml"),
-                         [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(ProjectManifests, RoundTrip,
+                         ::testing::Values("redis.yaml", "monitoring.yaml", "redis-ha.yaml"), [](const auto& info) {
                            std::string name = info.param.substr(0, info.param.find('.'));
                            name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
                            return name;
@@ -119,7 +119,8 @@ TEST(Export, SwarmNamesStandForAddressesAndSaysWhatItCannotHold) {
   const std::string& redis = exported.files[1].text;
   EXPECT_THAT(redis, HasSubstr("version: \"3.8\""));
   EXPECT_THAT(redis, HasSubstr("driver: overlay\n"));
-  EXPECT_THAT(redis, HasSubstr("REDIS_SENTINELS: redis-sentinel-0:26379 redis-sentinel-1:26379 redis-sentinel-2:26379"));
+  EXPECT_THAT(redis,
+              HasSubstr("REDIS_SENTINELS: redis-sentinel-0:26379 redis-sentinel-1:26379 redis-sentinel-2:26379"));
   EXPECT_THAT(redis, Not(HasSubstr("ipv4_address")));
   // The exporter in the monitoring stack reaches the master under the name Swarm gives it there.
   EXPECT_THAT(exported.files[0].text, HasSubstr("REDIS_ADDR: redis://redis_redis-master-0:6379"));
@@ -163,9 +164,10 @@ TEST(YamlTree, QuotesWhatWouldReadAsSomethingElse) {
   tree["count"] = 3;
   tree["list"].Push("a: b");
   tree["map"] = YamlTree::Map();
-  EXPECT_EQ(tree.ToYaml(),
-            "version: \"2.4\"\nflag: \"yes\"\naddress: 172.19.0.2\ntime: \"1:30\"\nempty: \"\"\ncount: 3\nlist:\n- \"a: "
-            "b\"\nmap: {}\n");
+  EXPECT_EQ(
+      tree.ToYaml(),
+      "version: \"2.4\"\nflag: \"yes\"\naddress: 172.19.0.2\ntime: \"1:30\"\nempty: \"\"\ncount: 3\nlist:\n- \"a: "
+      "b\"\nmap: {}\n");
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ struct RedisStack {
   std::string master;
   std::vector<std::string> replicas, sentinels;
 };
-const RedisStack kProjectStack = {
-    "redis-master-0", {"redis-replica-0", "redis-replica-1"}, {"redis-sentinel-0", "redis-sentinel-1", "redis-sentinel-2"}};
+const RedisStack kProjectStack = {"redis-master-0",
+                                  {"redis-replica-0", "redis-replica-1"},
+                                  {"redis-sentinel-0", "redis-sentinel-1", "redis-sentinel-2"}};
 
 class MigrateTest : public ::testing::Test {
  protected:
@@ -60,9 +61,8 @@ class MigrateTest : public ::testing::Test {
     return testing::RunCommand(argv);
   }
   static void Empty() {
-    CommandResult emptied =
-        testing::RunCommand({testing::SourcePath("scripts/private-dockerd.sh"), "empty",
-                             dockerd_->socket().substr(0, dockerd_->socket().rfind('/'))});
+    CommandResult emptied = testing::RunCommand({testing::SourcePath("scripts/private-dockerd.sh"), "empty",
+                                                 dockerd_->socket().substr(0, dockerd_->socket().rfind('/'))});
     EXPECT_EQ(emptied.exit_code, 0) << emptied.err;
   }
 
@@ -92,12 +92,18 @@ class MigrateTest : public ::testing::Test {
       ASSERT_TRUE(WaitFor([&] { return !(containers[name] = find(name)).empty(); }, absl::Seconds(120)))
           << name << " never ran: " << dockerd_->Docker({"ps", "-a"}).out;
     }
-    ASSERT_TRUE(WaitFor([&] { return Cli(containers[stack.master], {"SET", "migrate:key", "moved"}) == "OK"; },
-                        absl::Seconds(90)))
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return Cli(containers[stack.master], {"SET", "migrate:key", "moved"}) == "OK";
+        },
+        absl::Seconds(90)))
         << Cli(containers[stack.master], {"INFO", "replication"});
     for (const std::string& replica : stack.replicas) {
-      EXPECT_TRUE(WaitFor([&] { return Cli(containers[replica], {"GET", "migrate:key"}) == "moved"; },
-                          absl::Seconds(30)))
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            return Cli(containers[replica], {"GET", "migrate:key"}) == "moved";
+          },
+          absl::Seconds(30)))
           << replica << ": " << Cli(containers[replica], {"INFO", "replication"});
     }
     std::string replicas = absl::StrCat("\nnum-slaves\n", stack.replicas.size(), "\n");
@@ -151,12 +157,9 @@ TEST_F(MigrateTest, TheSwarmExportDeploysAsAStackAndReplicatesByName) {
   CommandResult exported =
       Opctl({"export", "--to", "swarm", "-f", testing::SourcePath("manifests/redis.yaml"), "-o", *out_dir_});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  CommandResult deployed =
-      OnDockerd({"docker", "stack", "deploy", "-c", *out_dir_ + "/redis.stack.yml", "redis"});
+  CommandResult deployed = OnDockerd({"docker", "stack", "deploy", "-c", *out_dir_ + "/redis.stack.yml", "redis"});
   ASSERT_EQ(deployed.exit_code, 0) << deployed.out << deployed.err;
-  auto find = [](const std::string& name) {
-    return ContainerOf("label=com.docker.swarm.service.name=redis_" + name);
-  };
+  auto find = [](const std::string& name) { return ContainerOf("label=com.docker.swarm.service.name=redis_" + name); };
   // Swarm fixes no address: the Sentinels know the master by its name.
   ExpectReplication(kProjectStack, find, "redis-master-0");
   // Swarm removes the network only once the tasks are gone: rm again until it all went.
@@ -185,8 +188,8 @@ TEST_F(MigrateTest, TheSeedsComposeFileConvertsAppliesAndReplicates) {
   CommandResult converted = Opctl({"convert", "-f", testing::SourcePath("tests/data/compose/seed/docker-compose.yml"),
                                    "--stack", "redis", "-o", *out_dir_ + "/converted"});
   ASSERT_EQ(converted.exit_code, 0) << converted.err;
-  CommandResult applied = (*controller)->Opctl(
-      {"apply", "-f", *out_dir_ + "/converted/redis.yaml", "--wait", "--timeout", "120s"});
+  CommandResult applied =
+      (*controller)->Opctl({"apply", "-f", *out_dir_ + "/converted/redis.yaml", "--wait", "--timeout", "120s"});
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err << (*agent)->Output();
   // The seed's snippets have one replica and one Sentinel, each a compose service of its own; opctl
   // names each replica of a Service SERVICE-ORDINAL.
