@@ -11,6 +11,7 @@
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
 #include "common/periodic.h"
+#include "common/version.h"
 
 namespace opctl::agent {
 namespace {
@@ -59,6 +60,7 @@ absl::Status Agent::Start() {
   node.mutable_status()->mutable_capacity()->set_milli_cpus(info->cpus * 1000);
   node.mutable_status()->set_docker_version(info->server_version);
   node.mutable_status()->set_api_version(info->api_version);
+  node.mutable_status()->set_agent_version(OpctlVersion());
   StartArchiver();
   absl::StatusOr<std::string> advertise = ServeOperations();
   if (!advertise.ok()) return advertise.status();

@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
@@ -16,6 +17,7 @@
 #include "agent/fence_guard.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
+#include "common/version.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070",
           "address of opctl-controller, or of several as IP:PORT,IP:PORT (the agent keeps to one and moves on when it "
@@ -114,6 +116,9 @@ int main(int argc, char** argv) {
   // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
   std::optional<opctl::GrpcRuntime> grpc;
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.version_string = [] { return "opctl-agent " + opctl::OpctlVersion() + "\n"; };
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);
   absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());

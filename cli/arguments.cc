@@ -1,40 +1,64 @@
 #include "cli/arguments.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace opctl::cli {
 
 const std::vector<FlagSpec>& AllFlags() {
+  // Each flag names the verbs that take it; none: every verb (connection and help).
   static const auto* flags = new std::vector<FlagSpec>{
-      {"filename", 'f', true, "manifest file, directory or - (repeatable)"},
-      {"output", 'o', true, "yaml, json, wide or name; convert, export: a folder, or - for standard output"},
-      {"to", 0, true, "export: compose, swarm or kubernetes"},
-      {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache"},
-      {"watch", 'w', false, "after listing, print changes as they happen"},
-      {"stack", 0, true, "only objects of this stack"},
-      {"dry-run", 0, false, "validate and report, change nothing (--dry-run=client: no controller)"},
-      {"replicas", 0, true, "desired replicas (scale)"},
-      {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts"},
-      {"ignore-not-found", 0, false, "delete: an absent object is no error"},
+      {"filename",
+       'f',
+       true,
+       "manifest file, directory or - (repeatable)",
+       {"apply", "diff", "delete", "convert", "export", "volume"}},
+      {"output",
+       'o',
+       true,
+       "yaml, json, wide or name; convert, export: a folder, or - for standard output",
+       {"get", "convert", "export", "version", "volume"}},
+      {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache", {"get"}},
+      {"watch", 'w', false, "after listing, print changes as they happen", {"get"}},
+      {"stack", 0, true, "only objects of this stack", {"get", "convert", "export"}},
+      {"to", 0, true, "export: compose, swarm or kubernetes", {"export"}},
+      {"dry-run", 0, false, "validate and report, change nothing (--dry-run=client: no controller)", {"apply"}},
+      {"replicas", 0, true, "desired replicas (scale)", {"scale"}},
+      {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts", {"delete"}},
+      {"ignore-not-found", 0, false, "delete: an absent object is no error", {"delete"}},
       {"server", 's', true,
        "controller address, or several as IP:PORT,IP:PORT (default $OPCTL_SERVER, server: in ~/.opctl/config, or "
        "127.0.0.1:7070)"},
       {"ca", 0, true, "CA certificate that signed the controller's (default $OPCTL_CA or ca: in ~/.opctl/config)"},
       {"token", 0, true, "bearer token (default $OPCTL_TOKEN or token: in ~/.opctl/config)"},
       {"insecure", 0, false, "plaintext to a controller started with --insecure (also $OPCTL_INSECURE=1)"},
-      {"wait", 0, false, "apply: wait until every applied Service is ready"},
-      {"prune", 0, false,
-       "apply: delete the objects of the applied stacks that the manifests no longer name (their data stays)"},
-      {"timeout", 0, true, "apply --wait, wait, drain: how long to wait (default 120s; drain 5m)"},
-      {"follow", 0, false, "logs: keep streaming new output (-f)"},
-      {"tail", 0, true, "logs: only the last N lines"},
-      {"since", 0, true, "logs: only output newer than this duration, e.g. 10m"},
-      {"timestamps", 0, false, "logs: prefix each line with its time"},
-      {"node", 0, true, "volume backup/restore: the node that holds the volume"},
-      {"force", 0, false, "volume restore: stop the containers using the volume, restore, start them"},
+      {"wait", 0, false, "apply: wait until every applied Service is ready", {"apply"}},
+      {"prune",
+       0,
+       false,
+       "apply: delete the objects of the applied stacks that the manifests no longer name (their data stays)",
+       {"apply"}},
+      {"timeout",
+       0,
+       true,
+       "apply --wait, wait, drain: how long to wait (default 120s; drain 5m)",
+       {"apply", "wait", "drain"}},
+      {"follow", 0, false, "logs: keep streaming new output (-f)", {"logs"}},
+      {"tail", 0, true, "logs: only the last N lines", {"logs"}},
+      {"since", 0, true, "logs: only output newer than this duration, e.g. 10m", {"logs"}},
+      {"timestamps", 0, false, "logs: prefix each line with its time", {"logs"}},
+      {"node", 0, true, "volume backup/restore: the node that holds the volume", {"volume"}},
+      {"force", 0, false, "volume restore: stop the containers using the volume, restore, start them", {"volume"}},
+      {"client", 0, false, "version: only this CLI's, without asking the controller", {"version"}},
       {"help", 'h', false, "show help"},
   };
   return *flags;
+}
+
+bool FlagSpec::TakenBy(const std::string& verb) const {
+  return verbs.empty() || std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
 }
 
 std::string FindVerb(const std::vector<std::string>& words) {
@@ -90,6 +114,16 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
         value = word.substr(word[2] == '=' ? 3 : 2);
         has_value = true;
       }
+    }
+    if (!verb.empty() && !spec->TakenBy(verb)) {
+      std::vector<std::string> taken;
+      for (const FlagSpec& other : AllFlags()) {
+        if (!other.verbs.empty() && other.TakenBy(verb)) taken.push_back("--" + other.name);
+      }
+      return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " is not a flag of ", verb, ": ",
+                                                     taken.empty() ? std::string("it takes none but the connection's")
+                                                                   : "its own are " + absl::StrJoin(taken, ", "),
+                                                     " (see opctl ", verb, " --help)"));
     }
     if (spec->takes_value && !has_value) {
       if (i + 1 >= words.size())

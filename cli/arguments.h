@@ -15,6 +15,9 @@ struct FlagSpec {
   char short_name = 0;  // 0: none
   bool takes_value = false;
   std::string help;
+  std::vector<std::string> verbs;  // the verbs that take it; empty: every verb
+
+  bool TakenBy(const std::string& verb) const;
 };
 
 // Every flag opctl knows, for parsing and for --help.
@@ -25,8 +28,9 @@ std::string FindVerb(const std::vector<std::string>& words);
 
 class Arguments {
  public:
-  // INVALID_ARGUMENT names an unknown flag or one missing its value. `verb` picks the meaning of
-  // short flags that differ by command, as in kubectl: for "logs", -f is --follow.
+  // INVALID_ARGUMENT names an unknown flag, one missing its value, or one `verb` does not take.
+  // `verb` picks the meaning of short flags that differ by command, as in kubectl: for "logs", -f
+  // is --follow.
   static absl::StatusOr<Arguments> Parse(const std::vector<std::string>& words, const std::string& verb = "");
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }

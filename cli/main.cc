@@ -3,7 +3,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/client.h"
@@ -37,6 +40,8 @@ Usage:
   opctl export --to compose|swarm|kubernetes [-f FILE|DIR] [--stack NAME] [-o DIR|-]
                                                            manifests (or, without -f, what the controller holds)
                                                            as a compose file, a Swarm stack file or Kubernetes objects
+  opctl version [--client] [-o json]                       this CLI's version, the controller's and each agent's
+  opctl completion bash|zsh                                source <(opctl completion bash): verbs, kinds, flags, names
   opctl volume backup NAME -o FILE.tar.gz [--node N]       archive a volume's contents (consistent for Redis)
   opctl volume restore NAME -f FILE.tar.gz [--force] [--node N]
                                                            replace a volume's contents with an archive
@@ -44,9 +49,27 @@ Usage:
 Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
 )";
 
-void PrintUsage() {
-  std::cout << kUsage << "\nFlags:\n";
+// The whole usage, or (`verb` given) that verb's lines of it and the flags it takes.
+void PrintUsage(const std::string& verb) {
+  if (verb.empty()) {
+    std::cout << kUsage;
+  } else {
+    bool in_verb = false;
+    for (absl::string_view line : absl::StrSplit(kUsage, '\n')) {
+      // A verb's entry: its "  opctl VERB" line and the deeper-indented lines that continue it.
+      if (absl::ConsumePrefix(&line, "  opctl ")) {
+        std::vector<absl::string_view> verbs = absl::StrSplit(line.substr(0, line.find(' ')), '|');
+        in_verb = std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
+        if (in_verb) std::cout << "  opctl ";
+      } else if (!absl::StartsWith(line, "    ")) {
+        in_verb = false;
+      }
+      if (in_verb) std::cout << line << "\n";
+    }
+  }
+  std::cout << "\nFlags:\n";
   for (const FlagSpec& flag : AllFlags()) {
+    if (!verb.empty() && !flag.TakenBy(verb)) continue;
     std::cout << "  " << (flag.short_name ? absl::StrCat("-", std::string(1, flag.short_name), ", ") : "    ") << "--"
               << flag.name << (flag.takes_value ? " VALUE" : "") << "\t" << flag.help << "\n";
   }
@@ -61,7 +84,7 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> positional = arguments->positional();
   if (positional.empty() || arguments->Has("help")) {
-    PrintUsage();
+    PrintUsage(positional.empty() ? "" : positional.front());
     return positional.empty() && !arguments->Has("help") ? 2 : 0;
   }
   std::string verb = positional.front();
@@ -70,11 +93,14 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
-  // convert, and export of files, need no controller (nor its address or credentials).
-  if (verb == "convert" || (verb == "export" && command_arguments->Has("filename"))) {
+  // These need no controller (nor its address or credentials).
+  if (verb == "convert" || verb == "completion" || (verb == "export" && command_arguments->Has("filename")) ||
+      (verb == "version" && command_arguments->Has("client"))) {
     ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
     CommandContext context{*command_arguments, offline, std::cout, std::cerr};
-    return verb == "convert" ? RunConvert(context) : RunExport(context);
+    if (verb == "convert") return RunConvert(context);
+    if (verb == "completion") return RunCompletion(context);
+    return verb == "export" ? RunExport(context) : RunVersion(context);
   }
   // --dry-run=client needs no controller; everything else connects.
   absl::StatusOr<Connection> connection = ResolveConnection(*command_arguments);
@@ -86,7 +112,8 @@ int Main(int argc, char** argv) {
     else
       connection = resolved.status();
   }
-  bool client_side = command_arguments->Optional("dry-run", "server") == "client";
+  // version says what it can without a controller: its own, and why the server's is missing.
+  bool client_side = command_arguments->Optional("dry-run", "server") == "client" || verb == "version";
   if (!connection.ok() && !client_side) {
     std::cerr << "opctl: " << connection.status().message() << "\n";
     return 2;
@@ -106,6 +133,7 @@ int Main(int argc, char** argv) {
   if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
   if (verb == "drain") return RunDrain(context);
   if (verb == "export") return RunExport(context);
+  if (verb == "version") return RunVersion(context);
   std::cerr << "opctl: unknown command \"" << verb << "\" (see opctl --help)\n";
   return 2;
 }

@@ -30,7 +30,8 @@ std::vector<FieldError> ValidateNodeReport(const v1::Node& node) {
   if (status.capacity().milli_cpus() < 0) check.Fail("status.capacity.milliCpus", "must not be negative");
   for (const auto& [field, value] : {std::pair{"status.dockerVersion", &status.docker_version()},
                                      std::pair{"status.apiVersion", &status.api_version()},
-                                     std::pair{"status.agentAddress", &status.agent_address()}}) {
+                                     std::pair{"status.agentAddress", &status.agent_address()},
+                                     std::pair{"status.agentVersion", &status.agent_version()}}) {
     if (value->size() > kMaxNodeNameLength) check.Fail(field, absl::StrCat(Quote(*value), " is too long"));
   }
   if (!status.overlay_address().empty() && !ParseIpv4(status.overlay_address()).ok()) {

@@ -10,6 +10,7 @@
 #include "common/grpc_status.h"
 #include "common/object.h"
 #include "common/quote.h"
+#include "common/version.h"
 #include "controller/watch_filter.h"
 
 namespace opctl::controller {
@@ -387,7 +388,9 @@ grpc::ServerUnaryReactor* ControllerService::ListControllers(grpc::CallbackServe
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the controller is starting"));
     return reactor;
   }
-  FinishWith(reactor, response)(view->Controllers());
+  absl::StatusOr<v1::ListControllersResponse> controllers = view->Controllers();
+  if (controllers.ok()) controllers->set_version(OpctlVersion());
+  FinishWith(reactor, response)(std::move(controllers));
   return reactor;
 }
 

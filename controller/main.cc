@@ -7,12 +7,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
 #include "common/tls.h"
+#include "common/version.h"
 #include "controller/agent_service.h"
 #include "controller/authorizer.h"
 #include "controller/container_policy.h"
@@ -242,6 +244,9 @@ int Run() {
 int main(int argc, char** argv) {
   opctl::GrpcRuntime grpc;  // outlives the server and every channel
   absl::SetProgramUsageMessage("opctl-controller --listen 127.0.0.1:7070 --data-dir DIR");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.version_string = [] { return "opctl-controller " + opctl::OpctlVersion() + "\n"; };
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);
   absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());

@@ -92,6 +92,7 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   node->mutable_status()->set_api_version(reported.status().api_version());
   node->mutable_status()->set_agent_address(reported.status().agent_address());
   node->mutable_status()->set_overlay_address(reported.status().overlay_address());
+  node->mutable_status()->set_agent_version(reported.status().agent_version());
   *node->mutable_status()->mutable_volumes() = reported.status().volumes();
   SetCondition(node->mutable_status()->mutable_conditions(), kConditionReady, true, kReasonAgentHeartbeating,
                "the agent is sending heartbeats", now);

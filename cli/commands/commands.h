@@ -37,6 +37,12 @@ int RunLogs(CommandContext& context);
 int RunVolume(CommandContext& context);
 // Compose files to manifests (cli/migrate/compose_import.h); needs no controller.
 int RunConvert(CommandContext& context);
+// This CLI's version and the controller's and agents' when it answers (exit 1 when it does not).
+int RunVersion(CommandContext& context);
+// Every verb, for completion and usage.
+const std::vector<std::string>& Verbs();
+// A bash or zsh completion script: verbs, kinds, flags, and object names asked of the controller.
+int RunCompletion(CommandContext& context);
 // Manifests, or what the controller holds, as compose, stack or Kubernetes files (cli/migrate/export.h).
 int RunExport(CommandContext& context);
 

@@ -33,6 +33,22 @@ TEST(ArgumentsTest, AFlagWithAnOptionalValueGivenBareMeansItsDefault) {
   EXPECT_EQ(no_ca->Get("ca", "/default/ca.crt"), "");
 }
 
+TEST(ArgumentsTest, AFlagTheVerbDoesNotTakeIsRefusedByName) {
+  absl::StatusOr<Arguments> get = Arguments::Parse({"get", "services", "--replicas", "3"}, "get");
+  ASSERT_FALSE(get.ok());
+  EXPECT_EQ(get.status().message(),
+            "flag --replicas is not a flag of get: its own are --output, --selector, --watch, --stack (see opctl get "
+            "--help)");
+  absl::StatusOr<Arguments> describe = Arguments::Parse({"describe", "svc", "x", "-o", "yaml"}, "describe");
+  ASSERT_FALSE(describe.ok());
+  EXPECT_EQ(describe.status().message(),
+            "flag --output is not a flag of describe: it takes none but the connection's (see opctl describe --help)");
+  // The connection's flags and --help go with every verb.
+  EXPECT_TRUE(
+      Arguments::Parse({"describe", "svc", "x", "--server=127.0.0.1:7070", "--insecure", "-h"}, "describe").ok());
+  EXPECT_TRUE(Arguments::Parse({"scale", "svc/x", "--replicas", "2", "--token", "t"}, "scale").ok());
+}
+
 TEST(ArgumentsTest, TheVerbIsTheFirstWordThatIsNoFlagValue) {
   EXPECT_EQ(FindVerb({"-s", "127.0.0.1:7070", "logs", "-f", "x"}), "logs");
   EXPECT_EQ(FindVerb({"--server=127.0.0.1:7070", "get", "all"}), "get");
