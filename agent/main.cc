@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = [] { return "opctl-agent " + opctl::OpctlVersion() + "\n"; };
+  // --help lists the flags of this main.cc (absl's default looks for opctl-agent.cc).
+  usage_config.contains_helpshort_flags = [](absl::string_view file) { return absl::EndsWith(file, "/main.cc"); };
+  usage_config.contains_help_flags = usage_config.contains_helpshort_flags;
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);

@@ -8,6 +8,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
@@ -246,6 +247,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("opctl-controller --listen 127.0.0.1:7070 --data-dir DIR");
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = [] { return "opctl-controller " + opctl::OpctlVersion() + "\n"; };
+  // --help lists the flags of this main.cc (absl's default looks for opctl-controller.cc).
+  usage_config.contains_helpshort_flags = [](absl::string_view file) { return absl::EndsWith(file, "/main.cc"); };
+  usage_config.contains_help_flags = usage_config.contains_helpshort_flags;
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);

@@ -4,7 +4,8 @@
 # each test, and every controller, agent and CLI it starts, is also a memory, leak and undefined-
 # behaviour check: a report from any process fails the run. Test files go to /tmp/opctl-test-run (kept
 # when something failed). Meanwhile the product is compiled with clang -Wthread-safety -Werror
-# (scripts/thread-safety.sh). Then the controller's and agent's tests under ThreadSanitizer
+# (scripts/thread-safety.sh) and the .deb packages (scripts/build-deb.sh, installed into a fresh Debian
+# root file system at the end). Then the controller's and agent's tests under ThreadSanitizer
 # (scripts/tsan.sh), then fuzzing of the manifest reader and dockerd's JSON decoding for a bounded
 # time (OPCTL_FUZZ_SECONDS each, default 60; 0 skips). Exits non-zero on any failure.
 set -euo pipefail
@@ -57,9 +58,11 @@ done
 # the tests leave idle (most of the time, the tests wait on Docker), so the tests' timing is theirs.
 fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
 background_log=$run_dir/background-builds.log
+debs=$(mktemp)  # the packages scripts/build-deb.sh built, installed and run at the end
 low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
 (
   low_priority scripts/thread-safety.sh
+  low_priority scripts/build-deb.sh >"$debs"
   low_priority scripts/tsan.sh --build-only
   ((fuzz_seconds == 0)) || low_priority scripts/fuzz.sh --build-only
 ) >"$background_log" 2>&1 &
@@ -100,5 +103,9 @@ grep -hE "^(kill -9 trials|kill -9 of the leading|a leader stopped|leading contr
 clear_run_dir
 unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
+# The .deb packages (built meanwhile, lintian-clean) installed into a fresh Debian root file system.
+mapfile -t packages <"$debs"
+rm -f "$debs"
+tests/packaging/deb_install_test.sh "${packages[@]}"
 scripts/tsan.sh
 ((fuzz_seconds == 0)) || scripts/fuzz.sh "$fuzz_seconds"
