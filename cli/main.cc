@@ -75,6 +75,20 @@ void PrintUsage(const std::string& verb) {
   }
 }
 
+// These need no controller (nor its address or credentials).
+bool NeedsNoController(const std::string& verb, const Arguments& arguments) {
+  return verb == "convert" || verb == "completion" || (verb == "export" && arguments.Has("filename")) ||
+         (verb == "version" && arguments.Has("client"));
+}
+
+int RunWithoutController(const std::string& verb, const Arguments& arguments) {
+  ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
+  CommandContext context{arguments, offline, std::cout, std::cerr};
+  if (verb == "convert") return RunConvert(context);
+  if (verb == "completion") return RunCompletion(context);
+  return verb == "export" ? RunExport(context) : RunVersion(context);
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   absl::StatusOr<Arguments> arguments = Arguments::Parse(words, FindVerb(words));
@@ -93,15 +107,7 @@ int Main(int argc, char** argv) {
   rest.erase(std::find(rest.begin(), rest.end(), verb));
   absl::StatusOr<Arguments> command_arguments = Arguments::Parse(rest, verb);
 
-  // These need no controller (nor its address or credentials).
-  if (verb == "convert" || verb == "completion" || (verb == "export" && command_arguments->Has("filename")) ||
-      (verb == "version" && command_arguments->Has("client"))) {
-    ControllerClient offline("127.0.0.1:7070", absl::Seconds(1), grpc::InsecureChannelCredentials());
-    CommandContext context{*command_arguments, offline, std::cout, std::cerr};
-    if (verb == "convert") return RunConvert(context);
-    if (verb == "completion") return RunCompletion(context);
-    return verb == "export" ? RunExport(context) : RunVersion(context);
-  }
+  if (NeedsNoController(verb, *command_arguments)) return RunWithoutController(verb, *command_arguments);
   // --dry-run=client needs no controller; everything else connects.
   absl::StatusOr<Connection> connection = ResolveConnection(*command_arguments);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
