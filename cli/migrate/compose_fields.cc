@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace opctl::cli::compose {
 namespace {
@@ -42,7 +43,53 @@ const std::map<std::string, std::string>& UnmappedFields() {
   return *fields;
 }
 
+// Each Service field, by prefix, and the compose keys (a.b: nested) it is made from.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& SourceKeys() {
+  static const auto* keys = new std::vector<std::pair<std::string, std::vector<std::string>>>{
+      {"spec.template.resources.memoryLimit", {"mem_limit", "deploy.resources.limits.memory"}},
+      {"spec.template.resources.memoryReservation", {"mem_reservation", "deploy.resources.reservations.memory"}},
+      {"spec.template.resources.cpus", {"cpus", "deploy.resources.limits.cpus"}},
+      {"spec.template.resources.pidsLimit", {"pids_limit", "deploy.resources.limits.pids"}},
+      {"spec.template.healthcheck", {"healthcheck"}},
+      {"spec.template.ports", {"ports"}},
+      {"spec.template.volumeMounts", {"volumes"}},
+      {"spec.template.env", {"environment", "env_file"}},
+      {"spec.template.image", {"image", "build"}},
+      {"spec.template.user", {"user"}},
+      {"spec.template.workingDir", {"working_dir"}},
+      {"spec.template.command", {"entrypoint"}},
+      {"spec.template.args", {"command"}},
+      {"spec.template.logs", {"logging"}},
+      {"spec.template.restartPolicy", {"restart", "deploy.restart_policy"}},
+      {"spec.template.securityContext.capabilities.add", {"cap_add"}},
+      {"spec.template.securityContext.capabilities.drop", {"cap_drop"}},
+      {"spec.template.securityContext", {"privileged", "read_only", "security_opt"}},
+      {"spec.network", {"networks"}},
+      {"spec.additionalNetworks", {"networks"}},
+      {"spec.replicas", {"deploy.replicas", "scale"}},
+      {"spec.nodeSelector", {"deploy.placement"}},
+      {"spec.placement", {"deploy.placement"}},
+      {"metadata.labels", {"labels", "deploy.labels"}},
+  };
+  return *keys;
+}
+
 }  // namespace
+
+std::optional<Located> ComposeValueOf(const std::vector<Located>& layers, const std::string& field) {
+  for (const auto& [prefix, keys] : SourceKeys()) {
+    if (!absl::StartsWith(field, prefix)) continue;
+    for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
+      for (const std::string& key : keys) {
+        std::optional<Located> at = *layer;
+        for (absl::string_view part : absl::StrSplit(key, '.')) at = at ? at->Child(std::string(part)) : at;
+        if (at) return at;
+      }
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 void CheckServiceFields(const std::string& name, const std::vector<Located>& layers, Reporter& report) {
   const std::string subject = "service/" + name;

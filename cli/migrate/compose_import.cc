@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/migrate/compose_extensions.h"
+#include "cli/migrate/compose_fields.h"
 #include "cli/migrate/compose_service.h"
 #include "cli/migrate/compose_source.h"
 #include "common/object.h"
@@ -85,14 +86,17 @@ void ConvertVolumes(const std::map<std::string, Located>& volumes, const std::st
   }
 }
 
-// The objects' own checks, reported at the service's line in its last file.
-void ValidateConverted(ConvertedCompose& out, const std::map<std::string, Located>& origins, Reporter& report) {
+// The objects' own checks, reported at the compose value the refused field came from (or, when no
+// one value did, at the service in its last file).
+void ValidateConverted(ConvertedCompose& out, const std::map<std::string, std::vector<Located>>& origins,
+                       Reporter& report) {
   for (size_t i = 0; i < out.objects.size(); ++i) {
     std::string name = MetaOf(out.objects[i]).name();
     auto origin = origins.find(absl::StrCat(KindOf(out.objects[i]), "/", name));
     for (const FieldError& error : ValidateObject(out.objects[i], static_cast<int>(i))) {
       if (origin != origins.end()) {
-        report.Error(origin->second, DisplayName(out.objects[i]), absl::StrCat(error.field, ": ", error.message));
+        Located at = compose::ComposeValueOf(origin->second, error.field).value_or(origin->second.back());
+        report.Error(at, DisplayName(out.objects[i]), absl::StrCat(error.field, ": ", error.message));
       } else {
         report.Error(error.ToString());
       }
@@ -160,7 +164,7 @@ bool ReadProject(const std::vector<ComposeFile>& files, const std::vector<std::s
 // Service fold back into it, where its first replica was.
 void ConvertServices(const Project& project, const compose::ServiceContext& context, const std::string& stack,
                      Reporter& report, ConvertedCompose& out) {
-  std::map<std::string, Located> origins;
+  std::map<std::string, std::vector<Located>> origins;
   std::map<std::string, std::vector<compose::ReplicaPart>> parts;
   std::vector<std::string> order;  // Service names, folded ones once
   std::map<std::string, v1::Service> services;
@@ -172,7 +176,7 @@ void ConvertServices(const Project& project, const compose::ServiceContext& cont
     std::string key = part ? part->service : name;
     if (!origins.count("Service/" + key)) {
       order.push_back(key);
-      origins["Service/" + key] = layers.back();
+      origins["Service/" + key] = layers;
     }
     if (part)
       parts[key].push_back(std::move(*part));

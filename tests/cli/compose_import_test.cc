@@ -160,7 +160,7 @@ TEST(ComposeImport, BrokenFilesAreRefusedNamingFileLineAndFieldAndGiveNoObjects)
       {"services:\n  a:\n    image: x\n    restart: sometimes\n",
        "compose.yml:4: service/a restart: \"sometimes\" is not a restart policy"},
       {"services:\n  a:\n    image: x\n    mem_limit: lots\n",
-       "compose.yml:3: service/a: spec.template.resources.memoryLimit"},
+       "compose.yml:4: service/a: spec.template.resources.memoryLimit"},
       {"services:\n  a:\n    image: x\n    deploy: {replicas: many}\n",
        "compose.yml:4: service/a deploy.replicas: must be a whole number"},
       {"services:\n  a:\n    image: x\n    healthcheck: {test: [CMD, t], retries: lots}\n",
@@ -169,7 +169,7 @@ TEST(ComposeImport, BrokenFilesAreRefusedNamingFileLineAndFieldAndGiveNoObjects)
        "compose.yml:3: interpolation: IMAGE is required: give an image"},
       {"services:\n  a:\n    image: x\n    env_file: missing.env\n", "compose.yml:4: service/a env_file: cannot read"},
       {"services:\n  a:\n    image: x\n    networks:\n      n: {ipv4_address: 10.0.0.999}\nnetworks:\n  n: {}\n",
-       "service/a: spec.network.addresses[0]"},
+       "compose.yml:5: service/a: spec.network.addresses[0]"},
   };
   for (const Broken& b : broken) {
     ConvertedCompose converted = Convert(b.text);
