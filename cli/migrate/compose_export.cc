@@ -102,7 +102,7 @@ class ComposeWriter {
         out["deploy"]["endpoint_mode"] = "dnsrr";   // its name resolves to its own address, not a virtual one
       }
     }
-    if (service.spec().replicas() > 1 && PerReplica(service)) {
+    if (service.spec().replicas() > 1) {  // per replica here: the single case returned above
       warn_.Add(Subject(service), "spec.replicas",
                 absl::StrCat("written as ", service.spec().replicas(), " services ", ReplicaName(service, 0),
                              "...: ", "each replica has its own address or volumes; scale by adding one"));

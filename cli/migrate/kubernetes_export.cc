@@ -266,9 +266,10 @@ class KubernetesWriter {
     for (const v1::VolumeMount& mount : service.spec().template_().volume_mounts()) {
       YamlTree entry, volume;
       if (mount.host_path().empty()) {
-        entry["name"] = KubernetesName(mount.name());
-        volume["name"] = KubernetesName(mount.name());
-        volume["persistentVolumeClaim"]["claimName"] = KubernetesName(mount.name());
+        std::string claim = KubernetesName(mount.name());
+        entry["name"] = claim;
+        volume["name"] = claim;
+        volume["persistentVolumeClaim"]["claimName"] = claim;
         if (!claims_.count(mount.name())) {
           warn_.Add(Subject(service), "template.volumeMounts." + mount.name(),
                     "another stack's Volume: a claim of that name must exist in namespace " + namespace_);
