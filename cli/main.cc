@@ -30,6 +30,7 @@ Usage:
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
   opctl scale service/NAME --replicas N
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
+  opctl rollout status service/NAME [--timeout 120s]       until the rollout is done (every replica ready)
   opctl cordon|uncordon node/NAME                          stop or resume placing containers on a node
   opctl drain node/NAME [--timeout 5m]                     cordon, then move its containers one at a time
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)

@@ -141,6 +141,7 @@ TEST(RolloutCommand, RestartLabelsTheTemplateAndAppliesWithTheVersionItRead) {
   EXPECT_TRUE(sent.spec().template_().labels().contains("opctl.io/restarted-at"));
   EXPECT_EQ(sent.metadata().resource_version(), 41) << "a concurrent change is a conflict, not lost";
   EXPECT_EQ(RunCommand(fake, "rollout", {"undo", "service/web"}, RunRollout).exit_code, 2);
+  EXPECT_EQ(RunCommand(fake, "rollout", {"status", "node/a"}, RunRollout).exit_code, 2);
   EXPECT_EQ(RunCommand(fake, "rollout", {"restart", "service/nope"}, RunRollout).exit_code, 1);
 }
 
@@ -168,6 +169,11 @@ TEST(WaitCommand, ReturnsOnceReadyAndNamesWhatHoldsBackOnTimeout) {
   EXPECT_THAT(timed_out.err, HasSubstr("not ready: service/db"));
   EXPECT_THAT(timed_out.err, HasSubstr("db-0 Pending: image opctl/db:1 not found"));
   EXPECT_EQ(RunCommand(fake, "wait", {"node/a"}, RunWait).exit_code, 2);
+  // rollout status waits the same way.
+  EXPECT_EQ(RunCommand(fake, "rollout", {"status", "service/web", "--timeout", "5s"}, RunRollout).exit_code, 0);
+  Ran rolling = RunCommand(fake, "rollout", {"status", "service/db", "--timeout", "200ms"}, RunRollout);
+  EXPECT_EQ(rolling.exit_code, 1);
+  EXPECT_THAT(rolling.err, HasSubstr("db-0 Pending: image opctl/db:1 not found"));
 }
 
 TEST(DrainCommand, CordonsThenGivesUpOnAContainerThatRunsNowhereElse) {
