@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -25,11 +27,23 @@ bool PortFree(int port) {
   return free;
 }
 
-// A base port whose member ports (base+I, base+100+I) are all free now.
+// The lowest port the kernel hands out as a connection's local port.
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+// A base port whose member ports (base+I, base+100+I) are all free now, below the kernel's ephemeral
+// range: a member killed and started again must find its ports still free, and a port in that range
+// can meanwhile become any connection's local port (it did: "bind: address already in use" on a
+// restart in CI).
 int FreeBase(int members) {
   static std::mt19937 random(static_cast<unsigned>(getpid()) * 7919u + static_cast<unsigned>(time(nullptr)));
+  static const int slots = std::max(1, (EphemeralLow() - 10000 - 100 - members) / 4);
   while (true) {
-    int base = 20000 + static_cast<int>(random() % 9000) * 4;
+    int base = 10000 + static_cast<int>(random() % slots) * 4;
     bool free = true;
     for (int i = 1; i <= members && free; ++i) free = PortFree(base + i) && PortFree(base + 100 + i);
     if (free) return base;
