@@ -58,7 +58,9 @@ done
 # the tests leave idle (most of the time, the tests wait on Docker), so the tests' timing is theirs.
 fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
 background_log=$run_dir/background-builds.log
-debs=$(mktemp)  # the packages scripts/build-deb.sh built, installed and run at the end
+# The packages scripts/build-deb.sh builds, installed and run at the end: listed outside $run_dir,
+# which is emptied before that.
+debs=$(mktemp /tmp/opctl-debs.XXXXXX)
 low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
 (
   low_priority scripts/thread-safety.sh
