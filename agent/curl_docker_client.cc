@@ -9,6 +9,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "agent/docker_exec_session.h"
 #include "agent/docker_json.h"
 #include "agent/multiplexed_stream.h"
 
@@ -42,16 +44,6 @@ std::string LabelFilter(const std::map<std::string, std::string>& labels, const 
   }
   if (!extra.empty()) filters["type"] = Json::array({extra});
   return filters.empty() ? "" : "filters=" + Escape(filters.dump());
-}
-
-// Docker's error answer as an absl status (see docker_client.h).
-absl::Status DockerError(long code, const std::string& body, const std::string& method, const std::string& path) {
-  std::string message = DecodeErrorMessage(body);
-  std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
-  if (code == 404) return absl::NotFoundError(text);
-  if (code == 409) return absl::AlreadyExistsError(text);
-  if (code < 500) return absl::FailedPreconditionError(text);
-  return absl::InternalError(text);
 }
 
 struct Performed {
@@ -151,7 +143,7 @@ absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Call(const std::str
   absl::StatusOr<Response> response = Send(method, *prefix + path, body, timeout_seconds);
   if (!response.ok()) return response.status();
   if (response->code < 400) return response;
-  return DockerError(response->code, response->body, method, path);
+  return DockerHttpError(response->code, response->body, method, path);
 }
 
 absl::StatusOr<DockerHostInfo> CurlDockerClient::Info() {
@@ -178,6 +170,12 @@ absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
 absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersUsingVolume(const std::string& volume) {
   Json filters = {{"volume", Json::array({volume})}};
   return ListContainersMatching("filters=" + Escape(filters.dump()));
+}
+
+absl::StatusOr<DockerStats> CurlDockerClient::ContainerStats(const std::string& id) {
+  absl::StatusOr<Response> response = Call("GET", "/containers/" + Escape(id) + "/stats?stream=false", "", 30);
+  if (!response.ok()) return response.status();
+  return DecodeStats(response->body);
 }
 
 absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::string& id_or_name) {
@@ -333,7 +331,7 @@ absl::Status CurlDockerClient::Stream(const std::string& method, const std::stri
   transfer.Set(CURLOPT_XFERINFOFUNCTION, CheckCancel);
   transfer.Set(CURLOPT_XFERINFODATA, &cancelled);
   auto [code, http_code] = transfer.Perform();
-  if (http_code >= 400) return DockerError(http_code, state.error_body, method, path);
+  if (http_code >= 400) return DockerHttpError(http_code, state.error_body, method, path);
   if (state.stopped || cancelled()) return absl::OkStatus();
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')),
@@ -398,6 +396,33 @@ absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vec
   return DecodeExecExitCode(inspected->body);
 }
 
+absl::StatusOr<std::unique_ptr<DockerExecSession>> CurlDockerClient::AttachExec(const std::string& id,
+                                                                                const DockerExecOptions& options) {
+  Json request = {{"AttachStdout", true},
+                  {"AttachStderr", !options.tty},
+                  {"AttachStdin", options.stdin},
+                  {"Tty", options.tty},
+                  {"Cmd", options.command}};
+  if (!options.user.empty()) request["User"] = options.user;
+  absl::StatusOr<Response> created = Call("POST", "/containers/" + Escape(id) + "/exec", request.dump());
+  if (!created.ok()) return created.status();
+  absl::StatusOr<std::string> exec_id = DecodeId(created->body, "exec create");
+  if (!exec_id.ok()) return exec_id.status();
+  absl::StatusOr<std::string> prefix = ApiPrefix();
+  if (!prefix.ok()) return prefix.status();
+  std::string path =
+      std::string(absl::StripPrefix(*prefix, "http://localhost")) + "/exec/" + Escape(*exec_id) + "/start";
+  DockerCall call = [this](const std::string& method, const std::string& call_path) -> absl::StatusOr<std::string> {
+    absl::StatusOr<Response> response = Call(method, call_path);
+    if (!response.ok()) return response.status();
+    return std::move(response->body);
+  };
+  absl::StatusOr<std::unique_ptr<HijackedExecSession>> session =
+      HijackedExecSession::Start(socket_path_, path, *exec_id, options.tty, std::move(call));
+  if (!session.ok()) return session.status();
+  return std::unique_ptr<DockerExecSession>(std::move(*session));
+}
+
 namespace {
 
 size_t ReadFromFile(char* buffer, size_t size, size_t count, void* file) {
@@ -431,7 +456,7 @@ absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::stri
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat("docker PUT archive: ", curl_easy_strerror(code)));
   }
-  if (http_code >= 400) return DockerError(http_code, body, "PUT", request_path);
+  if (http_code >= 400) return DockerHttpError(http_code, body, "PUT", request_path);
   return absl::OkStatus();
 }
 

@@ -26,10 +26,13 @@ class CurlDockerClient : public DockerClient {
   absl::Status StopContainer(const std::string& id, int timeout_seconds) override;
   absl::Status RemoveContainer(const std::string& id) override;
   absl::StatusOr<std::vector<DockerContainer>> ListContainersUsingVolume(const std::string& volume) override;
+  absl::StatusOr<DockerStats> ContainerStats(const std::string& id) override;
   absl::Status StreamLogs(const std::string& id, const DockerLogOptions& options, const OutputSink& sink,
                           const CancelCheck& cancelled) override;
   absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command, const std::string& user,
                            const OutputSink& sink, const CancelCheck& cancelled) override;
+  absl::StatusOr<std::unique_ptr<DockerExecSession>> AttachExec(const std::string& id,
+                                                                const DockerExecOptions& options) override;
   absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) override;
   absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) override;
   absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +99,7 @@ struct DockerContainer {
   int64_t memory_bytes = 0;
   int64_t nano_cpus = 0;
   std::optional<DockerHealthCheck> healthcheck;
+  int pid = 0;  // its main process on this host; 0 when not running
 };
 
 // The bridge driver's MTU option (its containers' and bridge's MTU).
@@ -134,6 +136,16 @@ struct DockerEvent {
   std::map<std::string, std::string> attributes;  // includes the container's labels and name
 };
 
+// One sample of GET /containers/ID/stats, worked out as `docker stats` prints it.
+struct DockerStats {
+  double cpu_percent = 0;          // 100 per busy CPU, over Docker's two samples a second apart
+  int64_t memory_bytes = 0;        // in use, less the page cache the kernel may drop (inactive files)
+  int64_t memory_limit_bytes = 0;  // the container's limit, or the host's memory
+  int64_t network_rx_bytes = 0, network_tx_bytes = 0;
+  int64_t block_read_bytes = 0, block_write_bytes = 0;
+  int pids = 0;
+};
+
 struct DockerLogOptions {
   bool follow = false;
   int tail = 0;            // last N lines; 0: all
@@ -145,6 +157,29 @@ struct DockerLogOptions {
 using OutputSink = std::function<bool(int stream, std::string_view data)>;
 // Asked about once a second while a stream is idle; true ends it.
 using CancelCheck = std::function<bool()>;
+
+struct DockerExecOptions {
+  std::vector<std::string> command;
+  std::string user;  // empty: the container's
+  bool tty = false;
+  bool stdin = false;
+};
+
+// A command started with Docker's exec and attached both ways on a connection of its own. One thread
+// may read output while another writes input or resizes.
+class DockerExecSession {
+ public:
+  virtual ~DockerExecSession() = default;
+  // Hands output to `sink` (stream 1: stdout, or all of a TTY's; 2: stderr) until the command closes
+  // it, the sink returns false, or `cancelled`. Blocks.
+  virtual absl::Status ReadOutput(const OutputSink& sink, const CancelCheck& cancelled) = 0;
+  virtual absl::Status WriteInput(std::string_view data) = 0;
+  // The command sees end of file on its stdin.
+  virtual absl::Status CloseInput() = 0;
+  virtual absl::Status Resize(int rows, int columns) = 0;
+  // After ReadOutput has ended: the command's exit code (waits a little for Docker to record it).
+  virtual absl::StatusOr<int> ExitCode() = 0;
+};
 
 class DockerClient {
  public:
@@ -164,6 +199,8 @@ class DockerClient {
   // Force-removes (kills first); anonymous volumes go too, named ones stay. NOT_FOUND when absent.
   virtual absl::Status RemoveContainer(const std::string& id) = 0;
 
+  // A sample of a running container's use (takes about a second: Docker measures CPU over two).
+  virtual absl::StatusOr<DockerStats> ContainerStats(const std::string& id) = 0;
   // Every container, managed or not, that mounts the named volume.
   virtual absl::StatusOr<std::vector<DockerContainer>> ListContainersUsingVolume(const std::string& volume) = 0;
   // The container's log output until it ends (follow: until the container stops) or `cancelled`.
@@ -173,6 +210,9 @@ class DockerClient {
   // exit code.
   virtual absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command,
                                    const std::string& user, const OutputSink& sink, const CancelCheck& cancelled) = 0;
+  // Starts `options.command` in the running container, attached as `options` asks.
+  virtual absl::StatusOr<std::unique_ptr<DockerExecSession>> AttachExec(const std::string& id,
+                                                                        const DockerExecOptions& options) = 0;
   // Extracts the tar archive in `tar_file` (a path on this host) into `path` in the container, as the
   // root user of the container's filesystem.
   virtual absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) = 0;

@@ -155,6 +155,7 @@ absl::StatusOr<DockerContainer> DecodeContainerInspect(const std::string& body) 
   container.oom_killed = Boolean(state, "OOMKilled");
   container.started_at = String(state, "StartedAt");
   container.error = String(state, "Error");
+  container.pid = SmallInteger(state, "Pid");
   container.health = String(Member(state, "Health"), "Status");
   container.restart_count = SmallInteger(*item, "RestartCount");
   container.network_addresses = Addresses(Member(Member(*item, "NetworkSettings"), "Networks"));
@@ -355,6 +356,53 @@ std::string EncodeNetworkConnect(const std::string& container_id, const std::str
   Json body = {{"Container", container_id},
                {"EndpointConfig", ipv4_address.empty() ? Json::object() : EncodeEndpoint(ipv4_address)}};
   return Dump(body);
+}
+
+absl::StatusOr<DockerStats> DecodeStats(const std::string& body) {
+  absl::StatusOr<Json> stats = ParseObject(body, "container stats");
+  if (!stats.ok()) return stats.status();
+  DockerStats result;
+  const Json& cpu = Member(*stats, "cpu_stats");
+  const Json& before = Member(*stats, "precpu_stats");
+  int64_t cpu_delta =
+      Integer(Member(cpu, "cpu_usage"), "total_usage") - Integer(Member(before, "cpu_usage"), "total_usage");
+  int64_t system_delta = Integer(cpu, "system_cpu_usage") - Integer(before, "system_cpu_usage");
+  int64_t cpus = Integer(cpu, "online_cpus");
+  if (cpus == 0) cpus = static_cast<int64_t>(Member(Member(cpu, "cpu_usage"), "percpu_usage").size());
+  if (cpu_delta > 0 && system_delta > 0) {
+    result.cpu_percent = static_cast<double>(cpu_delta) / static_cast<double>(system_delta) *
+                         static_cast<double>(std::max<int64_t>(cpus, 1)) * 100.0;
+  }
+  const Json& memory = Member(*stats, "memory_stats");
+  const Json& memory_detail = Member(memory, "stats");
+  // cgroup v2 names it inactive_file, v1 total_inactive_file: page cache, not the container's own.
+  int64_t cache = Integer(memory_detail, "inactive_file") + Integer(memory_detail, "total_inactive_file");
+  result.memory_bytes = std::max<int64_t>(0, Integer(memory, "usage") - cache);
+  result.memory_limit_bytes = Integer(memory, "limit");
+  const Json& networks = Member(*stats, "networks");
+  if (networks.is_object()) {
+    for (const auto& [name, network] : networks.items()) {
+      result.network_rx_bytes += Integer(network, "rx_bytes");
+      result.network_tx_bytes += Integer(network, "tx_bytes");
+    }
+  }
+  const Json& io = Member(Member(*stats, "blkio_stats"), "io_service_bytes_recursive");
+  for (const Json& entry : io.is_array() ? io : Json::array()) {
+    std::string op = String(entry, "op");
+    if (op == "read" || op == "Read") result.block_read_bytes += Integer(entry, "value");
+    if (op == "write" || op == "Write") result.block_write_bytes += Integer(entry, "value");
+  }
+  result.pids = SmallInteger(Member(*stats, "pids_stats"), "current");
+  return result;
+}
+
+absl::Status DockerHttpError(long code, const std::string& body, const std::string& method, const std::string& path) {
+  std::string message = DecodeErrorMessage(body);
+  std::string text = absl::StrCat("docker ", method, " ", path.substr(0, path.find('?')), ": ", message);
+  if (code == 404) return absl::NotFoundError(text);
+  if (code == 409) return absl::AlreadyExistsError(text);
+  if (code < 500) return absl::FailedPreconditionError(text);
+  return absl::InternalError(text);
 }
 
 }  // namespace opctl::agent

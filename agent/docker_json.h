@@ -29,6 +29,8 @@ absl::StatusOr<std::vector<DockerVolume>> DecodeVolumeList(const std::string& bo
 absl::StatusOr<DockerImage> DecodeImageInspect(const std::string& body);                    // GET /images/X/json
 // The "Id" of a create answer (networks, exec instances).
 absl::StatusOr<std::string> DecodeId(const std::string& body, const std::string& what);
+// GET /containers/ID/stats?stream=false, cgroup v1 or v2.
+absl::StatusOr<DockerStats> DecodeStats(const std::string& body);
 // The ApiVersion of GET /version.
 absl::StatusOr<std::string> DecodeApiVersion(const std::string& body);
 // The exit code of a finished exec (GET /exec/ID/json); an error while it still runs.
@@ -39,5 +41,7 @@ std::optional<std::string> DecodeProgressError(const std::string& line);
 std::optional<DockerEvent> DecodeEvent(const std::string& line);
 // The "message" of an error answer, or the body itself when it is not JSON.
 std::string DecodeErrorMessage(const std::string& body);
+// Docker's error answer (HTTP `code`, its body) to `method` `path` as an absl status (see docker_client.h).
+absl::Status DockerHttpError(long code, const std::string& body, const std::string& method, const std::string& path);
 
 }  // namespace opctl::agent

@@ -1,7 +1,7 @@
-// The agent's side of opctl.v1.Operations (proto/opctl/v1/operations.proto): logs of this node's
-// containers and backup and restore of its volumes, called by the controller on the address the
-// agent reports in its Node. Containers are found by opctl's labels, so only managed ones answer.
-// With TLS, only the controller may call (its certificate, checked on every call).
+// The agent's side of opctl.v1.Operations (proto/opctl/v1/operations.proto): logs, exec and port
+// forwarding of this node's containers (interactive_operations.cc) and backup and restore of its volumes, called by the
+// controller on the address the agent reports in its Node. Containers are found by opctl's labels, so only managed ones
+// answer. With TLS, only the controller may call (its certificate, checked on every call).
 #pragma once
 
 #include <string>
@@ -26,8 +26,18 @@ class OperationsService final : public v1::Operations::Service {
                             grpc::ServerWriter<v1::DataChunk>* writer) override;
   grpc::Status RestoreVolume(grpc::ServerContext* context, grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
                              v1::RestoreVolumeResponse* response) override;
+  grpc::Status Top(grpc::ServerContext* context, const v1::TopRequest* request, v1::TopResponse* response) override;
+  grpc::Status Exec(grpc::ServerContext* context,
+                    grpc::ServerReaderWriter<v1::ExecResponse, v1::ExecRequest>* stream) override;
+  grpc::Status PortForward(grpc::ServerContext* context,
+                           grpc::ServerReaderWriter<v1::PortForwardResponse, v1::PortForwardRequest>* stream) override;
 
  private:
+  // The managed Docker container of Container `name` on this node; NOT_FOUND when there is none.
+  absl::StatusOr<DockerContainer> FindContainer(const std::string& name);
+  // Relays a connection's bytes both ways until the container closes it and the caller half-closes.
+  grpc::Status RelayConnection(grpc::ServerContext* context, int fd,
+                               grpc::ServerReaderWriter<v1::PortForwardResponse, v1::PortForwardRequest>* stream);
   // PERMISSION_DENIED unless the caller is the controller (when checked).
   grpc::Status CheckCaller(const grpc::ServerContext& context) const;
   // FAILED_PRECONDITION unless `node_name` is empty or this node.

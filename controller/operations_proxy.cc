@@ -25,17 +25,10 @@ bool Mounts(const v1::Container& container, const std::string& volume) {
 
 }  // namespace
 
-class OperationsProxy::StreamPlace {
- public:
-  explicit StreamPlace(OperationsProxy& proxy) : proxy_(proxy) {}
-  ~StreamPlace() {
-    absl::MutexLock lock(&proxy_.mutex_);
-    --proxy_.streams_;
-  }
-
- private:
-  OperationsProxy& proxy_;
-};
+OperationsProxy::StreamPlace::~StreamPlace() {
+  absl::MutexLock lock(&proxy_.mutex_);
+  --proxy_.streams_;
+}
 
 absl::StatusOr<std::unique_ptr<OperationsProxy::StreamPlace>> OperationsProxy::TakePlace() {
   absl::MutexLock lock(&mutex_);
@@ -157,7 +150,9 @@ grpc::Status OperationsProxy::ServiceLogs(grpc::ServerContext* context, const v1
     results[i] = ContainerLogs(context, single, write);
   };
   if (request.follow()) {
-    if (grpc::Status started = FollowEach(context, containers, one); !started.ok()) return started;
+    std::vector<std::string> names;
+    for (const v1::Container& container : containers) names.push_back(container.metadata().name());
+    if (grpc::Status started = RunEach(context, names, one); !started.ok()) return started;
   } else {
     for (size_t i = 0; i < containers.size(); ++i) one(i);  // replica by replica, as compose prints them
   }
@@ -173,17 +168,16 @@ grpc::Status OperationsProxy::ServiceLogs(grpc::ServerContext* context, const v1
 
 // Each replica's stream runs until it ends; lines interleave as they come. A thread that cannot be
 // had ends the call, never the controller.
-grpc::Status OperationsProxy::FollowEach(grpc::ServerContext* context, const std::vector<v1::Container>& containers,
-                                         const std::function<void(size_t)>& follow) {
+grpc::Status OperationsProxy::RunEach(grpc::ServerContext* context, const std::vector<std::string>& names,
+                                      const std::function<void(size_t)>& follow) {
   std::vector<std::thread> threads;
   grpc::Status started = grpc::Status::OK;
-  for (size_t i = 0; i < containers.size(); ++i) {
+  for (size_t i = 0; i < names.size(); ++i) {
     try {
       threads.emplace_back(follow, i);
     } catch (const std::system_error& error) {
-      started =
-          Error(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                absl::StrCat("cannot start a thread to follow ", containers[i].metadata().name(), ": ", error.what()));
+      started = Error(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("cannot start a thread for ", names[i], ": ", error.what()));
       context->TryCancel();  // the replicas already followed end too
       break;
     }
@@ -263,6 +257,44 @@ grpc::Status OperationsProxy::RestoreVolume(grpc::ServerContext* context,
   if (context->IsCancelled()) forward->TryCancel();
   upstream->WritesDone();
   return upstream->Finish();
+}
+
+grpc::Status OperationsProxy::Top(grpc::ServerContext* context, const v1::TopRequest* request,
+                                  v1::TopResponse* response) {
+  if (grpc::Status allowed = Authorize(*context, Role::kView, "read usage"); !allowed.ok()) return allowed;
+  std::vector<std::string> nodes;
+  for (const v1::Object& node : registry_.ListKind(kKindNode)) {
+    if (request->node_name().empty() || node.node().metadata().name() == request->node_name()) {
+      nodes.push_back(node.node().metadata().name());
+    }
+  }
+  if (!request->node_name().empty() && nodes.empty()) {
+    return Error(grpc::StatusCode::NOT_FOUND, absl::StrCat("node ", Quote(request->node_name()), " is not registered"));
+  }
+  // Every node at once: each agent takes about a second to sample its containers.
+  std::vector<v1::TopResponse> answers(nodes.size());
+  std::vector<std::string> failures(nodes.size());
+  auto ask = [&](size_t i) {
+    absl::StatusOr<v1::Operations::Stub*> agent = AgentOf(nodes[i]);
+    if (!agent.ok()) {
+      failures[i] = std::string(agent.status().message());
+      return;
+    }
+    grpc::ClientContext forward;
+    forward.set_deadline(std::min(context->deadline(), std::chrono::system_clock::now() + std::chrono::seconds(30)));
+    v1::TopRequest single = *request;
+    single.set_node_name(nodes[i]);
+    grpc::Status status = (*agent)->Top(&forward, single, &answers[i]);
+    if (!status.ok()) failures[i] = status.error_message();
+  };
+  if (grpc::Status asked = RunEach(context, nodes, ask); !asked.ok()) return asked;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (v1::ContainerUsage& usage : *answers[i].mutable_containers()) *response->add_containers() = std::move(usage);
+    if (!failures[i].empty()) response->add_unavailable(absl::StrCat(nodes[i], ": ", failures[i]));
+  }
+  std::sort(response->mutable_containers()->begin(), response->mutable_containers()->end(),
+            [](const v1::ContainerUsage& a, const v1::ContainerUsage& b) { return a.container() < b.container(); });
+  return grpc::Status::OK;
 }
 
 }  // namespace opctl::controller

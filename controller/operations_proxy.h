@@ -1,5 +1,6 @@
 // The controller's side of opctl.v1.Operations: finds the node that holds a Container or Volume, and
-// forwards the call to that node's agent (Node.status.agentAddress), streaming both ways. The
+// forwards the call to that node's agent (Node.status.agentAddress), streaming both ways (exec and
+// port-forward: interactive_proxy.cc, audited in the controller's log). The
 // caller's cancellation and deadline travel on to the agent. A Service's logs merge its Containers'.
 //
 // Bounded: a caller that stops reading is cut off (common/stream_watchdog.h), at most
@@ -45,10 +46,31 @@ class OperationsProxy final : public v1::Operations::Service {
                             grpc::ServerWriter<v1::DataChunk>* writer) override;
   grpc::Status RestoreVolume(grpc::ServerContext* context, grpc::ServerReader<v1::RestoreVolumeRequest>* reader,
                              v1::RestoreVolumeResponse* response) override;
+  grpc::Status Top(grpc::ServerContext* context, const v1::TopRequest* request, v1::TopResponse* response) override;
+  grpc::Status Exec(grpc::ServerContext* context,
+                    grpc::ServerReaderWriter<v1::ExecResponse, v1::ExecRequest>* stream) override;
+  grpc::Status PortForward(grpc::ServerContext* context,
+                           grpc::ServerReaderWriter<v1::PortForwardResponse, v1::PortForwardRequest>* stream) override;
 
  private:
+  // The Container a call on `kind`/`name` reaches: itself, or the Service's replica with ordinal
+  // `replica` (any running one, lowest ordinal first, when `replica` < 0).
+  absl::StatusOr<v1::Object> TargetContainer(const std::string& kind, const std::string& name, int replica) const;
+  // Relays a bidirectional call to the agent's, as `open` starts it there, beginning with `first`.
+  template <typename Request, typename Response, typename Open>
+  grpc::Status Relay(grpc::ServerContext* context, grpc::ServerReaderWriter<Response, Request>* caller,
+                     const Request& first, Open open);
+  // "exec by alice in container redis-master-0: redis-cli" and the like, in the controller's log.
+  void Audit(const grpc::ServerContext& context, const std::string& what) const;
   // Holds one of the max_streams places for the life of a call; RESOURCE_EXHAUSTED when none is left.
-  class StreamPlace;
+  class StreamPlace {
+   public:
+    explicit StreamPlace(OperationsProxy& proxy) : proxy_(proxy) {}
+    ~StreamPlace();
+
+   private:
+    OperationsProxy& proxy_;
+  };
   absl::StatusOr<std::unique_ptr<StreamPlace>> TakePlace();
   // OK when the caller of `context` is a user with `role`.
   grpc::Status Authorize(const grpc::ServerContext& context, Role role, const std::string& action) const;
@@ -59,9 +81,9 @@ class OperationsProxy final : public v1::Operations::Service {
   // Logs of every replica of a Service, each line tagged with its container.
   grpc::Status ServiceLogs(grpc::ServerContext* context, const v1::LogsRequest& request,
                            grpc::ServerWriter<v1::LogChunk>* writer);
-  // Runs follow(i) for every container at once, on a thread each; waits for all.
-  grpc::Status FollowEach(grpc::ServerContext* context, const std::vector<v1::Container>& containers,
-                          const std::function<void(size_t)>& follow);
+  // Runs each(i) for every one of `names` (containers, nodes) at once, on a thread each; waits for all.
+  grpc::Status RunEach(grpc::ServerContext* context, const std::vector<std::string>& names,
+                       const std::function<void(size_t)>& each);
   absl::StatusOr<std::string> NodeOfVolume(const std::string& volume, const std::string& requested);
   // Streams one Container's logs into `write` (the Service case shares one writer).
   grpc::Status ContainerLogs(grpc::ServerContext* context, const v1::LogsRequest& request,

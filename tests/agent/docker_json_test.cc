@@ -128,5 +128,43 @@ TEST(DockerJson, BytesThatAreNotUtf8AreReplacedNotThrown) {
   EXPECT_EQ(body["Labels"]["note"], "caf\xef\xbf\xbd");  // U+FFFD
 }
 
+TEST(DockerJson, StatsAreWorkedOutAsDockerStatsPrintsThem) {
+  // cgroup v2, as dockerd 20.10 sends it (trimmed): half a CPU of two busy over the sample.
+  absl::StatusOr<DockerStats> v2 = DecodeStats(R"({
+    "cpu_stats": {"cpu_usage": {"total_usage": 1500000000}, "system_cpu_usage": 20000000000, "online_cpus": 2},
+    "precpu_stats": {"cpu_usage": {"total_usage": 1000000000}, "system_cpu_usage": 18000000000},
+    "memory_stats": {"usage": 10485760, "limit": 134217728, "stats": {"inactive_file": 2097152}},
+    "networks": {"eth0": {"rx_bytes": 1000, "tx_bytes": 200}, "eth1": {"rx_bytes": 24, "tx_bytes": 6}},
+    "blkio_stats": {"io_service_bytes_recursive": [{"op": "read", "value": 4096}, {"op": "write", "value": 8192}]},
+    "pids_stats": {"current": 5}})");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_DOUBLE_EQ(v2->cpu_percent, 50.0);  // 0.5 s of 2 s system time, times 2 CPUs
+  EXPECT_EQ(v2->memory_bytes, 8 << 20);
+  EXPECT_EQ(v2->memory_limit_bytes, 128 << 20);
+  EXPECT_EQ(v2->network_rx_bytes, 1024);
+  EXPECT_EQ(v2->network_tx_bytes, 206);
+  EXPECT_EQ(v2->block_read_bytes, 4096);
+  EXPECT_EQ(v2->block_write_bytes, 8192);
+  EXPECT_EQ(v2->pids, 5);
+  // cgroup v1 names the cache total_inactive_file and the I/O ops Read and Write; an older dockerd
+  // leaves out online_cpus, and the per-CPU list counts them.
+  absl::StatusOr<DockerStats> v1 = DecodeStats(R"({
+    "cpu_stats": {"cpu_usage": {"total_usage": 100, "percpu_usage": [50, 50]}, "system_cpu_usage": 1000},
+    "precpu_stats": {},
+    "memory_stats": {"usage": 3000, "limit": 9000, "stats": {"total_inactive_file": 1000}},
+    "blkio_stats": {"io_service_bytes_recursive": [{"op": "Read", "value": 1}, {"op": "Write", "value": 2},
+                                                   {"op": "Total", "value": 3}]}})");
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  EXPECT_DOUBLE_EQ(v1->cpu_percent, 20.0);  // 100 of 1000, times 2 CPUs
+  EXPECT_EQ(v1->memory_bytes, 2000);
+  EXPECT_EQ(v1->block_read_bytes, 1);
+  EXPECT_EQ(v1->block_write_bytes, 2);
+  // No samples at all (a container that has just stopped): zeros, not a division by zero.
+  absl::StatusOr<DockerStats> idle = DecodeStats(R"({"cpu_stats": {}, "precpu_stats": {}, "memory_stats": {}})");
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(idle->cpu_percent, 0);
+  EXPECT_FALSE(DecodeStats("[1]").ok());
+}
+
 }  // namespace
 }  // namespace opctl::agent

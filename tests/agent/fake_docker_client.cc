@@ -131,6 +131,11 @@ absl::StatusOr<int> FakeDockerClient::Exec(const std::string& id, const std::vec
   return absl::UnimplementedError("the fake Docker client runs no processes");
 }
 
+absl::StatusOr<std::unique_ptr<DockerExecSession>> FakeDockerClient::AttachExec(const std::string& id,
+                                                                                const DockerExecOptions& options) {
+  return absl::UnimplementedError("the fake Docker client runs no processes");
+}
+
 absl::Status FakeDockerClient::PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) {
   return absl::UnimplementedError("the fake Docker client has no file systems");
 }

@@ -43,8 +43,13 @@ class FakeDockerClient : public DockerClient {
   // cover them against dockerd).
   absl::Status StreamLogs(const std::string& id, const DockerLogOptions& options, const OutputSink& sink,
                           const CancelCheck& cancelled) override;
+  absl::StatusOr<DockerStats> ContainerStats(const std::string& id) override {
+    return absl::UnimplementedError("the fake Docker client measures nothing");
+  }
   absl::StatusOr<int> Exec(const std::string& id, const std::vector<std::string>& command, const std::string& user,
                            const OutputSink& sink, const CancelCheck& cancelled) override;
+  absl::StatusOr<std::unique_ptr<DockerExecSession>> AttachExec(const std::string& id,
+                                                                const DockerExecOptions& options) override;
   absl::Status PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) override;
   absl::StatusOr<std::vector<DockerNetwork>> ListNetworks(const std::map<std::string, std::string>& labels) override;
   absl::StatusOr<DockerNetwork> InspectNetwork(const std::string& id_or_name) override;
