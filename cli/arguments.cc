@@ -20,9 +20,9 @@ const std::vector<FlagSpec>& AllFlags() {
        true,
        "yaml, json, wide or name; convert, export: a folder, or - for standard output",
        {"get", "convert", "export", "version", "volume"}},
-      {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache", {"get"}},
+      {"selector", 'l', true, "label selector, e.g. app=redis,tier!=cache", {"get", "top"}},
       {"watch", 'w', false, "after listing, print changes as they happen", {"get"}},
-      {"stack", 0, true, "only objects of this stack", {"get", "convert", "export"}},
+      {"stack", 0, true, "only objects of this stack", {"get", "convert", "export", "top"}},
       {"to", 0, true, "export: compose, swarm or kubernetes", {"export"}},
       {"dry-run", 0, false, "validate and report, change nothing (--dry-run=client: no controller)", {"apply"}},
       {"replicas", 0, true, "desired replicas (scale)", {"scale"}},
@@ -52,6 +52,10 @@ const std::vector<FlagSpec>& AllFlags() {
       {"node", 0, true, "volume backup/restore: the node that holds the volume", {"volume"}},
       {"force", 0, false, "volume restore: stop the containers using the volume, restore, start them", {"volume"}},
       {"client", 0, false, "version: only this CLI's, without asking the controller", {"version"}},
+      {"stdin", 'i', false, "exec: pass stdin to the command", {"exec"}},
+      {"tty", 't', false, "exec: give the command a terminal (raw mode, window resizes)", {"exec"}},
+      {"replica", 0, true, "exec into service/NAME: the replica with this ordinal (default 0)", {"exec"}},
+      {"address", 0, true, "port-forward: the local address to listen on (default 127.0.0.1)", {"port-forward"}},
       {"help", 'h', false, "show help"},
   };
   return *flags;
@@ -64,6 +68,7 @@ bool FlagSpec::TakenBy(const std::string& verb) const {
 std::string FindVerb(const std::vector<std::string>& words) {
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& word = words[i];
+    if (word == "--") return "";
     if (word == "-" || word.size() < 2 || word[0] != '-') return word;
     bool has_value = word.find('=') != std::string::npos || (word[1] != '-' && word.size() > 2);
     for (const FlagSpec& spec : AllFlags()) {
@@ -74,6 +79,21 @@ std::string FindVerb(const std::vector<std::string>& words) {
   }
   return "";
 }
+
+namespace {
+
+absl::Status NotAFlagOf(const FlagSpec& spec, const std::string& verb) {
+  std::vector<std::string> taken;
+  for (const FlagSpec& other : AllFlags()) {
+    if (!other.verbs.empty() && other.TakenBy(verb)) taken.push_back("--" + other.name);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "flag --", spec.name, " is not a flag of ", verb, ": ",
+      taken.empty() ? std::string("it takes none but the connection's") : "its own are " + absl::StrJoin(taken, ", "),
+      " (see opctl ", verb, " --help)"));
+}
+
+}  // namespace
 
 absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words, const std::string& verb) {
   Arguments arguments;
@@ -87,8 +107,17 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
     }
     return nullptr;
   };
+  auto record = [&](const FlagSpec& spec, std::string value) -> absl::Status {
+    if (!verb.empty() && !spec.TakenBy(verb)) return NotAFlagOf(spec, verb);
+    arguments.values_[spec.name].push_back(std::move(value));
+    return absl::OkStatus();
+  };
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& word = words[i];
+    if (word == "--") {  // the rest is a command's, as exec's
+      arguments.command_.assign(words.begin() + static_cast<long>(i) + 1, words.end());
+      break;
+    }
     if (word == "-" || word.size() < 2 || word[0] != '-') {
       arguments.positional_.push_back(word);
       continue;
@@ -110,27 +139,28 @@ absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words
       spec = find("", word[1]);
       if (spec == nullptr)
         return absl::InvalidArgumentError(absl::StrCat("unknown flag ", word, " (see opctl --help)"));
+      if (!spec->takes_value && word.size() > 2 && word[2] != '=') {  // -it: several switches at once
+        for (char letter : word.substr(1)) {
+          const FlagSpec* each = find("", letter);
+          if (each == nullptr || each->takes_value) {
+            return absl::InvalidArgumentError(absl::StrCat("flag ", word, ": -", std::string(1, letter),
+                                                           " is not a switch that combines (see opctl --help)"));
+          }
+          if (absl::Status recorded = record(*each, ""); !recorded.ok()) return recorded;
+        }
+        continue;
+      }
       if (word.size() > 2) {  // -owide, -f=x
         value = word.substr(word[2] == '=' ? 3 : 2);
         has_value = true;
       }
-    }
-    if (!verb.empty() && !spec->TakenBy(verb)) {
-      std::vector<std::string> taken;
-      for (const FlagSpec& other : AllFlags()) {
-        if (!other.verbs.empty() && other.TakenBy(verb)) taken.push_back("--" + other.name);
-      }
-      return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " is not a flag of ", verb, ": ",
-                                                     taken.empty() ? std::string("it takes none but the connection's")
-                                                                   : "its own are " + absl::StrJoin(taken, ", "),
-                                                     " (see opctl ", verb, " --help)"));
     }
     if (spec->takes_value && !has_value) {
       if (i + 1 >= words.size())
         return absl::InvalidArgumentError(absl::StrCat("flag --", spec->name, " needs a value"));
       value = words[++i];
     }
-    arguments.values_[spec->name].push_back(value);
+    if (absl::Status recorded = record(*spec, value); !recorded.ok()) return recorded;
   }
   return arguments;
 }

@@ -42,10 +42,13 @@ class Arguments {
   std::string Optional(const std::string& name, const std::string& bare) const;
   std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // The words after "--", untouched (exec's command).
+  const std::vector<std::string>& command() const { return command_; }
 
  private:
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
+  std::vector<std::string> command_;
 };
 
 }  // namespace opctl::cli

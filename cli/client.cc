@@ -40,6 +40,24 @@ class GrpcRestoreWriter : public RestoreWriter {
   std::unique_ptr<grpc::ClientWriter<v1::RestoreVolumeRequest>> writer_;
 };
 
+// A gRPC bidirectional stream with the context it needs alive as long as it is used.
+template <typename Request, typename Response>
+class GrpcBidiStream : public BidiStream<Request, Response> {
+ public:
+  using Stream = grpc::ClientReaderWriter<Request, Response>;
+  template <typename Open>
+  GrpcBidiStream(std::unique_ptr<grpc::ClientContext> context, Open open)
+      : context_(std::move(context)), stream_(open(context_.get())) {}
+  bool Write(const Request& message) override { return stream_->Write(message); }
+  bool WritesDone() override { return stream_->WritesDone(); }
+  bool Read(Response* message) override { return stream_->Read(message); }
+  grpc::Status Finish() override { return stream_->Finish(); }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<Stream> stream_;
+};
+
 }  // namespace
 
 ControllerClient::ControllerClient(std::string address, absl::Duration timeout,
@@ -80,6 +98,21 @@ std::unique_ptr<StreamReader<v1::DataChunk>> ControllerClient::BackupVolume(cons
 
 std::unique_ptr<RestoreWriter> ControllerClient::RestoreVolume() {
   return std::make_unique<GrpcRestoreWriter>(NewContext(false), *operations_);
+}
+
+grpc::Status ControllerClient::Top(const v1::TopRequest& request, v1::TopResponse* response) {
+  std::unique_ptr<grpc::ClientContext> context = NewContext();
+  return operations_->Top(context.get(), request, response);
+}
+
+std::unique_ptr<BidiStream<v1::ExecRequest, v1::ExecResponse>> ControllerClient::Exec() {
+  return std::make_unique<GrpcBidiStream<v1::ExecRequest, v1::ExecResponse>>(
+      NewContext(false), [this](grpc::ClientContext* context) { return operations_->Exec(context); });
+}
+
+std::unique_ptr<BidiStream<v1::PortForwardRequest, v1::PortForwardResponse>> ControllerClient::PortForward() {
+  return std::make_unique<GrpcBidiStream<v1::PortForwardRequest, v1::PortForwardResponse>>(
+      NewContext(false), [this](grpc::ClientContext* context) { return operations_->PortForward(context); });
 }
 
 std::unique_ptr<grpc::ClientContext> ControllerClient::NewContext(bool with_deadline) const {

@@ -1,5 +1,5 @@
 // The CLI's connection to opctl-controller over gRPC: ControllerApi with each unary call under the
-// call deadline. Not thread-safe (one per command).
+// call deadline. Not thread-safe (one per command), but for Exec and PortForward.
 #pragma once
 
 #include <memory>
@@ -44,10 +44,13 @@ class ControllerClient : public ControllerApi {
                                v1::ListControllersResponse* response) override {
     return Call(&v1::Controller::Stub::ListControllers, request, response);
   }
+  grpc::Status Top(const v1::TopRequest& request, v1::TopResponse* response) override;
   std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest& request) override;
   std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) override;
   std::unique_ptr<StreamReader<v1::DataChunk>> BackupVolume(const v1::BackupVolumeRequest& request) override;
   std::unique_ptr<RestoreWriter> RestoreVolume() override;
+  std::unique_ptr<BidiStream<v1::ExecRequest, v1::ExecResponse>> Exec() override;
+  std::unique_ptr<BidiStream<v1::PortForwardRequest, v1::PortForwardResponse>> PortForward() override;
   std::string Explain(const grpc::Status& status) const override;
 
   const std::string& address() const { return address_; }

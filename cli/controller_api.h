@@ -32,6 +32,18 @@ class RestoreWriter {
   virtual grpc::Status Finish(v1::RestoreVolumeResponse* response) = 0;
 };
 
+// A bidirectional stream. One thread may Read while another Writes; WritesDone ends the writing
+// side; Finish, after Read has returned false, says how it ended.
+template <typename Request, typename Response>
+class BidiStream {
+ public:
+  virtual ~BidiStream() = default;
+  virtual bool Write(const Request& message) = 0;
+  virtual bool WritesDone() = 0;
+  virtual bool Read(Response* message) = 0;
+  virtual grpc::Status Finish() = 0;
+};
+
 class ControllerApi {
  public:
   virtual ~ControllerApi() = default;
@@ -46,11 +58,16 @@ class ControllerApi {
   virtual grpc::Status Evict(const v1::EvictRequest& request, v1::Object* container) = 0;
   virtual grpc::Status ListControllers(const v1::ListControllersRequest& request,
                                        v1::ListControllersResponse* response) = 0;
+  // Usage of running containers, from the agents (Operations.Top).
+  virtual grpc::Status Top(const v1::TopRequest& request, v1::TopResponse* response) = 0;
   // Streams have no deadline: they last as long as the user follows them.
   virtual std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest& request) = 0;
   virtual std::unique_ptr<StreamReader<v1::LogChunk>> Logs(const v1::LogsRequest& request) = 0;
   virtual std::unique_ptr<StreamReader<v1::DataChunk>> BackupVolume(const v1::BackupVolumeRequest& request) = 0;
   virtual std::unique_ptr<RestoreWriter> RestoreVolume() = 0;
+  // Exec and PortForward may be called from any thread (port-forward opens a stream per connection).
+  virtual std::unique_ptr<BidiStream<v1::ExecRequest, v1::ExecResponse>> Exec() = 0;
+  virtual std::unique_ptr<BidiStream<v1::PortForwardRequest, v1::PortForwardResponse>> PortForward() = 0;
   // "cannot reach the controller at 127.0.0.1:7070: ..." for transport failures; the server's own
   // message otherwise.
   virtual std::string Explain(const grpc::Status& status) const = 0;

@@ -36,6 +36,11 @@ Usage:
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)
   opctl logs [-f] [--tail N] [--since 10m] [--timestamps] container/NAME|service/NAME
                                                            output of a container, or of every replica of a service
+  opctl exec [-i] [-t] container/NAME|service/NAME [--replica I] -- COMMAND [ARGS...]
+                                                           run a command in a container; exits with its exit code
+  opctl port-forward container/NAME|service/NAME [LOCAL:]REMOTE... [--address 127.0.0.1]
+                                                           local ports to a container's ports, none published
+  opctl top containers|nodes [-l SELECTOR] [--stack S]     CPU, memory against limit, network and block I/O
   opctl convert -f docker-compose.yml [-f more.yml] [--stack NAME] [-o DIR|-]
                                                            compose files to manifests; warns of each field left out
   opctl export --to compose|swarm|kubernetes [-f FILE|DIR] [--stack NAME] [-o DIR|-]
@@ -136,6 +141,9 @@ int Main(int argc, char** argv) {
   if (verb == "wait") return RunWait(context);
   if (verb == "rollout") return RunRollout(context);
   if (verb == "logs") return RunLogs(context);
+  if (verb == "exec") return RunExec(context);
+  if (verb == "port-forward") return RunPortForward(context);
+  if (verb == "top") return RunTop(context);
   if (verb == "volume") return RunVolume(context);
   if (verb == "cordon" || verb == "uncordon") return RunCordon(context, verb == "cordon");
   if (verb == "drain") return RunDrain(context);

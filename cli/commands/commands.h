@@ -34,6 +34,12 @@ int RunRollout(CommandContext& context);
 int RunCordon(CommandContext& context, bool unschedulable);
 int RunDrain(CommandContext& context);
 int RunLogs(CommandContext& context);
+// Exits with the command's exit code.
+int RunExec(CommandContext& context);
+// Runs until interrupted.
+int RunPortForward(CommandContext& context);
+// Usage of containers, or per node, from Docker's stats through the agents.
+int RunTop(CommandContext& context);
 int RunVolume(CommandContext& context);
 // Compose files to manifests (cli/migrate/compose_import.h); needs no controller.
 int RunConvert(CommandContext& context);

@@ -47,8 +47,8 @@ complete -F _opctl opctl
 
 const std::vector<std::string>& Verbs() {
   static const auto* verbs = new std::vector<std::string>{
-      "apply", "diff", "get",  "describe", "delete", "scale",  "rollout", "cordon",    "uncordon",
-      "drain", "wait", "logs", "convert",  "export", "volume", "version", "completion"};
+      "apply", "diff", "get",  "describe",     "delete", "scale",   "rollout", "cordon", "uncordon", "drain",
+      "wait",  "logs", "exec", "port-forward", "top",    "convert", "export",  "volume", "version",  "completion"};
   return *verbs;
 }
 

@@ -1,5 +1,6 @@
 #include "cli/arguments.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace opctl::cli {
@@ -54,6 +55,25 @@ TEST(ArgumentsTest, TheVerbIsTheFirstWordThatIsNoFlagValue) {
   EXPECT_EQ(FindVerb({"--server=127.0.0.1:7070", "get", "all"}), "get");
   EXPECT_EQ(FindVerb({"-owide", "get"}), "get");
   EXPECT_EQ(FindVerb({"--help"}), "");
+}
+
+TEST(ArgumentsTest, SwitchesCombineAndEverythingAfterTwoDashesIsTheCommands) {
+  absl::StatusOr<Arguments> exec =
+      Arguments::Parse({"-it", "service/redis", "--replica", "1", "--", "redis-cli", "-p", "26379", "--", "x"}, "exec");
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_TRUE(exec->Has("stdin"));
+  EXPECT_TRUE(exec->Has("tty"));
+  EXPECT_EQ(exec->Get("replica"), "1");
+  EXPECT_EQ(exec->positional(), std::vector<std::string>{"service/redis"});
+  EXPECT_EQ(exec->command(), (std::vector<std::string>{"redis-cli", "-p", "26379", "--", "x"}));
+  EXPECT_EQ(FindVerb({"--", "exec"}), "");
+  // Only switches combine, and only those the verb takes.
+  absl::StatusOr<Arguments> valued = Arguments::Parse({"-io", "x"}, "exec");
+  ASSERT_FALSE(valued.ok());
+  EXPECT_EQ(valued.status().message(), "flag -io: -o is not a switch that combines (see opctl --help)");
+  absl::StatusOr<Arguments> elsewhere = Arguments::Parse({"-it", "service/redis"}, "logs");
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_THAT(std::string(elsewhere.status().message()), ::testing::HasSubstr("flag --stdin is not a flag of logs"));
 }
 
 }  // namespace

@@ -364,5 +364,42 @@ TEST(GetControllersCommand, ListsTheControllersWithTheLeaderMarked) {
   EXPECT_EQ(RunCommand(fake, "get", {"controllers", "x"}, RunGet).exit_code, 2);
 }
 
+TEST(ExecCommand, SendsTheCommandPrintsBothStreamsAndExitsWithItsExitCode) {
+  FakeController fake;
+  v1::ExecResponse container, out, err, exit_code;
+  container.set_container("redis-replica-1");
+  out.mutable_output()->set_data("to-out\n");
+  err.mutable_output()->set_stream(v1::LogChunk::STDERR);
+  err.mutable_output()->set_data("to-err\n");
+  exit_code.set_exit_code(7);
+  fake.exec_answers = {container, out, err, exit_code};
+  Ran ran = RunCommand(fake, "exec", {"service/redis-replica", "--replica", "1", "--", "sh", "-c", "exit 7"}, RunExec);
+  EXPECT_EQ(ran.exit_code, 7);
+  EXPECT_EQ(ran.out, "to-out\n");
+  EXPECT_EQ(ran.err, "to-err\n");
+  ASSERT_EQ(fake.exec_sent.size(), 1u);
+  const v1::ExecRequest::Start& start = fake.exec_sent[0].start();
+  EXPECT_EQ(start.kind(), "Service");
+  EXPECT_EQ(start.name(), "redis-replica");
+  EXPECT_EQ(start.replica(), 1);
+  EXPECT_THAT(start.command(), ElementsAre("sh", "-c", "exit 7"));
+  EXPECT_FALSE(start.stdin());
+  EXPECT_FALSE(start.tty());
+
+  // A stream that ends without an exit code is a failure of opctl's own.
+  FakeController failing;
+  failing.exec_end = grpc::Status(grpc::StatusCode::NOT_FOUND, "container \"web-9\" not found");
+  Ran missing = RunCommand(failing, "exec", {"web-9", "--", "true"}, RunExec);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("container \"web-9\" not found"));
+  EXPECT_EQ(failing.exec_sent[0].start().kind(), "Container");
+  // Usage errors send nothing.
+  FakeController unused;
+  EXPECT_EQ(RunCommand(unused, "exec", {"web-0"}, RunExec).exit_code, 2);
+  EXPECT_EQ(RunCommand(unused, "exec", {"web-0", "--replica", "1", "--", "true"}, RunExec).exit_code, 2);
+  EXPECT_EQ(RunCommand(unused, "exec", {"volume/data", "--", "true"}, RunExec).exit_code, 2);
+  EXPECT_TRUE(unused.exec_sent.empty());
+}
+
 }  // namespace
 }  // namespace opctl::cli

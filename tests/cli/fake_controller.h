@@ -32,6 +32,25 @@ class ScriptedReader : public StreamReader<Message> {
   grpc::Status end_;
 };
 
+// A bidirectional stream that keeps what is written and answers a script (single-threaded use).
+template <typename Request, typename Response>
+class ScriptedBidi : public BidiStream<Request, Response> {
+ public:
+  ScriptedBidi(std::vector<Request>& written, std::deque<Response> messages, grpc::Status end)
+      : written_(written), reader_(std::move(messages), end) {}
+  bool Write(const Request& message) override {
+    written_.push_back(message);
+    return true;
+  }
+  bool WritesDone() override { return true; }
+  bool Read(Response* message) override { return reader_.Read(message); }
+  grpc::Status Finish() override { return reader_.Finish(); }
+
+ private:
+  std::vector<Request>& written_;
+  ScriptedReader<Response> reader_;
+};
+
 class FakeController : public ControllerApi {
  public:
   void Add(const v1::Object& object) { objects_[{KindOf(object), MetaOf(object).name()}] = object; }
@@ -99,6 +118,12 @@ class FakeController : public ControllerApi {
     *response = control_plane;
     return grpc::Status::OK;
   }
+  grpc::Status Top(const v1::TopRequest& request, v1::TopResponse* response) override {
+    Called("Top");
+    top_requested.push_back(request);
+    *response = top_answer;
+    return grpc::Status::OK;
+  }
   std::unique_ptr<StreamReader<v1::WatchEvent>> Watch(const v1::WatchRequest&) override {
     Called("Watch");
     return std::make_unique<ScriptedReader<v1::WatchEvent>>(watch_events, watch_end);
@@ -113,6 +138,15 @@ class FakeController : public ControllerApi {
     return std::make_unique<ScriptedReader<v1::DataChunk>>(backup_chunks, backup_end);
   }
   std::unique_ptr<RestoreWriter> RestoreVolume() override;
+  std::unique_ptr<BidiStream<v1::ExecRequest, v1::ExecResponse>> Exec() override {
+    Called("Exec");
+    return std::make_unique<ScriptedBidi<v1::ExecRequest, v1::ExecResponse>>(exec_sent, exec_answers, exec_end);
+  }
+  std::unique_ptr<BidiStream<v1::PortForwardRequest, v1::PortForwardResponse>> PortForward() override {
+    Called("PortForward");
+    return std::make_unique<ScriptedBidi<v1::PortForwardRequest, v1::PortForwardResponse>>(
+        forward_sent, std::deque<v1::PortForwardResponse>{}, forward_end);
+  }
   std::string Explain(const grpc::Status& status) const override { return status.error_message(); }
 
   // What the commands sent, and what the streams answer.
@@ -120,6 +154,13 @@ class FakeController : public ControllerApi {
   std::vector<v1::ScaleRequest> scaled;
   std::vector<v1::LogsRequest> logs_requested;
   std::vector<v1::RestoreVolumeRequest> restored;
+  std::vector<v1::TopRequest> top_requested;
+  v1::TopResponse top_answer;
+  std::vector<v1::ExecRequest> exec_sent;
+  std::deque<v1::ExecResponse> exec_answers;
+  grpc::Status exec_end = grpc::Status::OK;
+  std::vector<v1::PortForwardRequest> forward_sent;
+  grpc::Status forward_end = grpc::Status::OK;
   int64_t revision = 7;
   std::deque<v1::WatchEvent> watch_events;
   grpc::Status watch_end{grpc::StatusCode::INVALID_ARGUMENT, "end of the scripted watch"};
