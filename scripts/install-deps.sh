@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libmnl-dev
   libgtest-dev libgmock-dev libre2-dev
-  etcd-server etcd-client docker.io docker-compose zsh lintian busybox-static iproute2 iptables procps curl mmdebstrap binutils openssl
+  etcd-server etcd-client docker.io docker-compose redis-tools zsh lintian busybox-static iproute2 iptables procps curl mmdebstrap binutils openssl
 )
 
 missing=()
