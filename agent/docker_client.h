@@ -179,6 +179,8 @@ class DockerExecSession {
   virtual absl::Status Resize(int rows, int columns) = 0;
   // After ReadOutput has ended: the command's exit code (waits a little for Docker to record it).
   virtual absl::StatusOr<int> ExitCode() = 0;
+  // Kills the command if it still runs: Docker leaves an exec running when its caller goes.
+  virtual absl::Status Kill() = 0;
 };
 
 class DockerClient {

@@ -1,6 +1,7 @@
 #include "agent/docker_exec_session.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -151,6 +152,15 @@ absl::StatusOr<int> HijackedExecSession::ExitCode() {
     if (code.ok() || absl::Now() > deadline) return code;
     absl::SleepFor(pause);  // polling Docker, which has no wait for an exec
   }
+}
+
+absl::Status HijackedExecSession::Kill() {
+  absl::StatusOr<std::string> inspected = call_("GET", "/exec/" + exec_id_ + "/json");
+  if (!inspected.ok()) return inspected.status();
+  // The pid is the host's: the agent shares the host's process namespace with dockerd.
+  int pid = DecodeExecPid(*inspected);
+  if (pid > 1 && kill(pid, SIGKILL) != 0 && errno != ESRCH) return Errno("killing the exec's process");
+  return absl::OkStatus();
 }
 
 }  // namespace opctl::agent

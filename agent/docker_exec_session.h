@@ -31,6 +31,7 @@ class HijackedExecSession final : public DockerExecSession {
   absl::Status CloseInput() override;
   absl::Status Resize(int rows, int columns) override;
   absl::StatusOr<int> ExitCode() override;
+  absl::Status Kill() override;
 
  private:
   HijackedExecSession(int fd, std::string exec_id, bool tty, DockerCall call, std::string early_output)

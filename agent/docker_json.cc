@@ -237,6 +237,12 @@ absl::StatusOr<int> DecodeExecExitCode(const std::string& body) {
   return SmallInteger(*result, "ExitCode");
 }
 
+int DecodeExecPid(const std::string& body) {
+  absl::StatusOr<Json> result = ParseObject(body, "exec inspect");
+  if (!result.ok() || !Boolean(*result, "Running")) return 0;
+  return SmallInteger(*result, "Pid");
+}
+
 std::optional<std::string> DecodeProgressError(const std::string& line) {
   Json progress = Json::parse(line, nullptr, false);
   if (progress.is_discarded() || !progress.is_object() || !progress.contains("error")) return std::nullopt;

@@ -35,6 +35,8 @@ absl::StatusOr<DockerStats> DecodeStats(const std::string& body);
 absl::StatusOr<std::string> DecodeApiVersion(const std::string& body);
 // The exit code of a finished exec (GET /exec/ID/json); an error while it still runs.
 absl::StatusOr<int> DecodeExecExitCode(const std::string& body);
+// The host pid of a running exec's process (GET /exec/ID/json); 0 once it has ended.
+int DecodeExecPid(const std::string& body);
 // The "error" of one line of a pull's progress stream, if it has one.
 std::optional<std::string> DecodeProgressError(const std::string& line);
 // One line of GET /events; nullopt when it is not an event object.

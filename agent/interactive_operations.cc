@@ -83,7 +83,13 @@ grpc::Status OperationsService::Exec(grpc::ServerContext* context,
         return watchdog_.TimedWrite(*context, [&] { return stream->Write(output); });
       },
       [context] { return context->IsCancelled(); });
-  absl::StatusOr<int> exit_code = read.ok() ? exec.ExitCode() : read;
+  // A caller that went away leaves no command behind (Docker would keep it running).
+  absl::StatusOr<int> exit_code = absl::CancelledError("the caller went away");
+  if (context->IsCancelled()) {
+    exec.Kill().IgnoreError();
+  } else {
+    exit_code = read.ok() ? exec.ExitCode() : read;
+  }
   if (exit_code.ok()) {
     v1::ExecResponse last;
     last.set_exit_code(*exit_code);

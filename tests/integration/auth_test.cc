@@ -232,6 +232,8 @@ TEST_F(AuthTest, ViewAndEditRolesAreCheckedOnEveryWrite) {
            {tls.view_token, {"volume", "backup", "vnothing", "-o", "/dev/null"}, "may not back up a volume"},
            {tls.edit_token, {"drain", "node/host-a"}, "may not cordon or uncordon a node: that needs role admin"},
            {tls.edit_token, {"volume", "restore", "vnothing", "-f", "/dev/null"}, "may not restore a volume"},
+           {tls.view_token, {"exec", "web-0", "--", "true"}, "may not exec in containers: that needs role edit"},
+           {tls.view_token, {"exec", "-it", "web-0", "--", "sh"}, "may not exec in containers: that needs role edit"},
        }) {
     testing::CommandResult result = OpctlAs(refusal.token, refusal.arguments);
     EXPECT_NE(result.exit_code, 0) << refusal.arguments[0];

@@ -11,6 +11,7 @@
 #include "common/object.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
+#include "opctl/v1/operations.grpc.pb.h"
 #include "tests/support/every_field.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
@@ -275,6 +276,52 @@ TEST_F(HostileRequestsTest, BadWatchRequests) {
   v1::WatchRequest broken;
   broken.set_label_selector("a in (b");
   Refused(watch(broken), "an unclosed selector");
+}
+
+TEST_F(HostileRequestsTest, BadExecAndPortForwardStreams) {
+  auto operations = v1::Operations::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
+  // Each stream sends its messages, half-closes, and reads to the end.
+  auto exec = [&](const std::vector<v1::ExecRequest>& messages) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto stream = operations->Exec(&context);
+    for (const v1::ExecRequest& message : messages) stream->Write(message);
+    stream->WritesDone();
+    v1::ExecResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  };
+  auto forward = [&](const std::vector<v1::PortForwardRequest>& messages) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto stream = operations->PortForward(&context);
+    for (const v1::PortForwardRequest& message : messages) stream->Write(message);
+    stream->WritesDone();
+    v1::PortForwardResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  };
+  Refused(exec({}), "an exec stream with no message");
+  v1::ExecRequest input_first;
+  input_first.set_stdin(std::string(kHuge, 'x'));
+  Refused(exec({input_first}), "an exec whose first message is stdin");
+  v1::ExecRequest volume;
+  volume.mutable_start()->set_kind("Volume");
+  volume.mutable_start()->set_name(std::string(kHuge, 'v'));
+  volume.mutable_start()->add_command("true");
+  Refused(exec({volume, input_first}), "an exec in a Volume");
+  Refused(forward({}), "a port-forward stream with no message");
+  for (int port : {0, -1, 65536, 1 << 30}) {
+    v1::PortForwardRequest target;
+    target.mutable_target()->set_name("web-0");
+    target.mutable_target()->set_port(port);
+    Refused(forward({target}), absl::StrCat("a port-forward to port ", port));
+  }
+  v1::PortForwardRequest data_first;
+  data_first.set_data(std::string(kHuge, 'd'));
+  Refused(forward({data_first}), "a port-forward whose first message is data");
 }
 
 }  // namespace
