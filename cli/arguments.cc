@@ -93,20 +93,23 @@ absl::Status NotAFlagOf(const FlagSpec& spec, const std::string& verb) {
       " (see opctl ", verb, " --help)"));
 }
 
+// The flag named `name` (long) or `short_name`, as `verb` reads it (for logs, -f is --follow).
+const FlagSpec* FindFlag(const std::string& verb, std::string name, char short_name) {
+  if (verb == "logs" && short_name == 'f') {
+    name = "follow";
+    short_name = 0;
+  }
+  for (const FlagSpec& spec : AllFlags()) {
+    if ((!name.empty() && spec.name == name) || (short_name != 0 && spec.short_name == short_name)) return &spec;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::StatusOr<Arguments> Arguments::Parse(const std::vector<std::string>& words, const std::string& verb) {
   Arguments arguments;
-  auto find = [&verb](std::string name, char short_name) -> const FlagSpec* {
-    if (verb == "logs" && short_name == 'f') {
-      name = "follow";
-      short_name = 0;
-    }
-    for (const FlagSpec& spec : AllFlags()) {
-      if ((!name.empty() && spec.name == name) || (short_name != 0 && spec.short_name == short_name)) return &spec;
-    }
-    return nullptr;
-  };
+  auto find = [&verb](const std::string& name, char short_name) { return FindFlag(verb, name, short_name); };
   auto record = [&](const FlagSpec& spec, std::string value) -> absl::Status {
     if (!verb.empty() && !spec.TakenBy(verb)) return NotAFlagOf(spec, verb);
     arguments.values_[spec.name].push_back(std::move(value));
