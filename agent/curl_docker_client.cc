@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "agent/docker_exec_session.h"
+#include "agent/curl_url.h"
 #include "agent/docker_json.h"
 #include "agent/multiplexed_stream.h"
 
@@ -27,13 +27,6 @@ size_t AppendToString(char* data, size_t size, size_t count, void* target) {
   return size * count;
 }
 
-std::string Escape(const std::string& text) {
-  char* escaped = curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
-  std::string result(escaped);
-  curl_free(escaped);
-  return result;
-}
-
 // ?filters={"label":["k=v",...]} as Docker wants it.
 std::string LabelFilter(const std::map<std::string, std::string>& labels, const std::string& extra = "") {
   Json filters = Json::object();
@@ -43,7 +36,7 @@ std::string LabelFilter(const std::map<std::string, std::string>& labels, const 
     filters["label"] = list;
   }
   if (!extra.empty()) filters["type"] = Json::array({extra});
-  return filters.empty() ? "" : "filters=" + Escape(filters.dump());
+  return filters.empty() ? "" : "filters=" + UrlEscape(filters.dump());
 }
 
 struct Performed {
@@ -169,17 +162,17 @@ absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainers(
 
 absl::StatusOr<std::vector<DockerContainer>> CurlDockerClient::ListContainersUsingVolume(const std::string& volume) {
   Json filters = {{"volume", Json::array({volume})}};
-  return ListContainersMatching("filters=" + Escape(filters.dump()));
+  return ListContainersMatching("filters=" + UrlEscape(filters.dump()));
 }
 
 absl::StatusOr<DockerStats> CurlDockerClient::ContainerStats(const std::string& id) {
-  absl::StatusOr<Response> response = Call("GET", "/containers/" + Escape(id) + "/stats?stream=false", "", 30);
+  absl::StatusOr<Response> response = Call("GET", "/containers/" + UrlEscape(id) + "/stats?stream=false", "", 30);
   if (!response.ok()) return response.status();
   return DecodeStats(response->body);
 }
 
 absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::string& id_or_name) {
-  absl::StatusOr<Response> response = Call("GET", "/containers/" + Escape(id_or_name) + "/json");
+  absl::StatusOr<Response> response = Call("GET", "/containers/" + UrlEscape(id_or_name) + "/json");
   if (!response.ok()) return response.status();
   return DecodeContainerInspect(response->body);
 }
@@ -187,28 +180,29 @@ absl::StatusOr<DockerContainer> CurlDockerClient::InspectContainer(const std::st
 absl::StatusOr<std::string> CurlDockerClient::CreateContainer(const std::string& name,
                                                               const DockerContainerSpec& spec) {
   absl::StatusOr<Response> response =
-      Call("POST", "/containers/create?name=" + Escape(name), EncodeContainerCreate(spec));
+      Call("POST", "/containers/create?name=" + UrlEscape(name), EncodeContainerCreate(spec));
   if (!response.ok()) return response.status();
   return DecodeId(response->body, "container create");
 }
 
 absl::Status CurlDockerClient::StartContainer(const std::string& id) {
-  return Call("POST", "/containers/" + Escape(id) + "/start").status();  // 304: already running, fine
+  return Call("POST", "/containers/" + UrlEscape(id) + "/start").status();  // 304: already running, fine
 }
 
 absl::Status CurlDockerClient::RestartContainer(const std::string& id, int timeout_seconds) {
-  return Call("POST", absl::StrCat("/containers/", Escape(id), "/restart?t=", timeout_seconds), "",
+  return Call("POST", absl::StrCat("/containers/", UrlEscape(id), "/restart?t=", timeout_seconds), "",
               timeout_seconds + 60)
       .status();
 }
 
 absl::Status CurlDockerClient::StopContainer(const std::string& id, int timeout_seconds) {
-  return Call("POST", absl::StrCat("/containers/", Escape(id), "/stop?t=", timeout_seconds), "", timeout_seconds + 60)
+  return Call("POST", absl::StrCat("/containers/", UrlEscape(id), "/stop?t=", timeout_seconds), "",
+              timeout_seconds + 60)
       .status();  // 304: already stopped, fine
 }
 
 absl::Status CurlDockerClient::RemoveContainer(const std::string& id) {
-  return Call("DELETE", "/containers/" + Escape(id) + "?force=1&v=1").status();
+  return Call("DELETE", "/containers/" + UrlEscape(id) + "?force=1&v=1").status();
 }
 
 absl::StatusOr<std::vector<DockerNetwork>> CurlDockerClient::ListNetworks(
@@ -220,7 +214,7 @@ absl::StatusOr<std::vector<DockerNetwork>> CurlDockerClient::ListNetworks(
 }
 
 absl::StatusOr<DockerNetwork> CurlDockerClient::InspectNetwork(const std::string& id_or_name) {
-  absl::StatusOr<Response> response = Call("GET", "/networks/" + Escape(id_or_name));
+  absl::StatusOr<Response> response = Call("GET", "/networks/" + UrlEscape(id_or_name));
   if (!response.ok()) return response.status();
   return DecodeNetworkInspect(response->body);
 }
@@ -232,12 +226,12 @@ absl::StatusOr<std::string> CurlDockerClient::CreateNetwork(const DockerNetworkS
 }
 
 absl::Status CurlDockerClient::RemoveNetwork(const std::string& id) {
-  return Call("DELETE", "/networks/" + Escape(id)).status();
+  return Call("DELETE", "/networks/" + UrlEscape(id)).status();
 }
 
 absl::Status CurlDockerClient::ConnectNetwork(const std::string& network, const std::string& container_id,
                                               const std::string& ipv4_address) {
-  return Call("POST", "/networks/" + Escape(network) + "/connect", EncodeNetworkConnect(container_id, ipv4_address))
+  return Call("POST", "/networks/" + UrlEscape(network) + "/connect", EncodeNetworkConnect(container_id, ipv4_address))
       .status();
 }
 
@@ -255,11 +249,11 @@ absl::Status CurlDockerClient::CreateVolume(const std::string& name, const std::
 }
 
 absl::Status CurlDockerClient::RemoveVolume(const std::string& name) {
-  return Call("DELETE", "/volumes/" + Escape(name)).status();
+  return Call("DELETE", "/volumes/" + UrlEscape(name)).status();
 }
 
 absl::StatusOr<DockerImage> CurlDockerClient::InspectImage(const std::string& reference) {
-  absl::StatusOr<Response> response = Call("GET", "/images/" + Escape(reference) + "/json");
+  absl::StatusOr<Response> response = Call("GET", "/images/" + UrlEscape(reference) + "/json");
   if (!response.ok()) return response.status();
   return DecodeImageInspect(response->body);
 }
@@ -272,7 +266,7 @@ absl::Status CurlDockerClient::PullImage(const std::string& reference) {
     tag = reference.substr(colon + 1);
   }
   absl::StatusOr<Response> response =
-      Call("POST", "/images/create?fromImage=" + Escape(image) + "&tag=" + Escape(tag), "", 600);
+      Call("POST", "/images/create?fromImage=" + UrlEscape(image) + "&tag=" + UrlEscape(tag), "", 600);
   if (!response.ok()) return response.status();
   // A pull answers 200 and reports failure inside its progress stream.
   for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
@@ -365,7 +359,7 @@ absl::Status CurlDockerClient::StreamEvents(const std::map<std::string, std::str
 
 absl::Status CurlDockerClient::StreamLogs(const std::string& id, const DockerLogOptions& options,
                                           const OutputSink& sink, const CancelCheck& cancelled) {
-  std::string path = absl::StrCat("/containers/", Escape(id), "/logs?stdout=1&stderr=1");
+  std::string path = absl::StrCat("/containers/", UrlEscape(id), "/logs?stdout=1&stderr=1");
   if (options.follow) path += "&follow=1";
   if (options.tail > 0) absl::StrAppend(&path, "&tail=", options.tail);
   if (options.since_unix > 0) absl::StrAppend(&path, "&since=", options.since_unix);
@@ -373,54 +367,6 @@ absl::Status CurlDockerClient::StreamLogs(const std::string& id, const DockerLog
   MultiplexedStreamDecoder decoder(sink);
   return Stream(
       "GET", path, "", [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
-}
-
-absl::StatusOr<int> CurlDockerClient::Exec(const std::string& id, const std::vector<std::string>& command,
-                                           const std::string& user, const OutputSink& sink,
-                                           const CancelCheck& cancelled) {
-  Json request = {{"AttachStdout", true}, {"AttachStderr", true}, {"Cmd", command}};
-  if (!user.empty()) request["User"] = user;
-  absl::StatusOr<Response> created = Call("POST", "/containers/" + Escape(id) + "/exec", request.dump());
-  if (!created.ok()) return created.status();
-  absl::StatusOr<std::string> exec_id = DecodeId(created->body, "exec create");
-  if (!exec_id.ok()) return exec_id.status();
-  MultiplexedStreamDecoder decoder(sink);
-  Json start = {{"Detach", false}, {"Tty", false}};
-  absl::Status streamed = Stream(
-      "POST", "/exec/" + Escape(*exec_id) + "/start", start.dump(),
-      [&decoder](std::string_view bytes) { return decoder.Feed(bytes); }, cancelled);
-  if (!streamed.ok()) return streamed;
-  if (cancelled()) return absl::CancelledError("exec cancelled");
-  absl::StatusOr<Response> inspected = Call("GET", "/exec/" + Escape(*exec_id) + "/json");
-  if (!inspected.ok()) return inspected.status();
-  return DecodeExecExitCode(inspected->body);
-}
-
-absl::StatusOr<std::unique_ptr<DockerExecSession>> CurlDockerClient::AttachExec(const std::string& id,
-                                                                                const DockerExecOptions& options) {
-  Json request = {{"AttachStdout", true},
-                  {"AttachStderr", !options.tty},
-                  {"AttachStdin", options.stdin},
-                  {"Tty", options.tty},
-                  {"Cmd", options.command}};
-  if (!options.user.empty()) request["User"] = options.user;
-  absl::StatusOr<Response> created = Call("POST", "/containers/" + Escape(id) + "/exec", request.dump());
-  if (!created.ok()) return created.status();
-  absl::StatusOr<std::string> exec_id = DecodeId(created->body, "exec create");
-  if (!exec_id.ok()) return exec_id.status();
-  absl::StatusOr<std::string> prefix = ApiPrefix();
-  if (!prefix.ok()) return prefix.status();
-  std::string path =
-      std::string(absl::StripPrefix(*prefix, "http://localhost")) + "/exec/" + Escape(*exec_id) + "/start";
-  DockerCall call = [this](const std::string& method, const std::string& call_path) -> absl::StatusOr<std::string> {
-    absl::StatusOr<Response> response = Call(method, call_path);
-    if (!response.ok()) return response.status();
-    return std::move(response->body);
-  };
-  absl::StatusOr<std::unique_ptr<HijackedExecSession>> session =
-      HijackedExecSession::Start(socket_path_, path, *exec_id, options.tty, std::move(call));
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<DockerExecSession>(std::move(*session));
 }
 
 namespace {
@@ -434,7 +380,7 @@ size_t ReadFromFile(char* buffer, size_t size, size_t count, void* file) {
 absl::Status CurlDockerClient::PutArchive(const std::string& id, const std::string& path, const std::string& tar_file) {
   absl::StatusOr<std::string> prefix = ApiPrefix();
   if (!prefix.ok()) return prefix.status();
-  std::string request_path = "/containers/" + Escape(id) + "/archive?path=" + Escape(path);
+  std::string request_path = "/containers/" + UrlEscape(id) + "/archive?path=" + UrlEscape(path);
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(tar_file.c_str(), "rb"), &std::fclose);
   if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", tar_file));
   std::fseek(file.get(), 0, SEEK_END);
