@@ -11,7 +11,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# How long each phase took, for keeping the whole run inside CI's budget.
+phase() { echo "test: $1 done at $((SECONDS / 60))m$((SECONDS % 60))s"; }
+
 scripts/install-deps.sh
+phase "installing dependencies"
 build_dir=${OPCTL_BUILD_DIR:-build-asan}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPCTL_SANITIZE=address,undefined >/dev/null
 scripts/build-test-image.sh  # the tiny image the integration tests run
@@ -24,6 +28,7 @@ cmake --build "$build_dir" -j "$(nproc)"
 wait "$images" || { cat "$images_log" >&2; exit 1; }
 cat "$images_log"
 rm -f "$images_log"
+phase "building the product and tests, and the images"
 
 # Every test's files (logs of the controllers, agents and CLIs it starts) live under one directory,
 # emptied first and removed when all passed. AddressSanitizer writes each process's report to a file
@@ -77,6 +82,7 @@ status=0
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 900 --output-junit "$run_dir/ctest.xml" \
   --test-output-size-passed 4194304 --test-output-size-failed 4194304 ||
   status=1
+phase "the tests"
 # A test that died midway (an abort) leaves its etcd members running: none outlives the suite.
 pkill -KILL -f -- "--data-dir $run_dir/" 2>/dev/null || true
 found=$(reports)
@@ -90,6 +96,7 @@ if [[ -n $found ]]; then
 fi
 background_status=0
 wait "$background" || background_status=$?
+phase "the background builds"
 if ((status != 0)); then
   echo "test: failed; the tests' files are in $run_dir" >&2
   exit 1
@@ -109,5 +116,8 @@ unset TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 mapfile -t packages <"$debs"
 rm -f "$debs"
 tests/packaging/deb_install_test.sh "${packages[@]}"
+phase "installing the packages"
 scripts/tsan.sh
+phase "the ThreadSanitizer tests"
 ((fuzz_seconds == 0)) || scripts/fuzz.sh "$fuzz_seconds"
+phase "fuzzing"
