@@ -83,13 +83,11 @@ grpc::Status OperationsService::Exec(grpc::ServerContext* context,
         return watchdog_.TimedWrite(*context, [&] { return stream->Write(output); });
       },
       [context] { return context->IsCancelled(); });
-  // A caller that went away leaves no command behind (Docker would keep it running).
   absl::StatusOr<int> exit_code = absl::CancelledError("the caller went away");
-  if (context->IsCancelled()) {
-    exec.Kill().IgnoreError();
-  } else {
-    exit_code = read.ok() ? exec.ExitCode() : read;
-  }
+  if (!context->IsCancelled()) exit_code = read.ok() ? exec.ExitCode() : read;
+  // No command is left behind: not by a caller that went away, nor when Docker ended the output of
+  // a command still running (it does that to a terminal's command once the terminal's input closes).
+  if (!exit_code.ok()) exec.Kill().IgnoreError();
   if (exit_code.ok()) {
     v1::ExecResponse last;
     last.set_exit_code(*exit_code);

@@ -3,6 +3,7 @@
 // thread and the agent's on the call's own. Both need role edit and are audited.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "common/api_names.h"
 #include "common/grpc_status.h"
 #include "common/logger.h"
@@ -15,6 +16,8 @@ namespace {
 
 // How long a caller has to half-close once the agent's side has ended.
 constexpr absl::Duration kHalfCloseGrace = absl::Seconds(10);
+// How often a caller that has half-closed is checked for having gone away.
+constexpr absl::Duration kCancellationCheck = absl::Milliseconds(100);
 // A command longer than this is cut in the log (the whole of it can be megabytes).
 constexpr size_t kAuditedCommandBytes = 300;
 
@@ -65,12 +68,21 @@ grpc::Status OperationsProxy::Relay(grpc::ServerContext* context, grpc::ServerRe
   std::unique_ptr<grpc::ClientContext> forward = grpc::ClientContext::FromServerContext(*context);
   auto agent = open(forward.get());
   if (!agent->Write(first)) return agent->Finish();
+  absl::Notification relay_ended;
   absl::StatusOr<std::unique_ptr<SideThread>> input = SideThread::Start([&] {
     Request message;
     while (caller->Read(&message)) {
       if (!agent->Write(message)) break;
     }
     agent->WritesDone();
+    // The caller's stream also ends when the caller dies: then the agent's call is cancelled here
+    // (gRPC's own propagation of the cancellation was seen to arrive after the half-close, or not).
+    while (!relay_ended.WaitForNotificationWithTimeout(kCancellationCheck)) {
+      if (context->IsCancelled()) {
+        forward->TryCancel();
+        break;
+      }
+    }
   });
   if (!input.ok()) {
     forward->TryCancel();
@@ -84,6 +96,7 @@ grpc::Status OperationsProxy::Relay(grpc::ServerContext* context, grpc::ServerRe
       break;
     }
   }
+  relay_ended.Notify();
   (*input)->Join(kHalfCloseGrace, [&] {
     context->TryCancel();
     forward->TryCancel();

@@ -146,6 +146,15 @@ TEST_F(RedisStackTest, ExecWithATerminalTakesKeysCtrlCAndWindowResizes) {
   absl::StatusOr<int> cli_exit = (*cli)->Wait(absl::Seconds(30));
   ASSERT_TRUE(cli_exit.ok()) << (*cli)->shown();
   EXPECT_EQ(*cli_exit, 0);
+
+  // An opctl killed midway leaves no command running in the container (Docker alone would).
+  auto running_cli = [&] { return absl::StrContains(Shell(master, "cat /proc/[0-9]*/comm").out, "redis-cli"); };
+  auto killed = PseudoTerminal::Start(OpctlArgv(*controller_, {"exec", "-it", master, "--", "redis-cli"}), 24, 80);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_TRUE((*killed)->ReadUntil("6379>", absl::Seconds(60)).ok()) << (*killed)->shown();
+  ASSERT_TRUE(running_cli());
+  killed->reset();  // SIGKILL
+  EXPECT_TRUE(WaitFor([&] { return !running_cli(); }, absl::Seconds(30)));
 }
 
 TEST_F(RedisStackTest, PortForwardReachesTheUnpublishedRedisPortForFiftyConnectionsAtOnce) {
@@ -201,15 +210,17 @@ std::vector<std::string> RowOf(const std::string& table, const std::string& name
 }
 
 TEST_F(RedisStackTest, TopShowsEachContainersUseAndEachNodesSums) {
-  // A Sentinel kept busy for a while: its CPU shows.
-  dockerd_->Docker({"exec", "-d", "redis-sentinel-2", "timeout", "60", "sh", "-c", "while :; do :; done"});
+  // A Sentinel kept busy for a while: its CPU shows (at most 50%: the manifest's cpus is 500m).
+  CommandResult started =
+      dockerd_->Docker({"exec", "-d", "redis-sentinel-2", "timeout", "60", "sh", "-c", "while :; do :; done"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
   double busy = 0;
   CommandResult top;
   EXPECT_TRUE(WaitFor(
       [&] {
         top = controller_->Opctl({"top", "containers", "-l", "role=sentinel"});
         std::vector<std::string> row = RowOf(top.out, "redis-sentinel-2");
-        return row.size() == 8 && absl::SimpleAtod(absl::StripSuffix(row[2], "%"), &busy) && busy > 50;
+        return row.size() == 8 && absl::SimpleAtod(absl::StripSuffix(row[2], "%"), &busy) && busy > 25;
       },
       absl::Seconds(60)))
       << top.out << top.err;
