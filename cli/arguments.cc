@@ -56,6 +56,8 @@ const std::vector<FlagSpec>& AllFlags() {
       {"tty", 't', false, "exec: give the command a terminal (raw mode, window resizes)", {"exec"}},
       {"replica", 0, true, "exec into service/NAME: the replica with this ordinal (default 0)", {"exec"}},
       {"address", 0, true, "port-forward: the local address to listen on (default 127.0.0.1)", {"port-forward"}},
+      {"revision", 0, true, "rollout history: show this revision's template", {"rollout"}},
+      {"to-revision", 0, true, "rollout undo: go back to this revision (default: the one before)", {"rollout"}},
       {"help", 'h', false, "show help"},
   };
   return *flags;

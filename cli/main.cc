@@ -31,6 +31,8 @@ Usage:
   opctl scale service/NAME --replicas N
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
   opctl rollout status service/NAME [--timeout 120s]       until the rollout is done (every replica ready)
+  opctl rollout history service/NAME [--revision N]        the kept templates and what changed each
+  opctl rollout undo service/NAME [--to-revision N]        back to the previous template, or to revision N
   opctl cordon|uncordon node/NAME                          stop or resume placing containers on a node
   opctl drain node/NAME [--timeout 5m]                     cordon, then move its containers one at a time
   opctl wait service/NAME... [--timeout 120s]              until each is ready (all replicas running and healthy)

@@ -19,12 +19,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json ToJsonValue(const v1::Object& object) {
+Json ToJsonValue(const google::protobuf::Message& message) {
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
-  (void)google::protobuf::util::MessageToJsonString(Inner(object), &text, options);
+  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
   return Json::parse(text);
 }
+
+Json ToJsonValue(const v1::Object& object) { return ToJsonValue(Inner(object)); }
 
 void EmitYaml(YAML::Emitter& out, const Json& value) {
   if (value.is_object()) {
@@ -96,6 +98,12 @@ std::string ToYaml(const v1::Object& object) {
   return out.c_str();
 }
 
+std::string MessageToYaml(const google::protobuf::Message& message) {
+  YAML::Emitter out;
+  EmitYaml(out, ToJsonValue(message));
+  return out.c_str();
+}
+
 std::string ToSortedYaml(const v1::Object& object) {
   // Through nlohmann::json, whose objects keep their keys sorted.
   YAML::Emitter out;
@@ -110,8 +118,8 @@ std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
   }
   if (kind == kKindVolume) return {"NAME", "STACK", "DRIVER", "STATUS", "BACKUP", "AGE"};
   if (kind == kKindService) {
-    if (wide) return {"NAME", "STACK", "READY", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
-    return {"NAME", "STACK", "READY", "IMAGE", "AGE"};
+    if (wide) return {"NAME", "STACK", "READY", "UP-TO-DATE", "IMAGE", "NETWORK", "AGE", "SELECTOR"};
+    return {"NAME", "STACK", "READY", "UP-TO-DATE", "IMAGE", "AGE"};
   }
   if (kind == kKindContainer) {
     if (wide) return {"NAME", "STACK", "SERVICE", "PHASE", "HEALTH", "RESTARTS", "NODE", "IP", "AGE"};
@@ -142,16 +150,18 @@ std::vector<std::string> ServiceRow(const v1::Object& object, bool wide, absl::T
   std::string stack = OrNone(meta.stack());
   const v1::Service& service = object.service();
   std::string ready = absl::StrCat(service.status().ready_replicas(), "/", service.spec().replicas());
+  std::string updated = absl::StrCat(service.status().updated_replicas());
   if (wide) {
     return {meta.name(),
             stack,
             ready,
+            updated,
             service.spec().template_().image(),
             OrNone(service.spec().network().name()),
             Age(meta, now),
             Labels(service.spec().node_selector())};
   }
-  return {meta.name(), stack, ready, service.spec().template_().image(), Age(meta, now)};
+  return {meta.name(), stack, ready, updated, service.spec().template_().image(), Age(meta, now)};
 }
 
 std::vector<std::string> ContainerRow(const v1::Object& object, bool wide, absl::Time now) {

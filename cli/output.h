@@ -17,6 +17,8 @@ std::string ToJson(const v1::Object& object);
 std::string ToJsonList(const std::vector<v1::Object>& objects);
 // The same as YAML, ready to apply again.
 std::string ToYaml(const v1::Object& object);
+// Any message (a part of an object) as YAML, with the manifest's field names.
+std::string MessageToYaml(const google::protobuf::Message& message);
 // YAML with every map's keys in alphabetical order, as kubectl prints objects: the same text for the
 // same object whatever order its maps (labels, env) came in, so two objects can be compared line by line.
 std::string ToSortedYaml(const v1::Object& object);

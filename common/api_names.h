@@ -38,11 +38,16 @@ inline constexpr char kReasonReplicasReady[] = "ReplicasReady";
 inline constexpr char kReasonReplicasNotReady[] = "ReplicasNotReady";
 inline constexpr char kReasonReplicasUpdating[] = "ReplicasUpdating";
 inline constexpr char kReasonComplete[] = "Complete";
+inline constexpr char kReasonProgressDeadlineExceeded[] = "ProgressDeadlineExceeded";
 // A Container's: its node cannot make or stretch one of its Networks (the message names which).
 inline constexpr char kReasonNetworkNotReady[] = "NetworkNotReady";
 
 // The finalizer a Volume deleted with its data carries for each node: that node's agent removes its
 // copy of the data, then releases this finalizer (and only this one): "delete-data.opctl.io/NODE".
 inline constexpr char kDeleteDataFinalizerPrefix[] = "delete-data.opctl.io/";
+
+// The annotation whose value becomes a Service revision's change cause (kubectl's kubernetes.io/
+// change-cause): opctl apply, rollout restart and rollout undo set it to their command.
+inline constexpr char kChangeCauseAnnotation[] = "opctl.io/change-cause";
 
 }  // namespace opctl

@@ -271,6 +271,25 @@ void ValidatePlacement(Checker& check, const std::string& service, const v1::Pla
   }
 }
 
+void ValidateRollout(Checker& check, const v1::RolloutStrategy& rollout) {
+  if (rollout.max_unavailable() < 0) {
+    check.Fail("spec.rollout.maxUnavailable", absl::StrCat(rollout.max_unavailable(), " is not a count (1 or more)"));
+  }
+  if (rollout.max_surge() != 0) {
+    check.Fail("spec.rollout.maxSurge",
+               "must be 0: a Service's replicas keep their names and addresses, so none can run beside them; "
+               "roll faster with maxUnavailable");
+  }
+  if (rollout.progress_deadline_seconds() < 0) {
+    check.Fail("spec.rollout.progressDeadlineSeconds",
+               absl::StrCat(rollout.progress_deadline_seconds(), " is not a number of seconds (1 or more)"));
+  }
+  if (rollout.revision_history_limit() < 0 || rollout.revision_history_limit() > 100) {
+    check.Fail("spec.rollout.revisionHistoryLimit",
+               absl::StrCat(rollout.revision_history_limit(), " is not 1 to 100 (0: the default, 10)"));
+  }
+}
+
 void ValidateService(Checker& check, const v1::Service& service, int document, std::vector<FieldError>& errors) {
   const v1::ServiceSpec& spec = service.spec();
   std::set<std::string> mount_paths;
@@ -293,6 +312,7 @@ void ValidateService(Checker& check, const v1::Service& service, int document, s
     check.Fail("spec.onNodeLoss", absl::StrCat(Quote(spec.on_node_loss()), " is neither Reschedule nor Stay"));
   }
   ValidatePlacement(check, service.metadata().name(), spec.placement());
+  ValidateRollout(check, spec.rollout());
   std::set<std::string> network_names;
   for (const auto& [path, network] : NetworksOf(spec)) {
     if (!network->addresses().empty() && network->name().empty()) {

@@ -57,6 +57,14 @@ int RunExport(CommandContext& context);
 // naming each Service that is not ready and why.
 int WaitForServices(CommandContext& context, const std::vector<std::string>& services, absl::Duration timeout);
 
+// rollout's history and undo (rollout_history.cc), and the Service reads and writes they share.
+int RolloutHistory(CommandContext& context, const std::string& service);
+int RolloutUndo(CommandContext& context, const std::string& service);
+// The Service, or the controller's refusal explained.
+absl::StatusOr<v1::Object> GetService(CommandContext& context, const std::string& name);
+// Applies a Service read with GetService (its resourceVersion makes a concurrent change a conflict).
+absl::Status ApplyService(CommandContext& context, const v1::Object& service);
+
 // An object reference from the words after the verb: "service/redis" or "service redis".
 struct ObjectReference {
   const KindInfo* kind = nullptr;

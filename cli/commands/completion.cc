@@ -28,7 +28,7 @@ _opctl() {
   if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "$_opctl_verbs" -- "$cur")); return; fi
   case $verb:$prev in
     completion:completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return ;;
-    rollout:rollout) COMPREPLY=($(compgen -W "restart" -- "$cur")); return ;;
+    rollout:rollout) COMPREPLY=($(compgen -W "restart status history undo" -- "$cur")); return ;;
     volume:volume) COMPREPLY=($(compgen -W "backup restore" -- "$cur")); return ;;
     volume:backup | volume:restore) COMPREPLY=($(compgen -W "$(_opctl_names volumes)" -- "$cur")); return ;;
     cordon:* | uncordon:* | drain:*) COMPREPLY=($(compgen -P node/ -W "$(_opctl_names nodes)" -- "${cur#node/}")); return ;;

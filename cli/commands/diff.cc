@@ -1,11 +1,12 @@
 // opctl diff -f FILE|DIR|-: what `opctl apply` of the same manifests would change, as kubectl diff
 // shows it: for each object, `diff -u` of the object as stored now and as the apply would store it
 // (the controller's dry run, so its checks and merging are the real ones). Fields the controller
-// keeps (status, uid, versions, timestamps) are left out of both. Exit codes are kubectl's: 0 when
-// nothing would change, 1 when something would, 2 on any error.
+// keeps (status, uid, versions, timestamps) and the change cause apply records are left out of both. Exit codes are
+// kubectl's: 0 when nothing would change, 1 when something would, 2 on any error.
 #include "cli/commands/commands.h"
 #include "cli/line_diff.h"
 #include "cli/output.h"
+#include "common/api_names.h"
 
 namespace opctl::cli {
 namespace {
@@ -22,6 +23,8 @@ std::string AuthoredYaml(v1::Object object) {
   meta->clear_resource_version();
   meta->clear_generation();
   meta->clear_creation_timestamp();
+  // Which command applied it last (apply sets it) is no change of what the stack is.
+  meta->mutable_annotations()->erase(kChangeCauseAnnotation);
   return ToSortedYaml(object) + "\n";
 }
 

@@ -29,7 +29,15 @@ int RefuseManifests(CommandContext& context, const std::vector<std::string>& err
 grpc::Status SendApply(CommandContext& context, const ParsedManifests& parsed, bool dry_run,
                        v1::ApplyResponse* response, std::vector<std::string>* errors) {
   v1::ApplyRequest request;
-  for (const ManifestDocument& document : parsed.documents) *request.add_objects() = document.object;
+  for (const ManifestDocument& document : parsed.documents) {
+    v1::Object& object = *request.add_objects();
+    object = document.object;
+    // Where a Service's template came from, for `opctl rollout history` (unless the file says).
+    if (object.has_service()) {
+      object.mutable_service()->mutable_metadata()->mutable_annotations()->try_emplace(
+          kChangeCauseAnnotation, absl::StrCat("opctl apply -f ", document.file));
+    }
+  }
   request.set_dry_run(dry_run);
   grpc::Status status = context.client.Apply(request, response);
   v1::ApplyErrors details;

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
 #include "common/api_names.h"
+#include "common/conditions.h"
 #include "common/quantity.h"
 
 namespace opctl::cli {
@@ -18,6 +19,7 @@ struct Readiness {
   bool ready = false;
   std::string summary;  // "1 of 2 replicas ready"
   std::string why;      // what holds the rest back, from their containers
+  std::string stalled;  // the rollout passed its progress deadline: why (waiting longer is no use)
 };
 
 Readiness Check(const v1::Service& service, const std::vector<v1::Container>& containers) {
@@ -25,8 +27,17 @@ Readiness Check(const v1::Service& service, const std::vector<v1::Container>& co
   int want = service.spec().replicas();
   int ready = service.status().ready_replicas();
   bool current = service.status().observed_generation() >= service.metadata().generation();
-  readiness.ready = current && ready >= want && service.status().replicas() == want;
+  // Ready counts only once no replica runs an older template (a rollout between two batches is not).
+  readiness.ready =
+      current && ready >= want && service.status().replicas() == want && service.status().updated_replicas() >= want;
   readiness.summary = absl::StrCat(ready, " of ", want, " replicas ready");
+  if (current && service.status().updated_replicas() < want && ready >= want) {
+    absl::StrAppend(&readiness.summary, ", ", service.status().updated_replicas(), " updated");
+  }
+  const v1::Condition* progressing = FindCondition(service.status().conditions(), kConditionProgressing);
+  if (current && progressing != nullptr && progressing->reason() == kReasonProgressDeadlineExceeded) {
+    readiness.stalled = progressing->message();
+  }
   std::vector<std::string> reasons;
   for (const v1::Container& container : containers) {
     const v1::ContainerStatus& status = container.status();
@@ -88,6 +99,13 @@ int WaitForServices(CommandContext& context, const std::vector<std::string>& ser
       if (!readiness.ready) pending[name] = readiness;
     }
     if (pending.empty()) return 0;
+    for (const auto& [name, readiness] : pending) {
+      if (readiness.stalled.empty()) continue;
+      context.err << "not ready: service/" << name << " (" << readiness.summary << ")"
+                  << (readiness.why.empty() ? "" : ": " + readiness.why) << "\n";
+      return Fail(context, absl::StrCat("service/", name, " exceeded its progress deadline: ", readiness.stalled,
+                                        " (opctl rollout undo service/", name, " goes back)"));
+    }
     if (absl::Now() >= deadline) {
       for (const auto& [name, readiness] : pending) {
         context.err << "not ready: service/" << name << " (" << readiness.summary << ")"

@@ -8,6 +8,7 @@
 #include "common/object.h"
 #include "controller/reconcilers/desired_containers.h"
 #include "controller/reconcilers/registry_calls.h"
+#include "controller/reconcilers/service_rollout.h"
 #include "controller/scheduler.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -64,11 +65,28 @@ absl::StatusOr<ReconcileResult> ServiceReconciler::Reconcile(const std::string& 
   // Per-replica volumes first, so a container never starts without its data volume.
   if (absl::Status volumes = EnsureTemplateVolumes(service); !volumes.ok()) return volumes;
   Plan plan = PlanContainers(service, existing);
+  int updated_ready = UpdatedReady(plan, existing);
+  bool complete = plan.outdated.empty() && updated_ready == static_cast<int>(plan.desired.size());
+  RolloutProgress progress = TrackRollout(service, updated_ready, complete, clock_.Now());
   if (absl::Status written = PutAll(registry_, plan.immediate).status(); !written.ok()) return written;
-  if (absl::Status rolled = RollOne(plan, existing); !rolled.ok()) return rolled;
+  if (!progress.deadline_exceeded) {
+    if (absl::Status rolled = Roll(plan, existing, MaxUnavailable(service.spec().rollout())); !rolled.ok()) {
+      return rolled;
+    }
+  }
   if (absl::Status removed = RemoveSurplus(plan, existing); !removed.ok()) return removed;
-  if (absl::Status status = WriteStatus(*found); !status.ok()) return status;
-  return ReconcileResult{};
+  if (absl::Status status = WriteStatus(*found, progress); !status.ok()) return status;
+  return ReconcileResult{progress.until_deadline};
+}
+
+int ServiceReconciler::UpdatedReady(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
+  int count = 0;
+  for (size_t i = 0; i < plan.desired.size(); ++i) {
+    auto it = existing.find(plan.desired[i].container().metadata().name());
+    bool outdated = std::find(plan.outdated.begin(), plan.outdated.end(), i) != plan.outdated.end();
+    if (it != existing.end() && !outdated && ContainerIsReady(it->second.container())) ++count;
+  }
+  return count;
 }
 
 absl::Status ServiceReconciler::EnsureTemplateVolumes(const v1::Service& service) {
@@ -124,25 +142,30 @@ ServiceReconciler::Plan ServiceReconciler::PlanContainers(const v1::Service& ser
   return plan;
 }
 
-// A changed template rolls one replica at a time, highest ordinal first (as a StatefulSet does), each
-// once the previous one is ready again. An outdated replica that is not ready anyway goes first, so a
-// broken template can always be fixed by applying a good one.
-absl::Status ServiceReconciler::RollOne(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
+// A changed template rolls `max_unavailable` replicas at a time, highest ordinal first (as a
+// StatefulSet does), the next once enough are ready again. An outdated replica that is not ready
+// anyway goes at once, so a broken template can always be fixed by applying a good one.
+absl::Status ServiceReconciler::Roll(const Plan& plan, const std::map<std::string, v1::Object>& existing,
+                                     int max_unavailable) {
   if (plan.outdated.empty()) return absl::OkStatus();
-  auto name_of = [&](size_t i) -> const std::string& { return plan.desired[i].container().metadata().name(); };
-  auto is_outdated = [&](const std::string& name) {
-    return std::any_of(plan.outdated.begin(), plan.outdated.end(), [&](size_t i) { return name_of(i) == name; });
-  };
-  bool rolling = std::any_of(existing.begin(), existing.end(), [&](const auto& entry) {
-    return !is_outdated(entry.first) && !ContainerIsReady(entry.second.container());
-  });
-  const v1::Object* next = nullptr;
+  int unready = 0;
+  for (const auto& entry : existing) unready += ContainerIsReady(entry.second.container()) ? 0 : 1;
+  std::vector<const v1::Object*> next;
   for (size_t i : plan.outdated) {
-    if (!ContainerIsReady(existing.at(name_of(i)).container())) next = &plan.desired[i];
+    if (!ContainerIsReady(existing.at(plan.desired[i].container().metadata().name()).container())) {
+      next.push_back(&plan.desired[i]);
+    }
   }
-  if (next == nullptr && !rolling) next = &plan.desired[plan.outdated.back()];
-  if (next == nullptr) return absl::OkStatus();
-  return Wait<v1::Object>([&](auto done) { registry_.Put(*next, done); }).status();
+  for (auto i = plan.outdated.rbegin(); i != plan.outdated.rend() && unready < max_unavailable; ++i) {
+    if (!ContainerIsReady(existing.at(plan.desired[*i].container().metadata().name()).container())) continue;
+    next.push_back(&plan.desired[*i]);
+    ++unready;
+  }
+  for (const v1::Object* container : next) {
+    absl::Status put = Wait<v1::Object>([&](auto done) { registry_.Put(*container, done); }).status();
+    if (!put.ok()) return put;
+  }
+  return absl::OkStatus();
 }
 
 // Scale-down and leftovers: the highest ordinals go; their template volumes stay.
@@ -158,27 +181,44 @@ absl::Status ServiceReconciler::RemoveSurplus(const Plan& plan, const std::map<s
   return Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();
 }
 
-// Status from the containers as they are now.
-absl::Status ServiceReconciler::WriteStatus(const v1::Object& found) {
+// Status from the containers as they are now, with the rollout's bookkeeping.
+absl::Status ServiceReconciler::WriteStatus(const v1::Object& found, const RolloutProgress& progress) {
   const v1::Service& service = found.service();
-  int ready = 0, present = 0;
-  for (const v1::Object& object : ContainersOf(registry_, service.metadata().name())) {
-    ++present;
+  std::map<std::string, v1::Object> now_existing;
+  int ready = 0;
+  for (v1::Object& object : ContainersOf(registry_, service.metadata().name())) {
     ready += ContainerIsReady(object.container()) ? 1 : 0;
+    now_existing[object.container().metadata().name()] = std::move(object);
   }
+  int present = static_cast<int>(now_existing.size());
+  Plan plan = PlanContainers(service, now_existing);
   v1::Object updated = found;
   v1::ServiceStatus* status = updated.mutable_service()->mutable_status();
+  *status->mutable_revisions() = progress.status.revisions();
+  status->set_last_progress_time(progress.status.last_progress_time());
+  status->set_updated_ready_replicas(progress.status.updated_ready_replicas());
   status->set_observed_generation(service.metadata().generation());
   status->set_replicas(present);
   status->set_ready_replicas(ready);
+  int outdated = static_cast<int>(plan.outdated.size());
+  status->set_updated_replicas(std::min(present, static_cast<int>(plan.desired.size())) - outdated);
   absl::Time now = clock_.Now();
   int want = service.spec().replicas();
   std::string summary = absl::StrCat(ready, "/", want, " replicas ready");
-  bool updating = ready < want || present != want;
   SetCondition(status->mutable_conditions(), kConditionAvailable, ready >= want,
                ready >= want ? kReasonReplicasReady : kReasonReplicasNotReady, summary, now);
-  SetCondition(status->mutable_conditions(), kConditionProgressing, updating,
-               updating ? kReasonReplicasUpdating : kReasonComplete, summary, now);
+  bool updating = ready < want || present != want || outdated > 0;
+  if (progress.deadline_exceeded) {
+    SetCondition(
+        status->mutable_conditions(), kConditionProgressing, false, kReasonProgressDeadlineExceeded,
+        absl::StrCat("revision ", status->revisions().empty() ? 0 : status->revisions().rbegin()->revision(),
+                     " made no progress for ", absl::FormatDuration(ProgressDeadline(service.spec().rollout())),
+                     "; the replicas not yet replaced keep serving (", summary, ")"),
+        now);
+  } else {
+    SetCondition(status->mutable_conditions(), kConditionProgressing, updating,
+                 updating ? kReasonReplicasUpdating : kReasonComplete, summary, now);
+  }
   if (MessageDifferencer::Equals(*status, service.status())) return absl::OkStatus();
   return Wait<v1::Object>(
              [&](auto done) { registry_.UpdateStatus(updated, service.metadata().resource_version(), done); })

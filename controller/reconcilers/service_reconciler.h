@@ -1,6 +1,7 @@
 // Service -> Containers: keeps exactly `replicas` Containers named "<service>-<ordinal>" with static
-// addresses and per-replica template Volumes, rolls a changed template one replica at a time, and
-// writes the Service's readiness into its status. Key: the Service's name.
+// addresses and per-replica template Volumes, rolls a changed template a few replicas at a time
+// (service_rollout.h keeps its history and deadline), and writes the Service's readiness into its
+// status. Key: the Service's name.
 #pragma once
 
 #include <map>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "controller/reconcilers/service_rollout.h"
 #include "controller/registry.h"
 #include "controller/runtime/reconciler.h"
 
@@ -32,9 +34,11 @@ class ServiceReconciler : public Reconciler {
 
   absl::Status EnsureTemplateVolumes(const v1::Service& service);
   Plan PlanContainers(const v1::Service& service, const std::map<std::string, v1::Object>& existing) const;
-  absl::Status RollOne(const Plan& plan, const std::map<std::string, v1::Object>& existing);
+  // How many existing replicas run the current template and are ready.
+  static int UpdatedReady(const Plan& plan, const std::map<std::string, v1::Object>& existing);
+  absl::Status Roll(const Plan& plan, const std::map<std::string, v1::Object>& existing, int max_unavailable);
   absl::Status RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing);
-  absl::Status WriteStatus(const v1::Object& service);
+  absl::Status WriteStatus(const v1::Object& service, const RolloutProgress& progress);
 
   Registry& registry_;
   Clock& clock_;

@@ -94,7 +94,7 @@ class Store {
   virtual void Commit(Transaction transaction, CommitCallback done) = 0;
   // A transaction of mutations alone.
   void Commit(std::vector<Mutation> mutations, CommitCallback done) {
-    Commit(Transaction{std::move(mutations), {}}, std::move(done));
+    Commit(Transaction{std::move(mutations), {}, std::nullopt}, std::move(done));
   }
   // Commit, waiting for the answer.
   absl::StatusOr<int64_t> CommitAndWait(std::vector<Mutation> mutations);

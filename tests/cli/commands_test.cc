@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "common/conditions.h"
 #include "tests/cli/fake_controller.h"
 #include "tests/support/process.h"
 
@@ -48,6 +50,7 @@ v1::Object Service(const std::string& name, int replicas, int ready) {
   service->mutable_status()->set_observed_generation(1);
   service->mutable_status()->set_replicas(replicas);
   service->mutable_status()->set_ready_replicas(ready);
+  service->mutable_status()->set_updated_replicas(replicas);
   return object;
 }
 
@@ -140,9 +143,88 @@ TEST(RolloutCommand, RestartLabelsTheTemplateAndAppliesWithTheVersionItRead) {
   const v1::Service& sent = fake.applied[0].objects(0).service();
   EXPECT_TRUE(sent.spec().template_().labels().contains("opctl.io/restarted-at"));
   EXPECT_EQ(sent.metadata().resource_version(), 41) << "a concurrent change is a conflict, not lost";
-  EXPECT_EQ(RunCommand(fake, "rollout", {"undo", "service/web"}, RunRollout).exit_code, 2);
+  EXPECT_EQ(sent.metadata().annotations().at("opctl.io/change-cause"), "opctl rollout restart service/web");
+  EXPECT_EQ(RunCommand(fake, "rollout", {"back", "service/web"}, RunRollout).exit_code, 2);
   EXPECT_EQ(RunCommand(fake, "rollout", {"status", "node/a"}, RunRollout).exit_code, 2);
   EXPECT_EQ(RunCommand(fake, "rollout", {"restart", "service/nope"}, RunRollout).exit_code, 1);
+}
+
+// A Service whose status keeps three revisions: images v1, v2 and v3 (the current one).
+v1::Object ServiceWithHistory() {
+  v1::Object object = Service("web", 2, 2);
+  v1::Service& service = *object.mutable_service();
+  service.mutable_metadata()->set_resource_version(7);
+  for (int i = 1; i <= 3; ++i) {
+    v1::ServiceRevision& revision = *service.mutable_status()->add_revisions();
+    revision.set_revision(i);
+    revision.mutable_template_()->set_image(absl::StrCat("opctl/web:v", i));
+    revision.set_created("2026-12-03T07:0" + std::to_string(i) + ":00Z");
+    if (i != 2) revision.set_change_cause(absl::StrCat("opctl apply -f web-v", i, ".yaml"));
+  }
+  service.mutable_spec()->mutable_template_()->set_image("opctl/web:v3");
+  return object;
+}
+
+TEST(RolloutCommand, HistoryListsTheKeptRevisionsAndShowsOneTemplate) {
+  FakeController fake;
+  fake.Add(ServiceWithHistory());
+  Ran history = RunCommand(fake, "rollout", {"history", "service/web"}, RunRollout);
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_EQ(history.out,
+            "service/web\n"
+            "REVISION   CREATED                CHANGE-CAUSE\n"
+            "1          2026-12-03T07:01:00Z   opctl apply -f web-v1.yaml\n"
+            "2          2026-12-03T07:02:00Z   <none>\n"
+            "3          2026-12-03T07:03:00Z   opctl apply -f web-v3.yaml\n");
+  Ran one = RunCommand(fake, "rollout", {"history", "service/web", "--revision", "2"}, RunRollout);
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_THAT(one.out, HasSubstr("service/web with revision #2"));
+  EXPECT_THAT(one.out, HasSubstr("image: opctl/web:v2"));
+  Ran absent = RunCommand(fake, "rollout", {"history", "service/web", "--revision", "9"}, RunRollout);
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_THAT(absent.err, HasSubstr("has no revision 9 (it has 1, 2, 3)"));
+  EXPECT_EQ(RunCommand(fake, "rollout", {"history", "service/web", "--revision", "x"}, RunRollout).exit_code, 2);
+}
+
+TEST(RolloutCommand, UndoAppliesThePreviousOrTheNamedTemplateWithItsCause) {
+  FakeController fake;
+  fake.Add(ServiceWithHistory());
+  Ran undone = RunCommand(fake, "rollout", {"undo", "service/web"}, RunRollout);
+  EXPECT_EQ(undone.exit_code, 0) << undone.err;
+  EXPECT_THAT(undone.out, HasSubstr("service/web rolled back to revision 2"));
+  ASSERT_EQ(fake.applied.size(), 1u);
+  const v1::Service& sent = fake.applied[0].objects(0).service();
+  EXPECT_EQ(sent.spec().template_().image(), "opctl/web:v2");
+  EXPECT_EQ(sent.spec().replicas(), 2) << "only the template goes back";
+  EXPECT_EQ(sent.metadata().resource_version(), 7);
+  EXPECT_EQ(sent.metadata().annotations().at("opctl.io/change-cause"),
+            "opctl rollout undo service/web --to-revision 2");
+
+  fake.Add(ServiceWithHistory());
+  ASSERT_EQ(RunCommand(fake, "rollout", {"undo", "service/web", "--to-revision", "1"}, RunRollout).exit_code, 0);
+  EXPECT_EQ(fake.applied.back().objects(0).service().metadata().annotations().at("opctl.io/change-cause"),
+            "opctl rollout undo service/web --to-revision 1 (opctl apply -f web-v1.yaml)");
+  // A revision that does not exist: the list of those that do; nothing applied.
+  Ran absent = RunCommand(fake, "rollout", {"undo", "service/web", "--to-revision", "5"}, RunRollout);
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_THAT(absent.err, HasSubstr("service/web has no revision 5; its revisions are 1, 2, 3"));
+  fake.Add(ServiceWithHistory());
+  Ran same = RunCommand(fake, "rollout", {"undo", "service/web", "--to-revision", "3"}, RunRollout);
+  EXPECT_EQ(same.exit_code, 0);
+  EXPECT_THAT(same.out, HasSubstr("skipped rollback"));
+  EXPECT_EQ(fake.applied.size(), 2u);
+}
+
+TEST(RolloutCommand, StatusEndsAtOnceWhenTheRolloutPassedItsDeadline) {
+  FakeController fake;
+  v1::Object service = Service("web", 2, 1);
+  service.mutable_service()->mutable_status()->set_updated_replicas(1);
+  SetCondition(service.mutable_service()->mutable_status()->mutable_conditions(), "Progressing", false,
+               "ProgressDeadlineExceeded", "revision 2 made no progress for 10m", absl::Now());
+  fake.Add(service);
+  Ran stalled = RunCommand(fake, "rollout", {"status", "service/web", "--timeout", "60s"}, RunRollout);
+  EXPECT_EQ(stalled.exit_code, 1);
+  EXPECT_THAT(stalled.err, HasSubstr("service/web exceeded its progress deadline: revision 2 made no progress"));
 }
 
 TEST(WaitCommand, ReturnsOnceReadyAndNamesWhatHoldsBackOnTimeout) {
@@ -329,6 +411,21 @@ TEST(ApplyCommand, SendsEveryDocumentAndPrintsWhatHappened) {
                          "10.8.0.0/24}\n";
   Ran changed = RunCommand(fake, "apply", {"-f", path}, RunApply);
   EXPECT_EQ(changed.out, "network/net configured\n");
+}
+
+TEST(ApplyCommand, AServiceCarriesTheCommandAsItsChangeCauseUnlessItsFileGivesOne) {
+  FakeController fake;
+  std::string dir = opctl::testing::MakeTempDir("opctl-cli-cause");
+  const std::string service = "apiVersion: opctl.io/v1\nkind: Service\nmetadata: {name: web";
+  const std::string spec = "}\nspec: {replicas: 1, template: {image: busybox}}\n";
+  std::ofstream(dir + "/plain.yaml") << service << spec;
+  std::ofstream(dir + "/own.yaml") << service << ", annotations: {opctl.io/change-cause: \"bump to v2\"}" << spec;
+  ASSERT_EQ(RunCommand(fake, "apply", {"-f", dir + "/plain.yaml"}, RunApply).exit_code, 0);
+  ASSERT_EQ(RunCommand(fake, "apply", {"-f", dir + "/own.yaml"}, RunApply).exit_code, 0);
+  ASSERT_EQ(fake.applied.size(), 2u);
+  EXPECT_EQ(fake.applied[0].objects(0).service().metadata().annotations().at("opctl.io/change-cause"),
+            "opctl apply -f " + dir + "/plain.yaml");
+  EXPECT_EQ(fake.applied[1].objects(0).service().metadata().annotations().at("opctl.io/change-cause"), "bump to v2");
 }
 
 TEST(ApplyCommand, ABadManifestIsRefusedWithItsFileAndLineAndNothingIsSent) {

@@ -10,6 +10,7 @@
 #include "controller/node_monitor.h"
 #include "controller/reconcilers/desired_containers.h"
 #include "controller/store/sqlite_store.h"
+#include "tests/controller/service_controller_fixture.h"
 #include "tests/controller/test_objects.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
@@ -19,68 +20,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-class ServiceControllerTest : public ::testing::Test {
- protected:
-  void Apply(std::vector<v1::Object> objects) {
-    std::promise<absl::Status> promise;
-    registry_.Apply(objects, false,
-                    [&](absl::StatusOr<v1::ApplyResponse> result) { promise.set_value(result.status()); });
-    ASSERT_TRUE(promise.get_future().get().ok());
-    ASSERT_TRUE(hub_.WaitDispatched(store_->Revision()));  // the controller's index has seen it
-  }
-  std::vector<std::string> ContainerNames() {
-    std::vector<std::string> names;
-    for (const v1::Object& object : registry_.ListKind("Container")) names.push_back(MetaOf(object).name());
-    return names;
-  }
-  void AddNode(const v1::Node& node) {
-    v1::Object object;
-    *object.mutable_node() = node;
-    std::promise<absl::Status> promise;
-    registry_.Put(object, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
-    ASSERT_TRUE(promise.get_future().get().ok());
-    ASSERT_TRUE(hub_.WaitDispatched(store_->Revision()));
-  }
-
-  // The placement index follows the store through the hub's dispatch thread: passes driven by hand
-  // first wait until it has seen every write.
-  absl::Status Schedule() {
-    if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
-    return controllers_.scheduling().Reconcile(kScheduleKey).status();
-  }
-  absl::Status Evacuate(const std::string& node) {
-    if (!hub_.WaitDispatched(store_->Revision())) return absl::DeadlineExceededError("hub behind");
-    return controllers_.evacuation().Reconcile(node).status();
-  }
-
-  // `node` turned NotReady for silence at `since`, as the node monitor writes it.
-  void MarkSilent(const std::string& node, absl::Time since) {
-    v1::Object object = *registry_.Get("Node", node);
-    SetCondition(object.mutable_node()->mutable_status()->mutable_conditions(), "Ready", false, kNodeSilentReason,
-                 "no heartbeat for 2.5s", since);
-    AddNode(object.node());
-  }
-
-  std::unique_ptr<SqliteStore> store_ = *SqliteStore::Open(opctl::testing::MakeTempDir("opctl-svc"));
-  WatchHub hub_{*store_};
-  ManualClock clock_;
-  RecordingLogger logger_;
-  Registry registry_{*store_, clock_};
-  // The loops' retries wait on real time; what the reconcilers write carries the manual clock's.
-  Manager manager_{registry_, hub_, Clock::Real(), logger_};
-  Controllers controllers_{manager_, registry_, clock_};
-
-  // One pass over one Service, by hand.
-  absl::Status SyncService(const std::string& name) { return controllers_.services().Reconcile(name).status(); }
-  // The informers follow the store (the placement index with them); no controller runs.
-  absl::Status Follow() { return manager_.Start(); }
-  // Every controller runs, as in opctl-controller.
-  absl::Status Start() {
-    manager_.SetLeading(true);
-    return manager_.Start();
-  }
-};
 
 TEST(DesiredContainers, OrdinalsAddressesAndTemplateVolumes) {
   v1::Object object = testing::ServiceObject("redis-replica", 2, {"172.19.0.3", "172.19.0.4"});
@@ -127,36 +66,23 @@ TEST_F(ServiceControllerTest, ATemplateChangeRollsOneReadyReplicaAtATimeHighestF
   v1::Object service = testing::ServiceObject("web", 3);
   Apply({service});
   ASSERT_TRUE(SyncService("web").ok());
-  auto make_ready = [&](const std::string& name) {
-    v1::Object container = *registry_.Get("Container", name);
-    container.mutable_container()->mutable_status()->set_phase("Running");
-    container.mutable_container()->mutable_status()->set_observed_generation(
-        container.container().metadata().generation());
-    std::promise<absl::Status> promise;
-    registry_.UpdateStatus(container, 0,
-                           [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
-    ASSERT_TRUE(promise.get_future().get().ok());
-  };
-  auto image = [&](const std::string& name) {
-    return registry_.Get("Container", name)->container().spec().template_().image();
-  };
-  for (const char* name : {"web-0", "web-1", "web-2"}) make_ready(name);
+  for (const char* name : {"web-0", "web-1", "web-2"}) MakeReady(name);
 
   service.mutable_service()->mutable_spec()->mutable_template_()->set_image("busybox:v2");
   Apply({service});
   ASSERT_TRUE(SyncService("web").ok());
-  EXPECT_EQ(image("web-2"), "busybox:v2");
-  EXPECT_EQ(image("web-1"), "busybox:test");
+  EXPECT_EQ(ImageOf("web-2"), "busybox:v2");
+  EXPECT_EQ(ImageOf("web-1"), "busybox:test");
   // web-2 is not ready on its new spec yet: nothing else moves.
   ASSERT_TRUE(SyncService("web").ok());
-  EXPECT_EQ(image("web-1"), "busybox:test");
-  make_ready("web-2");
+  EXPECT_EQ(ImageOf("web-1"), "busybox:test");
+  MakeReady("web-2");
   ASSERT_TRUE(SyncService("web").ok());
-  EXPECT_EQ(image("web-1"), "busybox:v2");
-  EXPECT_EQ(image("web-0"), "busybox:test");
-  make_ready("web-1");
+  EXPECT_EQ(ImageOf("web-1"), "busybox:v2");
+  EXPECT_EQ(ImageOf("web-0"), "busybox:test");
+  MakeReady("web-1");
   ASSERT_TRUE(SyncService("web").ok());
-  EXPECT_EQ(image("web-0"), "busybox:v2");
+  EXPECT_EQ(ImageOf("web-0"), "busybox:v2");
 }
 
 TEST_F(ServiceControllerTest, SchedulesWhenANodeAppears) {
@@ -318,13 +244,7 @@ TEST_F(ServiceControllerTest, ReadinessFlowsIntoServiceStatus) {
         return container && container->container().spec().node_name() == "host-a";
       },
       absl::Seconds(10)));
-  v1::Object container = *registry_.Get("Container", "web-0");
-  container.mutable_container()->mutable_status()->set_phase("Running");
-  container.mutable_container()->mutable_status()->set_observed_generation(
-      container.container().metadata().generation());
-  std::promise<absl::Status> promise;
-  registry_.UpdateStatus(container, 0, [&](absl::StatusOr<v1::Object> result) { promise.set_value(result.status()); });
-  ASSERT_TRUE(promise.get_future().get().ok());
+  MakeReady("web-0");
   EXPECT_TRUE(opctl::testing::WaitFor(
       [&] { return registry_.Get("Service", "web")->service().status().ready_replicas() == 1; }, absl::Seconds(10)));
   const v1::ServiceStatus status = registry_.Get("Service", "web")->service().status();
