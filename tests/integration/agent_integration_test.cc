@@ -386,6 +386,43 @@ TEST_F(AgentIntegrationTest, RolloutRestartReplacesOneReplicaAtATime) {
   EXPECT_TRUE(Converged(2));
 }
 
+TEST_F(AgentIntegrationTest, AStalledRolloutStopsAtItsDeadlineAndUndoBringsTheKeptTemplateBack) {
+  ASSERT_NO_FATAL_FAILURE(Start("hist"));
+  Apply(Stack("hist", 211));
+  ASSERT_TRUE(Converged(2));
+  std::string old0 = RunningOrNone("hist-web-0").id;
+  std::string applied_by = absl::StrCat("opctl apply -f ", data_dir_, "/stack.yaml");
+  // A template whose image does not exist, with a short progress deadline.
+  std::string broken = absl::StrReplaceAll(Stack("hist", 211), {{"opctl/busybox:test", "opctl/busybox:absent"}});
+  Apply(absl::StrReplaceAll(broken, {{"  replicas: 2\n", "  replicas: 2\n  rollout: {progressDeadlineSeconds: 3}\n"}}));
+  testing::CommandResult stalled = controller_->Opctl({"rollout", "status", "service/hist-web", "--timeout", "60s"});
+  EXPECT_EQ(stalled.exit_code, 1);
+  EXPECT_THAT(stalled.err, HasSubstr("service/hist-web exceeded its progress deadline: revision 2 made no progress"));
+  EXPECT_EQ(RunningOrNone("hist-web-0").id, old0) << "the replica not yet replaced keeps serving";
+  testing::CommandResult history = controller_->Opctl({"rollout", "history", "service/hist-web"});
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_THAT(history.out, HasSubstr(applied_by));
+  EXPECT_THAT(history.out, ::testing::ContainsRegex("\n2 +[0-9TZ:.-]+ +opctl apply"));
+
+  // The default deadline again (the same template: no new revision), so that the undo below has time.
+  Apply(broken);
+  testing::CommandResult missing = controller_->Opctl({"rollout", "undo", "service/hist-web", "--to-revision", "9"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("has no revision 9; its revisions are 1, 2"));
+  testing::CommandResult undone = controller_->Opctl({"rollout", "undo", "service/hist-web"});
+  ASSERT_EQ(undone.exit_code, 0) << undone.err;
+  EXPECT_THAT(undone.out, HasSubstr("rolled back to revision 1"));
+  testing::CommandResult done = controller_->Opctl({"rollout", "status", "service/hist-web", "--timeout", "60s"});
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+  ASSERT_TRUE(Converged(2));
+  EXPECT_EQ(RunningOrNone("hist-web-0").id, old0) << "revision 1's template again: nothing to replace";
+  EXPECT_EQ(Object("hist-web-1")->spec().template_().image(), "opctl/busybox:test");
+  history = controller_->Opctl({"rollout", "history", "service/hist-web"});
+  EXPECT_THAT(history.out, HasSubstr("opctl rollout undo service/hist-web --to-revision 1 (" + applied_by + ")"));
+  EXPECT_THAT(history.out, ::testing::Not(::testing::ContainsRegex("\n1 "))) << "revision 1 came back as revision 3\n"
+                                                                             << history.out;
+}
+
 TEST_F(AgentIntegrationTest, DeletingTheServiceRemovesItsContainersOnlyAndKeepsData) {
   ASSERT_NO_FATAL_FAILURE(Start("del"));
   ASSERT_EQ(testing::RunCommand({"docker", "rm", "-f", "del-bystander"}).exit_code >= 0, true);
