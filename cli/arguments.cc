@@ -28,12 +28,15 @@ const std::vector<FlagSpec>& AllFlags() {
       {"replicas", 0, true, "desired replicas (scale)", {"scale"}},
       {"delete-data", 0, false, "delete: also remove a Volume's data on its hosts", {"delete"}},
       {"ignore-not-found", 0, false, "delete: an absent object is no error", {"delete"}},
-      {"server", 's', true,
+      {"server",
+       's',
+       true,
        "controller address, or several as IP:PORT,IP:PORT (default $OPCTL_SERVER, server: in ~/.opctl/config, or "
-       "127.0.0.1:7070)"},
-      {"ca", 0, true, "CA certificate that signed the controller's (default $OPCTL_CA or ca: in ~/.opctl/config)"},
-      {"token", 0, true, "bearer token (default $OPCTL_TOKEN or token: in ~/.opctl/config)"},
-      {"insecure", 0, false, "plaintext to a controller started with --insecure (also $OPCTL_INSECURE=1)"},
+       "127.0.0.1:7070)",
+       {}},
+      {"ca", 0, true, "CA certificate that signed the controller's (default $OPCTL_CA or ca: in ~/.opctl/config)", {}},
+      {"token", 0, true, "bearer token (default $OPCTL_TOKEN or token: in ~/.opctl/config)", {}},
+      {"insecure", 0, false, "plaintext to a controller started with --insecure (also $OPCTL_INSECURE=1)", {}},
       {"wait", 0, false, "apply: wait until every applied Service is ready", {"apply"}},
       {"prune",
        0,
@@ -58,7 +61,7 @@ const std::vector<FlagSpec>& AllFlags() {
       {"address", 0, true, "port-forward: the local address to listen on (default 127.0.0.1)", {"port-forward"}},
       {"revision", 0, true, "rollout history: show this revision's template", {"rollout"}},
       {"to-revision", 0, true, "rollout undo: go back to this revision (default: the one before)", {"rollout"}},
-      {"help", 'h', false, "show help"},
+      {"help", 'h', false, "show help", {}},
   };
   return *flags;
 }

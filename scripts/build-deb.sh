@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=${OPCTL_DEB_BUILD_DIR:-build-deb}
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# -O2, as Debian builds its packages (CMake's Release would be -O3, slower to compile for nothing).
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$dir" --target opctl opctl-controller opctl-agent -j "$(nproc)" >/dev/null
 rm -f "$dir"/*.deb
 (cd "$dir" && cpack -G DEB >/dev/null)
