@@ -1,5 +1,6 @@
 #include "cli/migrate/compose_export.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -333,12 +334,32 @@ class ComposeWriter {
                        : "no meaning on compose's one host");
     }
     if (!spec.on_node_loss().empty()) x["onNodeLoss"] = spec.on_node_loss();
+    Rollout(service, out, x);
     if (!service.metadata().annotations().empty()) {
       for (const auto& [key, value] :
            std::map(service.metadata().annotations().begin(), service.metadata().annotations().end()))
         x["annotations"][key] = value;
     }
     if (x.Empty()) out.Erase("x-opctl");
+  }
+
+  // The rollout, for opctl convert, in x-opctl; Swarm rolls by deploy.update_config too, its
+  // parallelism the batch (stop-first: replicas keep their addresses), with no deadline or history.
+  void Rollout(const v1::Service& service, YamlTree& out, YamlTree& x) {
+    const v1::RolloutStrategy& rollout = service.spec().rollout();
+    if (rollout.ByteSizeLong() == 0) return;
+    if (rollout.max_unavailable() > 0) x["rollout"]["maxUnavailable"] = rollout.max_unavailable();
+    if (rollout.progress_deadline_seconds() > 0)
+      x["rollout"]["progressDeadlineSeconds"] = rollout.progress_deadline_seconds();
+    if (rollout.revision_history_limit() > 0) x["rollout"]["revisionHistoryLimit"] = rollout.revision_history_limit();
+    if (!swarm_) {
+      warn_.Add(Subject(service), "spec.rollout", "no meaning to compose, which recreates containers all at once");
+      return;
+    }
+    out["deploy"]["update_config"]["parallelism"] = std::max(rollout.max_unavailable(), 1);
+    out["deploy"]["update_config"]["order"] = "stop-first";
+    if (rollout.progress_deadline_seconds() > 0 || rollout.revision_history_limit() > 0)
+      warn_.Add(Subject(service), "spec.rollout", "Swarm has no progress deadline and keeps one previous spec");
   }
 
   const Stack& stack_;

@@ -46,6 +46,20 @@ void ApplyServiceExtension(const Located& x, v1::Service& service, Reporter& rep
     }
   }
   if (auto loss = x.Child("onNodeLoss")) spec.set_on_node_loss(loss->node.Scalar());
+  if (auto rollout = x.Child("rollout")) {
+    if (auto batch = rollout->Child("maxUnavailable")) {
+      spec.mutable_rollout()->set_max_unavailable(
+          IntOf(*batch, subject + ".rollout.maxUnavailable", report).value_or(0));
+    }
+    if (auto deadline = rollout->Child("progressDeadlineSeconds")) {
+      spec.mutable_rollout()->set_progress_deadline_seconds(
+          IntOf(*deadline, subject + ".rollout.progressDeadlineSeconds", report).value_or(0));
+    }
+    if (auto limit = rollout->Child("revisionHistoryLimit")) {
+      spec.mutable_rollout()->set_revision_history_limit(
+          IntOf(*limit, subject + ".rollout.revisionHistoryLimit", report).value_or(0));
+    }
+  }
   if (auto annotations = x.Child("annotations")) {
     ReadMap(*annotations, subject + ".annotations", service.mutable_metadata()->mutable_annotations(), report);
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "cli/migrate/compose_extensions.h"
 #include "cli/migrate/compose_fields.h"
+#include "cli/migrate/compose_rollout.h"
 
 namespace opctl::cli::compose {
 namespace {
@@ -385,9 +386,11 @@ class ServiceConverter {
     if (auto mode = deploy->Child("mode"); mode && mode->node.Scalar() == "global") {
       report_.Warn(*mode, Field("deploy.mode"), "global is not converted: set replicas to the node count");
     }
-    for (const char* key : {"update_config", "rollback_config", "endpoint_mode"}) {
-      if (auto v = deploy->Child(key))
-        report_.Warn(*v, Field(absl::StrCat("deploy.", key)), "left out: opctl rolls one replica at a time");
+    if (auto update = deploy->Child("update_config")) {
+      ReadUpdateConfig(*update, Field("deploy.update_config"), *service_.mutable_spec()->mutable_rollout(), report_);
+    }
+    for (const char* key : {"rollback_config", "endpoint_mode"}) {
+      if (auto v = deploy->Child(key)) report_.Warn(*v, Field(absl::StrCat("deploy.", key)), "left out");
     }
     auto placement = deploy->Child("placement");
     if (!placement) return;

@@ -133,6 +133,12 @@ class KubernetesWriter {
     set["serviceName"] = service.metadata().name();
     set["replicas"] = spec.replicas();
     set["podManagementPolicy"] = "Parallel";  // opctl starts every replica at once
+    const v1::RolloutStrategy& rollout = spec.rollout();
+    if (rollout.revision_history_limit() > 0) set["revisionHistoryLimit"] = rollout.revision_history_limit();
+    if (rollout.max_unavailable() > 1) {  // the field is beta: its feature gate MaxUnavailableStatefulSet
+      set["updateStrategy"]["type"] = "RollingUpdate";
+      set["updateStrategy"]["rollingUpdate"]["maxUnavailable"] = rollout.max_unavailable();
+    }
     set["selector"]["matchLabels"][kServiceLabel] = service.metadata().name();
     YamlTree& pod = set["template"];
     pod["metadata"]["labels"] = YamlTree::Map();
@@ -327,6 +333,11 @@ class KubernetesWriter {
                 "only 1 maps (to pod anti-affinity); use topologySpreadConstraints");
     if (!spec.on_node_loss().empty())
       warn_.Add(Subject(service), "spec.onNodeLoss", "left out: the StatefulSet controller decides");
+    if (spec.rollout().progress_deadline_seconds() > 0)
+      warn_.Add(Subject(service), "spec.rollout.progressDeadlineSeconds", "left out: a StatefulSet has no deadline");
+    if (spec.rollout().max_unavailable() > 1)
+      warn_.Add(Subject(service), "spec.rollout.maxUnavailable",
+                "kept, but the cluster honours it only with the MaxUnavailableStatefulSet feature gate");
     if (container.resources().pids_limit() != 0)
       warn_.Add(Subject(service), "template.resources.pidsLimit", "left out: the kubelet's podPidsLimit applies");
     if (container.has_logs())
