@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "cli/migrate/compose_source.h"
 #include "common/object.h"
 #include "common/validation.h"
@@ -137,6 +138,29 @@ services:
   EXPECT_THAT(converted.warnings[3], HasSubstr("compose.yml:7: service/app restart: the retry count"));
   EXPECT_THAT(converted.warnings[4], HasSubstr("compose.yml:11: service/db tmpfs: left out"));
   EXPECT_FALSE(converted.objects.empty());
+}
+
+TEST(ComposeImport, UpdateConfigParallelismIsTheRolloutBatchAndSwarmsPacingIsWarned) {
+  ConvertedCompose converted = Convert(R"(version: "3.8"
+services:
+  web:
+    image: web:1
+    deploy:
+      update_config: {parallelism: 2, order: stop-first, delay: 10s}
+)");
+  ASSERT_THAT(converted.errors, IsEmpty());
+  const v1::Service* web = nullptr;
+  for (const v1::Object& object : converted.objects) {
+    if (object.has_service()) web = &object.service();
+  }
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->spec().rollout().max_unavailable(), 2);
+  std::vector<std::string> about_updates;
+  for (const std::string& warning : converted.warnings) {
+    if (absl::StrContains(warning, "update_config")) about_updates.push_back(warning);
+  }
+  ASSERT_EQ(about_updates.size(), 1u) << "stop-first is opctl's own order: nothing to say";
+  EXPECT_THAT(about_updates[0], HasSubstr("compose.yml:6: service/web deploy.update_config.delay: left out"));
 }
 
 struct Broken {
