@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/migrate/compose_export.h"
 #include "cli/migrate/kubernetes_export.h"
+#include "common/api_names.h"
 
 namespace opctl::cli {
 
@@ -16,8 +17,14 @@ absl::StatusOr<ExportTarget> ParseExportTarget(absl::string_view name) {
                    ": compose, swarm or kubernetes"));
 }
 
-Exported ExportObjects(const std::vector<v1::Object>& objects, ExportTarget target, const std::string& stack) {
+Exported ExportObjects(const std::vector<v1::Object>& given, ExportTarget target, const std::string& stack) {
   Exported out;
+  // The command that last changed a Service (what opctl apply records) is history, not the stack.
+  std::vector<v1::Object> objects = given;
+  for (v1::Object& object : objects) {
+    if (object.has_service())
+      object.mutable_service()->mutable_metadata()->mutable_annotations()->erase(kChangeCauseAnnotation);
+  }
   std::map<std::string, exporting::Stack> stacks = exporting::GroupByStack(objects);
   std::vector<exporting::Stack> all;
   for (const auto& [name, found] : stacks) all.push_back(found);

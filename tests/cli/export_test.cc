@@ -147,6 +147,18 @@ TEST(Export, KubernetesHasStatefulSetsHeadlessServicesClaimsAndDnsNames) {
   EXPECT_THAT(exported.warnings, Contains(HasSubstr("redis: service/redis-master env.REDIS_MASTER_HOST: fixed")));
 }
 
+TEST(Export, TheChangeCauseApplyRecordedIsNotPartOfTheStack) {
+  std::vector<v1::Object> objects = Manifest("redis.yaml");
+  std::string plain = Export(objects, ExportTarget::kKubernetes).files.at(0).text;
+  for (v1::Object& object : objects) {
+    if (object.has_service())
+      (*object.mutable_service()->mutable_metadata()->mutable_annotations())["opctl.io/change-cause"] = "opctl apply";
+  }
+  for (ExportTarget target : {ExportTarget::kCompose, ExportTarget::kSwarm, ExportTarget::kKubernetes})
+    EXPECT_THAT(Export(objects, target).files.at(0).text, Not(HasSubstr("change-cause")));
+  EXPECT_EQ(Export(objects, ExportTarget::kKubernetes).files.at(0).text, plain);
+}
+
 TEST(Export, AStackThatIsNotThereIsAnErrorNamingTheOnesThatAre) {
   Exported exported = ExportObjects(Manifest("redis.yaml"), ExportTarget::kCompose, "shop");
   EXPECT_THAT(exported.errors, Contains(HasSubstr("no stack \"shop\" in what was given (stacks: redis)")));
