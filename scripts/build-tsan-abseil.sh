@@ -41,7 +41,7 @@ cmake -S "$cache/src" -B "$cache/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebIn
 # Only the locking (Mutex, CondVar, Notification: absl_synchronization) and what it is built on: the
 # annotations TSan needs are there, and the rest of Abseil (a few hundred files more) is loaded from
 # Debian's, the same code uninstrumented.
-cmake --build "$cache/build" -j "$(nproc)" --target absl_synchronization >/dev/null
+cmake --build "$cache/build" -j "$(nproc)" --target synchronization >/dev/null
 find "$cache/build" -name 'libabsl_*.so*' -exec cp -P {} "$lib/" \;
 # Same library names as Debian's, or the dynamic loader would still pick those.
 for name in libabsl_synchronization libabsl_base; do
