@@ -80,6 +80,9 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
       fence_.Renew(sent, response);
       if (response.has_peers() && options_.witness != nullptr) {
         options_.witness->SetPeers({response.peers().begin(), response.peers().end()}, response.peers_version());
+        // Until it knows its peers, a node that loses the controller fences rather than holds.
+        options_.logger->Log("agent",
+                             absl::StrCat("peers: ", response.peers_size(), " other node(s) to ask before fencing"));
       }
       // Bindings newer than the watch's view: what moved away while the link was down goes now.
       if (response.has_bindings() && response.bindings().revision() > desired_.revision()) resync_();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -192,11 +193,26 @@ class MultiHostTest : public ::testing::Test {
 
   static int HostIndex(const std::string& node) { return std::stoi(node.substr(4)); }
 
+  // Each agent's last word on its peers names all the other hosts.
+  static bool EveryAgentKnowsItsPeers() {
+    for (int host = 1; host <= kHosts; ++host) {
+      std::ifstream log(testing::TestbedAgentLog(host));
+      std::string line, last;
+      while (std::getline(log, line)) {
+        if (absl::StrContains(line, "agent: peers: ")) last = line;
+      }
+      if (!absl::StrContains(last, absl::StrCat("peers: ", kHosts - 1, " other node(s)"))) return false;
+    }
+    return true;
+  }
+
   // Holds a fault of the control plane's (`begin` to `end`) for kControllerFault, sampling every host
   // throughout: no container may stop or be replaced, no binding may change, every node stays Ready.
   static void ControllerFaultChangesNothing(const std::string& what, const std::function<void()>& begin,
                                             const std::function<void()>& end) {
     ASSERT_EQ(ReadyNodes(), kHosts);
+    // An agent holds its fence only on its peers' word: each must know them before the fault.
+    ASSERT_TRUE(WaitFor([] { return EveryAgentKnowsItsPeers(); }, absl::Seconds(30)));
     std::map<std::string, std::string> before = AllRunning();
     ASSERT_GE(before.size(), 3u) << "web-0..2 run";
     std::map<std::string, std::pair<std::string, int64_t>> bindings;

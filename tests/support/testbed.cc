@@ -11,4 +11,6 @@ CommandResult Testbed(const std::vector<std::string>& arguments, const std::stri
   return RunCommand(argv);
 }
 
+std::string TestbedAgentLog(int host) { return "/run/opctl-testbed/host" + std::to_string(host) + "/agent.log"; }
+
 }  // namespace opctl::testing

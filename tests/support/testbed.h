@@ -17,4 +17,7 @@ inline constexpr char kTestbedBridgeAddress[] = "10.231.0.1";
 // the script's: opctl/busybox:test).
 CommandResult Testbed(const std::vector<std::string>& arguments, const std::string& images = "");
 
+// The log of host `host`'s agent (1-based), as scripts/testbed.sh writes it.
+std::string TestbedAgentLog(int host);
+
 }  // namespace opctl::testing
