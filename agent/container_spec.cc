@@ -39,6 +39,7 @@ std::string SpecHash(const v1::ContainerSpec& spec) {
   v1::ContainerSpec shaping = spec;
   shaping.clear_node_name();
   shaping.clear_node_selector();
+  shaping.clear_evicting();
   std::string bytes;
   {
     // Deterministic: map fields (env labels) serialize in key order, so the hash is stable across runs.

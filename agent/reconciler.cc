@@ -189,7 +189,9 @@ absl::Status Reconciler::CollectGarbage() {
     auto name = container.labels.find(kNameLabel);
     std::optional<v1::Object> wanted =
         name == container.labels.end() ? std::nullopt : desired_.Find(kKindContainer, name->second);
-    if (wanted && wanted->container().spec().node_name() == options_.node_name) continue;
+    if (wanted && wanted->container().spec().node_name() == options_.node_name &&
+        !wanted->container().spec().evicting())
+      continue;
     if (absl::Status removed = StopAndRemove(container); !Ignorable(removed)) return removed;
   }
   absl::StatusOr<std::vector<DockerNetwork>> networks = docker_.ListNetworks(ManagedLabels(options_.node_name));

@@ -81,6 +81,9 @@ class Reconciler {
   absl::StatusOr<absl::Duration> ReconcileContainer(const std::string& name);
   // Removes the containers of one no longer wanted here, and forgets it.
   absl::Status RemoveUnwanted(const std::string& name, const std::vector<DockerContainer>& actual);
+  // An evicted container: removed here, then reported Removed (the controller moves it only then).
+  absl::StatusOr<absl::Duration> RemoveEvicted(const v1::Container& container,
+                                               const std::vector<DockerContainer>& actual);
   absl::Status EnsureNetworksAndVolumes(const v1::Container& container);
   // The container of `actual` that runs this spec of this object (or null); the others go.
   // `replaced`: one of them was this object's own.

@@ -8,6 +8,7 @@
 #include "agent/host_safety.h"
 #include "agent/reconciler.h"
 #include "common/api_names.h"
+#include "common/conditions.h"
 
 namespace opctl::agent {
 
@@ -34,6 +35,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     return absl::ZeroDuration();
   }
   const v1::Container& container = object->container();
+  if (container.spec().evicting()) return RemoveEvicted(container, *actual);
   if (options_.volume_locks != nullptr) {
     for (const v1::VolumeMount& mount : container.spec().template_().volume_mounts()) {
       // A restore has the volume: look again once it is done.
@@ -78,6 +80,21 @@ absl::Status Reconciler::RemoveUnwanted(const std::string& name, const std::vect
   restarts_.erase(name);
   reported_.erase(name);
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Duration> Reconciler::RemoveEvicted(const v1::Container& container,
+                                                         const std::vector<DockerContainer>& actual) {
+  if (absl::Status removed = RemoveUnwanted(container.metadata().name(), actual); !removed.ok()) return removed;
+  // Only this report lets the controller place the container elsewhere.
+  v1::ContainerStatus status = container.status();
+  status.set_observed_generation(container.metadata().generation());
+  status.set_phase(kPhaseRemoved);
+  status.clear_container_id();
+  status.clear_health();
+  SetCondition(status.mutable_conditions(), kConditionReady, false, kReasonEvicted,
+               "removed from this node, as evicted", clock_.Now());
+  Report(container, status);
+  return absl::ZeroDuration();
 }
 
 absl::Status Reconciler::EnsureNetworksAndVolumes(const v1::Container& container) {

@@ -18,6 +18,7 @@ inline constexpr char kPhaseRunning[] = "Running";
 inline constexpr char kPhaseExited[] = "Exited";
 inline constexpr char kPhaseFailed[] = "Failed";
 inline constexpr char kPhaseUnknown[] = "Unknown";
+inline constexpr char kPhaseRemoved[] = "Removed";  // by its node, as an eviction asked
 
 // Condition types.
 inline constexpr char kConditionReady[] = "Ready";              // a Node's, a Container's
@@ -34,6 +35,7 @@ inline constexpr char kAgentGoneReason[] = "AgentStopped";
 inline constexpr char kReasonBound[] = "Bound";
 inline constexpr char kReasonUnschedulable[] = "Unschedulable";
 inline constexpr char kReasonNodeLost[] = "NodeLost";
+inline constexpr char kReasonEvicted[] = "Evicted";
 inline constexpr char kReasonReplicasReady[] = "ReplicasReady";
 inline constexpr char kReasonReplicasNotReady[] = "ReplicasNotReady";
 inline constexpr char kReasonReplicasUpdating[] = "ReplicasUpdating";

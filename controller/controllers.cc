@@ -68,7 +68,9 @@ void Controllers::OnContainer(const ObjectChange& change) {
   placement_.Observe(change);
   const std::string& service = change.object.container().spec().service();
   if (!service.empty()) service_loop_->Enqueue(service);
-  if (change.object.container().spec().node_name().empty()) scheduling_loop_->Enqueue(kScheduleKey);
+  const v1::ContainerSpec& spec = change.object.container().spec();
+  if (spec.node_name().empty()) scheduling_loop_->Enqueue(kScheduleKey);
+  if (spec.evicting()) evacuation_loop_->Enqueue(spec.node_name());
   for (const std::string& network : NetworkEndpointsReconciler::NetworksOf(change.object.container())) {
     endpoints_loop_->Enqueue(network);
   }

@@ -274,12 +274,12 @@ void Registry::Evict(const std::string& name, Done<v1::Object> done) {
                                ? " (spec.onNodeLoss: Stay)"
                                : ", where its volumes are (spec.onNodeLoss: Reschedule would move it)"));
         }
-        // The binding generation stays: the scheduler's next binding counts up from it.
-        container.mutable_spec()->set_node_name("");
+        // Bound still: its node removes it first (NodeEvacuationReconciler unbinds it then).
+        if (container.spec().evicting()) return absl::OkStatus();
+        container.mutable_spec()->set_evicting(true);
         container.mutable_metadata()->set_generation(container.metadata().generation() + 1);
-        container.mutable_status()->set_phase(kPhasePending);
-        SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, false, "Evicted",
-                     absl::StrCat("evicted from node ", node), now);
+        SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, true, kReasonEvicted,
+                     absl::StrCat("evicted from node ", node, ": waiting for the node to remove it"), now);
         return absl::OkStatus();
       },
       std::move(done));

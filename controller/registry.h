@@ -76,8 +76,9 @@ class Registry : public ObjectLookup {
   void Scale(const std::string& name, int replicas, Done<v1::Object> done);
   // Sets a Node's spec.unschedulable.
   void Cordon(const std::string& name, bool unschedulable, Done<v1::Object> done);
-  // Unbinds a Container that may move (see MovesOnNodeLoss), for the scheduler to place it again on
-  // another node; FAILED_PRECONDITION, saying why, for one that stays or is not bound.
+  // Evicts a Container that may move (see MovesOnNodeLoss): marks it evicting, so that its node
+  // removes it, after which it is unbound and placed again on another node (never on two at once);
+  // FAILED_PRECONDITION, saying why, for one that stays or is not bound.
   void Evict(const std::string& name, Done<v1::Object> done);
   // Writes a whole object as in-process controllers do: created when metadata.resourceVersion is 0,
   // else replaced only if still at that version (ABORTED otherwise). Generation follows the spec.

@@ -13,6 +13,7 @@ absl::StatusOr<ReconcileResult> NodeEvacuationReconciler::Reconcile(const std::s
   absl::StatusOr<v1::Object> node = registry_.Get(kKindNode, node_name);
   if (absl::IsNotFound(node.status())) return ReconcileResult{};
   if (!node.ok()) return node.status();
+  if (absl::Status moved = UnbindEvicted(node_name); !moved.ok()) return moved;
   if (NodeIsReady(node->node())) return ReconcileResult{};  // back already
   const v1::Condition* ready = FindCondition(node->node().status().conditions(), kConditionReady);
   const std::string why =
@@ -37,6 +38,7 @@ absl::StatusOr<ReconcileResult> NodeEvacuationReconciler::Reconcile(const std::s
     if (result.requeue_after > absl::ZeroDuration()) continue;
     // The binding generation stays: the scheduler's next binding counts up from it.
     container.mutable_spec()->set_node_name("");
+    container.mutable_spec()->set_evicting(false);  // the node is lost: its fence removes its copy
     container.mutable_status()->set_phase(kPhasePending);
     SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, false, kReasonNodeLost,
                  why + "; moving it", now);
@@ -45,6 +47,27 @@ absl::StatusOr<ReconcileResult> NodeEvacuationReconciler::Reconcile(const std::s
   written.Update(PutAll(registry_, unbound).status());
   if (!written.ok()) return written;
   return result;
+}
+
+absl::Status NodeEvacuationReconciler::UnbindEvicted(const std::string& node_name) {
+  std::vector<v1::Object> unbound;
+  absl::Time now = clock_.Now();
+  for (const std::string& name : placement_.BoundTo(node_name)) {
+    absl::StatusOr<v1::Object> object = registry_.Get(kKindContainer, name);
+    if (!object.ok()) continue;
+    v1::Container& container = *object->mutable_container();
+    // Its node has removed it (reported on the evicting spec itself): now it may run elsewhere.
+    bool removed = container.status().phase() == kPhaseRemoved &&
+                   container.status().observed_generation() >= container.metadata().generation();
+    if (container.spec().node_name() != node_name || !container.spec().evicting() || !removed) continue;
+    container.mutable_spec()->set_node_name("");
+    container.mutable_spec()->set_evicting(false);
+    container.mutable_status()->set_phase(kPhasePending);
+    SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, false, kReasonEvicted,
+                 absl::StrCat("evicted from node ", node_name, ", which has removed it"), now);
+    unbound.push_back(*std::move(object));
+  }
+  return PutAll(registry_, unbound).status();
 }
 
 absl::Status NodeEvacuationReconciler::MarkStaying(v1::Object object, const std::string& why, absl::Time now) {

@@ -1,6 +1,7 @@
-// Node loss: for a NotReady Node, unbinds the Containers that may move (the scheduler then places
-// them elsewhere; for a silent node only once the settle time has passed, so its own fence has
-// removed them first) and marks the others Unknown, bound where their data is. Key: the Node's name.
+// Containers leaving a node. Node loss: for a NotReady Node, unbinds the Containers that may move
+// (the scheduler then places them elsewhere; for a silent node only once the settle time has passed,
+// so its own fence has removed them first) and marks the others Unknown, bound where their data is.
+// Eviction (drain): unbinds an evicted Container once its node reports it removed. Key: the Node's name.
 #pragma once
 
 #include <string>
@@ -27,6 +28,8 @@ class NodeEvacuationReconciler : public Reconciler {
  private:
   // Marks a container that stays Unknown, once.
   absl::Status MarkStaying(v1::Object object, const std::string& why, absl::Time now);
+  // The second half of an eviction (Registry::Evict): unbinds the containers the node reports removed.
+  absl::Status UnbindEvicted(const std::string& node_name);
 
   Registry& registry_;
   const PlacementIndex& placement_;

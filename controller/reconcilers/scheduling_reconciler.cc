@@ -31,6 +31,7 @@ absl::StatusOr<ReconcileResult> SchedulingReconciler::Reconcile(const std::strin
       continue;
     }
     container.mutable_spec()->set_node_name(*node);
+    container.mutable_spec()->set_evicting(false);
     container.mutable_spec()->set_binding_generation(container.spec().binding_generation() + 1);
     SetCondition(container.mutable_status()->mutable_conditions(), kConditionScheduled, true, kReasonBound,
                  absl::StrCat("bound to node ", *node), now);

@@ -126,6 +126,7 @@ ServiceReconciler::Plan ServiceReconciler::PlanContainers(const v1::Service& ser
     // The binding belongs to the scheduler: keep it while comparing and writing.
     want->mutable_spec()->set_node_name(have.spec().node_name());
     want->mutable_spec()->set_binding_generation(have.spec().binding_generation());
+    want->mutable_spec()->set_evicting(have.spec().evicting());
     KeepAllocatedAddresses(have.spec(), want->mutable_spec());
     bool same_spec = MessageDifferencer::Equals(want->spec(), have.spec());
     if (same_spec && SameOwnerAndLabels(want->metadata(), have.metadata())) continue;

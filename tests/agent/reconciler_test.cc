@@ -152,6 +152,22 @@ TEST_F(ReconcilerTest, RecreatesWhenTheSpecHashChanges) {
   EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
 }
 
+TEST_F(ReconcilerTest, AnEvictedContainerIsRemovedAndReportedRemovedWhileStillBoundHere) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  ASSERT_NE(docker_.ByName("web-0"), nullptr);
+  v1::Object evicted = Container("web-0");
+  evicted.mutable_container()->mutable_spec()->set_evicting(true);
+  evicted.mutable_container()->mutable_metadata()->set_generation(2);
+  Want({evicted});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr);
+  EXPECT_EQ(sink_.statuses["web-0"].phase(), "Removed");
+  EXPECT_EQ(sink_.statuses["web-0"].observed_generation(), 2) << "the controller moves it on this report only";
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr) << "not started again while evicting";
+}
+
 TEST_F(ReconcilerTest, StartsAKilledContainerAndCountsIt) {
   Want({Container("web-0")});
   ASSERT_TRUE(Pass("container/web-0").ok());

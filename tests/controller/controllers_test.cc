@@ -211,9 +211,20 @@ TEST_F(ServiceControllerTest, ALostNodesStatelessReplicasMoveAndStatefulOnesStay
   std::promise<absl::StatusOr<v1::Object>> evicted, refused;
   registry_.Evict("web-0", [&](absl::StatusOr<v1::Object> result) { evicted.set_value(result); });
   registry_.Evict("db-0", [&](absl::StatusOr<v1::Object> result) { refused.set_value(result); });
-  absl::StatusOr<v1::Object> unbound = evicted.get_future().get();
-  ASSERT_TRUE(unbound.ok()) << unbound.status();
-  EXPECT_EQ(unbound->container().spec().node_name(), "");
+  absl::StatusOr<v1::Object> evicting = evicted.get_future().get();
+  ASSERT_TRUE(evicting.ok()) << evicting.status();
+  // Bound still, until host-b has removed it: it never runs on two nodes at once.
+  EXPECT_EQ(evicting->container().spec().node_name(), "host-b");
+  EXPECT_TRUE(evicting->container().spec().evicting());
+  ASSERT_TRUE(Evacuate("host-b").ok());
+  EXPECT_EQ(registry_.Get("Container", "web-0")->container().spec().node_name(), "host-b");
+  ASSERT_TRUE(SyncService("web").ok());
+  EXPECT_TRUE(registry_.Get("Container", "web-0")->container().spec().evicting()) << "the Service keeps the eviction";
+  ReportPhase("web-0", "Removed");  // as host-b's agent reports it
+  ASSERT_TRUE(Evacuate("host-b").ok());
+  v1::Container unbound = registry_.Get("Container", "web-0")->container();
+  EXPECT_EQ(unbound.spec().node_name(), "");
+  EXPECT_FALSE(unbound.spec().evicting());
   absl::StatusOr<v1::Object> stayed = refused.get_future().get();
   EXPECT_TRUE(absl::IsFailedPrecondition(stayed.status()));
   EXPECT_THAT(std::string(stayed.status().message()), HasSubstr("stays on node host-a, where its volumes are"));
