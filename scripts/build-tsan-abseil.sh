@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds Debian's own Abseil's locking (the very version libabsl-dev installs, from its source package)
-# as shared libraries instrumented for ThreadSanitizer, and prints the directory holding them. Run the TSan
+# Builds Debian's own Abseil (the very version libabsl-dev installs, from its source package) as shared
+# libraries instrumented for ThreadSanitizer, and prints the directory holding them. Run the TSan
 # tests with LD_LIBRARY_PATH set to it: Debian's Abseil is not instrumented, so TSan would not see
 # absl::Mutex's locking and would report every access it orders as a race. Same version, same
 # options, same library names: gRPC and the tests load these instead. Cached; a second run only
@@ -38,15 +38,14 @@ dpkg-source -x "$cache"/abseil_*.dsc "$cache/src" >/dev/null  # applies Debian's
 cmake -S "$cache/src" -B "$cache/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_STANDARD=17 \
   -DBUILD_SHARED_LIBS=ON -DBUILD_TESTING=OFF -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" >/dev/null
-# Only the locking (Mutex, CondVar, Notification: absl_synchronization) and what it is built on: the
-# annotations TSan needs are there, and the rest of Abseil (a few hundred files more) is loaded from
-# Debian's, the same code uninstrumented.
-cmake --build "$cache/build" -j "$(nproc)" --target synchronization >/dev/null
+# All of it: with only the locking instrumented, TSan missed the ordering of an absl::call_once that an
+# uninstrumented library's copy ran, and reported Abseil's own arena set-up as a race.
+cmake --build "$cache/build" -j "$(nproc)" >/dev/null
 find "$cache/build" -name 'libabsl_*.so*' -exec cp -P {} "$lib/" \;
 # Same library names as Debian's, or the dynamic loader would still pick those.
-for name in libabsl_synchronization libabsl_base; do
-  installed=$(basename "$(ls /usr/lib/"$(gcc -print-multiarch)"/$name.so.* | head -1)")
-  [[ -e $lib/$installed ]] || { echo "build-tsan-abseil: built no $installed" >&2; exit 1; }
+for installed in /usr/lib/"$(gcc -print-multiarch)"/libabsl_*.so.*; do
+  name=$(basename "$installed")
+  [[ -e $lib/$name ]] || { echo "build-tsan-abseil: built no $name" >&2; exit 1; }
 done
 rm -rf "$cache/src" "$cache/build" "$cache"/abseil_*
 touch "$lib/.complete"
