@@ -9,6 +9,7 @@
 #include "common/api_names.h"
 #include "common/host_path.h"
 #include "common/object.h"
+#include "common/quote.h"
 
 namespace opctl::controller {
 namespace {
@@ -105,7 +106,7 @@ std::vector<FieldError> ContainerPolicy::Check(const std::vector<v1::Object>& ob
       std::string name = CapabilityName(added[i]);
       if (allowed_capabilities.count(name) || allowed_capabilities.count("ALL")) continue;
       refuse(absl::StrCat("securityContext.capabilities.add[", i, "]"),
-             absl::StrCat("capability ", name, " is refused by the controller's policy: allowedCapabilities is ",
+             absl::StrCat("capability ", Quote(name), " is refused by the controller's policy: allowedCapabilities is ",
                           allowed_capabilities.empty() ? "empty" : absl::StrJoin(allowed_capabilities, ", ")));
     }
     if (t.host_network() && !allow_host_network) {
@@ -127,10 +128,10 @@ std::vector<FieldError> ContainerPolicy::Check(const std::vector<v1::Object>& ob
       if (inside) continue;
       refuse(absl::StrCat("volumeMounts[", i, "].hostPath"),
              host_path_roots.empty()
-                 ? absl::StrCat("host path \"", normal,
-                                "\" is refused by the controller's policy: hostPathRoots is empty, so no host path "
+                 ? absl::StrCat("host path ", Quote(normal),
+                                " is refused by the controller's policy: hostPathRoots is empty, so no host path "
                                 "may be mounted")
-                 : absl::StrCat("host path \"", normal, "\" is outside the controller policy's hostPathRoots (",
+                 : absl::StrCat("host path ", Quote(normal), " is outside the controller policy's hostPathRoots (",
                                 absl::StrJoin(host_path_roots, ", "), ")"));
     }
   }

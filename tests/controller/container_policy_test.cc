@@ -54,7 +54,7 @@ TEST(ContainerPolicy, TheDefaultRefusesEachAskNamingFieldAndPolicy) {
     EXPECT_EQ(error.object, "service/web");
     EXPECT_THAT(error.message, HasSubstr("(the default policy (opctl-controller runs without --policy))"));
   }
-  EXPECT_THAT(errors[1].message, HasSubstr("capability NET_ADMIN is refused"));
+  EXPECT_THAT(errors[1].message, HasSubstr("capability \"NET_ADMIN\" is refused"));
   EXPECT_THAT(errors[4].message, HasSubstr("host path \"/srv/opctl/web\" is refused"));
   // A plain Service asks for nothing.
   EXPECT_THAT(policy.Check({testing::ServiceObject("plain", 1)}), IsEmpty());
@@ -77,7 +77,7 @@ TEST(ContainerPolicy, AFileAllowsWhatItNames) {
       ->add_add("SYS_ADMIN");
   std::vector<FieldError> errors = policy->Check({outside});
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_THAT(errors[0].message, HasSubstr("capability SYS_ADMIN is refused by the controller's policy: "
+  EXPECT_THAT(errors[0].message, HasSubstr("capability \"SYS_ADMIN\" is refused by the controller's policy: "
                                            "allowedCapabilities is NET_ADMIN"));
   EXPECT_THAT(errors[1].message, HasSubstr("host path \"/srv/opctl-other\" is outside the controller policy's "
                                            "hostPathRoots (/srv/opctl) (policy file "));
