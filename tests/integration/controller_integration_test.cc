@@ -314,6 +314,8 @@ TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
     while (!stop) {
       v1::HeartbeatResponse answer;
       grpc::ClientContext context;
+      // As the agent's own: a heartbeat not answered within a second has failed (the next one follows).
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
       if (agent_stub->Heartbeat(&context, heartbeat, &answer).ok()) ++beats;
       WaitFor([&] { return stop.load(); }, absl::Milliseconds(300));
     }
