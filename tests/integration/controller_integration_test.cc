@@ -299,6 +299,34 @@ spec:
   EXPECT_EQ(controller_->Opctl({"get", "network", "loose-net"}).exit_code, 1);
 }
 
+// The test harness's own check: tests start the CLI while their gRPC calls are in flight (the cordon
+// test's stand-in agent beats on a thread). With fork(), gRPC 1.51's fork handler could wait in the
+// test's fork() for gRPC's threads that waited for it, and the test hung until ctest killed it.
+TEST_F(ControllerIntegrationTest, CommandsStartWhileTheTestsGrpcCallsAreInFlight) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 2; ++i) {
+    callers.emplace_back([&] {
+      while (!stop) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        v1::ListRequest request;
+        request.set_kind("Network");
+        v1::ListResponse response;
+        if (stub_->List(&context, request, &response).ok()) ++answered;
+      }
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return answered > 0; }, absl::Seconds(30)));
+  int failed = 0;
+  for (int run = 0; run < 300; ++run) failed += testing::RunCommand({"true"}, "", absl::Seconds(30)).exit_code != 0;
+  stop = true;
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(failed, 0);
+  std::printf("300 commands started while %d gRPC calls were answered\n", answered.load());
+}
+
 TEST_F(ControllerIntegrationTest, CordonKeepsNewContainersOffANode) {
   // A node registered the way an agent does it, then cordoned through the CLI.
   auto agent_stub =

@@ -1,21 +1,28 @@
 #include "tests/support/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tests/support/tls.h"
 #include "tests/support/wait.h"
 
@@ -35,34 +42,86 @@ std::string MakeTempDir(const std::string& prefix) {
 
 namespace {
 
-// In a forked child: replaces the process with argv[0] found on PATH (exit 127 when it cannot).
-[[noreturn]] void Exec(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
-  _exit(127);
+// Children are started with vfork, not fork: fork runs the pthread_atfork handlers, and gRPC 1.51's
+// (registered whether or not fork support is on) waits in the test's fork() for gRPC's own threads,
+// which may wait for it (grpc/grpc#31885): a test that forked while a call was in flight hung until
+// ctest's timeout. The vfork child shares the test's memory until it execs, so all it needs is made
+// here, before, and between vfork and exec the child makes only async-signal-safe system calls (no
+// allocation: another thread may hold the allocator's lock).
+class ExecPlan {
+ public:
+  explicit ExecPlan(const std::vector<std::string>& argv) : argv_(argv), path_(Resolve(argv.empty() ? "" : argv[0])) {
+    for (std::string& arg : argv_) pointers_.push_back(arg.data());
+    pointers_.push_back(nullptr);
+  }
+
+  // In the vfork child: replaces the process (exit 127 when it cannot).
+  [[noreturn]] void Exec() const {
+    if (!path_.empty()) execv(path_.c_str(), pointers_.data());
+    _exit(127);
+  }
+
+ private:
+  // `program` itself when it names a path, else the first executable of that name on PATH ("" if none).
+  static std::string Resolve(const std::string& program) {
+    if (program.empty() || program.find('/') != std::string::npos) return program;
+    const char* path = std::getenv("PATH");
+    for (absl::string_view dir : absl::StrSplit(path ? path : "/usr/bin:/bin", ':')) {
+      std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", program);
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return "";
+  }
+
+  std::vector<std::string> argv_;
+  std::string path_;
+  std::vector<char*> pointers_;
+};
+
+// Waits up to `timeout` for the child `pid` to exit; its wait status, or nullopt when it still runs.
+std::optional<int> WaitForExit(pid_t pid, absl::Duration timeout) {
+  int status = 0;
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd exited{pidfd, POLLIN, 0};
+    int64_t millis = absl::ToInt64Milliseconds(timeout);
+    int ready;
+    while ((ready = poll(&exited, 1, static_cast<int>(std::min<int64_t>(millis, INT_MAX)))) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    if (ready == 0) return std::nullopt;
+    waitpid(pid, &status, 0);
+    return status;
+  }
+  // A kernel without pidfd_open: poll.
+  bool exited = WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout, absl::Milliseconds(2));
+  if (!exited) return std::nullopt;
+  return status;
 }
+
+int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::string>& argv,
                                                         const std::string& log_path) {
-  int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ExecPlan plan(argv);
+  int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) return absl::InternalError(absl::StrCat("cannot open ", log_path));
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t pid = vfork();
   if (pid == 0) {
     // Dies with the test: a test that crashed must leave no controller holding its port (the next run's
     // would not start) or agent acting on its own.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
-    int null = open("/dev/null", O_RDONLY);
     dup2(null, STDIN_FILENO);
-    Exec(argv);
+    plan.Exec();
   }
   close(log);
+  close(null);
+  if (pid < 0) return absl::InternalError("vfork failed");
   return std::unique_ptr<Process>(new Process(pid, log_path));
 }
 
@@ -82,7 +141,7 @@ int Process::Wait() {
   int status = 0;
   waitpid(pid_, &status, 0);
   reaped_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_code_ = ExitCode(status);
   return exit_code_;
 }
 
@@ -92,7 +151,7 @@ bool Process::Running() {
   pid_t result = waitpid(pid_, &status, WNOHANG);
   if (result == 0) return true;
   reaped_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_code_ = ExitCode(status);
   return false;
 }
 
@@ -122,30 +181,40 @@ absl::StatusOr<std::string> Process::WaitForLine(const std::string& text, absl::
   return absl::NotFoundError(absl::StrCat("process exited before printing \"", text, "\"; output:\n", Output()));
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input) {
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input, absl::Duration timeout) {
+  ExecPlan plan(argv);
   std::string dir = MakeTempDir("opctl-run");
   std::string in_path = dir + "/in", out_path = dir + "/out", err_path = dir + "/err";
   std::ofstream(in_path) << input;
-  pid_t pid = fork();
+  int in = open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = vfork();
   if (pid == 0) {
-    int in = open(in_path.c_str(), O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    Exec(argv);
+    plan.Exec();
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  for (int fd : {in, out, err}) close(fd);
+  std::optional<int> status = pid > 0 ? WaitForExit(pid, timeout) : std::optional<int>(127 << 8);
+  std::string killed;
+  if (!status) {
+    // A command that hangs fails its test with its name, instead of holding the test until ctest's timeout.
+    kill(pid, SIGKILL);
+    int reaped = 0;
+    waitpid(pid, &reaped, 0);
+    status = reaped;
+    killed = absl::StrCat("\nopctl-test: ", absl::StrJoin(argv, " "), " still ran after ",
+                          absl::FormatDuration(timeout), ": killed\n");
+  }
   auto read = [](const std::string& path) {
     std::ifstream stream(path);
     std::stringstream text;
     text << stream.rdbuf();
     return text.str();
   };
-  CommandResult result{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read(out_path),
-                       read(err_path)};
+  CommandResult result{ExitCode(*status), read(out_path), read(err_path) + killed};
   std::filesystem::remove_all(dir);
   return result;
 }

@@ -46,8 +46,10 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
-// Runs a command to completion with `input` on its standard input.
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "");
+// Runs a command to completion with `input` on its standard input; one still running after `timeout`
+// is killed, and its stderr says so.
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "",
+                         absl::Duration timeout = absl::Minutes(10));
 
 // opctl-controller on a free port (of loopback, unless told) with its own data directory.
 class ControllerProcess {

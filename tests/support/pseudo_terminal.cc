@@ -1,11 +1,13 @@
 #include "tests/support/pseudo_terminal.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utmp.h>
 
 #include <cerrno>
 
@@ -19,15 +21,24 @@ absl::StatusOr<std::unique_ptr<PseudoTerminal>> PseudoTerminal::Start(const std:
   winsize size{};
   size.ws_row = static_cast<unsigned short>(rows);
   size.ws_col = static_cast<unsigned short>(columns);
-  int master = -1;
-  pid_t pid = forkpty(&master, nullptr, nullptr, &size);
-  if (pid < 0) return absl::InternalError(absl::StrCat("forkpty: ", strerror(errno)));
+  // vfork, not forkpty's fork, and nothing allocated in the child: see process.cc.
+  std::vector<char*> words;
+  for (const std::string& word : argv) words.push_back(const_cast<char*>(word.c_str()));
+  words.push_back(nullptr);
+  int master = -1, terminal = -1;
+  if (openpty(&master, &terminal, nullptr, nullptr, &size) != 0)
+    return absl::InternalError(absl::StrCat("openpty: ", strerror(errno)));
+  fcntl(master, F_SETFD, FD_CLOEXEC);
+  pid_t pid = vfork();
   if (pid == 0) {
-    std::vector<char*> words;
-    for (const std::string& word : argv) words.push_back(const_cast<char*>(word.c_str()));
-    words.push_back(nullptr);
-    execv(words[0], words.data());
+    // The terminal becomes the child's controlling terminal and its stdin, stdout and stderr.
+    if (login_tty(terminal) == 0) execv(words[0], words.data());
     _exit(127);
+  }
+  close(terminal);
+  if (pid < 0) {
+    close(master);
+    return absl::InternalError(absl::StrCat("vfork: ", strerror(errno)));
   }
   return std::unique_ptr<PseudoTerminal>(new PseudoTerminal(pid, master, columns));
 }
