@@ -197,6 +197,8 @@ class AgentIntegrationTest : public ::testing::Test {
 
   std::optional<v1::Object> Get(const std::string& kind, const std::string& name) {
     grpc::ClientContext context;
+    // Polled: a look that is not answered soon is a miss, and the next one follows.
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::GetRequest request;
     request.set_kind(kind);
     request.set_name(name);
@@ -766,6 +768,28 @@ TEST(AgentStart, AnInsecureAgentServesOperationsOnlyOnLoopback) {
                            "--node=it-open", "--listen=0.0.0.0:0", "--fence-guard=false"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("only on loopback"));
+}
+
+// The volume exists before the containers that fill it: a scheduled backup waits for them (a backup
+// in between kept an empty directory as the first archive of the seed's Redis), and says why once
+// it has waited a whole interval.
+TEST_F(AgentIntegrationTest, AScheduledBackupWaitsForTheContainersThatMountTheVolume) {
+  ASSERT_NO_FATAL_FAILURE(Start("early"));
+  // Its image is not on the host (and never pulled here): the container never starts.
+  Apply(absl::StrReplaceAll(Stack("early", 220, 1),
+                            {{"metadata: {name: early-data, stack: early}",
+                              "metadata: {name: early-data, stack: early}\nspec: {backup: {schedule: 1s}}"},
+                             {"image: opctl/busybox:test", "image: opctl/busybox:not-built"}}));
+  std::optional<v1::Volume> volume;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        volume = VolumeObject("early-data");
+        return volume && volume->status().has_last_backup();
+      },
+      absl::Seconds(30)));
+  EXPECT_THAT(volume->status().last_backup().error(),
+              HasSubstr("waiting for container early-web-0, which mounts the volume, to run"));
+  EXPECT_FALSE(volume->status().has_last_successful_backup()) << volume->DebugString();
 }
 
 TEST_F(AgentIntegrationTest, ScheduledBackupsRunKeepTheNewestAndReportInTheVolumeStatus) {
