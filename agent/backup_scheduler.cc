@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/container_spec.h"
 #include "agent/private_files.h"
 #include "common/clock.h"
 #include "common/periodic.h"
@@ -45,6 +46,23 @@ absl::Time ModificationTime(const fs::path& path) {
 
 }  // namespace
 
+std::string BackupScheduler::AwaitedUser(const std::string& volume, const std::vector<DockerContainer>& running) const {
+  for (const v1::Object& object : desired_.All("Container")) {
+    const v1::Container& container = object.container();
+    if (container.spec().node_name() != options_.node_name || container.spec().evicting()) continue;
+    const auto& mounts = container.spec().template_().volume_mounts();
+    if (std::none_of(mounts.begin(), mounts.end(), [&](const v1::VolumeMount& m) { return m.name() == volume; }))
+      continue;
+    const std::string& name = container.metadata().name();
+    bool runs = std::any_of(running.begin(), running.end(), [&](const DockerContainer& c) {
+      auto label = c.labels.find(kNameLabel);
+      return c.state == "running" && label != c.labels.end() && label->second == name;
+    });
+    if (!runs) return name;
+  }
+  return "";
+}
+
 BackupScheduler::BackupScheduler(DockerClient& docker, const DesiredState& desired, VolumeArchiver& archiver,
                                  StatusWriter write, BackupSchedulerOptions options)
     : docker_(docker), desired_(desired), archiver_(archiver), write_(std::move(write)), options_(std::move(options)) {}
@@ -70,6 +88,8 @@ void BackupScheduler::RunDue(absl::Time now) {
   }
   absl::StatusOr<std::vector<DockerVolume>> present = docker_.ListVolumes({});
   if (!present.ok()) return;
+  absl::StatusOr<std::vector<DockerContainer>> containers = docker_.ListContainers(ManagedLabels(options_.node_name));
+  if (!containers.ok()) return;
   for (const v1::Object& object : volumes) {
     const v1::Volume& volume = object.volume();
     const std::string& name = volume.metadata().name();
@@ -92,7 +112,16 @@ void BackupScheduler::RunDue(absl::Time now) {
     }
     if (now - last < wait) continue;
     bool deferred = false;
-    v1::VolumeBackupRun run = RunOne(volume, now, deferred);
+    v1::VolumeBackupRun run;
+    if (std::string awaited = AwaitedUser(name, *containers); !awaited.empty()) {
+      // The volume exists before the containers that fill it: archiving it now keeps an empty directory.
+      deferred = true;
+      run.set_node_name(options_.node_name);
+      run.set_started_at(FormatTimestamp(now));
+      run.set_error(absl::StrCat("waiting for container ", awaited, ", which mounts the volume, to run"));
+    } else {
+      run = RunOne(volume, now, deferred);
+    }
     if (deferred) {
       // Its workload has not started yet: try again soon, and say so once a whole interval went by.
       auto [since, first] = deferred_since_.emplace(name, now);

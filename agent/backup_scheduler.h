@@ -2,8 +2,9 @@
 // that exists on its host into --backup-dir/VOLUME/VOLUME-<UTC time>.tar.gz, keeps the newest `keep`
 // archives (default 7), and writes each run's result into the Volume's status. The time of the
 // newest archive on disk counts as the last run, so an agent restart does not reset the schedule. A
-// run waits while the container that prepares the volume (its pre-backup command) has not started:
-// the first archive of a new Redis holds its first save, not an empty directory. Archives are 0600,
+// run waits while a container of this node that mounts the volume, or the one that prepares it (its
+// pre-backup command), does not run yet: the first archive of a new Redis holds its first save, not an
+// empty directory. After a whole interval of waiting the run is reported as failed, with the reason. Archives are 0600,
 // their directory synced after each rename; every step of a run has a limit (VolumeArchiverOptions),
 // so a hung command or dockerd cannot hold up the schedule for long. A failed run is tried again after
 // a minute (or the schedule's interval, when shorter).
@@ -16,6 +17,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -49,6 +51,8 @@ class BackupScheduler {
   // Archives one volume and prunes old archives; returns the run. `deferred` when the volume's
   // workload has not started (BackupMode::kScheduled): nothing worth keeping yet.
   v1::VolumeBackupRun RunOne(const v1::Volume& volume, absl::Time now, bool& deferred);
+  // A Container bound to this node that mounts `volume` and is not among the `running` ones; "" if none.
+  std::string AwaitedUser(const std::string& volume, const std::vector<DockerContainer>& running) const;
 
   DockerClient& docker_;
   const DesiredState& desired_;
