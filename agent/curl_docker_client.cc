@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "agent/curl_url.h"
 #include "agent/docker_json.h"
 #include "agent/multiplexed_stream.h"
@@ -86,6 +89,19 @@ constexpr char kJson[] = "Content-Type: application/json";
 
 }  // namespace
 
+std::string DockerCallName(const std::string& method, const std::string& path) {
+  // Paths are the agent's own: /RESOURCE[/ID-OR-NAME-OR-VERB[/ACTION]][?query].
+  static const std::set<std::string> kVerbs = {"json", "create", "prune"};
+  static const std::set<std::string> kActions = {"json",    "start",      "stop",    "restart", "kill",  "wait",
+                                                 "logs",    "stats",      "archive", "resize",  "exec",  "attach",
+                                                 "connect", "disconnect", "top",     "update",  "rename"};
+  std::vector<std::string> parts = absl::StrSplit(path.substr(0, path.find('?')), '/', absl::SkipEmpty());
+  std::string name = absl::StrCat(method, " ", parts.empty() ? "" : parts[0]);
+  if (parts.size() >= 2) absl::StrAppend(&name, "/", kVerbs.count(parts[1]) && parts.size() == 2 ? parts[1] : "{id}");
+  if (parts.size() >= 3) absl::StrAppend(&name, "/", kActions.count(parts[2]) ? parts[2] : "{action}");
+  return name;
+}
+
 CurlDockerClient::CurlDockerClient(std::string socket_path) : socket_path_(std::move(socket_path)) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
@@ -133,7 +149,9 @@ absl::StatusOr<CurlDockerClient::Response> CurlDockerClient::Call(const std::str
                                                                   const std::string& body, long timeout_seconds) {
   absl::StatusOr<std::string> prefix = ApiPrefix();
   if (!prefix.ok()) return prefix.status();
+  absl::Time started = absl::Now();
   absl::StatusOr<Response> response = Send(method, *prefix + path, body, timeout_seconds);
+  if (observer_) observer_(DockerCallName(method, path), response.ok() ? response->code : 0, absl::Now() - started);
   if (!response.ok()) return response.status();
   if (response->code < 400) return response;
   return DockerHttpError(response->code, response->body, method, path);

@@ -4,6 +4,7 @@
 // Thread-safe: each call uses its own curl handle.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -12,9 +13,18 @@
 
 namespace opctl::agent {
 
+// The name of an Engine API call for counting, with no name or id in it: "GET containers/{id}/json",
+// "POST containers/create"; an action it does not know is "{action}".
+std::string DockerCallName(const std::string& method, const std::string& path);
+
 class CurlDockerClient : public DockerClient {
  public:
   explicit CurlDockerClient(std::string socket_path = "/var/run/docker.sock");
+
+  // Told of every finished Engine API call: its DockerCallName, the HTTP status (0: dockerd not
+  // reached) and how long it took. Set before the client is used.
+  using CallObserver = std::function<void(const std::string& call, long http_status, absl::Duration took)>;
+  void SetCallObserver(CallObserver observer) { observer_ = std::move(observer); }
 
   absl::StatusOr<DockerHostInfo> Info() override;
   absl::StatusOr<std::vector<DockerContainer>> ListContainers(
@@ -69,6 +79,7 @@ class CurlDockerClient : public DockerClient {
   const std::string socket_path_;
   absl::Mutex mutex_;
   std::string api_version_ ABSL_GUARDED_BY(mutex_);
+  CallObserver observer_;
 };
 
 }  // namespace opctl::agent

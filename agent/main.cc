@@ -15,11 +15,17 @@
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
 #include "agent/curl_docker_client.h"
+#include "agent/docker_metrics.h"
 #include "agent/fence_guard.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
+#include "common/metrics_endpoint.h"
 #include "common/version.h"
 
+constexpr char kDefaultMetricsListen[] = "127.0.0.1:7072";
+ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
+          "address of the agent's Prometheus endpoint (GET /metrics); empty: none. If the default is taken "
+          "(another agent on this host), the agent says so and runs without");
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070",
           "address of opctl-controller, or of several as IP:PORT,IP:PORT (the agent keeps to one and moves on when it "
           "fails)");
@@ -154,6 +160,20 @@ int main(int argc, char** argv) {
   }
   grpc.emplace();
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
+  // After the fork, as gRPC: the endpoint's thread must not cross it.
+  absl::StatusOr<std::unique_ptr<opctl::MetricsEndpoint>> metrics =
+      opctl::MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-agent");
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "opctl-agent: --metrics-listen: %s\n", std::string(metrics.status().message()).c_str());
+    return absl::IsInvalidArgument(metrics.status()) ? 2 : 1;
+  }
+  std::optional<opctl::agent::DockerMetrics> docker_metrics;
+  if (*metrics) {
+    docker_metrics.emplace((*metrics)->registry());
+    docker.SetCallObserver([&docker_metrics](const std::string& call, long status, absl::Duration took) {
+      docker_metrics->Observe(call, status, took);
+    });
+  }
   opctl::agent::Agent agent(docker, options);
   if (absl::Status started = agent.Start(); !started.ok()) {
     std::fprintf(stderr, "opctl-agent: %s\n", started.ToString().c_str());

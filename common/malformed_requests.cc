@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/descriptor.h"
+#include "common/grpc_methods.h"
 #include "grpcpp/support/interceptor.h"
 
 namespace opctl {
@@ -34,11 +34,9 @@ class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
 class MalformedRequestInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-    // "/opctl.v1.Controller/Apply": only methods that exist (an unknown one stays UNIMPLEMENTED).
+    // Only methods that exist (an unknown one stays UNIMPLEMENTED).
     std::string name = info->method() == nullptr ? "" : info->method();
-    std::string full = name.size() > 1 ? name.substr(1) : "";
-    if (size_t slash = full.rfind('/'); slash != std::string::npos) full[slash] = '.';
-    if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full) == nullptr) return nullptr;
+    if (!IsCompiledMethod(name)) return nullptr;
     return new MalformedRequestInterceptor(name);
   }
 };

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -10,10 +11,12 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/api_metrics.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
 #include "common/keepalive.h"
 #include "common/malformed_requests.h"
+#include "common/metrics_endpoint.h"
 #include "common/tls.h"
 #include "common/version.h"
 #include "controller/agent_service.h"
@@ -23,6 +26,7 @@
 #include "controller/controller_service.h"
 #include "controller/election/leadership.h"
 #include "controller/operations_proxy.h"
+#include "controller/state_metrics.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/sqlite_store.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -63,6 +67,10 @@ ABSL_FLAG(bool, reflection, false, "serve gRPC server reflection (grpcurl list),
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
           "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
+constexpr char kDefaultMetricsListen[] = "127.0.0.1:7071";
+ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
+          "address of the Prometheus endpoint (GET /metrics), apart from the gRPC port; empty: none. If the "
+          "default is taken (another controller on this host), the controller says so and serves without");
 ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
           "a node without heartbeat for this long is NotReady (checked every grace/25, so a dead agent is noticed "
           "within grace*1.04 of its last heartbeat)");
@@ -123,13 +131,17 @@ absl::StatusOr<Security> LoadSecurity() {
 
 // The gRPC server with every service, or null when it cannot listen; `port` is where it does.
 std::unique_ptr<grpc::Server> StartServer(const std::vector<grpc::Service*>& services,
-                                          std::shared_ptr<grpc::ServerCredentials> credentials, int* port) {
+                                          std::shared_ptr<grpc::ServerCredentials> credentials, ApiMetrics* metrics,
+                                          int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection lists the API to anyone who connects, before any check: only when asked for.
   if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   AddKeepaliveArguments(builder);
-  builder.experimental().SetInterceptorCreators(MalformedRequestInterceptors());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors =
+      MalformedRequestInterceptors();
+  if (metrics != nullptr) interceptors.push_back(metrics->InterceptorFactory());  // sees the final status
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), credentials, port);
   // A second controller on a taken port must fail, not share it through SO_REUSEPORT.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -207,9 +219,21 @@ int Run() {
                              security->authorizer);
   OperationsProxy operations(plane.registry(), security->authorizer, security->agent_tls,
                              absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
+      MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-controller");
+  if (!metrics.ok())
+    return Fail(absl::StrCat("--metrics-listen: ", metrics.status().message()),
+                absl::IsInvalidArgument(metrics.status()) ? 2 : 1);
+  std::optional<ApiMetrics> api_metrics;
+  std::shared_ptr<StateMetrics> state_metrics;
+  if (*metrics) {
+    api_metrics.emplace((*metrics)->registry(), "opctl_api");
+    state_metrics = std::make_shared<StateMetrics>(plane.registry(), **store);
+    (*metrics)->Add(state_metrics);
+  }
   int port = 0;
-  std::unique_ptr<grpc::Server> server =
-      StartServer({&service, &agent_service, &operations}, security->credentials, &port);
+  std::unique_ptr<grpc::Server> server = StartServer({&service, &agent_service, &operations}, security->credentials,
+                                                     api_metrics ? &*api_metrics : nullptr, &port);
   if (server == nullptr) {
     return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)), 1);
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/curl_docker_client.h"
 #include "tests/support/process.h"
 
 namespace opctl::agent {
@@ -164,6 +165,25 @@ TEST(DockerJson, StatsAreWorkedOutAsDockerStatsPrintsThem) {
   ASSERT_TRUE(idle.ok());
   EXPECT_EQ(idle->cpu_percent, 0);
   EXPECT_FALSE(DecodeStats("[1]").ok());
+}
+
+}  // namespace
+}  // namespace opctl::agent
+
+namespace opctl::agent {
+namespace {
+
+// Metric labels: the call without the names and ids in its path, so the series stay few.
+TEST(DockerCallName, LeavesOutNamesIdsAndQueries) {
+  EXPECT_EQ(DockerCallName("GET", "/containers/json?all=1&filters=x"), "GET containers/json");
+  EXPECT_EQ(DockerCallName("POST", "/containers/create?name=redis-master-0"), "POST containers/create");
+  EXPECT_EQ(DockerCallName("GET", "/containers/redis-master-0/json"), "GET containers/{id}/json");
+  EXPECT_EQ(DockerCallName("DELETE", "/containers/4f3a9c?force=1&v=0"), "DELETE containers/{id}");
+  EXPECT_EQ(DockerCallName("POST", "/containers/abc/start"), "POST containers/{id}/start");
+  EXPECT_EQ(DockerCallName("POST", "/containers/abc/no-such-action"), "POST containers/{id}/{action}");
+  EXPECT_EQ(DockerCallName("GET", "/info"), "GET info");
+  // An image name with a slash in it still gives a bounded name.
+  EXPECT_EQ(DockerCallName("GET", "/images/opctl/busybox:test/json"), "GET images/{id}/{action}");
 }
 
 }  // namespace

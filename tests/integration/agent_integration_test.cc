@@ -24,6 +24,7 @@
 #include "common/tls.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "opctl/v1/operations.grpc.pb.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
@@ -509,6 +510,25 @@ TEST_F(AgentIntegrationTest, ADockerdRestartIsConvergedAgain) {
   EXPECT_TRUE(agent_->Running());
   TearDown();
   controller_.reset();
+}
+
+// The agent's Prometheus endpoint counts its Docker Engine calls by call and status, without names.
+TEST_F(AgentIntegrationTest, MetricsCountTheAgentsDockerCalls) {
+  agent_flags_ = {"--metrics-listen=127.0.0.1:0"};
+  ASSERT_NO_FATAL_FAILURE(Start("metr"));
+  Apply(Stack("metr", 221, 1));
+  ASSERT_TRUE(Converged(1));
+  std::string address = testing::MetricsAddress(agent_->Output());
+  ASSERT_FALSE(address.empty()) << agent_->Output();
+  std::string scrape = testing::Scrape(address);
+  EXPECT_GE(testing::Sample(scrape, R"(opctl_agent_docker_requests_total{call="POST containers/create",code="201"})"),
+            1)
+      << scrape;
+  EXPECT_GE(
+      testing::Sample(scrape, R"(opctl_agent_docker_requests_total{call="POST containers/{id}/start",code="204"})"), 1);
+  EXPECT_GE(testing::Sample(scrape, R"(opctl_agent_docker_request_duration_seconds_count{call="GET containers/json"})"),
+            1);
+  EXPECT_THAT(scrape, ::testing::Not(HasSubstr("metr-web-0"))) << "a container's name became a label";
 }
 
 TEST_F(AgentIntegrationTest, UnhealthyContainersAreRestarted) {

@@ -1,11 +1,13 @@
 // The real opctl-controller binary on a loopback port, driven through gRPC and through the opctl CLI.
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "common/object.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
 #include "tests/support/wait.h"
@@ -26,6 +29,7 @@ namespace {
 using testing::ControllerProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::Sample;
 using testing::SourcePath;
 using testing::WaitFor;
 
@@ -297,6 +301,68 @@ spec:
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("metadata.stack"));
   EXPECT_EQ(controller_->Opctl({"get", "network", "loose-net"}).exit_code, 1);
+}
+
+// Prometheus' endpoint: API calls by method and code with their latency, streams open, and what the
+// store holds, read at each scrape; only compiled-in methods become labels.
+TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
+  controller_.reset();
+  auto started = ControllerProcess::Start(data_dir_, 0, {"--metrics-listen=127.0.0.1:0"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  controller_ = *std::move(started);
+  stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
+  std::string address = testing::MetricsAddress(controller_->process().Output());
+  ASSERT_FALSE(address.empty()) << controller_->process().Output();
+
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", SourcePath("manifests/redis.yaml")}).exit_code, 0);
+  ASSERT_EQ(controller_->Opctl({"apply", "-f", WriteFile("dangling.yaml", kDanglingNetworkReference)}).exit_code, 1);
+  // A method no service has: counted, under "unknown", never under the caller's text.
+  grpc::GenericStub generic(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
+  grpc::ClientContext bogus_context;
+  bogus_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice empty(std::string(""));
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> answered;
+  generic.UnaryCall(&bogus_context, "/opctl.v1.Controller/NoSuchMethod-x1", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status status) { answered.set_value(status); });
+  EXPECT_EQ(answered.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // A watch stays open while it is scraped.
+  grpc::ClientContext watch_context;
+  v1::WatchRequest watch_request;
+  watch_request.set_kind("Service");
+  auto watch = stub_->Watch(&watch_context, watch_request);
+  v1::WatchEvent event;
+  ASSERT_TRUE(watch->Read(&event));
+
+  std::string scrape;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        scrape = testing::Scrape(address);
+        return Sample(scrape, R"(opctl_api_streams_open{method="/opctl.v1.Controller/Watch"})") == 1;
+      },
+      absl::Seconds(10)))
+      << scrape;
+  EXPECT_EQ(Sample(scrape, R"(opctl_api_requests_total{code="OK",method="/opctl.v1.Controller/Apply"})"), 1) << scrape;
+  EXPECT_EQ(Sample(scrape, R"(opctl_api_requests_total{code="INVALID_ARGUMENT",method="/opctl.v1.Controller/Apply"})"),
+            1);
+  EXPECT_EQ(Sample(scrape, R"(opctl_api_requests_total{code="UNIMPLEMENTED",method="unknown"})"), 1);
+  EXPECT_THAT(scrape, Not(HasSubstr("NoSuchMethod")));
+  EXPECT_EQ(Sample(scrape, R"(opctl_api_request_duration_seconds_count{method="/opctl.v1.Controller/Apply"})"), 2);
+  EXPECT_EQ(
+      Sample(scrape, R"(opctl_api_request_duration_seconds_bucket{method="/opctl.v1.Controller/Apply",le="+Inf"})"), 2);
+  // The seed's six containers wait for a node; the Services ask for 1, 2 and 3.
+  EXPECT_EQ(Sample(scrape, R"(opctl_containers{phase="Pending"})"), 6);
+  EXPECT_EQ(Sample(scrape, R"(opctl_containers{phase="Running"})"), 0);
+  EXPECT_EQ(Sample(scrape, R"(opctl_service_replicas{stack="redis",service="redis-sentinel"})"), 3);
+  EXPECT_EQ(Sample(scrape, R"(opctl_service_replicas_ready{stack="redis",service="redis-sentinel"})"), 0);
+  EXPECT_EQ(Sample(scrape, R"(opctl_nodes{ready="True"})"), 0);
+  EXPECT_GT(Sample(scrape, "opctl_store_revision"), 1);
+  watch_context.TryCancel();
+
+  // An address given by name that cannot be had stops the controller, saying so.
+  auto clash = ControllerProcess::Start(testing::MakeTempDir("opctl-it"), 0, {"--metrics-listen=" + address});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_THAT(std::string(clash.status().message()), HasSubstr("cannot listen on " + address + " for metrics"));
 }
 
 // The test harness's own check: tests start the CLI while their gRPC calls are in flight (the cordon
