@@ -42,7 +42,7 @@ clear_run_dir() {  # also what an earlier run killed midway left mounted there
 clear_run_dir
 mkdir -p "$run_dir/reports"
 export TMPDIR=$run_dir
-export ASAN_OPTIONS="log_path=$run_dir/reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="log_path=$run_dir/reports/asan:log_exe_name=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
 reports() {  # the files under the run's directory that hold a sanitizer report

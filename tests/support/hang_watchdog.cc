@@ -77,48 +77,55 @@ void DescribeTheStall(const std::string& test, int seconds) {
   }
 }
 
+// What the watchdog's thread reads. Never destroyed: the thread outlives gtest, which deletes its
+// listeners at exit (a state owned by the listener was read after it was freed).
+struct Watched {
+  std::mutex mu;
+  std::string test;  // "" between tests
+  std::chrono::steady_clock::time_point started;
+};
+
+Watched& TheWatched() {
+  static Watched* watched = new Watched();
+  return *watched;
+}
+
+[[noreturn]] void Watch(int limit_seconds) {
+  Watched& watched = TheWatched();
+  for (;;) {
+    // A watchdog's period, not a wait for a condition: it looks once a second.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::lock_guard<std::mutex> lock(watched.mu);
+    if (watched.test.empty()) continue;
+    auto ran = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - watched.started);
+    if (ran.count() < limit_seconds) continue;
+    DescribeTheStall(watched.test, static_cast<int>(ran.count()));
+    std::fflush(nullptr);
+    _exit(1);
+  }
+}
+
 class HangWatchdog : public ::testing::EmptyTestEventListener {
  public:
-  explicit HangWatchdog(int limit_seconds) : limit_seconds_(limit_seconds) {
-    std::thread([this] { Watch(); }).detach();
-  }
-
   void OnTestStart(const ::testing::TestInfo& info) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    test_ = std::string(info.test_suite_name()) + "." + info.name();
-    started_ = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(TheWatched().mu);
+    TheWatched().test = std::string(info.test_suite_name()) + "." + info.name();
+    TheWatched().started = std::chrono::steady_clock::now();
   }
   void OnTestEnd(const ::testing::TestInfo&) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    test_.clear();
+    std::lock_guard<std::mutex> lock(TheWatched().mu);
+    TheWatched().test.clear();
   }
-
- private:
-  void Watch() {
-    for (;;) {
-      // A watchdog's period, not a wait for a condition: it looks once a second.
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      std::lock_guard<std::mutex> lock(mu_);
-      if (test_.empty()) continue;
-      auto ran = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-      if (ran < limit_seconds_) continue;
-      DescribeTheStall(test_, static_cast<int>(ran));
-      std::fflush(nullptr);
-      _exit(1);
-    }
-  }
-
-  const int limit_seconds_;
-  std::mutex mu_;
-  std::string test_;
-  std::chrono::steady_clock::time_point started_;
 };
 
 // Below ctest's 900 s, above any test's honest run; OPCTL_TEST_STALL_SECONDS sets another.
 [[maybe_unused]] const bool registered = [] {
   const char* limit = std::getenv("OPCTL_TEST_STALL_SECONDS");
   int seconds = limit ? std::atoi(limit) : 600;
-  if (seconds > 0) ::testing::UnitTest::GetInstance()->listeners().Append(new HangWatchdog(seconds));
+  if (seconds > 0) {
+    ::testing::UnitTest::GetInstance()->listeners().Append(new HangWatchdog());
+    std::thread(Watch, seconds).detach();
+  }
   return true;
 }();
 

@@ -1,16 +1,17 @@
 #include "tests/support/wait.h"
 
+#include <chrono>
 #include <thread>
-
-#include "absl/time/clock.h"
 
 namespace opctl::testing {
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout, absl::Duration poll) {
-  absl::Time deadline = absl::Now() + timeout;
+  // The monotonic clock: the wall clock of these machines jumps (a paused VM catching up), and a test
+  // once saw its 30 s pass in 12.
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   while (true) {
     if (condition()) return true;
-    if (absl::Now() >= deadline) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(poll));
   }
 }
