@@ -116,6 +116,25 @@ absl::StatusOr<opctl::agent::AgentOptions> OptionsFromFlags() {
   return options;
 }
 
+// The --metrics-listen endpoint and the Docker calls it counts (none without an endpoint).
+struct AgentMetrics {
+  std::unique_ptr<opctl::MetricsEndpoint> endpoint;
+  std::optional<opctl::agent::DockerMetrics> docker;
+};
+
+absl::StatusOr<std::unique_ptr<AgentMetrics>> StartMetrics(opctl::agent::CurlDockerClient& docker) {
+  absl::StatusOr<std::unique_ptr<opctl::MetricsEndpoint>> endpoint =
+      opctl::MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-agent");
+  if (!endpoint.ok()) return endpoint.status();
+  auto metrics = std::make_unique<AgentMetrics>();
+  metrics->endpoint = *std::move(endpoint);
+  if (metrics->endpoint == nullptr) return metrics;
+  opctl::agent::DockerMetrics& counted = metrics->docker.emplace(metrics->endpoint->registry());
+  docker.SetCallObserver(
+      [&counted](const std::string& call, long status, absl::Duration took) { counted.Observe(call, status, took); });
+  return metrics;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,18 +180,10 @@ int main(int argc, char** argv) {
   grpc.emplace();
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
   // After the fork, as gRPC: the endpoint's thread must not cross it.
-  absl::StatusOr<std::unique_ptr<opctl::MetricsEndpoint>> metrics =
-      opctl::MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-agent");
+  absl::StatusOr<std::unique_ptr<AgentMetrics>> metrics = StartMetrics(docker);
   if (!metrics.ok()) {
     std::fprintf(stderr, "opctl-agent: --metrics-listen: %s\n", std::string(metrics.status().message()).c_str());
     return absl::IsInvalidArgument(metrics.status()) ? 2 : 1;
-  }
-  std::optional<opctl::agent::DockerMetrics> docker_metrics;
-  if (*metrics) {
-    docker_metrics.emplace((*metrics)->registry());
-    docker.SetCallObserver([&docker_metrics](const std::string& call, long status, absl::Duration took) {
-      docker_metrics->Observe(call, status, took);
-    });
   }
   opctl::agent::Agent agent(docker, options);
   if (absl::Status started = agent.Start(); !started.ok()) {

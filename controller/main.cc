@@ -156,6 +156,27 @@ int Fail(const std::string& message, int exit_code) {
   return exit_code;
 }
 
+// The --metrics-listen endpoint and what it serves; without an endpoint, nothing (api() is null).
+struct ControllerMetrics {
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  std::optional<ApiMetrics> api_metrics;  // the server's interceptors hold it: never moved
+  std::shared_ptr<StateMetrics> state;
+  ApiMetrics* api() { return api_metrics ? &*api_metrics : nullptr; }
+};
+
+absl::StatusOr<std::unique_ptr<ControllerMetrics>> StartMetrics(const Registry& registry, const Store& store) {
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-controller");
+  if (!endpoint.ok()) return endpoint.status();
+  auto metrics = std::make_unique<ControllerMetrics>();
+  metrics->endpoint = *std::move(endpoint);
+  if (metrics->endpoint == nullptr) return metrics;
+  metrics->api_metrics.emplace(metrics->endpoint->registry(), "opctl_api");
+  metrics->state = std::make_shared<StateMetrics>(registry, store);
+  metrics->endpoint->Add(metrics->state);
+  return metrics;
+}
+
 // SIGTERM and SIGINT, blocked: taken synchronously by this thread (sigwait); every thread started
 // later inherits the mask.
 sigset_t BlockStopSignals() {
@@ -219,24 +240,14 @@ int Run() {
                              security->authorizer);
   OperationsProxy operations(plane.registry(), security->authorizer, security->agent_tls,
                              absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
-  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
-      MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-controller");
+  absl::StatusOr<std::unique_ptr<ControllerMetrics>> metrics = StartMetrics(plane.registry(), **store);
   if (!metrics.ok())
     return Fail(absl::StrCat("--metrics-listen: ", metrics.status().message()),
                 absl::IsInvalidArgument(metrics.status()) ? 2 : 1);
-  std::optional<ApiMetrics> api_metrics;
-  std::shared_ptr<StateMetrics> state_metrics;
-  if (*metrics) {
-    api_metrics.emplace((*metrics)->registry(), "opctl_api");
-    state_metrics = std::make_shared<StateMetrics>(plane.registry(), **store);
-    (*metrics)->Add(state_metrics);
-  }
   int port = 0;
-  std::unique_ptr<grpc::Server> server = StartServer({&service, &agent_service, &operations}, security->credentials,
-                                                     api_metrics ? &*api_metrics : nullptr, &port);
-  if (server == nullptr) {
-    return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)), 1);
-  }
+  std::unique_ptr<grpc::Server> server =
+      StartServer({&service, &agent_service, &operations}, security->credentials, (*metrics)->api(), &port);
+  if (server == nullptr) return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)), 1);
   std::string listen = absl::GetFlag(FLAGS_listen);
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string identity = absl::StrCat(host, ":", port);
