@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -88,8 +89,8 @@ void BackupScheduler::RunDue(absl::Time now) {
   }
   absl::StatusOr<std::vector<DockerVolume>> present = docker_.ListVolumes({});
   if (!present.ok()) return;
-  absl::StatusOr<std::vector<DockerContainer>> containers = docker_.ListContainers(ManagedLabels(options_.node_name));
-  if (!containers.ok()) return;
+  // Listed once a volume is due, not on every tick.
+  std::optional<absl::StatusOr<std::vector<DockerContainer>>> containers;
   for (const v1::Object& object : volumes) {
     const v1::Volume& volume = object.volume();
     const std::string& name = volume.metadata().name();
@@ -113,7 +114,9 @@ void BackupScheduler::RunDue(absl::Time now) {
     if (now - last < wait) continue;
     bool deferred = false;
     v1::VolumeBackupRun run;
-    if (std::string awaited = AwaitedUser(name, *containers); !awaited.empty()) {
+    if (!containers) containers = docker_.ListContainers(ManagedLabels(options_.node_name));
+    if (!containers->ok()) return;
+    if (std::string awaited = AwaitedUser(name, **containers); !awaited.empty()) {
       // The volume exists before the containers that fill it: archiving it now keeps an empty directory.
       deferred = true;
       run.set_node_name(options_.node_name);
