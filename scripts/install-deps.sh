@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libmnl-dev
-  libgtest-dev libgmock-dev libre2-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libre2-dev prometheus-cpp-dev clang dpkg-dev
   etcd-server etcd-client docker.io docker-compose redis-tools zsh lintian busybox-static iproute2 iptables procps curl mmdebstrap binutils openssl
 )
 

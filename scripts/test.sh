@@ -17,6 +17,38 @@ phase() { echo "test: $1 done at $((SECONDS / 60))m$((SECONDS % 60))s"; }
 scripts/install-deps.sh
 phase "installing dependencies"
 build_dir=${OPCTL_BUILD_DIR:-build-asan}
+# Every test's files (logs of the controllers, agents and CLIs it starts) live under one directory,
+# emptied first and removed when all passed. AddressSanitizer writes each process's report to a file
+# of its own there; UndefinedBehaviorSanitizer (GCC's runtime has no log file for it) writes to the
+# process's stderr, which lands in those logs or in ctest's JUnit file. Any report fails the run.
+run_dir=/tmp/opctl-test-run
+clear_run_dir() {  # also what an earlier run killed midway left mounted there
+  findmnt -rn -o TARGET | grep "^$run_dir/" | sort -r | xargs -r umount -l || true
+  rm -rf "$run_dir"
+}
+clear_run_dir
+mkdir -p "$run_dir/reports"
+# From now on, the clang -Wthread-safety build (its compile is the check), the packages, the
+# ThreadSanitizer and the fuzzing builds, at the lowest priority: they take only the cores the main
+# build and the tests leave idle (while the images download, a link runs alone, the tests wait on
+# Docker), so the tests' timing is theirs.
+fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
+background_log=$run_dir/background-builds.log
+# The packages scripts/build-deb.sh builds, installed and run at the end: listed outside $run_dir,
+# which is emptied before that.
+debs=$(mktemp /tmp/opctl-debs.XXXXXX)
+low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
+(
+  low_priority scripts/thread-safety.sh
+  phase "background: the clang build"
+  low_priority scripts/build-deb.sh >"$debs"
+  phase "background: the packages"
+  low_priority scripts/tsan.sh --build-only
+  phase "background: the ThreadSanitizer build"
+  ((fuzz_seconds == 0)) || low_priority scripts/fuzz.sh --build-only
+) >"$background_log" 2>&1 &
+background=$!
+
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPCTL_SANITIZE=address,undefined >/dev/null
 scripts/build-test-image.sh  # the tiny image the integration tests run
 # The stacks' images, for the end-to-end tests (skipped when unchanged): mostly downloading and
@@ -30,17 +62,6 @@ cat "$images_log"
 rm -f "$images_log"
 phase "building the product and tests, and the images"
 
-# Every test's files (logs of the controllers, agents and CLIs it starts) live under one directory,
-# emptied first and removed when all passed. AddressSanitizer writes each process's report to a file
-# of its own there; UndefinedBehaviorSanitizer (GCC's runtime has no log file for it) writes to the
-# process's stderr, which lands in those logs or in ctest's JUnit file. Any report fails the run.
-run_dir=/tmp/opctl-test-run
-clear_run_dir() {  # also what an earlier run killed midway left mounted there
-  findmnt -rn -o TARGET | grep "^$run_dir/" | sort -r | xargs -r umount -l || true
-  rm -rf "$run_dir"
-}
-clear_run_dir
-mkdir -p "$run_dir/reports"
 export TMPDIR=$run_dir
 export ASAN_OPTIONS="log_path=$run_dir/reports/asan:log_exe_name=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -57,23 +78,6 @@ for fault in overflow ub; do
   fi
   rm -f "$run_dir/canary.log" "$run_dir"/reports/*
 done
-
-# Meanwhile the clang -Wthread-safety build (its compile is the check), the ThreadSanitizer and the
-# fuzzing builds, at the lowest priority: they take only the cores
-# the tests leave idle (most of the time, the tests wait on Docker), so the tests' timing is theirs.
-fuzz_seconds=${OPCTL_FUZZ_SECONDS:-60}
-background_log=$run_dir/background-builds.log
-# The packages scripts/build-deb.sh builds, installed and run at the end: listed outside $run_dir,
-# which is emptied before that.
-debs=$(mktemp /tmp/opctl-debs.XXXXXX)
-low_priority() { env -u TMPDIR -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS nice -n 19 "$@"; }
-(
-  low_priority scripts/thread-safety.sh
-  low_priority scripts/build-deb.sh >"$debs"
-  low_priority scripts/tsan.sh --build-only
-  ((fuzz_seconds == 0)) || low_priority scripts/fuzz.sh --build-only
-) >"$background_log" 2>&1 &
-background=$!
 
 status=0
 # The JUnit file keeps every test's output, passed or not (ctest's --output-log keeps only the failed
@@ -96,6 +100,7 @@ if [[ -n $found ]]; then
 fi
 background_status=0
 wait "$background" || background_status=$?
+grep "^test: background" "$background_log" || true
 phase "the background builds"
 if ((status != 0)); then
   echo "test: failed; the tests' files are in $run_dir" >&2
