@@ -22,10 +22,10 @@
 #include "common/metrics_endpoint.h"
 #include "common/version.h"
 
-constexpr char kDefaultMetricsListen[] = "127.0.0.1:7072";
+constexpr char kDefaultMetricsListen[] = "127.0.0.1:7090";
 ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
-          "address of the agent's Prometheus endpoint (GET /metrics); empty: none. If the default is taken "
-          "(another agent on this host), the agent says so and runs without");
+          "address of the agent's Prometheus endpoint (GET /metrics), or several as IP:PORT,IP:PORT; empty: "
+          "none. If the default is taken (another agent on this host), the agent says so and runs without");
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070",
           "address of opctl-controller, or of several as IP:PORT,IP:PORT (the agent keeps to one and moves on when it "
           "fails)");

@@ -4,24 +4,36 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
 
 namespace opctl {
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" is not HOST:PORT"));
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& addresses) {
+  std::vector<std::string> hosts;
+  for (absl::string_view address : absl::StrSplit(addresses, ',')) {
+    size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos || colon == 0 || colon + 1 == address.size())
+      return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" is not HOST:PORT"));
+    hosts.emplace_back(address.substr(0, colon));
+  }
   auto endpoint = std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint());
   try {
-    // One thread serves: Prometheus scrapes every few seconds, and a scrape takes milliseconds.
-    endpoint->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+    // One thread serves: Prometheus scrapes every few seconds, and a scrape takes milliseconds. The
+    // server (civetweb) takes the comma-separated list as it is.
+    endpoint->exposer_ = std::make_unique<prometheus::Exposer>(addresses, 1);
   } catch (const std::exception& error) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics: ", error.what()));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", addresses, " for metrics: ", error.what()));
   }
   std::vector<int> ports = endpoint->exposer_->GetListeningPorts();
-  endpoint->address_ = absl::StrCat(address.substr(0, colon), ":", ports.empty() ? 0 : ports.front());
+  std::vector<std::string> listening;
+  for (size_t i = 0; i < hosts.size(); ++i)
+    listening.push_back(absl::StrCat(hosts[i], ":", i < ports.size() ? ports[i] : 0));
+  endpoint->address_ = listening.front();
+  endpoint->addresses_ = absl::StrJoin(listening, ",");
   endpoint->exposer_->RegisterCollectable(endpoint->registry_);
   return endpoint;
 }
@@ -36,7 +48,9 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::StartForFlag(c
                  std::string(endpoint.status().message()).c_str());
     return nullptr;
   }
-  if (endpoint.ok()) std::printf("%s: metrics on http://%s/metrics\n", program.c_str(), (*endpoint)->address().c_str());
+  if (endpoint.ok())
+    std::printf("%s: metrics on http://%s/metrics\n", program.c_str(),
+                absl::StrReplaceAll((*endpoint)->addresses(), {{",", "/metrics, http://"}}).c_str());
   return endpoint;
 }
 

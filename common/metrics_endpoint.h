@@ -19,8 +19,9 @@ namespace opctl {
 
 class MetricsEndpoint {
  public:
-  // Listens on `address` (HOST:PORT; port 0 picks a free one).
-  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& address);
+  // Listens on `addresses`: HOST:PORT, or several as HOST:PORT,HOST:PORT (port 0 picks a free one),
+  // say loopback for this host and a bridge's address for the monitoring stack's containers.
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& addresses);
   // For a --metrics-listen flag: none (null) when `address` is empty, or when it is the flag's
   // default and taken (another controller or agent on this host: said on stderr, as `program`);
   // otherwise Start's answer.
@@ -32,14 +33,16 @@ class MetricsEndpoint {
   prometheus::Registry& registry() { return *registry_; }
   // Served beside the registry; held only weakly (a collector that goes stops being scraped).
   void Add(const std::shared_ptr<prometheus::Collectable>& collector);
-  // HOST:PORT it listens on, with the port it got.
+  // The first HOST:PORT it listens on, with the port it got; all of them, comma-separated.
   const std::string& address() const { return address_; }
+  const std::string& addresses() const { return addresses_; }
 
  private:
   MetricsEndpoint() = default;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::string address_;
+  std::string addresses_;
 };
 
 // A gauge family with one sample per label value, for collectors: `counts` maps the value of

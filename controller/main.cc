@@ -67,10 +67,11 @@ ABSL_FLAG(bool, reflection, false, "serve gRPC server reflection (grpcurl list),
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
           "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
-constexpr char kDefaultMetricsListen[] = "127.0.0.1:7071";
+constexpr char kDefaultMetricsListen[] = "127.0.0.1:7081";
 ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
-          "address of the Prometheus endpoint (GET /metrics), apart from the gRPC port; empty: none. If the "
-          "default is taken (another controller on this host), the controller says so and serves without");
+          "address of the Prometheus endpoint (GET /metrics), apart from the gRPC port, or several as "
+          "IP:PORT,IP:PORT; empty: none. If the default is taken (another controller on this host), the "
+          "controller says so and serves without");
 ABSL_FLAG(absl::Duration, node_grace, absl::Milliseconds(2500),
           "a node without heartbeat for this long is NotReady (checked every grace/25, so a dead agent is noticed "
           "within grace*1.04 of its last heartbeat)");

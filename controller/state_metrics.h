@@ -1,5 +1,6 @@
 // What the controller holds, read when Prometheus scrapes (nothing to keep in step): containers by
-// phase, nodes by readiness and cordon, each Service's desired and ready replicas, the store's revision.
+// phase, nodes by readiness and cordon, each Service's desired and ready replicas, each scheduled
+// Volume backup's interval and last result, the store's revision.
 #pragma once
 
 #include <vector>

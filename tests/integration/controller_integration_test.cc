@@ -307,12 +307,20 @@ spec:
 // store holds, read at each scrape; only compiled-in methods become labels.
 TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
   controller_.reset();
-  auto started = ControllerProcess::Start(data_dir_, 0, {"--metrics-listen=127.0.0.1:0"});
+  // Two addresses, as scripts/up.sh gives: loopback, and one the monitoring stack's containers reach.
+  auto started = ControllerProcess::Start(data_dir_, 0, {"--metrics-listen=127.0.0.1:0,127.0.0.2:0"});
   ASSERT_TRUE(started.ok()) << started.status();
   controller_ = *std::move(started);
   stub_ = v1::Controller::NewStub(grpc::CreateChannel(controller_->address(), testing::UserCredentials()));
-  std::string address = testing::MetricsAddress(controller_->process().Output());
-  ASSERT_FALSE(address.empty()) << controller_->process().Output();
+  std::string output = controller_->process().Output();
+  std::string address = testing::MetricsAddress(output);
+  ASSERT_TRUE(absl::StartsWith(address, "127.0.0.1:")) << output;
+  size_t after = output.find("/metrics, http://");
+  ASSERT_NE(after, std::string::npos) << output;
+  after += std::string("/metrics, http://").size();
+  std::string second = output.substr(after, output.find("/metrics", after) - after);
+  ASSERT_TRUE(absl::StartsWith(second, "127.0.0.2:")) << output;
+  EXPECT_THAT(testing::Scrape(second), HasSubstr("opctl_store_revision"));
 
   ASSERT_EQ(controller_->Opctl({"apply", "-f", SourcePath("manifests/redis.yaml")}).exit_code, 0);
   ASSERT_EQ(controller_->Opctl({"apply", "-f", WriteFile("dangling.yaml", kDanglingNetworkReference)}).exit_code, 1);
@@ -357,12 +365,20 @@ TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
   EXPECT_EQ(Sample(scrape, R"(opctl_service_replicas_ready{stack="redis",service="redis-sentinel"})"), 0);
   EXPECT_EQ(Sample(scrape, R"(opctl_nodes{ready="True"})"), 0);
   EXPECT_GT(Sample(scrape, "opctl_store_revision"), 1);
+  // The seed's master volume is backed up hourly and has not been yet.
+  const std::string master_data = R"({stack="redis",volume="redis_master_data"})";
+  EXPECT_EQ(Sample(scrape, "opctl_volume_backup_interval_seconds" + master_data), 3600) << scrape;
+  EXPECT_EQ(Sample(scrape, "opctl_volume_backup_last_success_timestamp_seconds" + master_data), 0);
+  EXPECT_EQ(Sample(scrape, "opctl_volume_backup_last_failed" + master_data), 0);
   watch_context.TryCancel();
 
   // An address given by name that cannot be had stops the controller, saying so.
   auto clash = ControllerProcess::Start(testing::MakeTempDir("opctl-it"), 0, {"--metrics-listen=" + address});
   ASSERT_FALSE(clash.ok());
   EXPECT_THAT(std::string(clash.status().message()), HasSubstr("cannot listen on " + address + " for metrics"));
+  auto malformed = ControllerProcess::Start(testing::MakeTempDir("opctl-it"), 0, {"--metrics-listen=127.0.0.1:0,7071"});
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_THAT(std::string(malformed.status().message()), HasSubstr("\"7071\" is not HOST:PORT"));
 }
 
 // The test harness's own check: tests start the CLI while their gRPC calls are in flight (the cordon
