@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tests/support/private_dockerd.h"
@@ -25,6 +26,7 @@ using testing::CommandResult;
 inline const std::map<std::string, std::string> kAddresses = {
     {"172.19.0.2", "redis-master-0"}, {"172.19.0.3", "redis-replica-0"}, {"172.19.0.4", "redis-replica-1"}};
 inline const std::vector<std::string> kSentinels = {"redis-sentinel-0", "redis-sentinel-1", "redis-sentinel-2"};
+inline constexpr char kHostSide[] = "10.247.0.1";
 
 class RedisStackTest : public ::testing::Test {
  protected:
@@ -36,8 +38,12 @@ class RedisStackTest : public ::testing::Test {
                               "opctl/prometheus:2.42", "opctl/redis-exporter:1.45", "opctl/toolbox:0.1"}) {
       ASSERT_TRUE(dockerd_->LoadImage(image).ok()) << image << " missing: run scripts/build-images.sh";
     }
+    // The Docker host reaches this side at kHostSide, as a real host's containers reach its docker0
+    // gateway: the monitoring stack's Prometheus scrapes the controller and the agent there.
+    ASSERT_TRUE(dockerd_->LinkToHost(std::string(kHostSide) + "/24", "10.247.0.2/24").ok());
     data_dir_ = new std::string(testing::MakeTempDir("opctl-e2e-redis"));
-    auto controller = testing::ControllerProcess::Start(*data_dir_);
+    const std::string metrics_listen = absl::StrCat("--metrics-listen=", kHostSide, ":0");
+    auto controller = testing::ControllerProcess::Start(*data_dir_, 0, {metrics_listen});
     ASSERT_TRUE(controller.ok()) << controller.status();
     controller_ = controller->release();
     std::vector<std::string> argv = {testing::BinaryPath("opctl-agent"),
@@ -45,7 +51,8 @@ class RedisStackTest : public ::testing::Test {
                                      "--node=e2e-redis",
                                      "--docker-socket=" + dockerd_->socket(),
                                      "--pull=never",
-                                     "--backup-dir=" + *data_dir_ + "/backups"};
+                                     "--backup-dir=" + *data_dir_ + "/backups",
+                                     metrics_listen};
     std::vector<std::string> tls = testing::AgentTlsFlags("e2e-redis");
     argv.insert(argv.end(), tls.begin(), tls.end());
     auto agent = testing::Process::Start(argv, *data_dir_ + "/agent.log");
@@ -99,6 +106,26 @@ class RedisStackTest : public ::testing::Test {
   static std::string CurrentMaster() {
     auto found = kAddresses.find(MasterAccordingTo("redis-sentinel-0"));
     return found == kAddresses.end() ? "" : found->second;
+  }
+
+  // Prometheus's HTTP API (the monitoring stack's, on 127.0.0.1:9090 in the Docker host's namespace):
+  // GET `path`, with `expression` as its query parameter when given.
+  static std::string Prometheus(const std::string& path, const std::string& expression = "") {
+    std::vector<std::string> argv = {"nsenter",    "--net=/var/run/netns/" + dockerd_->netns(),
+                                     "curl",       "-s",
+                                     "--max-time", "2",
+                                     "-G",         "http://127.0.0.1:9090" + path};
+    if (!expression.empty()) {
+      argv.push_back("--data-urlencode");
+      argv.push_back("query=" + expression);
+    }
+    return testing::RunCommand(argv).out;
+  }
+
+  // Whether Prometheus's instant query `expression` has a result of value 1.
+  static bool PrometheusSaysOne(const std::string& expression) {
+    std::string answer = Prometheus("/api/v1/query", expression);
+    return absl::StrContains(answer, "\"result\":[{") && absl::StrContains(answer, "\"1\"]");
   }
 
   // Runs `script` with sh in `container`.

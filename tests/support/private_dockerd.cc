@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/support/wait.h"
 
 namespace opctl::testing {
@@ -60,6 +61,21 @@ absl::Status PrivateDockerd::LoadImage(const std::string& image) {
   return absl::OkStatus();
 }
 
+absl::Status PrivateDockerd::LinkToHost(const std::string& host_cidr, const std::string& namespace_cidr) {
+  const std::string host_link = ("opctl-h-" + name_).substr(0, 15);  // a link name has at most 15 characters
+  RunCommand({"ip", "link", "delete", host_link});                   // an interrupted run's
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"ip", "link", "add", host_link, "type", "veth", "peer", "name", "uplink", "netns", netns_},
+           {"ip", "addr", "add", host_cidr, "dev", host_link},
+           {"ip", "link", "set", host_link, "up"},
+           {"ip", "-n", netns_, "addr", "add", namespace_cidr, "dev", "uplink"},
+           {"ip", "-n", netns_, "link", "set", "uplink", "up"}}) {
+    CommandResult ran = RunCommand(command);
+    if (ran.exit_code != 0) return absl::InternalError(absl::StrCat(absl::StrJoin(command, " "), ": ", ran.err));
+  }
+  return absl::OkStatus();
+}
+
 CommandResult PrivateDockerd::Docker(const std::vector<std::string>& arguments) {
   std::vector<std::string> argv = {"docker", "-H", "unix://" + socket_};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
@@ -72,7 +88,7 @@ PrivateDockerd::~PrivateDockerd() {
     process_->Signal(SIGTERM);
     process_->Wait();
   }
-  RunCommand({"ip", "netns", "delete", netns_});
+  RunCommand({"ip", "netns", "delete", netns_});  // takes the veth pair of LinkToHost with it
 }
 
 }  // namespace opctl::testing

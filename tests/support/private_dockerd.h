@@ -23,6 +23,10 @@ class PrivateDockerd {
   absl::Status Restart();
   // Copies an image from the machine's dockerd (docker save | docker load).
   absl::Status LoadImage(const std::string& image);
+  // Joins the namespace to this machine's by a veth pair, `host_cidr` on this side (the address a
+  // process here listens on for the namespace's containers, as docker0's gateway serves a real
+  // host's) and `namespace_cidr` on the other: the containers reach this side through dockerd's NAT.
+  absl::Status LinkToHost(const std::string& host_cidr, const std::string& namespace_cidr);
   // Runs the docker CLI against this daemon.
   CommandResult Docker(const std::vector<std::string>& arguments);
 
