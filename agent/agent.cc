@@ -52,6 +52,7 @@ absl::Status Agent::Start() {
     info = docker_.Info();
   }
   if (!info.ok()) return info.status();
+  log_drivers_ = info->log_drivers;
 
   v1::Node node;
   node.mutable_metadata()->set_name(options_.node_name);
@@ -170,6 +171,7 @@ absl::Status Agent::MakeReconcilerAndLink() {
   reconciler_options.logger = options_.logger;
   reconciler_options.unhealthy_restart_after = options_.unhealthy_restart_after;
   reconciler_options.pull_policy = options_.pull_policy;
+  reconciler_options.log_drivers = log_drivers_;
   reconciler_options.protected_trees = {{options_.backup_dir, "this agent's volume backups"},
                                         {options_.run_dir, "this agent's run directory"}};
   grpc::ChannelArguments arguments;

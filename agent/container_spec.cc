@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/api_names.h"
+#include "common/log_driver.h"
 #include "common/object.h"
 #include "common/quantity.h"
 #include "common/shell_quote.h"
@@ -80,6 +81,21 @@ absl::Status SetResources(const v1::Resources& resources, DockerContainerSpec& s
 }
 
 // What the kernel and Docker allow it, and what of the host it shares.
+// The driver and its options; json-file and local rotate, by default at 10m with 3 files kept.
+absl::Status SetLogs(const v1::LogOptions& logs, DockerContainerSpec& spec) {
+  spec.log_driver = LogDriverOf(logs);
+  spec.log_options.insert(logs.options().begin(), logs.options().end());
+  if (!LogDriverRotates(spec.log_driver)) return absl::OkStatus();
+  spec.log_max_bytes = kDefaultLogMaxBytes;
+  spec.log_max_files = logs.max_files() > 0 ? logs.max_files() : kDefaultLogMaxFiles;
+  if (!logs.max_size().empty()) {
+    absl::StatusOr<int64_t> bytes = ParseMemoryBytes(logs.max_size());
+    if (!bytes.ok()) return bytes.status();
+    spec.log_max_bytes = *bytes;
+  }
+  return absl::OkStatus();
+}
+
 void SetSecurity(const v1::ContainerTemplate& t, DockerContainerSpec& spec) {
   const v1::SecurityContext& security = t.security_context();
   spec.no_new_privileges = !security.allow_privilege_escalation();
@@ -133,13 +149,7 @@ absl::StatusOr<DockerContainerSpec> ToDockerSpec(const v1::Container& container,
     spec.mounts.push_back({mount.name(), mount.host_path(), mount.mount_path(), mount.read_only()});
     if (!mount.host_path().empty()) spec.restart_policy = "no";  // the agent restarts it, checking first
   }
-  spec.log_max_bytes = kDefaultLogMaxBytes;
-  spec.log_max_files = t.logs().max_files() > 0 ? t.logs().max_files() : kDefaultLogMaxFiles;
-  if (!t.logs().max_size().empty()) {
-    absl::StatusOr<int64_t> bytes = ParseMemoryBytes(t.logs().max_size());
-    if (!bytes.ok()) return bytes.status();
-    spec.log_max_bytes = *bytes;
-  }
+  if (absl::Status logs = SetLogs(t.logs(), spec); !logs.ok()) return logs;
   SetSecurity(t, spec);
   for (const v1::PortMapping& port : t.ports()) {
     spec.ports.push_back({port.container_port(), port.protocol().empty() ? "tcp" : port.protocol(),

@@ -26,6 +26,7 @@ struct DockerHostInfo {
   std::string api_version;  // the version the client speaks (negotiated)
   int64_t memory_bytes = 0;
   int64_t cpus = 0;
+  std::vector<std::string> log_drivers;  // the log drivers it offers (Plugins.Log)
 };
 
 struct DockerHealthCheck {
@@ -73,7 +74,10 @@ struct DockerContainerSpec {
   bool read_only_root_filesystem = false;
   int64_t pids_limit = 0;          // 0: Docker's default (none); -1: none
   bool no_new_privileges = false;  // setuid and file capabilities grant nothing
-  // Docker's json-file log, rotated at this size with this many files kept (0: Docker's defaults).
+  // Docker's log driver (empty: Docker's default) and its options; json-file and local rotate at
+  // this size with this many files kept (0: Docker's defaults).
+  std::string log_driver;
+  std::map<std::string, std::string> log_options;
   int64_t log_max_bytes = 0;
   int log_max_files = 0;
 };

@@ -129,6 +129,13 @@ absl::StatusOr<DockerHostInfo> DecodeInfo(const std::string& body) {
   host.server_version = String(*info, "ServerVersion");
   host.memory_bytes = Integer(*info, "MemTotal");
   host.cpus = Integer(*info, "NCPU");
+  auto plugins = info->find("Plugins");
+  if (plugins != info->end() && plugins->is_object()) {
+    auto log = plugins->find("Log");
+    if (log != plugins->end() && log->is_array())
+      for (const Json& driver : *log)
+        if (driver.is_string()) host.log_drivers.push_back(driver.get<std::string>());
+  }
   return host;
 }
 
@@ -315,11 +322,12 @@ std::string EncodeContainerCreate(const DockerContainerSpec& spec) {
   if (spec.read_only_root_filesystem) host["ReadonlyRootfs"] = true;
   if (spec.pids_limit != 0) host["PidsLimit"] = spec.pids_limit;
   if (spec.no_new_privileges) host["SecurityOpt"] = Json::array({"no-new-privileges:true"});
-  if (spec.log_max_bytes > 0 || spec.log_max_files > 0) {
+  if (!spec.log_driver.empty() || spec.log_max_bytes > 0 || spec.log_max_files > 0) {
     Json config = Json::object();
+    for (const auto& [key, value] : spec.log_options) config[key] = value;
     if (spec.log_max_bytes > 0) config["max-size"] = absl::StrCat(spec.log_max_bytes);
     if (spec.log_max_files > 0) config["max-file"] = absl::StrCat(spec.log_max_files);
-    host["LogConfig"] = {{"Type", "json-file"}, {"Config", config}};
+    host["LogConfig"] = {{"Type", spec.log_driver.empty() ? "json-file" : spec.log_driver}, {"Config", config}};
   }
   if (spec.host_pid) host["PidMode"] = "host";
   if (spec.host_network) host["NetworkMode"] = "host";

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
@@ -77,6 +78,13 @@ grpc::Status OperationsService::Logs(grpc::ServerContext* context, const v1::Log
         return watchdog_.TimedWrite(*context, [&] { return writer->Write(chunk); });
       },
       [context] { return context->IsCancelled(); });
+  if (!streamed.ok() && absl::StrContains(streamed.message(), "does not support reading")) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("container ", request->name(), " on node ", node_name_,
+                                     " logs through a driver whose output Docker does not keep (logs.driver none, "
+                                     "or a remote one with logs.options.cache-disabled: \"true\"): read its "
+                                     "output where the driver sends it"));
+  }
   return ToGrpcStatus(streamed);
 }
 

@@ -58,6 +58,8 @@ struct ReconcilerOptions {
   Overlay* overlay = nullptr;
   // This agent's own trees (its backup and run directories), never mounted, beyond common/host_path.h's.
   std::vector<ProtectedTree> protected_trees;
+  // The log drivers this node's dockerd offers (its /info); empty: not checked.
+  std::vector<std::string> log_drivers;
 };
 
 class Reconciler {

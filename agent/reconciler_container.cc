@@ -1,8 +1,10 @@
 // One Container's pass (Reconciler::ReconcileContainer) and its steps: fenced or unwanted, what it
 // needs, the one container that matches, created, running as declared, healthy.
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "agent/container_spec.h"
 #include "agent/host_safety.h"
@@ -249,6 +251,16 @@ absl::StatusOr<DockerContainerSpec> Reconciler::CheckedDockerSpec(const v1::Cont
   if (!spec.ok()) {
     Fail(container, kPhaseFailed, "InvalidSpec", spec.status());
     return spec.status();
+  }
+  // Docker lists the drivers it offers in /info, all but "none", which it always has.
+  const std::vector<std::string>& offered = options_.log_drivers;
+  if (!offered.empty() && spec->log_driver != "none" &&
+      std::find(offered.begin(), offered.end(), spec->log_driver) == offered.end()) {
+    absl::Status missing = absl::FailedPreconditionError(
+        absl::StrCat("log driver ", spec->log_driver,
+                     " is not offered by this node's dockerd (it has: ", absl::StrJoin(offered, ", "), ")"));
+    Fail(container, kPhaseFailed, "LogDriverUnavailable", missing);
+    return missing;
   }
   // Docker gets the paths as resolved here, not as written: a symlink swapped in later changes nothing.
   std::string resolved_list;

@@ -11,6 +11,7 @@
 #include "common/api_names.h"
 #include "common/host_path.h"
 #include "common/ipv4.h"
+#include "common/log_driver.h"
 #include "common/message_bounds.h"
 #include "common/object.h"
 #include "common/quantity.h"
@@ -33,6 +34,7 @@ using validation_internal::kMaxUserLength;
 using validation_internal::kUser;
 using validation_internal::Matches;
 using validation_internal::NetworksOf;
+using validation_internal::ValidateLogOptions;
 
 void ValidateMeta(Checker& check, const std::string& kind, const v1::ObjectMeta& meta) {
   check.Name("metadata.name", meta.name(), kind == kKindVolume);
@@ -214,12 +216,7 @@ void ValidateRuntimeOptions(Checker& check, const v1::ContainerTemplate& t, cons
                                                           " is not a limit (1 or more, "
                                                           "-1 for none, 0 for the default)"));
   }
-  if (t.has_logs()) {
-    check.Quantity(base + "logs.maxSize", t.logs().max_size(), ParseMemoryBytes);
-    if (t.logs().max_files() < 0 || t.logs().max_files() > 100) {
-      check.Fail(base + "logs.maxFiles", absl::StrCat(t.logs().max_files(), " is out of range (1 to 100)"));
-    }
-  }
+  if (t.has_logs()) ValidateLogOptions(check, t.logs(), base + "logs");
   if (t.lifecycle().has_pre_stop() && t.lifecycle().pre_stop().exec().command().empty()) {
     check.Fail(base + "lifecycle.preStop.exec.command", "is required (e.g. [\"sh\", \"-c\", \"...\"])");
   }

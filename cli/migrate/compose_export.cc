@@ -1,10 +1,12 @@
 #include "cli/migrate/compose_export.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "cli/migrate/yaml_tree.h"
+#include "common/log_driver.h"
 
 namespace opctl::cli::exporting {
 namespace {
@@ -300,9 +302,15 @@ class ComposeWriter {
   }
 
   static void Logging(const v1::ContainerTemplate& container, YamlTree& out) {
-    out["logging"]["driver"] = "json-file";
-    out["logging"]["options"]["max-size"] = LogMaxSizeOf(container);
-    out["logging"]["options"]["max-file"] = std::to_string(LogMaxFilesOf(container));
+    std::string driver = LogDriverOf(container.logs());
+    out["logging"]["driver"] = driver;
+    if (LogDriverRotates(driver)) {
+      out["logging"]["options"]["max-size"] = LogMaxSizeOf(container);
+      out["logging"]["options"]["max-file"] = std::to_string(LogMaxFilesOf(container));
+    }
+    // The driver's own options in key order: the same objects give the same bytes.
+    std::map<std::string, std::string> options(container.logs().options().begin(), container.logs().options().end());
+    for (const auto& [key, value] : options) out["logging"]["options"][key] = value;
   }
 
   // What compose has no field for: kept for `opctl convert`, and each one said.

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "cli/migrate/compose_extensions.h"
 #include "cli/migrate/compose_fields.h"
+#include "cli/migrate/compose_logging.h"
 #include "cli/migrate/compose_rollout.h"
 
 namespace opctl::cli::compose {
@@ -416,17 +417,7 @@ class ServiceConverter {
   }
 
   void Logging() {
-    auto logging = Find("logging");
-    if (!logging) return;
-    if (auto driver = logging->Child("driver"); driver && driver->node.Scalar() != "json-file") {
-      report_.Warn(*driver, Field("logging.driver"), "left out: opctl keeps Docker's json-file logs");
-    }
-    auto options = logging->Child("options");
-    if (!options) return;
-    if (auto v = options->Child("max-size")) Template().mutable_logs()->set_max_size(v->node.Scalar());
-    if (auto v = options->Child("max-file")) {
-      Template().mutable_logs()->set_max_files(IntOf(*v, Field("logging.options.max-file"), report_).value_or(0));
-    }
+    if (auto logging = Find("logging")) ConvertLogging(*logging, subject_, *Template().mutable_logs(), report_);
   }
 
  private:

@@ -341,7 +341,10 @@ class KubernetesWriter {
     if (container.resources().pids_limit() != 0)
       warn_.Add(Subject(service), "template.resources.pidsLimit", "left out: the kubelet's podPidsLimit applies");
     if (container.has_logs())
-      warn_.Add(Subject(service), "template.logs", "left out: the kubelet rotates logs (containerLogMaxSize)");
+      warn_.Add(Subject(service), "template.logs",
+                container.logs().driver().empty() || container.logs().driver() == "json-file"
+                    ? "left out: the kubelet rotates logs (containerLogMaxSize)"
+                    : "left out: a pod has no log driver; a node's logging agent (a DaemonSet) ships its output");
     if (!container.labels().empty())
       warn_.Add(Subject(service), "template.labels", "left out: pods carry the Service's labels");
   }

@@ -50,6 +50,8 @@ TEST(DockerJson, DecodesWhatDockerdSends) {
   EXPECT_EQ(DecodeNetworkInspect(Seed("networks.json").substr(1, Seed("networks.json").size() - 3))->containers, 1);
   EXPECT_EQ(DecodeVolumeList(Seed("volumes.json"))->at(0).name, "redis_master_data");
   EXPECT_EQ(DecodeInfo(Seed("info.json"))->cpus, 2);
+  EXPECT_THAT(DecodeInfo(Seed("info.json"))->log_drivers, ::testing::Contains("syslog"));
+  EXPECT_THAT(DecodeInfo(R"({"Plugins": {"Log": "json-file"}})")->log_drivers, ::testing::IsEmpty()) << "not a list";
   EXPECT_EQ(*DecodeApiVersion(Seed("info.json")), "1.41");
   EXPECT_EQ(DecodeEvent(Seed("event.json"))->attributes.at("name"), "redis-master-0");
   EXPECT_EQ(*DecodeExecExitCode(Seed("exec.json")), 1);
@@ -107,6 +109,13 @@ TEST(DockerJson, AContainerCreateBodyCarriesTheLimitsMountsAndEndpoint) {
   EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["net"]["IPAMConfig"]["IPv4Address"], "10.1.0.5");
   // The MAC other nodes derive from the address (common/ipv4.h), for the overlay.
   EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["net"]["MacAddress"], "02:42:0a:01:00:05");
+  // Another driver: its own options, no rotation.
+  DockerContainerSpec shipped;
+  shipped.log_driver = "syslog";
+  shipped.log_options = {{"syslog-address", "udp://127.0.0.1:514"}, {"tag", "web"}};
+  nlohmann::json log_config = nlohmann::json::parse(EncodeContainerCreate(shipped))["HostConfig"]["LogConfig"];
+  EXPECT_EQ(log_config["Type"], "syslog");
+  EXPECT_EQ(log_config["Config"], nlohmann::json({{"syslog-address", "udp://127.0.0.1:514"}, {"tag", "web"}}));
   nlohmann::json connect = nlohmann::json::parse(EncodeNetworkConnect("abc", "172.19.0.3"));
   EXPECT_EQ(connect["EndpointConfig"]["MacAddress"], "02:42:ac:13:00:03");
   nlohmann::json network =

@@ -329,6 +329,29 @@ TEST_F(ReconcilerTest, EveryContainerGetsAPidLimitNoNewPrivilegesAndARotatedLog)
   EXPECT_EQ(chosen.log_max_files, 5);
 }
 
+// A log driver the node's dockerd does not offer fails the container, saying which it has; "none"
+// is never listed and always there.
+TEST_F(ReconcilerTest, ALogDriverTheNodeDoesNotOfferFailsTheContainerNamingWhatItHas) {
+  options_.log_drivers = {"json-file", "local"};
+  Reconciler limited(docker_, desired_, sink_, clock_, options_);
+  v1::Object shipped = Container("web-0");
+  shipped.mutable_container()->mutable_spec()->mutable_template_()->mutable_logs()->set_driver("syslog");
+  v1::Object silent = Container("web-1");
+  silent.mutable_container()->mutable_spec()->mutable_template_()->mutable_logs()->set_driver("none");
+  Want({shipped, silent});
+  EXPECT_FALSE(limited.Reconcile("container/web-0").ok());
+  EXPECT_EQ(docker_.ByName("web-0"), nullptr);
+  const v1::ContainerStatus& refused = sink_.statuses["web-0"];
+  EXPECT_EQ(refused.phase(), "Failed");
+  ASSERT_EQ(refused.conditions_size(), 1);
+  EXPECT_EQ(refused.conditions(0).reason(), "LogDriverUnavailable");
+  EXPECT_THAT(refused.last_error(),
+              HasSubstr("log driver syslog is not offered by this node's dockerd (it has: json-file, local)"));
+  ASSERT_TRUE(limited.Reconcile("container/web-1").ok());
+  EXPECT_EQ(docker_.specs[docker_.ByName("web-1")->id].log_driver, "none");
+  EXPECT_EQ(docker_.specs[docker_.ByName("web-1")->id].log_max_files, 0) << "none keeps no files";
+}
+
 TEST_F(ReconcilerTest, PullPolicyExplicitRegistryNeverAsksDockerHub) {
   options_.pull_policy = PullPolicy::kExplicitRegistry;
   Reconciler strict(docker_, desired_, sink_, clock_, options_);

@@ -163,6 +163,34 @@ services:
   EXPECT_THAT(about_updates[0], HasSubstr("compose.yml:6: service/web deploy.update_config.delay: left out"));
 }
 
+// compose's logging: the driver and its options as they are; a driver opctl does not take is said.
+TEST(ComposeImport, LoggingKeepsTheDriverAndItsOptionsAndWarnsOfADriverOpctlDoesNotTake) {
+  ConvertedCompose converted = Convert(R"(version: "2.4"
+services:
+  web:
+    image: web:1
+    logging: {driver: syslog, options: {syslog-address: "udp://10.0.0.5:514", tag: web}}
+  db:
+    image: db:1
+    logging: {driver: awslogs, options: {awslogs-group: g}}
+)");
+  ASSERT_THAT(converted.errors, IsEmpty());
+  const v1::Service* web = FindService(converted, "web");
+  ASSERT_NE(web, nullptr);
+  const v1::LogOptions& logs = web->spec().template_().logs();
+  EXPECT_EQ(logs.driver(), "syslog");
+  EXPECT_EQ(logs.options().at("syslog-address"), "udp://10.0.0.5:514");
+  EXPECT_EQ(logs.options().at("tag"), "web");
+  const v1::Service* db = FindService(converted, "db");
+  ASSERT_NE(db, nullptr);
+  EXPECT_TRUE(db->spec().template_().logs().driver().empty());
+  EXPECT_TRUE(db->spec().template_().logs().options().empty());
+  EXPECT_THAT(converted.warnings,
+              ::testing::Contains(HasSubstr("compose.yml:8: service/db logging.driver: left out (json-file kept)")));
+  for (const std::string& warning : converted.warnings)
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("service/web logging"))) << "syslog is taken as it is";
+}
+
 struct Broken {
   const char* text;
   const char* error;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 
 #include "common/object.h"
 
@@ -108,6 +109,51 @@ TEST(Validation, Subnets) {
               testing::Contains(testing::Field(&FieldError::field, "spec.gateway")));
   EXPECT_THAT(Only(ErrorsAfter(0, [](v1::Object& o) { o.mutable_network()->mutable_spec()->set_driver("overlay"); })),
               HasSubstr("spec.driver: \"overlay\" is not one of: bridge"));
+}
+
+// Every driver opctl takes, with options Docker documents for it; what does not fit is named.
+TEST(Validation, LogDriversAndTheirOptions) {
+  auto logs = [](const std::string& driver, std::map<std::string, std::string> options) {
+    return [=](v1::Object& o) {
+      v1::LogOptions* l = Template(o).mutable_logs();
+      l->set_driver(driver);
+      l->mutable_options()->insert(options.begin(), options.end());
+    };
+  };
+  const std::pair<std::string, std::map<std::string, std::string>> fine[] = {
+      {"", {{"compress", "true"}}},
+      {"json-file", {{"tag", "{{.Name}}"}}},
+      {"local", {{"compress", "false"}}},
+      {"journald", {{"tag", "redis"}, {"labels", "app"}}},
+      {"syslog", {{"syslog-address", "tcp+tls://logs.example:6514"}, {"syslog-facility", "daemon"}}},
+      {"syslog", {{"syslog-address", "unix:///dev/log"}, {"mode", "non-blocking"}, {"max-buffer-size", "4m"}}},
+      {"gelf", {{"gelf-address", "udp://10.0.0.9:12201"}, {"cache-disabled", "true"}}},
+      {"fluentd", {{"fluentd-address", "10.0.0.9:24224"}, {"fluentd-async", "true"}}},
+      {"none", {}},
+  };
+  for (const auto& [driver, options] : fine) EXPECT_THAT(ErrorsAfter(2, logs(driver, options)), IsEmpty()) << driver;
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("splunk", {}))),
+              HasSubstr("spec.template.logs.driver: \"splunk\" is not one of: json-file, local, journald"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("gelf", {}))),
+              HasSubstr("spec.template.logs.options.gelf-address: is required by the gelf driver"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("gelf", {{"gelf-address", "udp://10.0.0.9"}}))),
+              HasSubstr("needs HOST:PORT after udp://"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("syslog", {{"syslog-address", "http://10.0.0.9:514"}}))),
+              HasSubstr("is not an address: udp://, tcp://"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("none", {{"tag", "x"}}))),
+              HasSubstr("logs.options.tag: the none driver takes no options"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("json-file", {{"max-size", "1m"}}))),
+              HasSubstr("logs.options.max-size: is set by spec.template.logs.maxSize"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("syslog", {{"mode", "lossy"}}))),
+              HasSubstr("logs.options.mode: \"lossy\" is not one of: blocking, non-blocking"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("local", {{"tag", "x"}}))), HasSubstr("is not an option of the local driver"));
+  EXPECT_THAT(Only(ErrorsAfter(2,
+                               [&](v1::Object& o) {
+                                 logs("syslog", {})(o);
+                                 Template(o).mutable_logs()->set_max_files(3);
+                               })),
+              HasSubstr("logs.maxFiles: only json-file and local rotate files on the host, not syslog"));
+  EXPECT_THAT(Only(ErrorsAfter(2, logs("syslog", {{"tag", "a\nb"}}))), HasSubstr("holds a line break"));
 }
 
 TEST(Validation, MtuAndPlacement) {

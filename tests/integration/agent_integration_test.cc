@@ -1,21 +1,27 @@
 // The real controller and agent against a real dockerd: what the user declares becomes Docker
 // containers, networks and volumes, and stays so when things break. Each test uses its own names and
 // subnet (tests run in parallel on one dockerd) and its own node name, so agents never meet.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "agent/container_spec.h"
 #include "agent/curl_docker_client.h"
@@ -983,6 +989,75 @@ TEST_F(AgentIntegrationTest, OnlyTheControllerMayCallAnAgentsOperations) {
   // A node's certificate never passes for a host name (the audit's node named like the controller's
   // host): it names NODE.node.opctl only.
   EXPECT_EQ(logs(*controller, node()).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// A UDP port free on loopback now (the kernel's pick), for a listener the test starts next.
+int FreeUdpPort() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  close(fd);
+  return port;
+}
+
+// The seed's "container logging to ELK" with Debian's rsyslog: a Service's output leaves the host
+// through Docker's syslog driver and arrives at rsyslogd on loopback, `opctl logs` still reads it
+// (Docker's local cache), and a Service that logs nowhere is told apart from one that failed.
+TEST_F(AgentIntegrationTest, ContainerOutputReachesRsyslogThroughTheSyslogDriver) {
+  int port = FreeUdpPort();
+  ASSERT_GT(port, 0);
+  std::string received = data_dir_ + "/received.log";
+  std::string config = data_dir_ + "/rsyslog.conf";
+  std::ofstream(config) << "module(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=\"" << port
+                        << "\")\n*.* action(type=\"omfile\" file=\"" << received << "\")\n";
+  auto rsyslog =
+      Process::Start({"rsyslogd", "-n", "-f", config, "-i", data_dir_ + "/rsyslog.pid"}, data_dir_ + "/rsyslogd.log");
+  ASSERT_TRUE(rsyslog.ok()) << rsyslog.status();
+  ASSERT_NO_FATAL_FAILURE(Start("slog"));
+  std::string stack = absl::StrReplaceAll(
+      Stack("slog", 222, 1), {{"args: [sleep, infinity]",
+                               absl::StrCat("args: [sh, -c, \"echo hello-syslog-from-opctl; exec sleep infinity\"]\n"
+                                            "    logs: {driver: syslog, options: {syslog-address: \"udp://127.0.0.1:",
+                                            port, "\", tag: opctl-slog}}")}});
+  Apply(stack);
+  ASSERT_TRUE(Converged(1)) << agent_->Output();
+  auto arrived = [&] {
+    std::ifstream in(received);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return absl::StrContains(text, "opctl-slog") && absl::StrContains(text, "hello-syslog-from-opctl");
+  };
+  EXPECT_TRUE(WaitFor(arrived, absl::Seconds(30))) << (*rsyslog)->Output();
+  testing::CommandResult inspected = testing::RunCommand(
+      {"docker", "-H", "unix://" + socket_, "inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "slog-web-0"});
+  EXPECT_EQ(absl::StripAsciiWhitespace(inspected.out), "syslog");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return absl::StrContains(controller_->Opctl({"logs", "container/slog-web-0"}).out, "hello-syslog-from-opctl");
+      },
+      absl::Seconds(20)))
+      << "opctl logs reads Docker's local copy";
+
+  // Logging nowhere: the container runs, and `opctl logs` says why it has nothing to show.
+  Apply(absl::StrReplaceAll(stack, {{absl::StrCat("logs: {driver: syslog, options: {syslog-address: \"udp://127.0.0.1:",
+                                                  port, "\", tag: opctl-slog}}"),
+                                     "logs: {driver: none}"}}));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        testing::CommandResult type = testing::RunCommand(
+            {"docker", "-H", "unix://" + socket_, "inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "slog-web-0"});
+        return absl::StripAsciiWhitespace(type.out) == "none";
+      },
+      absl::Seconds(60)));
+  ASSERT_TRUE(Converged(1));
+  testing::CommandResult nothing = controller_->Opctl({"logs", "container/slog-web-0"});
+  EXPECT_NE(nothing.exit_code, 0);
+  EXPECT_THAT(nothing.err, HasSubstr("logs through a driver whose output Docker does not keep")) << nothing.err;
 }
 
 }  // namespace
