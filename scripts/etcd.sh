@@ -69,8 +69,12 @@ start_member() {  # start_member I: the member's process, in the background, its
   echo $! >"$dir/m$i.pid"
 }
 
+# Whether member I's own process listens on its client port: a health check that another etcd on
+# the port answered (another test's member, once) says nothing of ours.
+owns_port() { ss -Hltnp "sport = :$((base + $1))" 2>/dev/null | grep -q "pid=$(pid_of "$1"),"; }
+
 # wait_healthy [I]: member I (default: every running member) answers a read through the cluster's
-# quorum, within 60 s.
+# quorum, within 60 s, on ports its own processes hold.
 wait_healthy() {
   local deadline=$((SECONDS + 60)) n i up last=""
   n=$(size)
@@ -82,6 +86,17 @@ wait_healthy() {
       for ((i = 1; i <= n; i++)); do running "$i" && up+=("$(client_url "$i")"); done
     fi
     if last=$(etcdctl_tls --endpoints "$(IFS=,; echo "${up[*]}")" --command-timeout 2s endpoint health 2>&1); then
+      for ((i = 1; i <= n; i++)); do
+        [[ -n ${1:-} && $i != "$1" ]] && continue
+        if ! running "$i"; then
+          echo "etcd.sh: member $i exited: $(grep -v '"level":"info"' "$dir/m$i.log" 2>/dev/null | tail -n 2)" >&2
+          exit 1
+        fi
+        if ! owns_port "$i"; then
+          echo "etcd.sh: port $((base + i)) of member $i answers, but not from member $i's process (another etcd holds it)" >&2
+          exit 1
+        fi
+      done
       return 0
     fi
     sleep 0.2

@@ -1,10 +1,14 @@
 #include "tests/support/etcd_cluster.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <random>
 
@@ -35,10 +39,38 @@ int EphemeralLow() {
   return low;
 }
 
+// Reservations of base ports, one file each naming the test process that holds it, shared by every
+// test process on the machine (ctest runs several at once).
+constexpr char kReservations[] = "/tmp/opctl-etcd-ports";
+
+std::string ReservationOf(int base) { return absl::StrCat(kReservations, "/", base); }
+
+// Takes `base` for this process unless a live process holds it (one that died leaves a stale file).
+bool Reserve(int base) {
+  mkdir(kReservations, 0755);
+  const std::string path = ReservationOf(base);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0) {
+      std::string pid = absl::StrCat(getpid());
+      bool written = write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+      close(fd);
+      return written;
+    }
+    std::ifstream in(path);
+    int holder = 0;
+    in >> holder;
+    if (holder > 0 && (holder == getpid() || kill(holder, 0) == 0 || errno == EPERM)) return false;
+    unlink(path.c_str());  // its process is gone
+  }
+  return false;
+}
+
 // A base port whose member ports (base+I, base+100+I) are all free now, below the kernel's ephemeral
-// range: a member killed and started again must find its ports still free, and a port in that range
-// can meanwhile become any connection's local port (it did: "bind: address already in use" on a
-// restart in CI).
+// range (a port in it can become any connection's local port), and reserved for this process until
+// the cluster goes: a member killed and started again must find its ports still free, and another
+// test's cluster once took a killed member's port (its health check then reached ours, and our
+// member's pause looked like its etcd hanging).
 int FreeBase(int members) {
   static std::mt19937 random(static_cast<unsigned>(getpid()) * 7919u + static_cast<unsigned>(time(nullptr)));
   static const int slots = std::max(1, (EphemeralLow() - 10000 - 100 - members) / 4);
@@ -46,7 +78,8 @@ int FreeBase(int members) {
     int base = 10000 + static_cast<int>(random() % slots) * 4;
     bool free = true;
     for (int i = 1; i <= members && free; ++i) free = PortFree(base + i) && PortFree(base + 100 + i);
-    if (free) return base;
+    if (!free || !Reserve(base)) continue;
+    return base;
   }
 }
 
@@ -65,6 +98,7 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
       return cluster;
     }
     last = absl::UnavailableError(absl::StrCat("scripts/etcd.sh up ", members, " failed: ", up.err));
+    // The destructor removes what this attempt left, its reservation too.
   }
   return last;
 }
@@ -74,7 +108,10 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
   return ::testing::AssertionFailure() << status;
 }
 
-EtcdCluster::~EtcdCluster() { (void)Script({"down"}); }
+EtcdCluster::~EtcdCluster() {
+  (void)Script({"down"});
+  unlink(ReservationOf(base_port_).c_str());
+}
 
 absl::Status EtcdCluster::Script(const std::vector<std::string>& arguments) const {
   std::vector<std::string> argv = {"env", "OPCTL_ETCD_DIR=" + dir_, "OPCTL_CERTS=" + TestTls().dir,
