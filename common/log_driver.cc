@@ -1,8 +1,8 @@
 #include "common/log_driver.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,9 +24,9 @@ const std::set<std::string> kAttributes = {"tag", "labels", "labels-regex", "env
 const std::set<std::string> kCache = {"cache-disabled", "cache-max-size", "cache-max-file", "cache-compress"};
 const std::set<std::string> kEveryDriver = {"mode", "max-buffer-size"};
 
-// Each driver's own options, as Docker documents them.
-const std::map<std::string, std::set<std::string>>& DriverOptions() {
-  static const auto* options = new std::map<std::string, std::set<std::string>>{
+// Each driver and its own options, as Docker documents them, in the order messages list them.
+const std::vector<std::pair<std::string, std::set<std::string>>>& DriverOptions() {
+  static const auto* options = new std::vector<std::pair<std::string, std::set<std::string>>>{
       {"json-file", {"compress"}},
       {"local", {"compress"}},
       {"journald", {}},
@@ -44,11 +44,18 @@ const std::map<std::string, std::set<std::string>>& DriverOptions() {
   return *options;
 }
 
+// The driver's own options, or null when opctl does not take the driver.
+const std::set<std::string>* OwnOptions(const std::string& driver) {
+  for (const auto& [name, options] : DriverOptions())
+    if (name == driver) return &options;
+  return nullptr;
+}
+
 bool IsRemote(const std::string& driver) { return driver == "syslog" || driver == "gelf" || driver == "fluentd"; }
 
 std::set<std::string> KnownOptions(const std::string& driver) {
   if (driver == "none") return {};
-  std::set<std::string> known = DriverOptions().at(driver);
+  std::set<std::string> known = *OwnOptions(driver);
   known.insert(kEveryDriver.begin(), kEveryDriver.end());
   if (driver != "local") known.insert(kAttributes.begin(), kAttributes.end());
   if (IsRemote(driver)) known.insert(kCache.begin(), kCache.end());
@@ -117,23 +124,18 @@ std::string LogDriverOf(const v1::LogOptions& logs) {
 
 bool LogDriverRotates(const std::string& driver) { return driver == "json-file" || driver == "local"; }
 
-bool LogsReadBack(const v1::LogOptions& logs) {
-  std::string driver = LogDriverOf(logs);
-  if (driver == "none") return false;
-  if (!IsRemote(driver)) return true;
-  auto cache = logs.options().find("cache-disabled");
-  return cache == logs.options().end() || cache->second != "true";
-}
-
 const std::vector<std::string>& LogDrivers() {
-  static const auto* drivers =
-      new std::vector<std::string>{"json-file", "local", "journald", "syslog", "gelf", "fluentd", "none"};
+  static const auto* drivers = [] {
+    auto* names = new std::vector<std::string>();
+    for (const auto& [name, options] : DriverOptions()) names->push_back(name);
+    return names;
+  }();
   return *drivers;
 }
 
 void validation_internal::ValidateLogOptions(Checker& check, const v1::LogOptions& logs, const std::string& field) {
   std::string driver = LogDriverOf(logs);
-  if (!DriverOptions().count(driver))
+  if (OwnOptions(driver) == nullptr)
     return check.Fail(field + ".driver",
                       absl::StrCat(Quote(driver), " is not one of: ", absl::StrJoin(LogDrivers(), ", ")));
   check.Quantity(field + ".maxSize", logs.max_size(), ParseMemoryBytes);

@@ -1,5 +1,5 @@
 // Docker's log drivers as a Service's template.logs may name them (compose's `logging:`): which ones
-// opctl takes, which options each knows, which rotate, and which `opctl logs` can read back.
+// opctl takes, which options each knows, and which rotate.
 #pragma once
 
 #include <string>
@@ -16,9 +16,6 @@ inline constexpr char kDefaultLogDriver[] = "json-file";
 std::string LogDriverOf(const v1::LogOptions& logs);
 // Whether Docker rotates this driver's files on the host (logs.maxSize and logs.maxFiles apply).
 bool LogDriverRotates(const std::string& driver);
-// Whether Docker can give the container's output back (`docker logs`, `opctl logs`): the local
-// drivers always, the remote ones through Docker's local cache unless its options turn it off.
-bool LogsReadBack(const v1::LogOptions& logs);
 // The drivers opctl takes, in order.
 const std::vector<std::string>& LogDrivers();
 namespace validation_internal {
