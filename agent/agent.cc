@@ -75,6 +75,7 @@ absl::Status Agent::Start() {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
   backups_->Start();
   events_->Start();
+  event_reporter_->Start();
   link_->Start(node);
   resync_thread_ =
       std::thread([this] { RunPeriodically(mutex_, &stopping_, options_.resync_interval, [this] { ResyncAll(); }); });
@@ -182,6 +183,9 @@ absl::Status Agent::MakeReconcilerAndLink() {
       ControllerChannel(options_.controller_address, *credentials, arguments);
   if (!channel.ok()) return channel.status();
   witness_ = std::make_unique<PeerWitness>(options_.node_name, options_.tls);
+  event_reporter_ = std::make_unique<EventReporter>(
+      *channel, EventReporterOptions{.node_name = options_.node_name, .logger = options_.logger});
+  reconciler_options.events = event_reporter_.get();
   ControllerLinkOptions link_options{options_.node_name, options_.labels, options_.heartbeat_interval};
   link_options.witness = witness_.get();
   link_options.logger = options_.logger;
@@ -200,8 +204,10 @@ absl::Status Agent::MakeReconcilerAndLink() {
       [this](const std::string& volume, const v1::VolumeStatus& status) {
         return link_->UpdateVolumeStatus(volume, status);
       },
-      BackupSchedulerOptions{
-          .node_name = options_.node_name, .backup_dir = options_.backup_dir, .logger = options_.logger});
+      BackupSchedulerOptions{.node_name = options_.node_name,
+                             .backup_dir = options_.backup_dir,
+                             .logger = options_.logger,
+                             .events = event_reporter_.get()});
 
   return absl::OkStatus();
 }

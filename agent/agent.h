@@ -17,6 +17,7 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/docker_events.h"
+#include "agent/event_reporter.h"
 #include "agent/operations_service.h"
 #include "agent/overlay/netlink_dataplane.h"
 #include "agent/peer_service.h"
@@ -91,6 +92,7 @@ class Agent {
   Fence fence_;
   // A failed key is retried after 250 ms, doubling to 30 s, without holding up other keys.
   WorkQueue queue_{Clock::Real(), std::make_unique<ExponentialBackoff>(absl::Milliseconds(250), absl::Seconds(30))};
+  std::unique_ptr<EventReporter> event_reporter_;  // before what reports through it
   std::unique_ptr<ControllerLink> link_;
   std::unique_ptr<NetlinkDataplane> dataplane_;
   std::unique_ptr<Overlay> overlay_;

@@ -137,6 +137,15 @@ void BackupScheduler::RunDue(absl::Time now) {
       failed_.erase(name);
     else
       failed_.insert(name);
+    options_.events->Record({.kind = kKindVolume,
+                             .name = name,
+                             .uid = volume.metadata().uid(),
+                             .stack = volume.metadata().stack(),
+                             .type = run.error().empty() ? kEventNormal : kEventWarning,
+                             .reason = run.error().empty() ? "BackupSucceeded" : "BackupFailed",
+                             .message = run.error().empty() ? absl::StrCat(run.file(), ": ", run.bytes(), " bytes in ",
+                                                                           run.duration_milliseconds(), " ms")
+                                                            : run.error()});
     v1::VolumeStatus status = volume.status();
     *status.mutable_last_backup() = run;
     if (run.error().empty()) *status.mutable_last_successful_backup() = run;

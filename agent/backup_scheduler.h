@@ -24,6 +24,7 @@
 #include "agent/desired_state.h"
 #include "agent/docker_client.h"
 #include "agent/volume_archiver.h"
+#include "common/event_recorder.h"
 #include "common/logger.h"
 
 namespace opctl::agent {
@@ -32,7 +33,8 @@ struct BackupSchedulerOptions {
   std::string node_name;
   std::string backup_dir = "/var/lib/opctl/backups";
   absl::Duration check_interval = absl::Seconds(1);
-  Logger* logger = &Logger::Stderr();  // not owned
+  Logger* logger = &Logger::Stderr();             // not owned
+  EventRecorder* events = &NoEvents::Instance();  // hears BackupSucceeded and BackupFailed (not owned)
 };
 
 class BackupScheduler {

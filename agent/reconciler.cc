@@ -247,8 +247,37 @@ v1::ContainerStatus Reconciler::StatusFrom(const v1::Container& container, const
   return status;
 }
 
+void Reconciler::Note(const v1::Container& container, const std::string& type, const std::string& reason,
+                      const std::string& message, int count) {
+  options_.events->Record({.kind = kKindContainer,
+                           .name = container.metadata().name(),
+                           .uid = container.metadata().uid(),
+                           .stack = container.metadata().stack(),
+                           .type = type,
+                           .reason = reason,
+                           .message = message,
+                           .count = count});
+}
+
+void Reconciler::NoteDockerRestarts(const v1::Container& container, const DockerContainer& actual) {
+  int restarts = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto [it, inserted] = docker_restarts_.try_emplace(container.metadata().name(), actual.id, actual.restart_count);
+    // First seen, or a new Docker container (its count starts again): the base, not restarts.
+    if (!inserted && it->second.first == actual.id) restarts = actual.restart_count - it->second.second;
+    it->second = {actual.id, actual.restart_count};
+  }
+  if (restarts <= 0) return;
+  Note(container, kEventWarning, "BackOff",
+       absl::StrCat("Docker restarted the container after it exited (", actual.restart_count,
+                    " restarts of this container so far)"),
+       restarts);
+}
+
 void Reconciler::Fail(const v1::Container& container, const std::string& phase, const std::string& reason,
                       const absl::Status& error) {
+  Note(container, kEventWarning, reason, std::string(error.message()));
   v1::ContainerStatus status = container.status();
   status.set_observed_generation(container.metadata().generation());
   status.set_phase(phase);

@@ -24,6 +24,7 @@
 #include "agent/status_sink.h"
 #include "agent/volume_locks.h"
 #include "common/clock.h"
+#include "common/event_recorder.h"
 #include "common/host_path.h"
 #include "common/logger.h"
 
@@ -60,6 +61,9 @@ struct ReconcilerOptions {
   std::vector<ProtectedTree> protected_trees;
   // The log drivers this node's dockerd offers (its /info); empty: not checked.
   std::vector<std::string> log_drivers;
+  // Hears what the reconciler does and sees on its containers (not owned): Created, Started, Killing,
+  // Healed, Unhealthy, BackOff, Fenced and each failure's reason.
+  EventRecorder* events = &NoEvents::Instance();
 };
 
 class Reconciler {
@@ -132,6 +136,13 @@ class Reconciler {
   void Fail(const v1::Container& container, const std::string& phase, const std::string& reason,
             const absl::Status& error);
   int AddRestart(const v1::Container& container);
+  // An Event about `container`.
+  void Note(const v1::Container& container, const std::string& type, const std::string& reason,
+            const std::string& message, int count = 1);
+  // Created (or Healed, when its Docker container vanished) and Started, after CreateAndStart.
+  void NoteCreated(const v1::Container& container, bool replaced);
+  // BackOff for the restarts Docker made of `actual` (its restart policy) since the last look.
+  void NoteDockerRestarts(const v1::Container& container, const DockerContainer& actual);
 
   DockerClient& docker_;
   const DesiredState& desired_;
@@ -147,6 +158,8 @@ class Reconciler {
   std::map<std::string, absl::Time> unhealthy_since_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, int> restarts_ ABSL_GUARDED_BY(mutex_);          // restarts the agent caused, per container
   std::map<std::string, std::string> reported_ ABSL_GUARDED_BY(mutex_);  // last status sent, serialized
+  // Docker's restart count of each container when last looked at, with the Docker container's id.
+  std::map<std::string, std::pair<std::string, int>> docker_restarts_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace opctl::agent

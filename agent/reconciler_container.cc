@@ -29,6 +29,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     for (const DockerContainer& running : *actual) {
       options_.logger->Log("agent", absl::StrCat("fencing ", name, ": ", fenced));
       if (absl::Status removed = docker_.RemoveContainer(running.id); !Ignorable(removed)) return removed;
+      Note(object->container(), kEventWarning, "Fenced", absl::StrCat("removed from this node: ", fenced));
     }
     return absl::ZeroDuration();  // the fence's resync brings it back
   }
@@ -54,6 +55,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
     if (!created.ok()) return created.status();
     // A container that ran before (recreated after a removal or a spec change) counts as a restart.
     if (replaced || !container.status().container_id().empty()) AddRestart(container);
+    NoteCreated(container, replaced);
     id = *created;
   } else {
     id = (*match)->id;
@@ -67,8 +69,24 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   if (absl::Status running = RunAsDeclared(container, *match != nullptr, &*inspected); !running.ok()) return running;
   absl::StatusOr<absl::Duration> requeue = RestartIfUnhealthyTooLong(container, &*inspected);
   if (!requeue.ok()) return requeue.status();
+  NoteDockerRestarts(container, *inspected);
   Report(container, StatusFrom(container, *inspected));
   return *requeue;
+}
+
+void Reconciler::NoteCreated(const v1::Container& container, bool replaced) {
+  const std::string& phase = container.status().phase();
+  // It ran here and nothing replaced it: its Docker container was removed behind opctl's back.
+  bool healed = !replaced && !container.status().container_id().empty() &&
+                (phase == kPhaseRunning || phase == kPhaseExited || phase == kPhaseCreating);
+  if (healed) {
+    Note(container, kEventWarning, "Healed", "its Docker container was gone (removed by hand?): made it again");
+  } else {
+    Note(container, kEventNormal, "Created",
+         absl::StrCat(replaced ? "replaced the container of the former spec; " : "", "image ",
+                      container.spec().template_().image()));
+  }
+  Note(container, kEventNormal, "Started", "started the container");
 }
 
 absl::Status Reconciler::RemoveUnwanted(const std::string& name, const std::vector<DockerContainer>& actual) {
@@ -76,8 +94,14 @@ absl::Status Reconciler::RemoveUnwanted(const std::string& name, const std::vect
   if (!desired_.synced()) return absl::OkStatus();
   for (const DockerContainer& stale : actual) {
     if (absl::Status removed = StopAndRemove(stale); !Ignorable(removed)) return removed;
+    options_.events->Record({.kind = kKindContainer,
+                             .name = name,
+                             .reason = "Killing",
+                             .message = absl::StrCat("stopped and removed Docker container ", stale.id.substr(0, 12),
+                                                     ": not wanted on this node any more")});
   }
   absl::MutexLock lock(&mutex_);
+  docker_restarts_.erase(name);
   unhealthy_since_.erase(name);
   restarts_.erase(name);
   reported_.erase(name);
@@ -156,7 +180,12 @@ absl::Status Reconciler::RunAsDeclared(const v1::Container& container, bool adop
     Fail(container, kPhaseFailed, "StartFailed", started);
     return started;
   }
-  if (adopted) AddRestart(container);
+  if (adopted) {
+    AddRestart(container);
+    Note(container, kEventWarning, "Healed",
+         absl::StrCat("found ", inspected->state, " (exit code ", inspected->exit_code,
+                      ") though declared running: started it again"));
+  }
   absl::StatusOr<DockerContainer> again = docker_.InspectContainer(inspected->id);
   if (!again.ok()) return again.status();
   *inspected = *std::move(again);
@@ -173,9 +202,17 @@ absl::StatusOr<absl::Duration> Reconciler::RestartIfUnhealthyTooLong(const v1::C
     return absl::ZeroDuration();
   }
   absl::Time now = clock_.Now(), since;
+  bool turned = false;
   {
     absl::MutexLock lock(&mutex_);
-    since = unhealthy_since_.emplace(name, now).first->second;
+    auto [it, inserted] = unhealthy_since_.emplace(name, now);
+    since = it->second;
+    turned = inserted;
+  }
+  if (turned) {
+    Note(container, kEventWarning, "Unhealthy",
+         absl::StrCat("health check failing; restarting it after ",
+                      absl::FormatDuration(options_.unhealthy_restart_after), " unless it recovers"));
   }
   if (now - since < options_.unhealthy_restart_after) return options_.unhealthy_restart_after - (now - since);
   if (absl::Status paths = CheckHostPathsBeforeStart(container, *inspected); !paths.ok()) return paths;
@@ -184,6 +221,8 @@ absl::StatusOr<absl::Duration> Reconciler::RestartIfUnhealthyTooLong(const v1::C
     return restarted;
   }
   AddRestart(container);
+  Note(container, kEventWarning, "Killing",
+       absl::StrCat("unhealthy for ", absl::FormatDuration(now - since), ": restarted it"));
   {
     absl::MutexLock lock(&mutex_);
     unhealthy_since_.erase(name);

@@ -26,7 +26,9 @@ Usage:
   opctl diff -f FILE|DIR|-                                 what apply would change, as diff -u; exit 0 none, 1 some, 2 error
   opctl get KIND|all [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [--stack S] [-w]
   opctl get controllers [-o json]
-  opctl describe KIND NAME                                 spec, status, conditions, owned objects
+  opctl get events [--for KIND/NAME] [--field-selector reason=BackOff] [-w]
+                                                           what the controller and agents did and saw
+  opctl describe KIND NAME                                 spec, status, conditions, owned objects, events
   opctl delete KIND NAME | -f FILE [--delete-data] [--ignore-not-found]
   opctl scale service/NAME --replicas N
   opctl rollout restart service/NAME                       replace replicas one at a time, each when ready
@@ -54,7 +56,7 @@ Usage:
   opctl volume restore NAME -f FILE.tar.gz [--force] [--node N]
                                                            replace a volume's contents with an archive
 
-Kinds: network (net), volume (vol), service (svc), container (ctr), node (no); singular or plural.
+Kinds: network (net), volume (vol), service (svc), container (ctr), node (no), event (ev); singular or plural.
 )";
 
 // The whole usage, or (`verb` given) that verb's lines of it and the flags it takes.

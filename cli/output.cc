@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/event_table.h"
 #include "common/api_names.h"
 #include "common/clock.h"
 #include "common/conditions.h"
@@ -112,6 +113,7 @@ std::string ToSortedYaml(const v1::Object& object) {
 }
 
 std::vector<std::string> TableHeader(const std::string& kind, bool wide) {
+  if (kind == kKindEvent) return EventHeader(wide);
   if (kind == kKindNetwork) {
     if (wide) return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "NODES", "VNI", "READY", "AGE"};
     return {"NAME", "STACK", "SUBNET", "GATEWAY", "INTERNAL", "NODES", "AGE"};
@@ -248,6 +250,7 @@ std::vector<std::string> TableRow(const v1::Object& object, bool wide, absl::Tim
   }
   if (kind == kKindService) return ServiceRow(object, wide, now);
   if (kind == kKindContainer) return ContainerRow(object, wide, now);
+  if (kind == kKindEvent) return EventRow(object.event(), wide, now);
   return NodeRow(object, wide, now, allocations);
 }
 

@@ -10,6 +10,13 @@ inline constexpr char kKindVolume[] = "Volume";
 inline constexpr char kKindService[] = "Service";
 inline constexpr char kKindContainer[] = "Container";
 inline constexpr char kKindNode[] = "Node";
+inline constexpr char kKindEvent[] = "Event";
+
+// An Event's type, and who reports it.
+inline constexpr char kEventNormal[] = "Normal";
+inline constexpr char kEventWarning[] = "Warning";
+inline constexpr char kControllerComponent[] = "opctl-controller";
+inline constexpr char kAgentComponent[] = "opctl-agent";
 
 // A Container's status.phase.
 inline constexpr char kPhasePending[] = "Pending";

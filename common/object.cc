@@ -6,6 +6,7 @@
 #include "common/api_names.h"
 #include "common/quantity.h"
 #include "common/quote.h"
+#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace opctl {
@@ -34,6 +35,7 @@ const std::vector<KindInfo>& AllKinds() {
       {"Service", "service", "services", "svc", v1::Object::kServiceFieldNumber},
       {"Container", "container", "containers", "ctr", v1::Object::kContainerFieldNumber},
       {"Node", "node", "nodes", "no", v1::Object::kNodeFieldNumber},
+      {"Event", "event", "events", "ev", v1::Object::kEventFieldNumber},
   };
   return *kinds;
 }
@@ -83,19 +85,23 @@ v1::ObjectMeta* MutableMetaOf(v1::Object* object) {
   return static_cast<v1::ObjectMeta*>(inner->GetReflection()->MutableMessage(inner, Field(*inner, "metadata")));
 }
 
+// An Event has neither spec nor status: both read as empty, and its status cannot be written.
 const Message& SpecOf(const v1::Object& object) {
   const Message& inner = Inner(object);
-  return inner.GetReflection()->GetMessage(inner, Field(inner, "spec"));
+  const FieldDescriptor* spec = Field(inner, "spec");
+  return spec ? inner.GetReflection()->GetMessage(inner, spec) : google::protobuf::Empty::default_instance();
 }
 
 const Message& StatusOf(const v1::Object& object) {
   const Message& inner = Inner(object);
-  return inner.GetReflection()->GetMessage(inner, Field(inner, "status"));
+  const FieldDescriptor* status = Field(inner, "status");
+  return status ? inner.GetReflection()->GetMessage(inner, status) : google::protobuf::Empty::default_instance();
 }
 
 Message* MutableStatusOf(v1::Object* object) {
   Message* inner = MutableInner(object, KindOf(*object));
-  return inner->GetReflection()->MutableMessage(inner, Field(*inner, "status"));
+  const FieldDescriptor* status = Field(*inner, "status");
+  return status ? inner->GetReflection()->MutableMessage(inner, status) : nullptr;
 }
 
 bool SpecEquals(const v1::Object& a, const v1::Object& b) {

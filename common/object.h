@@ -1,4 +1,4 @@
-// Helpers over the five kinds of opctl.v1.Object: names, metadata, spec and status reached through
+// Helpers over the kinds of opctl.v1.Object: names, metadata, spec and status reached through
 // protobuf reflection so the store, API and CLI handle every kind the same way. Thread-safe.
 #pragma once
 
@@ -51,6 +51,7 @@ v1::ObjectMeta* MutableMetaOf(v1::Object* object);
 const google::protobuf::Message& Inner(const v1::Object& object);
 google::protobuf::Message* MutableInner(v1::Object* object, absl::string_view kind);
 
+// An Event's spec and status are empty messages; MutableStatusOf gives nullptr for it.
 const google::protobuf::Message& SpecOf(const v1::Object& object);
 const google::protobuf::Message& StatusOf(const v1::Object& object);
 google::protobuf::Message* MutableStatusOf(v1::Object* object);

@@ -1,5 +1,6 @@
 // What agents and in-process controllers report, bounded and checked as applies are: a heartbeat's
 // Node, and any status written to an object.
+#include "common/clock.h"
 #include "common/ipv4.h"
 #include "common/message_bounds.h"
 #include "common/validation_checker.h"
@@ -41,6 +42,39 @@ std::vector<FieldError> ValidateNodeReport(const v1::Node& node) {
     if (!Matches(status.volumes(i), kMaxNodeNameLength, kVolumeName)) {
       check.Fail(absl::StrCat("status.volumes[", i, "]"),
                  absl::StrCat(Quote(status.volumes(i)), " is not a volume name"));
+    }
+  }
+  return errors;
+}
+
+std::vector<FieldError> ValidateEventReport(const v1::Event& event, int index) {
+  std::vector<FieldError> errors;
+  Checker check(index, "event", errors);
+  std::string at = absl::StrCat("events[", index, "]");
+  MessageBounds bounds;
+  bounds.max_string_bytes = kMaxStatusStringBytes;
+  std::vector<BoundViolation> violations = CheckBounds(event, at, bounds);
+  for (BoundViolation& violation : violations) check.Fail(violation.field, violation.message);
+  if (!violations.empty()) return errors;
+  const KindInfo* kind = FindKind(event.involved_object().kind());
+  if (kind == nullptr || kind->kind == kKindEvent) {
+    check.Fail(at + ".involvedObject.kind",
+               absl::StrCat(Quote(event.involved_object().kind()), " is not a kind an Event can be about"));
+  }
+  if (event.involved_object().name().empty() || event.involved_object().name().size() > kMaxNodeNameLength) {
+    check.Fail(at + ".involvedObject.name", "is required, at most 253 characters");
+  }
+  if (!Matches(event.reason(), 128, validation_internal::kEventReason)) {
+    check.Fail(at + ".reason", absl::StrCat(Quote(event.reason()), " is not a CamelCase reason"));
+  }
+  if (event.type() != kEventNormal && event.type() != kEventWarning) {
+    check.Fail(at + ".type", absl::StrCat(Quote(event.type()), ": Normal or Warning"));
+  }
+  if (event.count() < 1) check.Fail(at + ".count", "must be at least 1");
+  for (const auto& [field, value] :
+       {std::pair{".firstTimestamp", &event.first_timestamp()}, std::pair{".lastTimestamp", &event.last_timestamp()}}) {
+    if (ParseTimestamp(*value) == absl::InfinitePast()) {
+      check.Fail(at + field, absl::StrCat(Quote(*value), " is not an RFC 3339 time"));
     }
   }
   return errors;

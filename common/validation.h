@@ -52,6 +52,11 @@ std::vector<FieldError> ValidateObject(const v1::Object& object, int document);
 // capacity not negative, short version and address strings, volume names by Docker's rule.
 std::vector<FieldError> ValidateNodeReport(const v1::Node& node);
 
+// What an agent may report of one Event (Agent.ReportEvents; `index` is its place in the request):
+// a known involved kind and a name, a CamelCase reason, type Normal or Warning, a count of at least 1,
+// RFC 3339 timestamps, and every string short. Field paths start at "events[INDEX]".
+std::vector<FieldError> ValidateEventReport(const v1::Event& event, int index);
+
 // The bounds of a status written to `object` (its status part only): size of the object, length of
 // each string, entries of each list. Field paths start at "status".
 std::vector<FieldError> ValidateStatus(const v1::Object& object);

@@ -30,7 +30,8 @@ inline const RE2& kUser = *new RE2("[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?");     //
 inline const RE2& kImage = *new RE2("[a-z0-9][a-z0-9._/:@-]*");               // never destroyed: in use until exit
 inline const RE2& kCapability = *new RE2("(CAP_)?[A-Z][A-Z0-9_]*");           // never destroyed: in use until exit
 inline const RE2& kNodeName =
-    *new RE2("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");  // never destroyed: in use until exit
+    *new RE2("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");        // never destroyed: in use until exit
+inline const RE2& kEventReason = *new RE2("[A-Z][A-Za-z0-9]*");  // never destroyed: in use until exit
 inline constexpr size_t kMaxNameLength = 63;
 inline constexpr size_t kMaxLabelPrefixLength = 253;
 inline constexpr size_t kMaxImageLength = 255;

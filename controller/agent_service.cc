@@ -3,6 +3,7 @@
 #include "common/api_names.h"
 #include "common/object.h"
 #include "common/quote.h"
+#include "common/validation.h"
 #include "controller/controller_service.h"
 
 namespace opctl::controller {
@@ -119,6 +120,32 @@ grpc::ServerUnaryReactor* AgentService::AgentGone(grpc::CallbackServerContext* c
   }
   std::vector<std::string> removed(request->removed().begin(), request->removed().end());
   reactor->Finish(ToWireStatus(monitor_.AgentGone(request->node_name(), removed)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AgentService::ReportEvents(grpc::CallbackServerContext* context,
+                                                     const v1::ReportEventsRequest* request,
+                                                     v1::ReportEventsResponse*) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = AuthorizeAgent(authorizer_, *context, request->node_name(), "report events");
+      !allowed.ok()) {
+    reactor->Finish(ToWireStatus(allowed));
+    return reactor;
+  }
+  if (request->events_size() > static_cast<int>(kMaxStatusEntries)) {
+    reactor->Finish(ToWireStatus(
+        absl::InvalidArgumentError(absl::StrCat("events: at most ", kMaxStatusEntries, " in one report"))));
+    return reactor;
+  }
+  for (int i = 0; i < request->events_size(); ++i) {
+    std::vector<FieldError> errors = ValidateEventReport(request->events(i), i);
+    if (!errors.empty()) {
+      reactor->Finish(ToWireStatus(absl::InvalidArgumentError(errors.front().ToString())));
+      return reactor;
+    }
+  }
+  events_.Report(request->node_name(), {request->events().begin(), request->events().end()});
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

@@ -1,5 +1,5 @@
 // The gRPC edge agents use besides the Controller service: heartbeats (with the node's bindings and
-// its fencing deadline), finalizer release and the fence guard's report of a dead agent (see
+// its fencing deadline), finalizer release, the fence guard's report of a dead agent and Events (see
 // proto/opctl/v1/agent.proto for the protocol). Thin; thread-safe.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/authorizer.h"
+#include "controller/events/event_writer.h"
 #include "controller/node_monitor.h"
 #include "controller/placement_index.h"
 #include "controller/registry.h"
@@ -18,8 +19,9 @@ namespace opctl::controller {
 
 class AgentService final : public v1::Agent::CallbackService {
  public:
-  AgentService(Registry& registry, NodeMonitor& monitor, const PlacementIndex& placement, const Authorizer& authorizer)
-      : registry_(registry), monitor_(monitor), placement_(placement), authorizer_(authorizer) {}
+  AgentService(Registry& registry, NodeMonitor& monitor, const PlacementIndex& placement, const Authorizer& authorizer,
+               EventWriter& events)
+      : registry_(registry), monitor_(monitor), placement_(placement), authorizer_(authorizer), events_(events) {}
 
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
                                       v1::HeartbeatResponse* response) override;
@@ -27,6 +29,9 @@ class AgentService final : public v1::Agent::CallbackService {
                                              const v1::ReleaseFinalizerRequest* request, v1::Object* response) override;
   grpc::ServerUnaryReactor* AgentGone(grpc::CallbackServerContext* context, const v1::AgentGoneRequest* request,
                                       v1::AgentGoneResponse* response) override;
+  // Validated whole (INVALID_ARGUMENT names the first bad field, nothing is taken), then folded.
+  grpc::ServerUnaryReactor* ReportEvents(grpc::CallbackServerContext* context, const v1::ReportEventsRequest* request,
+                                         v1::ReportEventsResponse* response) override;
 
  private:
   // Every registered node's name and agent address, read at most once a second (not once per
@@ -41,6 +46,7 @@ class AgentService final : public v1::Agent::CallbackService {
   NodeMonitor& monitor_;
   const PlacementIndex& placement_;
   const Authorizer& authorizer_;
+  EventWriter& events_;
   absl::Mutex peers_mutex_;
   std::shared_ptr<const PeerDirectory> peers_ ABSL_GUARDED_BY(peers_mutex_);
   absl::Time peers_read_ ABSL_GUARDED_BY(peers_mutex_) = absl::InfinitePast();

@@ -9,6 +9,7 @@
 #include "controller/container_policy.h"
 #include "controller/controllers.h"
 #include "controller/election/etcd_compactor.h"
+#include "controller/events/event_writer.h"
 #include "controller/node_monitor.h"
 #include "controller/registry.h"
 #include "controller/runtime/manager.h"
@@ -23,6 +24,7 @@ struct ControlPlaneOptions {
   absl::Duration silent_node_settle = absl::Seconds(1);
   absl::Duration node_grace = absl::Milliseconds(2500);
   int64_t history_revisions = 10000;
+  EventWriterOptions events;
 };
 
 class ControlPlane {
@@ -36,6 +38,7 @@ class ControlPlane {
   FencedStore& fenced() { return fenced_; }
   Manager& manager() { return manager_; }
   Controllers& controllers() { return controllers_; }
+  EventWriter& events() { return events_; }
   NodeMonitor& node_monitor() { return node_monitor_; }
 
  private:
@@ -44,6 +47,8 @@ class ControlPlane {
   Registry registry_;
   FencedStore fenced_;
   Registry leader_registry_;  // what the leader-only loops write through: fenced when elected
+  // Every controller writes Events (unfenced: agents report to whichever they reach).
+  EventWriter events_;
   Manager manager_;
   Controllers controllers_;
   NodeMonitor node_monitor_;

@@ -263,12 +263,13 @@ grpc::ServerUnaryReactor* ControllerService::List(grpc::CallbackServerContext* c
     reactor->Finish(ToWireStatus(current));
     return reactor;
   }
-  // What an agent sees: the same filter as its watch.
+  // What an agent sees, and a field selector: the same filter as a watch's.
   std::optional<WatchFilter> node_filter;
-  if (!request->node_name().empty()) {
+  if (!request->node_name().empty() || !request->field_selector().empty()) {
     v1::WatchRequest as_watch;
     as_watch.set_kind(request->kind());
     as_watch.set_node_name(request->node_name());
+    as_watch.set_field_selector(request->field_selector());
     absl::StatusOr<WatchFilter> filter = WatchFilter::Create(as_watch);
     if (!filter.ok()) {
       reactor->Finish(ToWireStatus(filter.status()));

@@ -29,9 +29,9 @@ bool PlacementChanged(const v1::Node& node, const v1::Node* before) {
 Controllers::Controllers(Manager& manager, Registry& registry, Clock& clock, ControllersOptions options)
     : manager_(manager),
       registry_(registry),
-      services_(registry, clock, options.host_path_roots),
-      scheduling_(registry, placement_, clock),
-      evacuation_(registry, placement_, clock, options.silent_node_settle),
+      services_(registry, clock, options.host_path_roots, *options.events),
+      scheduling_(registry, placement_, clock, *options.events),
+      evacuation_(registry, placement_, clock, options.silent_node_settle, *options.events),
       endpoints_(registry, clock) {
   service_loop_ = &manager.Add(services_, {.name = "service controller", .leader_only = true, .resync = [this] {
                                              return NamesOf(registry_.ListKind(kKindService));

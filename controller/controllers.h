@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/event_recorder.h"
 #include "controller/placement_index.h"
 #include "controller/reconcilers/network_endpoints_reconciler.h"
 #include "controller/reconcilers/node_evacuation_reconciler.h"
@@ -33,6 +34,7 @@ struct ControllersOptions {
   absl::Duration silent_node_settle = absl::Seconds(1);
   // The controller policy's hostPathRoots, copied into Containers that mount host paths.
   std::vector<std::string> host_path_roots;
+  EventRecorder* events = &NoEvents::Instance();  // not owned
 };
 
 class Controllers {

@@ -67,6 +67,8 @@ ABSL_FLAG(bool, reflection, false, "serve gRPC server reflection (grpcurl list),
 ABSL_FLAG(absl::Duration, silent_node_settle, absl::Seconds(1),
           "how long the movable containers of a node that went silent wait after it turns NotReady before "
           "they start elsewhere (time for its agent's fence to remove them); a fence guard's report skips it");
+ABSL_FLAG(absl::Duration, event_ttl, absl::Hours(1), "an Event goes this long after it last happened");
+ABSL_FLAG(int, max_events, 10000, "Events kept at most; beyond it the ones last seen longest ago go first");
 constexpr char kDefaultMetricsListen[] = "127.0.0.1:7081";
 ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
           "address of the Prometheus endpoint (GET /metrics), apart from the gRPC port, or several as "
@@ -230,7 +232,9 @@ int Run() {
                       .bookmark_interval = absl::GetFlag(FLAGS_bookmark_interval),
                       .silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle),
                       .node_grace = absl::GetFlag(FLAGS_node_grace),
-                      .history_revisions = absl::GetFlag(FLAGS_history_revisions)});
+                      .history_revisions = absl::GetFlag(FLAGS_history_revisions),
+                      .events = {.ttl = absl::GetFlag(FLAGS_event_ttl),
+                                 .max_events = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_events)))}});
   if (absl::Status started = plane.Start(); !started.ok()) return Fail(started.ToString(), 1);
 
   ControllerServiceOptions service_options;
@@ -238,7 +242,7 @@ int Run() {
   service_options.max_watch_backlog_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_watch_backlog_bytes));
   ControllerService service(plane.registry(), plane.hub(), security->authorizer, service_options);
   AgentService agent_service(plane.registry(), plane.node_monitor(), plane.controllers().placement(),
-                             security->authorizer);
+                             security->authorizer, plane.events());
   OperationsProxy operations(plane.registry(), security->authorizer, security->agent_tls,
                              absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
   absl::StatusOr<std::unique_ptr<ControllerMetrics>> metrics = StartMetrics(plane.registry(), **store);

@@ -96,6 +96,15 @@ absl::Status NodeMonitor::Heartbeat(const v1::Node& reported) {
   *node->mutable_status()->mutable_volumes() = reported.status().volumes();
   SetCondition(node->mutable_status()->mutable_conditions(), kConditionReady, true, kReasonAgentHeartbeating,
                "the agent is sending heartbeats", now);
+  if (!stored || !NodeIsReady(before)) {
+    options_.events->Record(
+        {.kind = kKindNode,
+         .name = name,
+         .reason = stored ? "NodeReady" : "Registered",
+         .message = stored ? "the agent is sending heartbeats again"
+                           : absl::StrCat("registered by its agent ", reported.status().agent_version(), ", Docker ",
+                                          reported.status().docker_version())});
+  }
   bool changed = !stored || !MessageDifferencer::Equals(before, *node);
   bool stale = now - ParseTimestamp(before.status().last_heartbeat()) >= options_.heartbeat_write_interval;
   if (!changed && !stale) return absl::OkStatus();
@@ -223,7 +232,16 @@ absl::Status NodeMonitor::MarkNotReady(Registry& registry, v1::Object node, cons
                                        const std::string& message, absl::Time now) {
   SetCondition(node.mutable_node()->mutable_status()->mutable_conditions(), kConditionReady, false, reason, message,
                now);
-  return Write(registry, std::move(node));
+  std::string name = node.node().metadata().name();
+  absl::Status written = Write(registry, std::move(node));
+  if (written.ok()) {
+    options_.events->Record({.kind = kKindNode,
+                             .name = name,
+                             .type = kEventWarning,
+                             .reason = reason == kAgentGoneReason ? "Fenced" : "NodeNotReady",
+                             .message = message});
+  }
+  return written;
 }
 
 }  // namespace opctl::controller

@@ -24,6 +24,7 @@
 #include "common/api_names.h"
 #include "common/clock.h"
 #include "common/disruption.h"
+#include "common/event_recorder.h"
 #include "common/logger.h"
 #include "controller/registry.h"
 #include "controller/runtime/reconciler.h"
@@ -33,6 +34,8 @@ namespace opctl::controller {
 struct NodeMonitorOptions {
   absl::Duration grace = absl::Milliseconds(2500);
   absl::Duration heartbeat_write_interval = absl::Seconds(10);
+  // Hears Registered, NodeReady, NodeNotReady and Fenced (not owned).
+  EventRecorder* events = &NoEvents::Instance();
 };
 
 inline constexpr char kNodeCheckKey[] = "silent-nodes";

@@ -215,6 +215,7 @@ void Registry::UpdateStatus(const v1::Object& object, int64_t expected_resource_
                             Done<v1::Object> done) {
   std::string kind = KindOf(object);
   if (kind.empty()) return done(absl::InvalidArgumentError("object.kind is required"));
+  if (kind == kKindEvent) return done(absl::InvalidArgumentError("object.kind: an Event has no status to update"));
   auto status = std::make_shared<v1::Object>(object);
   DropUnknownFields(status.get());
   UpdateAttempt(

@@ -20,6 +20,9 @@ absl::StatusOr<WatchFilter> WatchFilter::Create(const v1::WatchRequest& request)
   absl::StatusOr<LabelSelector> selector = LabelSelector::Parse(request.label_selector());
   if (!selector.ok()) return selector.status();
   filter.selector_ = *std::move(selector);
+  absl::StatusOr<FieldSelector> fields = FieldSelector::Parse(request.field_selector(), filter.kind_);
+  if (!fields.ok()) return fields.status();
+  filter.fields_ = *std::move(fields);
   filter.stack_ = request.stack();
   filter.node_name_ = request.node_name();
   return filter;
@@ -34,9 +37,9 @@ bool WatchFilter::Matches(const v1::Object& object) const {
     // An agent sees the Containers bound to it, its own Node, and every Network and Volume.
     if (kind == kKindContainer && object.container().spec().node_name() != node_name_) return false;
     if (kind == kKindNode && meta.name() != node_name_) return false;
-    if (kind == kKindService) return false;
+    if (kind == kKindService || kind == kKindEvent) return false;
   }
-  return selector_.Matches(meta.labels());
+  return selector_.Matches(meta.labels()) && fields_.Matches(object);
 }
 
 std::optional<v1::WatchEvent> WatchFilter::ToEvent(const ObjectChange& change) const {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
+#include "common/field_selector.h"
 #include "common/label_selector.h"
 #include "controller/stored_object.h"
 #include "opctl/v1/controller.pb.h"
@@ -14,7 +15,7 @@ namespace opctl::controller {
 
 class WatchFilter {
  public:
-  // INVALID_ARGUMENT for an unknown kind or a bad selector.
+  // INVALID_ARGUMENT for an unknown kind or a bad label or field selector.
   static absl::StatusOr<WatchFilter> Create(const v1::WatchRequest& request);
 
   bool Matches(const v1::Object& object) const;
@@ -26,6 +27,7 @@ class WatchFilter {
   std::string stack_;
   std::string node_name_;
   LabelSelector selector_;
+  FieldSelector fields_;
 };
 
 }  // namespace opctl::controller

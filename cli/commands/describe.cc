@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "cli/event_table.h"
 #include "cli/output.h"
 #include "common/api_names.h"
 #include "common/clock.h"
@@ -82,6 +83,20 @@ void PrintStatus(std::ostream& out, const v1::Object& object) {
   for (std::string line; std::getline(table, line);) out << "  " << line << "\n";
 }
 
+// An Event has neither spec nor status: what happened, to what, how often, who saw it.
+void PrintEvent(std::ostream& out, const v1::Event& event) {
+  std::string source = event.reporting_component();
+  if (!event.reporting_node().empty()) absl::StrAppend(&source, " on node ", event.reporting_node());
+  out << FormatRows({{"Involved object:", DisplayName(event.involved_object().kind(), event.involved_object().name())},
+                     {"Type:", event.type()},
+                     {"Reason:", event.reason()},
+                     {"Message:", event.message()},
+                     {"Count:", absl::StrCat(event.count())},
+                     {"First seen:", event.first_timestamp()},
+                     {"Last seen:", event.last_timestamp()},
+                     {"Source:", source}});
+}
+
 // A Service's Containers, as `get containers -o wide` shows them.
 void PrintContainersOf(CommandContext& context, const std::string& service) {
   v1::ListRequest list;
@@ -98,6 +113,21 @@ void PrintContainersOf(CommandContext& context, const std::string& service) {
   for (std::string line; !owned.empty() && std::getline(table, line);) context.out << "  " << line << "\n";
 }
 
+// The object's Events, as kubectl describe ends: asked for by kind and name (a namesake deleted
+// and made again shares them, as in Kubernetes).
+void PrintEventsOf(CommandContext& context, const v1::Object& object) {
+  v1::ListRequest list;
+  list.set_kind(kKindEvent);
+  list.set_field_selector(
+      absl::StrCat("involvedObject.kind=", KindOf(object), ",involvedObject.name=", MetaOf(object).name()));
+  v1::ListResponse response;
+  if (grpc::Status status = context.client.List(list, &response); !status.ok()) {
+    context.out << "Events:\n  <unknown: " << context.client.Explain(status) << ">\n";
+    return;
+  }
+  context.out << DescribeEvents({response.items().begin(), response.items().end()}, absl::Now());
+}
+
 }  // namespace
 
 int RunDescribe(CommandContext& context) {
@@ -111,9 +141,14 @@ int RunDescribe(CommandContext& context) {
   grpc::Status status = context.client.Get(request, &object);
   if (!status.ok()) return Fail(context, context.client.Explain(status));
   context.out << MetadataTable(object);
+  if (object.has_event()) {
+    PrintEvent(context.out, object.event());
+    return 0;
+  }
   context.out << "Spec:\n" << Section(ToYaml(object), "spec");
   PrintStatus(context.out, object);
   if (KindOf(object) == kKindService) PrintContainersOf(context, MetaOf(object).name());
+  if (KindOf(object) != kKindEvent) PrintEventsOf(context, object);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands/commands.h"
+#include "cli/event_table.h"
 #include "cli/output.h"
 #include "common/api_names.h"
 #include "common/clock.h"
@@ -43,9 +44,26 @@ void PrintObjects(CommandContext& context, const std::string& kind, const std::v
     grpc::Status status = context.client.List(request, &containers);
     NodeAllocations allocations = AllocationsOf({containers.items().begin(), containers.items().end()});
     context.out << ToTable(kind, objects, true, absl::Now(), true, status.ok() ? &allocations : nullptr);
+  } else if (kind == kKindEvent) {
+    std::vector<v1::Object> sorted = objects;
+    SortByLastSeen(sorted);
+    context.out << ToTable(kind, sorted, output == "wide", absl::Now());
   } else {
     context.out << ToTable(kind, objects, output == "wide", absl::Now());
   }
+}
+
+// --field-selector, with --for KIND/NAME (events only) added as kubectl's --for does.
+absl::StatusOr<std::string> FieldSelectorOf(CommandContext& context, const std::string& kind) {
+  std::string selector = context.arguments.Get("field-selector");
+  if (!context.arguments.Has("for")) return selector;
+  if (kind != kKindEvent)
+    return absl::InvalidArgumentError("--for takes events only: opctl get events --for KIND/NAME");
+  absl::StatusOr<ObjectReference> about = ParseReference({context.arguments.Get("for")});
+  if (!about.ok()) return absl::InvalidArgumentError(absl::StrCat("--for: ", about.status().message()));
+  if (about->name.empty()) return absl::InvalidArgumentError("--for needs KIND/NAME, e.g. service/redis-master");
+  return absl::StrCat(selector, selector.empty() ? "" : ",", "involvedObject.kind=", about->kind->kind,
+                      ",involvedObject.name=", about->name);
 }
 
 // Follows changes from `revision` until interrupted: resumes after a broken stream from the last
@@ -84,6 +102,7 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
       list.set_kind(base.kind());
       list.set_stack(base.stack());
       list.set_label_selector(base.label_selector());
+      list.set_field_selector(base.field_selector());
       v1::ListResponse response;
       grpc::Status listed = context.client.List(list, &response);
       if (listed.ok()) {
@@ -103,7 +122,7 @@ int Watch(CommandContext& context, const v1::WatchRequest& base, const std::stri
 
 // The named object, or the kind's objects in the stack matching the selector; the revision to watch
 // from.
-grpc::Status Fetch(CommandContext& context, const std::string& kind, const std::string& name,
+grpc::Status Fetch(CommandContext& context, const std::string& kind, const std::string& name, const std::string& fields,
                    std::vector<v1::Object>* objects, int64_t* revision) {
   if (!name.empty()) {
     v1::GetRequest request;
@@ -120,6 +139,7 @@ grpc::Status Fetch(CommandContext& context, const std::string& kind, const std::
   request.set_kind(kind);
   request.set_stack(context.arguments.Get("stack"));
   request.set_label_selector(context.arguments.Get("selector"));
+  request.set_field_selector(fields);
   v1::ListResponse response;
   grpc::Status status = context.client.List(request, &response);
   if (!status.ok()) return status;
@@ -150,13 +170,15 @@ int RunGet(CommandContext& context) {
   }
   bool watch = context.arguments.Has("watch");
   if (watch && kinds.size() > 1) return Fail(context, "get all cannot watch; watch one kind", 2);
+  absl::StatusOr<std::string> fields = FieldSelectorOf(context, kinds[0]);
+  if (!fields.ok()) return Fail(context, std::string(fields.status().message()), 2);
 
   std::vector<v1::Object> all;
   int64_t revision = 0;
   bool printed_section = false;
   for (const std::string& kind : kinds) {
     std::vector<v1::Object> objects;
-    if (grpc::Status status = Fetch(context, kind, name, &objects, &revision); !status.ok()) {
+    if (grpc::Status status = Fetch(context, kind, name, *fields, &objects, &revision); !status.ok()) {
       return Fail(context, context.client.Explain(status));
     }
     if (output == "json" || output == "yaml") {
@@ -181,6 +203,7 @@ int RunGet(CommandContext& context) {
   request.set_kind(kinds[0]);
   request.set_stack(context.arguments.Get("stack"));
   request.set_label_selector(context.arguments.Get("selector"));
+  request.set_field_selector(*fields);
   return Watch(context, request, name, output, revision);
 }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_names.h"
 #include "common/conditions.h"
+#include "common/event_fold.h"
 #include "common/object.h"
 #include "controller/reconcilers/registry_calls.h"
 #include "controller/scheduler.h"
@@ -44,7 +45,13 @@ absl::StatusOr<ReconcileResult> NodeEvacuationReconciler::Reconcile(const std::s
                  why + "; moving it", now);
     unbound.push_back(*std::move(object));
   }
-  written.Update(PutAll(registry_, unbound).status());
+  absl::Status moved = PutAll(registry_, unbound).status();
+  if (moved.ok()) {
+    for (const v1::Object& object : unbound) {
+      events_.Record(OccurrenceOf(object, kEventWarning, "Rescheduled", why + "; moving it to another node"));
+    }
+  }
+  written.Update(moved);
   if (!written.ok()) return written;
   return result;
 }
@@ -67,7 +74,14 @@ absl::Status NodeEvacuationReconciler::UnbindEvicted(const std::string& node_nam
                  absl::StrCat("evicted from node ", node_name, ", which has removed it"), now);
     unbound.push_back(*std::move(object));
   }
-  return PutAll(registry_, unbound).status();
+  absl::Status moved = PutAll(registry_, unbound).status();
+  if (moved.ok()) {
+    for (const v1::Object& object : unbound) {
+      events_.Record(OccurrenceOf(object, kEventNormal, "Evicted",
+                                  absl::StrCat("node ", node_name, " has removed it; placing it again")));
+    }
+  }
+  return moved;
 }
 
 absl::Status NodeEvacuationReconciler::MarkStaying(v1::Object object, const std::string& why, absl::Time now) {
@@ -77,7 +91,9 @@ absl::Status NodeEvacuationReconciler::MarkStaying(v1::Object object, const std:
   SetCondition(status->mutable_conditions(), kConditionScheduled, true, kReasonNodeLost,
                why + "; it stays bound there, where its volumes are (spec.onNodeLoss: Reschedule would move it)", now);
   int64_t version = object.container().metadata().resource_version();
-  return Wait<v1::Object>([&](auto done) { registry_.UpdateStatus(object, version, done); }).status();
+  absl::Status marked = Wait<v1::Object>([&](auto done) { registry_.UpdateStatus(object, version, done); }).status();
+  if (marked.ok()) events_.Record(OccurrenceOf(object, kEventWarning, "NodeLost", why + "; it stays bound there"));
+  return marked;
 }
 
 }  // namespace opctl::controller

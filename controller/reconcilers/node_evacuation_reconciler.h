@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/event_recorder.h"
 #include "controller/placement_index.h"
 #include "controller/registry.h"
 #include "controller/runtime/reconciler.h"
@@ -20,8 +21,13 @@ class NodeEvacuationReconciler : public Reconciler {
   // ends, this is the time its dockerd has to remove them under load. A node whose fence guard
   // reported them removed (reason AgentStopped) has them moved at once.
   NodeEvacuationReconciler(Registry& registry, const PlacementIndex& placement, Clock& clock,
-                           absl::Duration silent_node_settle = absl::Seconds(1))
-      : registry_(registry), placement_(placement), clock_(clock), silent_node_settle_(silent_node_settle) {}
+                           absl::Duration silent_node_settle = absl::Seconds(1),
+                           EventRecorder& events = NoEvents::Instance())
+      : registry_(registry),
+        placement_(placement),
+        clock_(clock),
+        silent_node_settle_(silent_node_settle),
+        events_(events) {}
 
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& node) override;
 
@@ -35,6 +41,7 @@ class NodeEvacuationReconciler : public Reconciler {
   const PlacementIndex& placement_;
   Clock& clock_;
   const absl::Duration silent_node_settle_;
+  EventRecorder& events_;  // hears Rescheduled, Evicted and NodeLost
 };
 
 }  // namespace opctl::controller

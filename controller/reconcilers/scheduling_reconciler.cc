@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_names.h"
 #include "common/conditions.h"
+#include "common/event_fold.h"
 #include "controller/address_allocator.h"
 #include "controller/reconcilers/registry_calls.h"
 #include "controller/scheduler.h"
@@ -38,7 +39,14 @@ absl::StatusOr<ReconcileResult> SchedulingReconciler::Reconcile(const std::strin
     CountOnNode(container, 1, loads);
     bindings.push_back(*std::move(object));
   }
-  result.Update(PutAll(registry_, bindings).status());
+  absl::Status bound = PutAll(registry_, bindings).status();
+  if (bound.ok()) {
+    for (const v1::Object& object : bindings) {
+      events_.Record(OccurrenceOf(object, kEventNormal, "Scheduled",
+                                  absl::StrCat("assigned to node ", object.container().spec().node_name())));
+    }
+  }
+  result.Update(bound);
   if (!result.ok()) return result;
   return ReconcileResult{};
 }
@@ -56,6 +64,11 @@ absl::Status SchedulingReconciler::AssignAddresses(v1::ContainerSpec& spec,
 
 absl::Status SchedulingReconciler::RecordUnschedulable(v1::Container container, const std::string& why,
                                                        absl::Time now) {
+  {
+    v1::Object object;
+    *object.mutable_container() = container;
+    events_.Record(OccurrenceOf(object, kEventWarning, "FailedScheduling", why));
+  }
   // Once: rewriting the same reason on every pass would only wake every watcher.
   const v1::Condition* scheduled = FindCondition(container.status().conditions(), kConditionScheduled);
   if (container.status().phase() == kPhasePending && scheduled != nullptr && scheduled->message() == why) {

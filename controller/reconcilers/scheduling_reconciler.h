@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/event_recorder.h"
 #include "controller/address_allocator.h"
 #include "controller/placement_index.h"
 #include "controller/registry.h"
@@ -19,8 +20,10 @@ inline constexpr char kScheduleKey[] = "unbound";
 
 class SchedulingReconciler : public Reconciler {
  public:
-  SchedulingReconciler(Registry& registry, const PlacementIndex& placement, Clock& clock)
-      : registry_(registry), placement_(placement), clock_(clock) {}
+  // `events` hears Scheduled and FailedScheduling.
+  SchedulingReconciler(Registry& registry, const PlacementIndex& placement, Clock& clock,
+                       EventRecorder& events = NoEvents::Instance())
+      : registry_(registry), placement_(placement), clock_(clock), events_(events) {}
 
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& key) override;
 
@@ -34,6 +37,7 @@ class SchedulingReconciler : public Reconciler {
   Registry& registry_;
   const PlacementIndex& placement_;
   Clock& clock_;
+  EventRecorder& events_;
 };
 
 }  // namespace opctl::controller

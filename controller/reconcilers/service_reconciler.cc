@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_names.h"
 #include "common/conditions.h"
+#include "common/event_fold.h"
 #include "common/object.h"
 #include "controller/reconcilers/desired_containers.h"
 #include "controller/reconcilers/registry_calls.h"
@@ -69,12 +70,18 @@ absl::StatusOr<ReconcileResult> ServiceReconciler::Reconcile(const std::string& 
   bool complete = plan.outdated.empty() && updated_ready == static_cast<int>(plan.desired.size());
   RolloutProgress progress = TrackRollout(service, updated_ready, complete, clock_.Now());
   if (absl::Status written = PutAll(registry_, plan.immediate).status(); !written.ok()) return written;
+  for (const v1::Object& container : plan.immediate) {
+    const std::string& replica = container.container().metadata().name();
+    if (!existing.count(replica)) {
+      events_.Record(OccurrenceOf(*found, kEventNormal, "SuccessfulCreate", "created container " + replica));
+    }
+  }
   if (!progress.deadline_exceeded) {
-    if (absl::Status rolled = Roll(plan, existing, MaxUnavailable(service.spec().rollout())); !rolled.ok()) {
+    if (absl::Status rolled = Roll(*found, plan, existing, MaxUnavailable(service.spec().rollout())); !rolled.ok()) {
       return rolled;
     }
   }
-  if (absl::Status removed = RemoveSurplus(plan, existing); !removed.ok()) return removed;
+  if (absl::Status removed = RemoveSurplus(*found, plan, existing); !removed.ok()) return removed;
   if (absl::Status status = WriteStatus(*found, progress); !status.ok()) return status;
   return ReconcileResult{progress.until_deadline};
 }
@@ -146,8 +153,8 @@ ServiceReconciler::Plan ServiceReconciler::PlanContainers(const v1::Service& ser
 // A changed template rolls `max_unavailable` replicas at a time, highest ordinal first (as a
 // StatefulSet does), the next once enough are ready again. An outdated replica that is not ready
 // anyway goes at once, so a broken template can always be fixed by applying a good one.
-absl::Status ServiceReconciler::Roll(const Plan& plan, const std::map<std::string, v1::Object>& existing,
-                                     int max_unavailable) {
+absl::Status ServiceReconciler::Roll(const v1::Object& service, const Plan& plan,
+                                     const std::map<std::string, v1::Object>& existing, int max_unavailable) {
   if (plan.outdated.empty()) return absl::OkStatus();
   int unready = 0;
   for (const auto& entry : existing) unready += ContainerIsReady(entry.second.container()) ? 0 : 1;
@@ -165,12 +172,16 @@ absl::Status ServiceReconciler::Roll(const Plan& plan, const std::map<std::strin
   for (const v1::Object* container : next) {
     absl::Status put = Wait<v1::Object>([&](auto done) { registry_.Put(*container, done); }).status();
     if (!put.ok()) return put;
+    events_.Record(OccurrenceOf(
+        service, kEventNormal, "Replacing",
+        absl::StrCat("updating container ", container->container().metadata().name(), " to the new template")));
   }
   return absl::OkStatus();
 }
 
 // Scale-down and leftovers: the highest ordinals go; their template volumes stay.
-absl::Status ServiceReconciler::RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing) {
+absl::Status ServiceReconciler::RemoveSurplus(const v1::Object& service, const Plan& plan,
+                                              const std::map<std::string, v1::Object>& existing) {
   std::vector<v1::Object> surplus;
   for (const auto& entry : existing) {  // (not a structured binding: clang 14 cannot capture one)
     bool wanted = std::any_of(plan.desired.begin(), plan.desired.end(), [&](const v1::Object& desired) {
@@ -179,7 +190,13 @@ absl::Status ServiceReconciler::RemoveSurplus(const Plan& plan, const std::map<s
     if (!wanted) surplus.push_back(entry.second);
   }
   if (surplus.empty()) return absl::OkStatus();
-  return Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();
+  absl::Status deleted = Wait<int64_t>([&](auto done) { registry_.DeleteObjects(surplus, done); }).status();
+  if (!deleted.ok()) return deleted;
+  for (const v1::Object& container : surplus) {
+    events_.Record(OccurrenceOf(service, kEventNormal, "SuccessfulDelete",
+                                "deleted container " + container.container().metadata().name()));
+  }
+  return deleted;
 }
 
 // Status from the containers as they are now, with the rollout's bookkeeping.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/event_recorder.h"
 #include "controller/reconcilers/service_rollout.h"
 #include "controller/registry.h"
 #include "controller/runtime/reconciler.h"
@@ -18,8 +19,10 @@ namespace opctl::controller {
 class ServiceReconciler : public Reconciler {
  public:
   // `host_path_roots`: the controller policy's, copied into Containers that mount host paths.
-  ServiceReconciler(Registry& registry, Clock& clock, std::vector<std::string> host_path_roots = {})
-      : registry_(registry), clock_(clock), host_path_roots_(std::move(host_path_roots)) {}
+  // `events` hears SuccessfulCreate, SuccessfulDelete and Replacing on the Service.
+  ServiceReconciler(Registry& registry, Clock& clock, std::vector<std::string> host_path_roots = {},
+                    EventRecorder& events = NoEvents::Instance())
+      : registry_(registry), clock_(clock), host_path_roots_(std::move(host_path_roots)), events_(events) {}
 
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& service) override;
 
@@ -36,13 +39,16 @@ class ServiceReconciler : public Reconciler {
   Plan PlanContainers(const v1::Service& service, const std::map<std::string, v1::Object>& existing) const;
   // How many existing replicas run the current template and are ready.
   static int UpdatedReady(const Plan& plan, const std::map<std::string, v1::Object>& existing);
-  absl::Status Roll(const Plan& plan, const std::map<std::string, v1::Object>& existing, int max_unavailable);
-  absl::Status RemoveSurplus(const Plan& plan, const std::map<std::string, v1::Object>& existing);
+  absl::Status Roll(const v1::Object& service, const Plan& plan, const std::map<std::string, v1::Object>& existing,
+                    int max_unavailable);
+  absl::Status RemoveSurplus(const v1::Object& service, const Plan& plan,
+                             const std::map<std::string, v1::Object>& existing);
   absl::Status WriteStatus(const v1::Object& service, const RolloutProgress& progress);
 
   Registry& registry_;
   Clock& clock_;
   const std::vector<std::string> host_path_roots_;
+  EventRecorder& events_;
 };
 
 }  // namespace opctl::controller

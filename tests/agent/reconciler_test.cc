@@ -36,6 +36,30 @@ class RecordingSink : public StatusSink {
   }
 };
 
+// Records the Events the reconciler reports.
+class RecordingEvents : public EventRecorder {
+ public:
+  void Record(EventOccurrence occurrence) override {
+    absl::MutexLock lock(&mutex_);
+    occurrences_.push_back(std::move(occurrence));
+  }
+  // "Reason xCOUNT: message" for each of `name`'s, in order.
+  std::vector<std::string> Of(const std::string& name) {
+    absl::MutexLock lock(&mutex_);
+    std::vector<std::string> found;
+    for (const EventOccurrence& occurrence : occurrences_) {
+      if (occurrence.name == name) {
+        found.push_back(absl::StrCat(occurrence.reason, " x", occurrence.count, ": ", occurrence.message));
+      }
+    }
+    return found;
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::vector<EventOccurrence> occurrences_;
+};
+
 v1::Object Network() {
   v1::Object object;
   object.mutable_network()->mutable_metadata()->set_name("net");
@@ -68,6 +92,7 @@ class ReconcilerTest : public ::testing::Test {
     options_.node_name = kNode;
     options_.unhealthy_restart_after = absl::Seconds(30);
     options_.check_host_routes = false;  // the fake Docker is not this host
+    options_.events = &events_;
     reconciler_ = std::make_unique<Reconciler>(docker_, desired_, sink_, clock_, options_);
   }
   void Want(std::vector<v1::Object> objects) {
@@ -79,6 +104,7 @@ class ReconcilerTest : public ::testing::Test {
   testing::FakeDockerClient docker_;
   DesiredState desired_;
   RecordingSink sink_;
+  RecordingEvents events_;
   ManualClock clock_;
   ReconcilerOptions options_;
   std::unique_ptr<Reconciler> reconciler_;
@@ -179,6 +205,36 @@ TEST_F(ReconcilerTest, StartsAKilledContainerAndCountsIt) {
   EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
 }
 
+TEST_F(ReconcilerTest, EventsTellCreatedStartedHealedAndEachRestartDockerMade) {
+  Want({Container("web-0")});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_THAT(events_.Of("web-0"),
+              ::testing::ElementsAre(HasSubstr("Created x1: image opctl/busybox:test"), HasSubstr("Started x1")));
+  // Docker's restart policy brought it back 1000 times between two looks: one occurrence, counted.
+  docker_.containers[docker_.ByName("web-0")->id].restart_count = 1000;
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_THAT(events_.Of("web-0").back(), HasSubstr("BackOff x1000: Docker restarted the container"));
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_EQ(events_.Of("web-0").size(), 3u) << "no restart since: no new Event";
+  // Killed by hand: the agent starts it again and says what it found.
+  DockerContainer& container = docker_.containers[docker_.ByName("web-0")->id];
+  container.state = "exited";
+  container.exit_code = 137;
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_THAT(events_.Of("web-0").back(), HasSubstr("Healed x1: found exited (exit code 137)"));
+  // Removed by hand: made again.
+  v1::Object reported = Container("web-0");
+  *reported.mutable_container()->mutable_status() = sink_.statuses["web-0"];
+  Want({reported});
+  docker_.containers.clear();
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_THAT(events_.Of("web-0"), ::testing::Contains(HasSubstr("Healed x1: its Docker container was gone")));
+  // No longer wanted here.
+  Want({});
+  ASSERT_TRUE(Pass("container/web-0").ok());
+  EXPECT_THAT(events_.Of("web-0").back(), HasSubstr("Killing x1: stopped and removed"));
+}
+
 TEST_F(ReconcilerTest, RestartPolicyNoLeavesAnExitedContainer) {
   v1::Object once = Container("job-0");
   once.mutable_container()->mutable_spec()->mutable_template_()->set_restart_policy("no");
@@ -215,6 +271,7 @@ TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
   EXPECT_EQ(status.phase(), "Pending");
   EXPECT_THAT(status.last_error(),
               HasSubstr("image nowhere/image:1 is not on this host and cannot be pulled: pull access denied"));
+  EXPECT_THAT(events_.Of("broken-0"), ::testing::ElementsAre(HasSubstr("ImageNotFound x1: image nowhere/image:1")));
   EXPECT_TRUE(Pass("container/web-0").ok());
   EXPECT_EQ(sink_.statuses["web-0"].phase(), "Running");
   // Once the image can be had, the next retry succeeds.
@@ -399,6 +456,8 @@ TEST_F(ReconcilerTest, UnhealthyTooLongIsRestarted) {
   ASSERT_TRUE(Pass("container/web-0").ok());
   EXPECT_EQ(docker_.Count("restart " + id), 1);
   EXPECT_EQ(sink_.statuses["web-0"].restart_count(), 1);
+  EXPECT_THAT(events_.Of("web-0"), ::testing::IsSupersetOf({HasSubstr("Unhealthy x1: health check failing"),
+                                                            HasSubstr("Killing x1: unhealthy for 31s: restarted it")}));
 }
 
 TEST_F(ReconcilerTest, NetworkWithADifferentSubnetIsRecreatedOnlyWhenUnused) {

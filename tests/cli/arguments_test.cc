@@ -38,8 +38,8 @@ TEST(ArgumentsTest, AFlagTheVerbDoesNotTakeIsRefusedByName) {
   absl::StatusOr<Arguments> get = Arguments::Parse({"get", "services", "--replicas", "3"}, "get");
   ASSERT_FALSE(get.ok());
   EXPECT_EQ(get.status().message(),
-            "flag --replicas is not a flag of get: its own are --output, --selector, --watch, --stack (see opctl get "
-            "--help)");
+            "flag --replicas is not a flag of get: its own are --output, --selector, --watch, --for, --field-selector, "
+            "--stack (see opctl get --help)");
   absl::StatusOr<Arguments> describe = Arguments::Parse({"describe", "svc", "x", "-o", "yaml"}, "describe");
   ASSERT_FALSE(describe.ok());
   EXPECT_EQ(describe.status().message(),

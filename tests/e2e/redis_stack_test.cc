@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "re2/re2.h"
 #include "tests/e2e/redis_stack_fixture.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/private_dockerd.h"
@@ -216,6 +217,21 @@ TEST_F(RedisStackTest, FailoverPromotesAReplicaLosesNoWaitedWriteAndTheOldMaster
     EXPECT_EQ(Cli(new_master, {"GET", key}), "v") << key << " was acknowledged with WAIT 1 and lost";
   }
   std::printf("writes acknowledged with WAIT 1 before the kill and checked after failover: %zu\n", acknowledged.size());
+  // opctl tells the story: the old master was scheduled, created, started, killed and brought back.
+  testing::CommandResult story;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        story = controller_->Opctl({"get", "events", "--for", "container/redis-master-0"});
+        return RE2::PartialMatch(story.out, R"(Warning +(Healed|BackOff) +container/redis-master-0)");
+      },
+      absl::Seconds(30), absl::Milliseconds(500)))
+      << story.out << story.err;
+  std::printf("opctl get events --for container/redis-master-0:\n%s", story.out.c_str());
+  testing::CommandResult described = controller_->Opctl({"describe", "container", "redis-master-0"});
+  for (const char* line : {R"(Normal +Scheduled .* opctl-controller +assigned to node)",
+                           R"(Normal +Started .* opctl-agent, )", R"(Warning +(Healed|BackOff) .* opctl-agent, )"}) {
+    EXPECT_TRUE(RE2::PartialMatch(described.out, line)) << line << " not in\n" << described.out;
+  }
   // The monitoring stack (applied by the Prometheus test before) saw it: the exporter watches the
   // seed's master address, a replica now, and RedisMasterChanged fires.
   if (controller_->Opctl({"get", "service", "prometheus"}).exit_code != 0) {

@@ -17,6 +17,7 @@
 #include "controller/authorizer.h"
 #include "controller/controller_service.h"
 #include "controller/controllers.h"
+#include "controller/events/event_writer.h"
 #include "controller/node_monitor.h"
 #include "controller/registry.h"
 #include "controller/runtime/manager.h"
@@ -32,7 +33,7 @@ constexpr const char* kUnaryMethods[] = {
     "/opctl.v1.Controller/Apply",  "/opctl.v1.Controller/UpdateStatus", "/opctl.v1.Agent/Heartbeat",
     "/opctl.v1.Controller/Delete", "/opctl.v1.Controller/Scale",        "/opctl.v1.Controller/List",
     "/opctl.v1.Controller/Get",    "/opctl.v1.Controller/Cordon",       "/opctl.v1.Controller/Evict",
-    "/opctl.v1.Agent/AgentGone",   "/opctl.v1.Agent/ReleaseFinalizer",
+    "/opctl.v1.Agent/AgentGone",   "/opctl.v1.Agent/ReleaseFinalizer",  "/opctl.v1.Agent/ReportEvents",
 };
 constexpr size_t kMethods = sizeof(kUnaryMethods) / sizeof(kUnaryMethods[0]) + 1;  // + Watch
 
@@ -50,8 +51,9 @@ struct Controller {
     services = std::make_unique<Controllers>(*manager, *registry, Clock::Real());
     if (!manager->Start().ok()) std::abort();
     monitor = std::make_unique<NodeMonitor>(*registry, Clock::Real());
+    events = std::make_unique<EventWriter>(*registry, Clock::Real());
     controller_service = std::make_unique<ControllerService>(*registry, *hub, authorizer);
-    agent_service = std::make_unique<AgentService>(*registry, *monitor, services->placement(), authorizer);
+    agent_service = std::make_unique<AgentService>(*registry, *monitor, services->placement(), authorizer, *events);
     grpc::ServerBuilder builder;
     builder.RegisterService(controller_service.get());
     builder.RegisterService(agent_service.get());
@@ -70,6 +72,7 @@ struct Controller {
   std::unique_ptr<Manager> manager;
   std::unique_ptr<Controllers> services;
   std::unique_ptr<NodeMonitor> monitor;
+  std::unique_ptr<EventWriter> events;
   std::unique_ptr<ControllerService> controller_service;
   std::unique_ptr<AgentService> agent_service;
   std::unique_ptr<grpc::Server> server;

@@ -219,6 +219,33 @@ class AgentIntegrationTest : public ::testing::Test {
     return object ? std::optional<v1::Container>(object->container()) : std::nullopt;
   }
 
+  // The Events about `kind`/`name`, as the API lists them.
+  std::vector<v1::Event> EventsAbout(const std::string& kind, const std::string& name) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ListRequest request;
+    request.set_kind("Event");
+    request.set_field_selector(absl::StrCat("involvedObject.kind=", kind, ",involvedObject.name=", name));
+    v1::ListResponse response;
+    if (!stub_->List(&context, request, &response).ok()) return {};
+    std::vector<v1::Event> events;
+    for (const v1::Object& object : response.items()) events.push_back(object.event());
+    return events;
+  }
+  // The one Event about the container with `reason`, once there is one (count 0 if none comes).
+  v1::Event AwaitEvent(const std::string& container, const std::string& reason, int at_least = 1) {
+    v1::Event found;
+    WaitFor(
+        [&] {
+          for (const v1::Event& event : EventsAbout("Container", container)) {
+            if (event.reason() == reason) found = event;
+          }
+          return found.count() >= at_least;
+        },
+        absl::Seconds(30));
+    return found;
+  }
+
   // Waits until opctl reports every replica Running and healthy.
   bool Converged(int replicas) {
     return WaitFor(
@@ -344,6 +371,54 @@ TEST_F(AgentIntegrationTest, RemovedOrKilledContainersComeBackAtTheirAddress) {
   ASSERT_TRUE(WaitFor([&] { return RunningOrNone("heal-web-1").id == killed_id; }, absl::Seconds(20)));
   EXPECT_EQ(RunningOrNone("heal-web-1").network_addresses["heal-net"], "10.202.0.11");
   EXPECT_TRUE(WaitFor([&] { return Object("heal-web-1")->status().restart_count() >= 1; }, absl::Seconds(10)));
+
+  // Each heal is an Event, reported by the agent of the node, that says what was wrong.
+  v1::Event removed = AwaitEvent("heal-web-0", "Healed");
+  EXPECT_THAT(removed.message(), HasSubstr("its Docker container was gone"));
+  EXPECT_EQ(removed.type(), "Warning");
+  EXPECT_EQ(removed.reporting_node(), node());
+  EXPECT_EQ(removed.reporting_component(), "opctl-agent");
+  // Docker's own restart policy or the agent brought the killed one back; either says so.
+  WaitFor(
+      [&] {
+        for (const v1::Event& event : EventsAbout("Container", "heal-web-1")) {
+          if (event.reason() == "Healed" || event.reason() == "BackOff") return true;
+        }
+        return false;
+      },
+      absl::Seconds(30));
+  testing::CommandResult described = controller_->Opctl({"describe", "container", "heal-web-1"});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_THAT(described.out, ::testing::ContainsRegex("Events:\n  Type +Reason +Age +From +Message"));
+  EXPECT_THAT(described.out,
+              ::testing::ContainsRegex("Normal +Scheduled .* opctl-controller +assigned to node " + node()));
+  EXPECT_THAT(described.out, ::testing::ContainsRegex("Warning +(Healed|BackOff) .* opctl-agent, " + node()));
+  testing::CommandResult listed = controller_->Opctl({"get", "events", "--for", "container/heal-web-0"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex("LAST SEEN +TYPE +REASON +OBJECT +MESSAGE"));
+  EXPECT_THAT(listed.out, HasSubstr("container/heal-web-0"));
+  EXPECT_THAT(listed.out, ::testing::Not(HasSubstr("heal-web-1")));
+}
+
+TEST_F(AgentIntegrationTest, ACrashLoopIsOneBackOffEventThatCountsEveryRestart) {
+  ASSERT_NO_FATAL_FAILURE(Start("crash"));
+  // Exits at once; Docker's restart policy brings it back with a growing delay.
+  Apply(absl::StrReplaceAll(Stack("crash", 210, 1), {{"args: [sleep, infinity]", "args: [sh, -c, \"exit 3\"]"}}));
+  v1::Event backoff = AwaitEvent("crash-web-0", "BackOff", 4);
+  ASSERT_GE(backoff.count(), 4) << "no BackOff Event counting restarts";
+  EXPECT_THAT(backoff.message(), HasSubstr("Docker restarted the container"));
+  int restarts = 0;
+  for (const v1::Event& event : EventsAbout("Container", "crash-web-0")) {
+    if (event.reason() == "BackOff") ++restarts;
+  }
+  EXPECT_EQ(restarts, 1) << "every restart folds into one Event";
+  // The count follows the container's own restart count (the status may be a little ahead).
+  std::optional<v1::Container> container = Object("crash-web-0");
+  ASSERT_TRUE(container);
+  EXPECT_LE(backoff.count(), container->status().restart_count());
+  testing::CommandResult listed = controller_->Opctl({"get", "events", "--field-selector", "reason=BackOff"});
+  EXPECT_THAT(listed.out,
+              ::testing::ContainsRegex("\\(x[0-9]+ over [0-9]+s\\) +Warning +BackOff +container/crash-web-0"));
 }
 
 TEST_F(AgentIntegrationTest, AnAgentKilledAndRestartedAdoptsWhatRuns) {

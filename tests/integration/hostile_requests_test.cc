@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "common/object.h"
 #include "opctl/v1/agent.grpc.pb.h"
@@ -15,6 +17,7 @@
 #include "tests/support/every_field.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
+#include "tests/support/wait.h"
 
 namespace opctl {
 namespace {
@@ -252,6 +255,79 @@ TEST_F(HostileRequestsTest, StatusesAndHeartbeatsAreBoundedLikeApplies) {
   v1::DeleteResponse removed;
   grpc::ClientContext delete_context;
   ASSERT_TRUE(user_->Delete(&delete_context, remove, &removed).ok());
+}
+
+TEST_F(HostileRequestsTest, EventReportsAreCheckedWholeAndUsersCannotWriteEvents) {
+  auto report = [&](const std::vector<v1::Event>& events) {
+    v1::ReportEventsRequest request;
+    request.set_node_name(kNode);
+    for (const v1::Event& event : events) *request.add_events() = event;
+    v1::ReportEventsResponse response;
+    grpc::ClientContext context;
+    return agent_->ReportEvents(&context, request, &response);
+  };
+  v1::Event good;
+  good.mutable_involved_object()->set_kind("Container");
+  good.mutable_involved_object()->set_name("web-0");
+  good.set_reason("BackOff");
+  good.set_type("Warning");
+  good.set_count(3);
+  good.set_first_timestamp("2026-12-01T00:00:00Z");
+  good.set_last_timestamp("2026-12-01T00:00:01.5Z");
+  // Each bad field is named; a report with one bad Event takes none of the report.
+  std::vector<std::pair<std::string, std::function<void(v1::Event&)>>> bad = {
+      {"events[1].reason", [](v1::Event& e) { e.set_reason("not camel case"); }},
+      {"events[1].type", [](v1::Event& e) { e.set_type("Fatal"); }},
+      {"events[1].count", [](v1::Event& e) { e.set_count(0); }},
+      {"events[1].involvedObject.kind", [](v1::Event& e) { e.mutable_involved_object()->set_kind("Event"); }},
+      {"events[1].involvedObject.name", [](v1::Event& e) { e.mutable_involved_object()->clear_name(); }},
+      {"events[1].lastTimestamp", [](v1::Event& e) { e.set_last_timestamp("yesterday"); }},
+      {"events[1].message", [](v1::Event& e) { e.set_message(std::string(kHuge, 'm')); }},
+  };
+  for (const auto& [field, spoil] : bad) {
+    v1::Event event = good;
+    spoil(event);
+    grpc::Status status = report({good, event});
+    Refused(status, "an Event report with a bad " + field);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr(field));
+  }
+  Refused(report(std::vector<v1::Event>(1001, good)), "a report of 1001 Events");
+  // Another node's agent may not speak for this one.
+  v1::ReportEventsRequest other;
+  other.set_node_name("another-node");
+  v1::ReportEventsResponse response;
+  grpc::ClientContext other_context;
+  EXPECT_EQ(agent_->ReportEvents(&other_context, other, &response).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Users list Events; they do not apply them.
+  v1::Object event;
+  event.mutable_event()->mutable_metadata()->set_name("made-up");
+  grpc::Status applied = Apply({event});
+  Refused(applied, "an applied Event");
+  EXPECT_THAT(applied.error_message(), ::testing::HasSubstr("Events are written by opctl"));
+  // None of it was stored; a good report is (after the controller's flush).
+  auto events = [&] {
+    v1::ListRequest list;
+    list.set_kind("events");
+    list.set_field_selector("involvedObject.name=web-0,reason=BackOff");
+    v1::ListResponse listed;
+    grpc::ClientContext context;
+    EXPECT_TRUE(user_->List(&context, list, &listed).ok());
+    return listed;
+  };
+  EXPECT_EQ(events().items_size(), 0);
+  ASSERT_TRUE(report({good}).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return events().items_size() == 1; }, absl::Seconds(10)));
+  v1::Event stored = events().items(0).event();
+  EXPECT_EQ(stored.count(), 3);
+  EXPECT_EQ(stored.reporting_node(), kNode);
+  v1::ListRequest bad_selector;
+  bad_selector.set_kind("Event");
+  bad_selector.set_field_selector("spec.nothing=1");
+  v1::ListResponse listed;
+  grpc::ClientContext selector_context;
+  grpc::Status selected = user_->List(&selector_context, bad_selector, &listed);
+  Refused(selected, "an unknown field selector");
+  EXPECT_THAT(selected.error_message(), ::testing::HasSubstr("spec.nothing"));
 }
 
 TEST_F(HostileRequestsTest, BadWatchRequests) {

@@ -1,0 +1,109 @@
+#include "common/event_fold.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/clock.h"
+#include "common/object.h"
+
+namespace opctl {
+namespace {
+
+// FNV-1a: stable across processes and builds (absl::Hash is seeded per process).
+uint64_t StableHash(const std::vector<std::string>& parts) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const std::string& part : parts) {
+    for (unsigned char c : part) hash = (hash ^ c) * 1099511628211ull;
+    hash = (hash ^ 0xff) * 1099511628211ull;  // a separator: ("ab","c") differs from ("a","bc")
+  }
+  return hash;
+}
+
+}  // namespace
+
+std::string EventObjectName(const v1::Event& event) {
+  const v1::ObjectReference& involved = event.involved_object();
+  uint64_t hash = StableHash({involved.kind(), involved.name(), event.reason(), event.type(),
+                              event.reporting_component(), event.reporting_node()});
+  return absl::StrCat(involved.name(), ".", absl::StrFormat("%016x", hash));
+}
+
+EventOccurrence OccurrenceOf(const v1::Object& object, std::string type, std::string reason, std::string message) {
+  const v1::ObjectMeta& meta = MetaOf(object);
+  return {.kind = KindOf(object),
+          .name = meta.name(),
+          .uid = meta.uid(),
+          .stack = meta.stack(),
+          .type = std::move(type),
+          .reason = std::move(reason),
+          .message = std::move(message)};
+}
+
+v1::Event EventOf(const EventOccurrence& occurrence, absl::Time now, const std::string& component,
+                  const std::string& node) {
+  v1::Event event;
+  event.mutable_involved_object()->set_kind(occurrence.kind);
+  event.mutable_involved_object()->set_name(occurrence.name);
+  event.mutable_involved_object()->set_uid(occurrence.uid);
+  event.mutable_metadata()->set_stack(occurrence.stack);
+  event.set_type(occurrence.type);
+  event.set_reason(occurrence.reason);
+  event.set_message(occurrence.message);
+  event.set_count(std::max(1, occurrence.count));
+  // Microseconds (Kubernetes' MicroTime): what one pass reports in a row sorts in its order.
+  event.set_first_timestamp(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", now, absl::UTCTimeZone()));
+  event.set_last_timestamp(event.first_timestamp());
+  event.set_reporting_component(component);
+  event.set_reporting_node(node);
+  return event;
+}
+
+void FoldEvent(v1::Event& into, const v1::Event& later) {
+  // Saturates: a count never wraps to negative, however long a loop runs.
+  int64_t count = int64_t{into.count()} + later.count();
+  into.set_count(static_cast<int32_t>(std::min<int64_t>(count, INT32_MAX)));
+  if (ParseTimestamp(later.first_timestamp()) < ParseTimestamp(into.first_timestamp())) {
+    into.set_first_timestamp(later.first_timestamp());
+  }
+  if (ParseTimestamp(later.last_timestamp()) >= ParseTimestamp(into.last_timestamp())) {
+    into.set_last_timestamp(later.last_timestamp());
+    into.set_message(later.message());
+    if (!later.involved_object().uid().empty()) into.mutable_involved_object()->set_uid(later.involved_object().uid());
+  }
+}
+
+void EventFold::Add(v1::Event event) {
+  std::string name = EventObjectName(event);
+  absl::MutexLock lock(&mutex_);
+  auto found = pending_.find(name);
+  if (found != pending_.end()) {
+    FoldEvent(found->second, event);
+    return;
+  }
+  if (pending_.size() >= max_events_) {
+    dropped_ += event.count();
+    return;
+  }
+  event.mutable_metadata()->set_name(name);
+  pending_.emplace(std::move(name), std::move(event));
+}
+
+std::vector<v1::Event> EventFold::Take() {
+  std::map<std::string, v1::Event> taken;
+  {
+    absl::MutexLock lock(&mutex_);
+    taken.swap(pending_);
+  }
+  std::vector<v1::Event> events;
+  events.reserve(taken.size());
+  for (auto& [name, event] : taken) events.push_back(std::move(event));
+  return events;
+}
+
+int64_t EventFold::dropped() const {
+  absl::MutexLock lock(&mutex_);
+  return dropped_;
+}
+
+}  // namespace opctl
