@@ -70,7 +70,7 @@ absl::Status Agent::Start() {
   if (absl::Status linked = MakeReconcilerAndLink(); !linked.ok()) return linked;
 
   if (absl::Status held = reconciler_->RefreshVolumesHeld(); !held.ok()) {
-    options_.logger->Log("agent", absl::StrCat("cannot list this node's volumes yet: ", held.ToString()));
+    options_.logger->Warn("agent", absl::StrCat("cannot list this node's volumes yet: ", held.ToString()));
   }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
   backups_->Start();
@@ -228,7 +228,13 @@ void Agent::ResyncAll() {
 
 void Agent::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
+    absl::Time started = absl::Now();
     absl::StatusOr<absl::Duration> result = reconciler_->Reconcile(*key);
+    work_.duration.Observe(absl::Now() - started);
+    (result.ok()                        ? work_.succeeded
+     : absl::IsAborted(result.status()) ? work_.conflicts
+                                        : work_.failed)
+        .fetch_add(1, std::memory_order_relaxed);
     if (!result.ok()) {
       int failures = queue_.Failures(*key) + 1;
       if (failures == 1 || failures % 10 == 0) {

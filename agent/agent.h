@@ -73,6 +73,17 @@ class Agent {
   // Reads the host's capacity from Docker (waiting for dockerd to answer) and starts everything.
   absl::Status Start();
 
+  // What the agent does, for metrics; valid once Start has succeeded.
+  const OutcomeStats& work() const { return work_; }
+  size_t QueueLength() const { return queue_.Length(); }
+  const HealCounts& heals() const { return reconciler_->heals(); }
+  uint64_t docker_events_seen() const { return events_->seen(); }
+  const LatencyHistogram& heartbeats() const { return link_->heartbeats(); }
+  // Until this node's lease lapses (negative: lapsed).
+  absl::Duration LeaseRemaining() const { return fence_.Deadline() - absl::Now(); }
+  const OutcomeStats& backups() const { return backups_->runs(); }
+  uint64_t bytes_archived() const { return backups_->bytes_archived(); }
+
  private:
   // Start's steps: the volume archiver (its leftover helpers removed), the operations port, and the
   // reconciler with the link to the controller that feeds it.
@@ -109,7 +120,8 @@ class Agent {
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
   std::thread resync_thread_;
-  std::vector<std::string> log_drivers_;  // what this node's dockerd offers, from its /info at Start
+  std::vector<std::string> log_drivers_;
+  OutcomeStats work_;  // the workers' reconcile passes  // what this node's dockerd offers, from its /info at Start
 };
 
 }  // namespace opctl::agent

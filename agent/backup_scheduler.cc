@@ -137,6 +137,9 @@ void BackupScheduler::RunDue(absl::Time now) {
       failed_.erase(name);
     else
       failed_.insert(name);
+    (run.error().empty() ? runs_.succeeded : runs_.failed).fetch_add(1, std::memory_order_relaxed);
+    runs_.duration.Observe(absl::Milliseconds(run.duration_milliseconds()));
+    if (run.error().empty()) bytes_archived_.fetch_add(static_cast<uint64_t>(run.bytes()), std::memory_order_relaxed);
     options_.events->Record({.kind = kKindVolume,
                              .name = name,
                              .uid = volume.metadata().uid(),
@@ -151,7 +154,7 @@ void BackupScheduler::RunDue(absl::Time now) {
     if (run.error().empty()) *status.mutable_last_successful_backup() = run;
     status.set_backups(static_cast<int>(Archives(fs::path(options_.backup_dir) / name, name).size()));
     if (absl::Status written = write_(name, status); !written.ok()) {
-      options_.logger->Log("agent", absl::StrCat("backup of ", name, ": cannot report: ", written.ToString()));
+      options_.logger->Warn("agent", absl::StrCat("backup of ", name, ": cannot report: ", written.ToString()));
     }
   }
 }

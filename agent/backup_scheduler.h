@@ -25,6 +25,7 @@
 #include "agent/docker_client.h"
 #include "agent/volume_archiver.h"
 #include "common/event_recorder.h"
+#include "common/latency_histogram.h"
 #include "common/logger.h"
 
 namespace opctl::agent {
@@ -49,6 +50,10 @@ class BackupScheduler {
   // Backs up every volume that is due at `now` (the background thread calls this).
   void RunDue(absl::Time now);
 
+  // Runs by result (a deferred one is none), their duration, and the bytes archived (for metrics).
+  const OutcomeStats& runs() const { return runs_; }
+  uint64_t bytes_archived() const { return bytes_archived_.load(std::memory_order_relaxed); }
+
  private:
   // Archives one volume and prunes old archives; returns the run. `deferred` when the volume's
   // workload has not started (BackupMode::kScheduled): nothing worth keeping yet.
@@ -61,6 +66,8 @@ class BackupScheduler {
   VolumeArchiver& archiver_;
   StatusWriter write_;
   const BackupSchedulerOptions options_;
+  OutcomeStats runs_;
+  std::atomic<uint64_t> bytes_archived_{0};
   std::map<std::string, absl::Time> last_attempt_;  // only the background thread touches these
   std::map<std::string, absl::Time> deferred_since_;
   std::set<std::string> failed_;  // whose last run failed: tried again sooner

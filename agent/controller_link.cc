@@ -77,6 +77,7 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
     auto context = CallContext(kHeartbeatTimeout);
     grpc::Status status = agent_->Heartbeat(context.get(), request, &response);
     if (status.ok()) {
+      heartbeats_.Observe(absl::Now() - sent);
       fence_.Renew(sent, response);
       if (response.has_peers() && options_.witness != nullptr) {
         options_.witness->SetPeers({response.peers().begin(), response.peers().end()}, response.peers_version());
@@ -88,8 +89,8 @@ void ControllerLink::HeartbeatLoop(v1::Node node) {
       if (response.has_bindings() && response.bindings().revision() > desired_.revision()) resync_();
     }
     if (!status.ok() && !failing) {
-      options_.logger->Log("agent", absl::StrCat("heartbeat failed (code ", static_cast<int>(status.error_code()),
-                                                 "): ", status.error_message()));
+      options_.logger->Warn("agent", absl::StrCat("heartbeat failed (code ", static_cast<int>(status.error_code()),
+                                                  "): ", status.error_message()));
     }
     if (status.ok() && failing) options_.logger->Log("agent", "heartbeats are getting through again");
     failing = !status.ok();
@@ -126,8 +127,8 @@ void ControllerLink::FenceLoop() {
     if (fence_.ControllerReachable(now)) holding = false;  // renewed: any hold is over
     if (fence_.Lapsed(absl::Now()) == lapsed) continue;
     lapsed = !lapsed;
-    options_.logger->Log("agent", lapsed ? "lease lapsed: stopping the containers the controller may move elsewhere"
-                                         : "lease renewed: running what is bound here again");
+    options_.logger->Warn("agent", lapsed ? "lease lapsed: stopping the containers the controller may move elsewhere"
+                                          : "lease renewed: running what is bound here again");
     resync_();
   }
 }
@@ -153,7 +154,7 @@ void ControllerLink::WatchLoop() {
       v1::ListResponse response;
       grpc::Status status = ListAll(&response);
       if (!status.ok()) {
-        options_.logger->Log("agent", absl::StrCat("list failed: ", status.error_message()));
+        options_.logger->Warn("agent", absl::StrCat("list failed: ", status.error_message()));
         if (!Pause(backoff)) return;
         backoff = std::min(backoff * 2, absl::Seconds(5));
         continue;
@@ -194,8 +195,8 @@ void ControllerLink::WatchLoop() {
       need_list = true;  // history gone or fell behind: start over from a fresh list
       continue;
     }
-    options_.logger->Log("agent", absl::StrCat("watch ended (", status.error_message(), "); resuming from revision ",
-                                               desired_.revision()));
+    options_.logger->Warn("agent", absl::StrCat("watch ended (", status.error_message(), "); resuming from revision ",
+                                                desired_.revision()));
     if (!Pause(backoff)) return;
     backoff = std::min(backoff * 2, absl::Seconds(5));
   }

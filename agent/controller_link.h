@@ -20,6 +20,7 @@
 #include "agent/fence.h"
 #include "agent/peer_witness.h"
 #include "agent/status_sink.h"
+#include "common/latency_histogram.h"
 #include "common/logger.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
@@ -57,6 +58,8 @@ class ControllerLink : public StatusSink {
   absl::Status ReleaseFinalizer(const std::string& kind, const std::string& name,
                                 const std::string& finalizer) override;
   absl::Status UpdateVolumeStatus(const std::string& name, const v1::VolumeStatus& status);
+  // Round trips of the heartbeats answered (for metrics).
+  const LatencyHistogram& heartbeats() const { return heartbeats_; }
 
  private:
   absl::Status UpdateStatus(const v1::Object& object);
@@ -84,6 +87,7 @@ class ControllerLink : public StatusSink {
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  LatencyHistogram heartbeats_;
   std::thread heartbeat_thread_;
   std::thread watch_thread_;
   std::thread fence_thread_;

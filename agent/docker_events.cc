@@ -45,13 +45,14 @@ void DockerEventWatcher::Run() {
         [this, &backoff, &reported](const DockerEvent& event) {
           backoff = absl::Milliseconds(100);
           reported = false;
+          seen_.fetch_add(1, std::memory_order_relaxed);
           if (std::string key = KeyFor(event); !key.empty()) on_key_(key);
           return !stopping_.load();
         },
         stopping_);
     if (stopping_) break;
     if (!reported) {
-      logger_.Log("agent", absl::StrCat("docker events: ", ended.ToString(), "; reconnecting"));
+      logger_.Warn("agent", absl::StrCat("docker events: ", ended.ToString(), "; reconnecting"));
       reported = true;
     }
     // Interruptible wait: check the stop flag every 50 ms.

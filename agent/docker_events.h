@@ -27,6 +27,8 @@ class DockerEventWatcher {
   // The work key a Docker event asks for ("container/NAME"), or "" for events that change nothing
   // (health-check execs and the like).
   static std::string KeyFor(const DockerEvent& event);
+  // Docker events of this node's containers seen so far (for metrics).
+  uint64_t seen() const { return seen_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -34,6 +36,7 @@ class DockerEventWatcher {
   DockerClient& docker_;
   const std::string node_;
   Logger& logger_;
+  std::atomic<uint64_t> seen_{0};
   std::function<void(const std::string&)> on_key_;
   std::function<void()> on_resync_;
   std::atomic<bool> stopping_{false};

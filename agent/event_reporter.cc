@@ -49,7 +49,7 @@ void EventReporter::Loop() {
   RunPeriodically(mutex_, &stopping_, options_.interval, [this] {
     absl::Status sent = Flush();
     if (!sent.ok() && !failing_)
-      options_.logger->Log("events", absl::StrCat("cannot report events: ", sent.ToString()));
+      options_.logger->Warn("events", absl::StrCat("cannot report events: ", sent.ToString()));
     if (sent.ok() && failing_) options_.logger->Log("events", "reporting events again");
     failing_ = !sent.ok();
   });

@@ -20,6 +20,7 @@
 #include "agent/curl_docker_client.h"
 #include "common/clock.h"
 #include "common/controller_channel.h"
+#include "common/logger.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 
@@ -34,12 +35,12 @@ void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls,
                      const std::vector<std::string>& removed) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = AgentChannelCredentials(tls);
   if (!credentials.ok()) {
-    std::fprintf(stderr, "opctl-fence: %s\n", std::string(credentials.status().message()).c_str());
+    Logger::Stderr().Error("opctl-fence", credentials.status().message());
     return;
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ControllerChannel(controller_address, *credentials);
   if (!channel.ok()) {
-    std::fprintf(stderr, "opctl-fence: %s\n", std::string(channel.status().message()).c_str());
+    Logger::Stderr().Error("opctl-fence", channel.status().message());
     return;
   }
   std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(*channel);
@@ -52,7 +53,7 @@ void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls,
     v1::AgentGoneResponse response;
     grpc::Status status = stub->AgentGone(&context, request, &response);
     if (status.ok()) return;
-    std::fprintf(stderr, "opctl-fence: cannot tell the controller: %s\n", status.error_message().c_str());
+    Logger::Stderr().Warn("opctl-fence", absl::StrCat("cannot tell the controller: ", status.error_message()));
   }
 }
 
@@ -74,15 +75,16 @@ void ReportAgentGone(const std::string& controller_address, const TlsFiles& tls,
   labels[kMovesOnNodeLossLabel] = "true";
   absl::StatusOr<std::vector<DockerContainer>> movable = docker.ListContainers(labels);
   if (!movable.ok()) {
-    std::fprintf(stderr, "opctl-fence: cannot list containers: %s\n", movable.status().ToString().c_str());
+    Logger::Stderr().Error("opctl-fence", absl::StrCat("cannot list containers: ", movable.status().ToString()));
     _exit(1);
   }
   std::vector<std::string> removed;
   bool all_removed = true;
   for (const DockerContainer& container : *movable) {
     absl::Status status = docker.RemoveContainer(container.id);
-    std::fprintf(stderr, "opctl-fence: the agent of node %s is gone and its lease lapsed: removed %s%s\n", node.c_str(),
-                 container.name.c_str(), status.ok() ? "" : status.ToString().c_str());
+    Logger::Stderr().Write(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "opctl-fence",
+                           absl::StrCat("the agent of node ", node, " is gone and its lease lapsed: removed ",
+                                        container.name, status.ok() ? "" : status.ToString()));
     all_removed = all_removed && status.ok();
     auto name = container.labels.find(kNameLabel);
     if (status.ok()) removed.push_back(name == container.labels.end() ? container.name : name->second);
@@ -138,7 +140,7 @@ void FenceGuard::Publish(absl::Time deadline) {
   int64_t nanos = deadline == absl::InfiniteFuture() ? kNoDeadline : absl::ToUnixNanos(deadline);
   // Eight bytes into a pipe are written whole or not at all.
   if (write(write_fd_, &nanos, sizeof(nanos)) < 0)
-    std::fprintf(stderr, "agent: fence guard: %s\n", std::strerror(errno));
+    Logger::Stderr().Error("agent", absl::StrCat("fence guard: ", std::strerror(errno)));
 }
 
 }  // namespace opctl::agent

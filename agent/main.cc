@@ -14,15 +14,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "agent/curl_docker_client.h"
 #include "agent/docker_metrics.h"
 #include "agent/fence_guard.h"
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
+#include "common/logger.h"
 #include "common/metrics_endpoint.h"
 #include "common/version.h"
 
 constexpr char kDefaultMetricsListen[] = "127.0.0.1:7090";
+ABSL_FLAG(std::string, log_format, "text",
+          "how log lines on stderr read: text (TIME LEVEL component: message) or json (one object a line: time, "
+          "level, component, msg)");
+ABSL_FLAG(int, v, 0, "verbosity: 1 adds debug lines, 2 also one for every reconcile pass");
 ABSL_FLAG(std::string, metrics_listen, kDefaultMetricsListen,
           "address of the agent's Prometheus endpoint (GET /metrics), or several as IP:PORT,IP:PORT; empty: "
           "none. If the default is taken (another agent on this host), the agent says so and runs without");
@@ -117,16 +123,16 @@ absl::StatusOr<opctl::agent::AgentOptions> OptionsFromFlags() {
 }
 
 // The --metrics-listen endpoint and the Docker calls it counts (none without an endpoint).
-struct AgentMetrics {
+struct AgentEndpoint {
   std::unique_ptr<opctl::MetricsEndpoint> endpoint;
   std::optional<opctl::agent::DockerMetrics> docker;
 };
 
-absl::StatusOr<std::unique_ptr<AgentMetrics>> StartMetrics(opctl::agent::CurlDockerClient& docker) {
+absl::StatusOr<std::unique_ptr<AgentEndpoint>> StartMetrics(opctl::agent::CurlDockerClient& docker) {
   absl::StatusOr<std::unique_ptr<opctl::MetricsEndpoint>> endpoint =
       opctl::MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-agent");
   if (!endpoint.ok()) return endpoint.status();
-  auto metrics = std::make_unique<AgentMetrics>();
+  auto metrics = std::make_unique<AgentEndpoint>();
   metrics->endpoint = *std::move(endpoint);
   if (metrics->endpoint == nullptr) return metrics;
   opctl::agent::DockerMetrics& counted = metrics->docker.emplace(metrics->endpoint->registry());
@@ -158,9 +164,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  opctl::Logger& log = opctl::Logger::Stderr();
+  absl::StatusOr<opctl::LogFormat> log_format = opctl::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    log.Error("opctl-agent", absl::StrCat("--log-format: ", log_format.status().message()));
+    return 2;
+  }
+  opctl::ConfigureStderrLogger(*log_format, absl::GetFlag(FLAGS_v));
   absl::StatusOr<opctl::agent::AgentOptions> flags = OptionsFromFlags();
   if (!flags.ok()) {
-    std::fprintf(stderr, "opctl-agent: %s\n", std::string(flags.status().message()).c_str());
+    log.Error("opctl-agent", flags.status().message());
     return 2;
   }
   opctl::agent::AgentOptions options = *std::move(flags);
@@ -171,7 +184,7 @@ int main(int argc, char** argv) {
         opctl::agent::FenceGuard::Start(absl::GetFlag(FLAGS_docker_socket), options.node_name,
                                         absl::GetFlag(FLAGS_run_dir), options.controller_address, options.tls);
     if (!started.ok()) {
-      std::fprintf(stderr, "opctl-agent: fence guard: %s\n", started.status().ToString().c_str());
+      log.Error("opctl-agent", absl::StrCat("fence guard: ", started.status().ToString()));
       return 1;
     }
     guard.emplace(*std::move(started));
@@ -180,16 +193,19 @@ int main(int argc, char** argv) {
   grpc.emplace();
   opctl::agent::CurlDockerClient docker(absl::GetFlag(FLAGS_docker_socket));
   // After the fork, as gRPC: the endpoint's thread must not cross it.
-  absl::StatusOr<std::unique_ptr<AgentMetrics>> metrics = StartMetrics(docker);
+  absl::StatusOr<std::unique_ptr<AgentEndpoint>> metrics = StartMetrics(docker);
   if (!metrics.ok()) {
-    std::fprintf(stderr, "opctl-agent: --metrics-listen: %s\n", std::string(metrics.status().message()).c_str());
+    log.Error("opctl-agent", absl::StrCat("--metrics-listen: ", metrics.status().message()));
     return absl::IsInvalidArgument(metrics.status()) ? 2 : 1;
   }
   opctl::agent::Agent agent(docker, options);
   if (absl::Status started = agent.Start(); !started.ok()) {
-    std::fprintf(stderr, "opctl-agent: %s\n", started.ToString().c_str());
+    log.Error("opctl-agent", started.ToString());
     return 1;
   }
+  // Scraped once the agent's parts exist.
+  auto agent_metrics = std::make_shared<opctl::agent::AgentMetrics>(agent);
+  if ((*metrics)->endpoint) (*metrics)->endpoint->Add(agent_metrics);
   int signal = 0;
   sigwait(&signals, &signal);
   std::printf("opctl-agent: signal %d, stopping (containers keep running)\n", signal);

@@ -66,6 +66,13 @@ struct ReconcilerOptions {
   EventRecorder* events = &NoEvents::Instance();
 };
 
+// What the reconciler healed, by what it found (for metrics).
+struct HealCounts {
+  std::atomic<uint64_t> removed{0};    // its Docker container gone: made again
+  std::atomic<uint64_t> exited{0};     // stopped or killed though declared running: started again
+  std::atomic<uint64_t> unhealthy{0};  // unhealthy too long: restarted
+};
+
 class Reconciler {
  public:
   Reconciler(DockerClient& docker, const DesiredState& desired, StatusSink& sink, Clock& clock,
@@ -75,6 +82,7 @@ class Reconciler {
   // (the caller retries with backoff). An error that says what is wrong with the object (image
   // missing, name taken) is also written into the Container's status.
   absl::StatusOr<absl::Duration> Reconcile(const std::string& key);
+  const HealCounts& heals() const { return heals_; }
 
   // The Volumes whose data this node holds (Docker volumes opctl made here, and adopted ones), as
   // last seen: what heartbeats report. RefreshVolumesHeld reads them from Docker (garbage collection
@@ -160,6 +168,7 @@ class Reconciler {
   std::map<std::string, std::string> reported_ ABSL_GUARDED_BY(mutex_);  // last status sent, serialized
   // Docker's restart count of each container when last looked at, with the Docker container's id.
   std::map<std::string, std::pair<std::string, int>> docker_restarts_ ABSL_GUARDED_BY(mutex_);
+  HealCounts heals_;
 };
 
 }  // namespace opctl::agent

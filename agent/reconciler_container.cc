@@ -27,7 +27,7 @@ absl::StatusOr<absl::Duration> Reconciler::ReconcileContainer(const std::string&
   if (object && options_.fence != nullptr &&
       !options_.fence->MayRun(object->container(), desired_.revision(), clock_.Now(), &fenced)) {
     for (const DockerContainer& running : *actual) {
-      options_.logger->Log("agent", absl::StrCat("fencing ", name, ": ", fenced));
+      options_.logger->Warn("agent", absl::StrCat("fencing ", name, ": ", fenced));
       if (absl::Status removed = docker_.RemoveContainer(running.id); !Ignorable(removed)) return removed;
       Note(object->container(), kEventWarning, "Fenced", absl::StrCat("removed from this node: ", fenced));
     }
@@ -80,6 +80,7 @@ void Reconciler::NoteCreated(const v1::Container& container, bool replaced) {
   bool healed = !replaced && !container.status().container_id().empty() &&
                 (phase == kPhaseRunning || phase == kPhaseExited || phase == kPhaseCreating);
   if (healed) {
+    heals_.removed.fetch_add(1, std::memory_order_relaxed);
     Note(container, kEventWarning, "Healed", "its Docker container was gone (removed by hand?): made it again");
   } else {
     Note(container, kEventNormal, "Created",
@@ -182,6 +183,7 @@ absl::Status Reconciler::RunAsDeclared(const v1::Container& container, bool adop
   }
   if (adopted) {
     AddRestart(container);
+    heals_.exited.fetch_add(1, std::memory_order_relaxed);
     Note(container, kEventWarning, "Healed",
          absl::StrCat("found ", inspected->state, " (exit code ", inspected->exit_code,
                       ") though declared running: started it again"));
@@ -221,6 +223,7 @@ absl::StatusOr<absl::Duration> Reconciler::RestartIfUnhealthyTooLong(const v1::C
     return restarted;
   }
   AddRestart(container);
+  heals_.unhealthy.fetch_add(1, std::memory_order_relaxed);
   Note(container, kEventWarning, "Killing",
        absl::StrCat("unhealthy for ", absl::FormatDuration(now - since), ": restarted it"));
   {

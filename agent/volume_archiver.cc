@@ -269,7 +269,7 @@ void VolumeArchiver::RemoveRestoreLeftovers(const std::string& volume) {
   absl::Status removed = RunInHelper(
       *helper, {"rm", "-rf", absl::StrCat(kVolumePath, "/", kRestoreStaging)}, nullptr,
       [&] { return absl::Now() >= deadline; }, "cleaning up the restore of " + volume);
-  if (!removed.ok()) options_.logger->Log("agent", removed.ToString());
+  if (!removed.ok()) options_.logger->Warn("agent", removed.ToString());
 }
 
 void VolumeArchiver::RemoveLeftoverHelpers() {

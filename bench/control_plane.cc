@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -25,6 +26,7 @@
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/process.h"
 
 namespace opctl::bench {
@@ -193,15 +195,65 @@ v1::Object MarkedVolume(const std::string& name, absl::Time sent) {
 
 }  // namespace
 
-int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags) {
+// With metrics on, a scraper reads /metrics every second (Prometheus' usual interval is 15 s: this
+// is the cost at its most), recording how long a scrape takes and how many series it has.
+class Scraper {
+ public:
+  explicit Scraper(std::string address) : address_(std::move(address)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        absl::Time start = absl::Now();
+        std::string text = testing::Scrape(address_);
+        double took_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+        int64_t series = 0;
+        for (size_t at = 0; at < text.size();) {
+          size_t end = text.find('\n', at);
+          if (end == std::string::npos) end = text.size();
+          if (end > at && text[at] != '#') ++series;
+          at = end + 1;
+        }
+        {
+          absl::MutexLock lock(&mutex_);
+          scrape_ms_.push_back(took_ms);
+          series_ = std::max(series_, series);
+        }
+        absl::SleepFor(absl::Seconds(1) - (absl::Now() - start));
+      }
+    });
+  }
+  ~Scraper() {
+    stop_ = true;
+    thread_.join();
+  }
+  void Report(Json& result) {
+    absl::MutexLock lock(&mutex_);
+    result["metric_series"] = series_;
+    result["scrape_p50_ms"] = Percentile(scrape_ms_, 0.5);
+    result["scrape_max_ms"] = Percentile(scrape_ms_, 1.0);
+  }
+
+ private:
+  const std::string address_;
+  std::atomic<bool> stop_ = false;
+  absl::Mutex mutex_;
+  std::vector<double> scrape_ms_;
+  int64_t series_ = 0;
+  std::thread thread_;
+};
+
+int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags, bool metrics) {
   std::string dir = testing::MakeTempDir("opctl-bench-cp");
   int port = FreePort();
   absl::Duration first_start;
-  auto controller = StartController(dir, port, &first_start, store_flags);
+  std::vector<std::string> flags = store_flags;
+  flags.push_back(metrics ? "--metrics-listen=127.0.0.1:0" : "--metrics-listen=");
+  auto controller = StartController(dir, port, &first_start, flags);
   if (!controller.ok()) {
     std::cerr << controller.status() << "\n";
     return 1;
   }
+  std::optional<Scraper> scraper;
+  if (metrics) scraper.emplace(testing::MetricsAddress((*controller)->Output()));
   pid_t pid = (*controller)->pid();
   std::string address = absl::StrCat("127.0.0.1:", port);
   auto channel = [&] {
@@ -283,6 +335,9 @@ int ControlPlane(int agents, int containers, const std::vector<std::string>& sto
       apply_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     absl::SleepFor(absl::Milliseconds(20) - (absl::Now() - start));
   }
+  if (scraper) scraper->Report(result);
+  scraper.reset();
+  result["metrics"] = metrics;
   result["apply_p50_ms"] = Percentile(apply_ms, 0.5);
   result["apply_p99_ms"] = Percentile(apply_ms, 0.99);
   // Every agent watches Volumes: each acknowledged write above reached K watchers.
@@ -300,7 +355,7 @@ int ControlPlane(int agents, int containers, const std::vector<std::string>& sto
   (*controller)->Signal(SIGTERM);
   (*controller)->Wait();
   absl::Duration restart;
-  auto restarted = StartController(dir, port, &restart, store_flags);
+  auto restarted = StartController(dir, port, &restart, flags);
   if (!restarted.ok()) {
     std::cerr << restarted.status() << "\n";
     return 1;

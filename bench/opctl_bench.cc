@@ -12,7 +12,7 @@
 //   heal         --socket S --container NAME --how rm|kill --trials N [--give-up 10s]
 //   plain-run    --socket S --image I --trials N             create+start of one container, for comparison
 //   footprint    --pid P --seconds N                         RSS and CPU of a process over N seconds
-//   control-plane --agents K --containers M                  the controller under K simulated agents
+//   control-plane --agents K --containers M [--metrics off]  the controller under K simulated agents
 //   report       RESULTS.jsonl                               medians, spreads and ratios as a Markdown table
 #include <unistd.h>
 
@@ -350,8 +350,9 @@ int Footprint(const Options& options) {
 
 }  // namespace
 
-int Report(const std::string& path);                                                        // report.cc
-int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags);  // control_plane.cc
+int Report(const std::string& path);  // report.cc
+int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags,
+                 bool metrics);  // control_plane.cc
 std::vector<std::string> EtcdStoreFlags(const std::string& endpoints, const std::string& certs,
                                         const std::string& prefix);
 int Failover(const std::string& endpoints, const std::string& certs, int trials);  // failover.cc
@@ -382,7 +383,9 @@ int main(int argc, char** argv) {
       store_flags = EtcdStoreFlags(options.Get("etcd-endpoints"), options.Get("etcd-certs"),
                                    absl::StrCat("/bench-", absl::ToUnixNanos(absl::Now())));
     }
-    return ControlPlane(options.Int("agents", 10), options.Int("containers", 1000), store_flags);
+    // --metrics off: the controller serves no /metrics (the default scrapes it every second).
+    return ControlPlane(options.Int("agents", 10), options.Int("containers", 1000), store_flags,
+                        options.Get("metrics") != "off");
   }
   if (command == "failover") {
     return Failover(options.Get("etcd-endpoints"), options.Get("etcd-certs"), options.Int("trials", 10));

@@ -137,6 +137,28 @@ int Report(const std::string& path) {
       }
     }
     std::cout << "\n";
+    // What serving /metrics (scraped every second) costs, and how many series it serves.
+    for (const std::string& key : case_order) {
+      if (key.rfind("control-plane/", 0) != 0) continue;
+      std::string name = key.substr(14);
+      auto& tools = data["control-plane"][name];
+      if (tools.count("opctl") && tools["opctl"].count("metric_series")) {
+        std::cout << "Metrics at " << name << ": " << absl::StrFormat("%.0f", Median(tools["opctl"]["metric_series"]))
+                  << " series, a scrape takes " << absl::StrFormat("%.1f", Median(tools["opctl"]["scrape_p50_ms"]))
+                  << " ms (p50).";
+        if (tools.count("opctl, metrics off")) {
+          auto& on = tools["opctl"];
+          auto& off = tools["opctl, metrics off"];
+          std::cout << " With metrics on / off: apply p99 "
+                    << absl::StrFormat("%.2fx", Median(on["apply_p99_ms"]) / Median(off["apply_p99_ms"]))
+                    << ", apply p50 "
+                    << absl::StrFormat("%.2fx", Median(on["apply_p50_ms"]) / Median(off["apply_p50_ms"]))
+                    << ", converge " << absl::StrFormat("%.2fx", Median(on["converge_s"]) / Median(off["converge_s"]));
+        }
+        std::cout << "\n";
+      }
+    }
+    std::cout << "\n";
   }
   if (data.count("etcd-floor")) {
     for (auto& [name, tools] : data["etcd-floor"]) {

@@ -218,6 +218,11 @@ for fleet in $fleets; do
   record control-plane "K=${fleet%:*} M=${fleet#*:}" opctl "$("$bin/opctl-bench" control-plane --agents "${fleet%:*}" --containers "${fleet#*:}")"
   echo "  (K=${fleet%:*} M=${fleet#*:} took $((SECONDS - fleet_started)) s)"
 done
+# The metrics' own cost: the first fleet again with the controller serving no /metrics (the runs
+# above serve it and are scraped every second).
+metrics_fleet=${fleets%% *}
+record control-plane "K=${metrics_fleet%:*} M=${metrics_fleet#*:}" "opctl, metrics off" \
+  "$("$bin/opctl-bench" control-plane --agents "${metrics_fleet%:*}" --containers "${metrics_fleet#*:}" --metrics off)"
 
 # On etcd: three members on loopback (TLS, the project's CA), the same fleets, then failover.
 export OPCTL_ETCD_DIR=$work/etcd OPCTL_CERTS=$work/certs OPCTL_ETCD_PORT=27790

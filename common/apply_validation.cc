@@ -190,10 +190,12 @@ std::vector<FieldError> ValidateApply(const std::vector<v1::Object>& objects, co
     for (FieldError& error : ValidateOne(object, i, bounded)) errors.push_back(std::move(error));
     if (!bounded) continue;
     std::string kind = KindOf(object);
-    if (kind == kKindContainer || kind == kKindNode) {
+    if (kind == kKindContainer || kind == kKindNode || kind == kKindEvent) {
       errors.push_back({i, DisplayName(object), "kind",
                         kind == kKindContainer ? "Containers are written by the controller; apply a Service instead"
-                                               : "Nodes are registered by their agent; they cannot be applied"});
+                        : kind == kKindNode    ? "Nodes are registered by their agent; they cannot be applied"
+                                               : "Events are written by opctl's controller and agents; they cannot be "
+                                                 "applied"});
     }
     auto [it, inserted] = first_document.emplace(StoreKey(object), i);
     if (!inserted) {

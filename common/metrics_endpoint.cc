@@ -2,11 +2,13 @@
 
 #include <cstdio>
 #include <exception>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/logger.h"
 #include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
 
@@ -44,8 +46,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::StartForFlag(c
   if (address.empty()) return nullptr;
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = Start(address);
   if (absl::IsUnavailable(endpoint.status()) && address == default_address) {
-    std::fprintf(stderr, "%s: serving no metrics: %s (--metrics-listen picks another address)\n", program.c_str(),
-                 std::string(endpoint.status().message()).c_str());
+    Logger::Stderr().Warn(program, absl::StrCat("serving no metrics: ", endpoint.status().message(),
+                                                " (--metrics-listen picks another address)"));
     return nullptr;
   }
   if (endpoint.ok())
@@ -73,6 +75,70 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
     family.metric.push_back(std::move(sample));
   }
   return family;
+}
+
+prometheus::MetricFamily HistogramFamily(const std::string& name, const std::string& help, const std::string& label,
+                                         const std::vector<std::pair<std::string, const LatencyHistogram*>>& samples) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = prometheus::MetricType::Histogram;
+  for (const auto& [value, histogram] : samples) {
+    LatencyHistogram::Snapshot snapshot = histogram->Read();
+    prometheus::ClientMetric sample;
+    if (!label.empty()) sample.label.push_back({label, value});
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
+      cumulative += snapshot.counts[i];
+      sample.histogram.bucket.push_back({cumulative, LatencyHistogram::kBounds[i]});
+    }
+    cumulative += snapshot.counts.back();
+    sample.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    sample.histogram.sample_count = cumulative;
+    sample.histogram.sample_sum = snapshot.sum_seconds;
+    family.metric.push_back(std::move(sample));
+  }
+  return family;
+}
+
+prometheus::MetricFamily CounterFamily(
+    const std::string& name, const std::string& help,
+    const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, double>>& samples) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = prometheus::MetricType::Counter;
+  for (const auto& [labels, count] : samples) {
+    prometheus::ClientMetric sample;
+    for (const auto& [key, value] : labels) sample.label.push_back({key, value});
+    sample.counter.value = count;
+    family.metric.push_back(std::move(sample));
+  }
+  return family;
+}
+
+prometheus::MetricFamily OutcomeFamily(const std::string& name, const std::string& help, const std::string& label,
+                                       const std::vector<std::pair<std::string, const OutcomeStats*>>& samples) {
+  std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, double>> counts;
+  for (const auto& [value, stats] : samples) {
+    for (const auto& [result, count] :
+         {std::pair{"succeeded", &stats->succeeded}, std::pair{"conflict", &stats->conflicts},
+          std::pair{"failed", &stats->failed}}) {
+      std::vector<std::pair<std::string, std::string>> labels;
+      if (!label.empty()) labels.emplace_back(label, value);
+      labels.emplace_back("result", result);
+      counts.emplace_back(std::move(labels), static_cast<double>(count->load()));
+    }
+  }
+  return CounterFamily(name, help, counts);
+}
+
+prometheus::MetricFamily SingleCounter(const std::string& name, const std::string& help, double value) {
+  return CounterFamily(name, help, {{{}, value}});
+}
+
+prometheus::MetricFamily SingleGauge(const std::string& name, const std::string& help, double value) {
+  return GaugeFamily(name, help, "", {{"", value}});
 }
 
 }  // namespace opctl

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/latency_histogram.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
@@ -49,5 +50,22 @@ class MetricsEndpoint {
 // `label` to the sample.
 prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string& help, const std::string& label,
                                      const std::vector<std::pair<std::string, double>>& counts);
+
+// A histogram family (seconds) with one sample per label value, from LatencyHistograms.
+prometheus::MetricFamily HistogramFamily(const std::string& name, const std::string& help, const std::string& label,
+                                         const std::vector<std::pair<std::string, const LatencyHistogram*>>& samples);
+
+// A counter family; each sample carries `labels` (name, value pairs) and its count.
+prometheus::MetricFamily CounterFamily(
+    const std::string& name, const std::string& help,
+    const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, double>>& samples);
+
+// A counter family of OutcomeStats: one sample per (label value, result), result being succeeded,
+// conflict or failed; `label` empty: result alone.
+prometheus::MetricFamily OutcomeFamily(const std::string& name, const std::string& help, const std::string& label,
+                                       const std::vector<std::pair<std::string, const OutcomeStats*>>& samples);
+// A family of one sample without labels.
+prometheus::MetricFamily SingleCounter(const std::string& name, const std::string& help, double value);
+prometheus::MetricFamily SingleGauge(const std::string& name, const std::string& help, double value);
 
 }  // namespace opctl

@@ -362,12 +362,6 @@ std::vector<FieldError> validation_internal::ValidateOne(const v1::Object& objec
   }
   const v1::ObjectMeta& meta = MetaOf(object);
   Checker check(document, kind, meta.name(), errors);
-  if (kind == kKindEvent) {
-    check.Fail("kind",
-               "Events are written by opctl's controller and agents; apply takes Network, Volume, Service, "
-               "Container and Node");
-    return errors;
-  }
   if (size_t bytes = object.ByteSizeLong(); bytes > kMaxObjectBytes) {
     check.Fail("", absl::StrCat("is ", bytes >> 10, " KiB; an object may be at most ", kMaxObjectBytes >> 20,
                                 " MiB (keep large data in volumes)"));

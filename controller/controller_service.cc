@@ -30,8 +30,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
   // `on_done` runs once the stream is over, whatever ended it.
   WatchReactor(WatchHub& hub, const v1::WatchRequest& request, size_t max_backlog, size_t max_backlog_bytes,
-               std::function<void()> on_done)
-      : max_backlog_(max_backlog), max_backlog_bytes_(max_backlog_bytes), on_done_(std::move(on_done)) {
+               WatchStats& stats, std::function<void()> on_done)
+      : max_backlog_(max_backlog), max_backlog_bytes_(max_backlog_bytes), stats_(stats), on_done_(std::move(on_done)) {
+    stats_.open.fetch_add(1);
     absl::StatusOr<WatchFilter> filter = WatchFilter::Create(request);
     if (!filter.ok()) {
       Finish(ToWireStatus(filter.status()));
@@ -68,7 +69,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
     {
       absl::MutexLock lock(&state_->mutex);
       state_->done = true;
+      stats_.backlog_events.fetch_sub(static_cast<int64_t>(queue_.size()));
     }
+    stats_.open.fetch_sub(1);
     on_done_();
     delete this;
   }
@@ -89,12 +92,14 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
         bookmark.set_type(v1::WatchEvent::BOOKMARK);
         bookmark.set_revision(revision);
         queue_.push_back(std::move(bookmark));
+        stats_.backlog_events.fetch_add(1);
       }
     }
     for (const ChangePtr& change : changes) {
       if (std::optional<v1::WatchEvent> event = filter_.ToEvent(*change)) {
         queued_bytes_ += event->ByteSizeLong();
         queue_.push_back(*std::move(event));
+        stats_.backlog_events.fetch_add(1);
       }
     }
     if (queue_.size() > max_backlog_ || queued_bytes_ > max_backlog_bytes_) {
@@ -104,6 +109,8 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
                                     queue_.size() > max_backlog_ ? absl::StrCat(max_backlog_, " events")
                                                                  : absl::StrCat(max_backlog_bytes_ >> 20, " MiB"),
                                     "; list again and watch from the list's revision")));
+      stats_.cut_off.fetch_add(1);
+      stats_.backlog_events.fetch_sub(static_cast<int64_t>(queue_.size()));
       queue_.clear();  // what it would have read is dropped now, not when the stream is done
       queued_bytes_ = 0;
       return false;
@@ -117,6 +124,8 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
     if (writing_ || finished_ || queue_.empty()) return;
     current_ = std::move(queue_.front());
     queue_.pop_front();
+    stats_.backlog_events.fetch_sub(1);
+    stats_.events_sent.fetch_add(1, std::memory_order_relaxed);
     queued_bytes_ -= std::min(queued_bytes_, current_.ByteSizeLong());
     writing_ = true;
     StartWrite(&current_);
@@ -131,6 +140,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
 
   const size_t max_backlog_;
   const size_t max_backlog_bytes_;
+  WatchStats& stats_;
   const std::function<void()> on_done_;
   WatchFilter filter_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
@@ -321,10 +331,11 @@ grpc::ServerWriteReactor<v1::WatchEvent>* ControllerService::Watch(grpc::Callbac
     }
     ++open;
   }
-  return new WatchReactor(hub_, *request, options_.max_watch_backlog, options_.max_watch_backlog_bytes, [this, who] {
-    absl::MutexLock lock(&watches_mutex_);
-    if (--watches_by_caller_[who] == 0) watches_by_caller_.erase(who);
-  });
+  return new WatchReactor(hub_, *request, options_.max_watch_backlog, options_.max_watch_backlog_bytes, watch_stats_,
+                          [this, who] {
+                            absl::MutexLock lock(&watches_mutex_);
+                            if (--watches_by_caller_[who] == 0) watches_by_caller_.erase(who);
+                          });
 }
 
 grpc::ServerUnaryReactor* ControllerService::UpdateStatus(grpc::CallbackServerContext* context,

@@ -28,6 +28,14 @@ struct ControllerServiceOptions {
   int max_watches_per_caller = 1024;
 };
 
+// What the Watch streams do, for metrics; updated lock-free by every stream.
+struct WatchStats {
+  std::atomic<int64_t> open{0};
+  std::atomic<uint64_t> events_sent{0};    // BOOKMARKs too
+  std::atomic<int64_t> backlog_events{0};  // queued for writing, over every stream
+  std::atomic<uint64_t> cut_off{0};        // ended for falling behind
+};
+
 class ControllerService final : public v1::Controller::CallbackService {
  public:
   ControllerService(Registry& registry, WatchHub& hub, const Authorizer& authorizer,
@@ -58,6 +66,8 @@ class ControllerService final : public v1::Controller::CallbackService {
   // Set once the process knows its control plane (after it listens: its address is its identity).
   void SetControlPlaneView(const ControlPlaneView* view) { view_ = view; }
 
+  const WatchStats& watch_stats() const { return watch_stats_; }
+
  private:
   // The status to finish with unless `check` allows the caller of `context`.
   absl::Status Authorize(const grpc::CallbackServerContext& context,
@@ -74,6 +84,7 @@ class ControllerService final : public v1::Controller::CallbackService {
   WatchHub& hub_;
   const Authorizer& authorizer_;
   const ControllerServiceOptions options_;
+  WatchStats watch_stats_;
   std::atomic<const ControlPlaneView*> view_ = nullptr;
   absl::Mutex watches_mutex_;
   std::map<std::string, int> watches_by_caller_ ABSL_GUARDED_BY(watches_mutex_);

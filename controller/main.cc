@@ -15,6 +15,7 @@
 #include "common/flags.h"
 #include "common/grpc_runtime.h"
 #include "common/keepalive.h"
+#include "common/logger.h"
 #include "common/malformed_requests.h"
 #include "common/metrics_endpoint.h"
 #include "common/tls.h"
@@ -26,13 +27,19 @@
 #include "controller/controller_service.h"
 #include "controller/election/leadership.h"
 #include "controller/operations_proxy.h"
+#include "controller/runtime_metrics.h"
 #include "controller/state_metrics.h"
 #include "controller/store/etcd_store.h"
+#include "controller/store/measured_store.h"
 #include "controller/store/sqlite_store.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 
+ABSL_FLAG(std::string, log_format, "text",
+          "how log lines on stderr read: text (TIME LEVEL component: message) or json (one object a line: time, "
+          "level, component, msg)");
+ABSL_FLAG(int, v, 0, "verbosity: 1 adds debug lines, 2 also one for every reconcile pass");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "address to serve gRPC on (port 0: any free port)");
 ABSL_FLAG(std::string, store, "sqlite",
           "where the state lives: sqlite (embedded, in --data-dir: one controller) or etcd (--etcd-endpoints: any "
@@ -113,7 +120,7 @@ struct Security {
 absl::StatusOr<Security> LoadSecurity() {
   Security security;
   if (absl::GetFlag(FLAGS_insecure)) {
-    std::fprintf(stderr, "opctl-controller: --insecure: plaintext, and every caller may do everything\n");
+    Logger::Stderr().Warn("opctl-controller", "--insecure: plaintext, and every caller may do everything");
     return security;
   }
   TlsFiles files{absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
@@ -155,7 +162,7 @@ std::unique_ptr<grpc::Server> StartServer(const std::vector<grpc::Service*>& ser
 }
 
 int Fail(const std::string& message, int exit_code) {
-  std::fprintf(stderr, "opctl-controller: %s\n", message.c_str());
+  Logger::Stderr().Error("opctl-controller", message);
   return exit_code;
 }
 
@@ -164,10 +171,12 @@ struct ControllerMetrics {
   std::unique_ptr<MetricsEndpoint> endpoint;
   std::optional<ApiMetrics> api_metrics;  // the server's interceptors hold it: never moved
   std::shared_ptr<StateMetrics> state;
+  std::shared_ptr<RuntimeMetrics> runtime;
   ApiMetrics* api() { return api_metrics ? &*api_metrics : nullptr; }
 };
 
-absl::StatusOr<std::unique_ptr<ControllerMetrics>> StartMetrics(const Registry& registry, const Store& store) {
+absl::StatusOr<std::unique_ptr<ControllerMetrics>> StartMetrics(ControlPlane& plane, const ControllerService& service,
+                                                                const MeasuredStore& store) {
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
       MetricsEndpoint::StartForFlag(absl::GetFlag(FLAGS_metrics_listen), kDefaultMetricsListen, "opctl-controller");
   if (!endpoint.ok()) return endpoint.status();
@@ -175,8 +184,10 @@ absl::StatusOr<std::unique_ptr<ControllerMetrics>> StartMetrics(const Registry& 
   metrics->endpoint = *std::move(endpoint);
   if (metrics->endpoint == nullptr) return metrics;
   metrics->api_metrics.emplace(metrics->endpoint->registry(), "opctl_api");
-  metrics->state = std::make_shared<StateMetrics>(registry, store);
+  metrics->state = std::make_shared<StateMetrics>(plane.registry(), store);
   metrics->endpoint->Add(metrics->state);
+  metrics->runtime = std::make_shared<RuntimeMetrics>(plane.manager(), service.watch_stats(), store, plane.events());
+  metrics->endpoint->Add(metrics->runtime);
   return metrics;
 }
 
@@ -218,6 +229,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string* described) {
 
 int Run() {
   sigset_t signals = BlockStopSignals();
+  absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) return Fail(absl::StrCat("--log-format: ", log_format.status().message()), 2);
+  ConfigureStderrLogger(*log_format, absl::GetFlag(FLAGS_v));
 
   std::string store_name;
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(&store_name);
@@ -227,7 +241,8 @@ int Run() {
   auto* etcd = dynamic_cast<EtcdStore*>(store->get());
   absl::StatusOr<Security> security = LoadSecurity();
   if (!security.ok()) return Fail(std::string(security.status().message()), 2);
-  ControlPlane plane(**store, *std::move(policy),
+  MeasuredStore measured(**store);
+  ControlPlane plane(measured, *std::move(policy),
                      {.elected = etcd != nullptr,
                       .bookmark_interval = absl::GetFlag(FLAGS_bookmark_interval),
                       .silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle),
@@ -245,7 +260,7 @@ int Run() {
                              security->authorizer, plane.events());
   OperationsProxy operations(plane.registry(), security->authorizer, security->agent_tls,
                              absl::GetFlag(FLAGS_max_operation_streams), absl::GetFlag(FLAGS_stream_write_timeout));
-  absl::StatusOr<std::unique_ptr<ControllerMetrics>> metrics = StartMetrics(plane.registry(), **store);
+  absl::StatusOr<std::unique_ptr<ControllerMetrics>> metrics = StartMetrics(plane, service, measured);
   if (!metrics.ok())
     return Fail(absl::StrCat("--metrics-listen: ", metrics.status().message()),
                 absl::IsInvalidArgument(metrics.status()) ? 2 : 1);

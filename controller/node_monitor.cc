@@ -63,7 +63,7 @@ void NodeMonitor::WriteInBackground(v1::Object object) {
     // Another writer (a cordon, the checker) got in first: the next heartbeat writes again. A full or
     // failing disk is worth a line; the node stays Ready on what its heartbeats say in memory.
     if (!result.ok() && !absl::IsAborted(result.status())) {
-      logger.Log("node monitor", absl::StrCat("cannot write node/", name, ": ", result.status().ToString()));
+      logger.Warn("node monitor", absl::StrCat("cannot write node/", name, ": ", result.status().ToString()));
     }
     absl::MutexLock lock(&writes->mutex);
     writes->nodes.erase(name);
@@ -143,9 +143,9 @@ void NodeMonitor::CheckNodes() {
     // like silence is its own deafness. Everyone starts a fresh grace.
     absl::MutexLock lock(&mutex_);
     for (auto& [name, heard] : last_heartbeat_) heard = std::max(heard, now);
-    logger_.Log("node monitor",
-                absl::StrCat("no check for ", absl::FormatDuration(absl::Trunc(now - previous, absl::Milliseconds(1))),
-                             " (the controller was paused); every node gets a fresh grace"));
+    logger_.Warn("node monitor",
+                 absl::StrCat("no check for ", absl::FormatDuration(absl::Trunc(now - previous, absl::Milliseconds(1))),
+                              " (the controller was paused); every node gets a fresh grace"));
     return;
   }
   size_t registered = 0, out_of_contact = 0;
@@ -177,7 +177,7 @@ void NodeMonitor::CheckNodes() {
     if (last == absl::InfinitePast()) message = "no heartbeat since the controller started";
     absl::Status written = MarkNotReady(leader_writes_, object, kNodeSilentReason, message, now);
     if (!written.ok() && !absl::IsAborted(written)) {
-      logger_.Log("node monitor", absl::StrCat(object.node().metadata().name(), ": ", written.ToString()));
+      logger_.Warn("node monitor", absl::StrCat(object.node().metadata().name(), ": ", written.ToString()));
     }
   }
 }

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/logger.h"
+
 namespace opctl::controller {
 namespace {
 
@@ -12,7 +14,7 @@ std::vector<ChangePtr> DecodeAll(const std::vector<Event>& events) {
     absl::StatusOr<ObjectChange> change = DecodeChange(event);
     if (!change.ok()) {
       // Only objects are stored under watched keys; anything else is corruption worth a line, not a crash.
-      std::fprintf(stderr, "watch: skipping %s\n", change.status().ToString().c_str());
+      Logger::Stderr().Error("watch", absl::StrCat("skipping ", change.status().ToString()));
       continue;
     }
     changes.push_back(std::make_shared<const ObjectChange>(*std::move(change)));

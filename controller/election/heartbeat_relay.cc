@@ -46,7 +46,7 @@ void HeartbeatRelay::Publish(int64_t sequence) {
   // time says how fresh it is to whoever lists the controllers.
   put->set_value(absl::StrCat(sequence, "\n", absl::ToUnixMillis(absl::Now()), "\n", absl::StrJoin(heard, "\n")));
   if (absl::StatusOr<etcdserverpb::TxnResponse> done = client_.Txn(txn); !done.ok()) {
-    options_.logger->Log("heartbeat relay", absl::StrCat("cannot publish: ", done.status().message()));
+    options_.logger->Warn("heartbeat relay", absl::StrCat("cannot publish: ", done.status().message()));
   }
 }
 

@@ -30,6 +30,7 @@ EventWriter::EventWriter(Registry& registry, Clock& clock, EventWriterOptions op
     : registry_(registry), clock_(clock), options_(options), pending_(options.max_pending) {}
 
 void EventWriter::Record(EventOccurrence occurrence) {
+  recorded_.fetch_add(static_cast<uint64_t>(std::max(1, occurrence.count)), std::memory_order_relaxed);
   pending_.Add(EventOf(occurrence, clock_.Now(), kControllerComponent, ""));
 }
 
@@ -38,6 +39,7 @@ void EventWriter::Report(const std::string& node, std::vector<v1::Event> events)
     event.set_reporting_component(kAgentComponent);
     event.set_reporting_node(node);
     if (event.count() < 1) event.set_count(1);
+    recorded_.fetch_add(static_cast<uint64_t>(event.count()), std::memory_order_relaxed);
     pending_.Add(std::move(event));
   }
 }
@@ -83,6 +85,7 @@ absl::Status EventWriter::WriteBatch(const std::vector<v1::Event>& events) {
       mutations.push_back({StoreKey(object), EncodeObject(object), expected});
     }
     committed = Wait<int64_t>([&](auto done) { registry_.store().Commit(std::move(mutations), done); }).status();
+    if (committed.ok()) written_.fetch_add(events.size(), std::memory_order_relaxed);
     if (!absl::IsAborted(committed)) return committed;
   }
   return committed;

@@ -9,6 +9,7 @@
 // to whichever they reach); a conflict with another controller's write reads again and retries.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,8 @@ inline constexpr char kEventFlushKey[] = "events";
 struct EventWriterOptions {
   absl::Duration flush_interval = absl::Seconds(1);
   absl::Duration ttl = absl::Hours(1);
-  size_t max_events = 10000;     // stored
-  size_t max_pending = 10000;    // folded in memory between flushes (common/event_fold.h)
+  size_t max_events = 10000;   // stored
+  size_t max_pending = 10000;  // folded in memory between flushes (common/event_fold.h)
   absl::Duration expire_interval = absl::Seconds(10);
 };
 
@@ -43,8 +44,10 @@ class EventWriter : public EventRecorder, public Reconciler {
   // the flush interval.
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& key) override;
 
-  // Occurrences dropped because too many distinct Events waited at once.
+  // Occurrences recorded and dropped (too many distinct Events waited at once); Event writes.
+  uint64_t recorded() const { return recorded_.load(); }
   int64_t dropped() const { return pending_.dropped(); }
+  uint64_t written() const { return written_.load(); }
   const EventWriterOptions& options() const { return options_; }
 
  private:
@@ -56,6 +59,8 @@ class EventWriter : public EventRecorder, public Reconciler {
   Clock& clock_;
   const EventWriterOptions options_;
   EventFold pending_;
+  std::atomic<uint64_t> recorded_{0};
+  std::atomic<uint64_t> written_{0};
   absl::Time last_expired_ = absl::InfinitePast();  // touched by the loop's one worker only
 };
 

@@ -10,6 +10,12 @@ Informer& Manager::InformerFor(const std::string& kind) {
   return *informer;
 }
 
+std::vector<const ReconcileLoop*> Manager::Loops() const {
+  std::vector<const ReconcileLoop*> loops;
+  for (const Entry& entry : controllers_) loops.push_back(entry.loop.get());
+  return loops;
+}
+
 ReconcileLoop& Manager::Add(Reconciler& reconciler, ControllerOptions options) {
   ReconcileLoopOptions loop;
   loop.name = std::move(options.name);

@@ -54,6 +54,9 @@ class Manager {
   // Stops every controller; Start may not be called again.
   void Stop();
 
+  // Every controller's loop, in the order added (for metrics).
+  std::vector<const ReconcileLoop*> Loops() const;
+
   Clock& clock() { return clock_; }
   Logger& logger() { return logger_; }
 

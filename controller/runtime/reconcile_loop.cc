@@ -41,6 +41,11 @@ void ReconcileLoop::Stop() {
   if (worker.joinable()) worker.join();
 }
 
+size_t ReconcileLoop::QueueLength() const {
+  absl::MutexLock lock(&mutex_);
+  return queue_ ? queue_->Length() : 0;
+}
+
 bool ReconcileLoop::running() const {
   absl::MutexLock lock(&mutex_);
   return queue_ != nullptr;
@@ -49,14 +54,26 @@ bool ReconcileLoop::running() const {
 void ReconcileLoop::Work(WorkQueue& queue) {
   while (std::optional<std::string> key = queue.Get()) {
     if (options_.before_pass) options_.before_pass();
+    absl::Time started = clock_.Now();
     absl::StatusOr<ReconcileResult> result = reconciler_.Reconcile(*key);
+    absl::Duration took = clock_.Now() - started;
+    stats_.duration.Observe(took);
+    (result.ok()                        ? stats_.succeeded
+     : absl::IsAborted(result.status()) ? stats_.conflicts
+                                        : stats_.failed)
+        .fetch_add(1, std::memory_order_relaxed);
+    if (logger_.Verbose(2)) {
+      logger_.Debug(2, options_.name,
+                    absl::StrCat(*key, ": ", result.ok() ? "done" : result.status().ToString(), " in ",
+                                 absl::FormatDuration(took)));
+    }
     if (!result.ok()) {
       // Conflicts are normal (someone wrote first); anything else is worth a line, the first time
       // and every tenth, so a key that keeps failing neither floods the log nor goes quiet.
       int failures = queue.Failures(*key) + 1;
       if (!absl::IsAborted(result.status()) && (failures == 1 || failures % 10 == 0)) {
-        logger_.Log(options_.name, absl::StrCat(*key, ": ", result.status().ToString(),
-                                                failures > 1 ? absl::StrCat(" (attempt ", failures, ")") : ""));
+        logger_.Warn(options_.name, absl::StrCat(*key, ": ", result.status().ToString(),
+                                                 failures > 1 ? absl::StrCat(" (attempt ", failures, ")") : ""));
       }
       queue.AddRateLimited(*key);
     } else {

@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "common/logger.h"
 #include "common/work_queue.h"
 #include "controller/runtime/reconciler.h"
@@ -47,6 +48,9 @@ class ReconcileLoop {
   // The pass under way finishes; returns once the worker has ended.
   void Stop();
   bool running() const;
+  // Passes by outcome and their durations; the keys waiting now (0 while stopped).
+  const OutcomeStats& stats() const { return stats_; }
+  size_t QueueLength() const;
 
  private:
   void Work(WorkQueue& queue);
@@ -58,6 +62,7 @@ class ReconcileLoop {
   mutable absl::Mutex mutex_;
   std::shared_ptr<WorkQueue> queue_ ABSL_GUARDED_BY(mutex_);  // null while stopped
   std::thread worker_ ABSL_GUARDED_BY(mutex_);
+  OutcomeStats stats_;
 };
 
 }  // namespace opctl::controller

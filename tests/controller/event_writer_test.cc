@@ -8,8 +8,8 @@
 #include <atomic>
 
 #include "common/api_names.h"
+#include "controller/store/forwarding_store.h"
 #include "controller/store/sqlite_store.h"
-#include "tests/controller/forwarding_store.h"
 #include "tests/support/process.h"
 
 namespace opctl::controller {

@@ -9,8 +9,8 @@
 #include "absl/synchronization/notification.h"
 #include "common/object.h"
 #include "controller/scheduler.h"
+#include "controller/store/forwarding_store.h"
 #include "controller/store/sqlite_store.h"
-#include "tests/controller/forwarding_store.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
 

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/object.h"
+#include "controller/store/forwarding_store.h"
 #include "controller/store/sqlite_store.h"
-#include "tests/controller/forwarding_store.h"
 #include "tests/controller/test_objects.h"
 #include "tests/support/process.h"
 

@@ -610,6 +610,20 @@ TEST_F(AgentIntegrationTest, MetricsCountTheAgentsDockerCalls) {
   EXPECT_GE(testing::Sample(scrape, R"(opctl_agent_docker_request_duration_seconds_count{call="GET containers/json"})"),
             1);
   EXPECT_THAT(scrape, ::testing::Not(HasSubstr("metr-web-0"))) << "a container's name became a label";
+  EXPECT_GE(testing::Sample(scrape, R"(opctl_agent_reconcile_total{result="succeeded"})"), 1);
+  EXPECT_GE(testing::Sample(scrape, "opctl_agent_reconcile_duration_seconds_count"), 1);
+  EXPECT_GE(testing::Sample(scrape, "opctl_agent_docker_events_total"), 1) << "the create and start events";
+  EXPECT_GE(testing::Sample(scrape, "opctl_agent_heartbeat_duration_seconds_count"), 1);
+  EXPECT_GE(testing::Sample(scrape, "opctl_agent_queue_depth"), 0);
+  // A heal is counted by what was found.
+  ASSERT_TRUE(docker_->RemoveContainer(RunningOrNone("metr-web-0").id).ok());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        scrape = testing::Scrape(address);
+        return testing::Sample(scrape, R"(opctl_agent_heals_total{found="removed"})") == 1;
+      },
+      absl::Seconds(20)))
+      << scrape;
 }
 
 TEST_F(AgentIntegrationTest, UnhealthyContainersAreRestarted) {

@@ -370,6 +370,29 @@ TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
   EXPECT_EQ(Sample(scrape, "opctl_volume_backup_interval_seconds" + master_data), 3600) << scrape;
   EXPECT_EQ(Sample(scrape, "opctl_volume_backup_last_success_timestamp_seconds" + master_data), 0);
   EXPECT_EQ(Sample(scrape, "opctl_volume_backup_last_failed" + master_data), 0);
+  // The machinery: the service controller made the six containers and the scheduler found no node
+  // for them (FailedScheduling Events, written by the events loop); the watch is open, its first
+  // event sent; both applies and the Events were commits.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        scrape = testing::Scrape(address);
+        return Sample(scrape, "opctl_events_written_total") >= 1;
+      },
+      absl::Seconds(10)))
+      << scrape;
+  EXPECT_GE(Sample(scrape, R"(opctl_controller_reconcile_total{controller="service controller",result="succeeded"})"),
+            3);
+  EXPECT_GE(Sample(scrape, R"(opctl_controller_reconcile_duration_seconds_count{controller="scheduler"})"), 1);
+  EXPECT_GE(Sample(scrape, R"(opctl_controller_queue_depth{controller="service controller"})"), 0);
+  EXPECT_EQ(Sample(scrape, "opctl_watch_streams"), 1);
+  EXPECT_GE(Sample(scrape, "opctl_watch_events_sent_total"), 1);
+  EXPECT_EQ(Sample(scrape, "opctl_watch_cut_off_total"), 0);
+  EXPECT_GE(Sample(scrape, R"(opctl_store_commits_total{result="succeeded"})"), 2);
+  EXPECT_GE(Sample(scrape, R"(opctl_store_commit_duration_seconds_bucket{le="+Inf"})"), 2);
+  EXPECT_GE(Sample(scrape, "opctl_events_recorded_total"), 6);
+  EXPECT_EQ(Sample(scrape, "opctl_events_dropped_total"), 0);
+  testing::CommandResult events = controller_->Opctl({"get", "events", "--field-selector", "reason=FailedScheduling"});
+  EXPECT_THAT(events.out, HasSubstr("no node is registered yet")) << events.err;
   watch_context.TryCancel();
 
   // An address given by name that cannot be had stops the controller, saying so.

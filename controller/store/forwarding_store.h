@@ -1,5 +1,5 @@
-// A Store that hands everything to another: the base of test stores that change one thing (when a
-// commit lands, or that it waits), so each states only that.
+// A Store that hands everything to another: the base of stores that change one thing (how long a
+// commit takes, when it lands, or that it waits), so each states only that.
 #pragma once
 
 #include "controller/store/store.h"
@@ -20,6 +20,7 @@ class ForwardingStore : public Store {
     inner_.Commit(std::move(transaction), std::move(done));
   }
   int64_t Revision() const override { return inner_.Revision(); }
+  absl::Status ReadsCurrent() const override { return inner_.ReadsCurrent(); }
   int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
   absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override { return inner_.EventsAfter(after); }
   absl::Status Compact(int64_t revision) override { return inner_.Compact(revision); }
