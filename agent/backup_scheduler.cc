@@ -133,29 +133,34 @@ void BackupScheduler::RunDue(absl::Time now) {
     }
     deferred_since_.erase(name);
     last_attempt_[name] = now;
-    if (run.error().empty())
-      failed_.erase(name);
-    else
-      failed_.insert(name);
-    (run.error().empty() ? runs_.succeeded : runs_.failed).fetch_add(1, std::memory_order_relaxed);
-    runs_.duration.Observe(absl::Milliseconds(run.duration_milliseconds()));
-    if (run.error().empty()) bytes_archived_.fetch_add(static_cast<uint64_t>(run.bytes()), std::memory_order_relaxed);
-    options_.events->Record({.kind = kKindVolume,
-                             .name = name,
-                             .uid = volume.metadata().uid(),
-                             .stack = volume.metadata().stack(),
-                             .type = run.error().empty() ? kEventNormal : kEventWarning,
-                             .reason = run.error().empty() ? "BackupSucceeded" : "BackupFailed",
-                             .message = run.error().empty() ? absl::StrCat(run.file(), ": ", run.bytes(), " bytes in ",
-                                                                           run.duration_milliseconds(), " ms")
-                                                            : run.error()});
-    v1::VolumeStatus status = volume.status();
-    *status.mutable_last_backup() = run;
-    if (run.error().empty()) *status.mutable_last_successful_backup() = run;
-    status.set_backups(static_cast<int>(Archives(fs::path(options_.backup_dir) / name, name).size()));
-    if (absl::Status written = write_(name, status); !written.ok()) {
-      options_.logger->Warn("agent", absl::StrCat("backup of ", name, ": cannot report: ", written.ToString()));
-    }
+    Finished(volume, run);
+  }
+}
+
+void BackupScheduler::Finished(const v1::Volume& volume, const v1::VolumeBackupRun& run) {
+  const std::string& name = volume.metadata().name();
+  if (run.error().empty())
+    failed_.erase(name);
+  else
+    failed_.insert(name);
+  (run.error().empty() ? runs_.succeeded : runs_.failed).fetch_add(1, std::memory_order_relaxed);
+  runs_.duration.Observe(absl::Milliseconds(run.duration_milliseconds()));
+  if (run.error().empty()) bytes_archived_.fetch_add(static_cast<uint64_t>(run.bytes()), std::memory_order_relaxed);
+  options_.events->Record({.kind = kKindVolume,
+                           .name = name,
+                           .uid = volume.metadata().uid(),
+                           .stack = volume.metadata().stack(),
+                           .type = run.error().empty() ? kEventNormal : kEventWarning,
+                           .reason = run.error().empty() ? "BackupSucceeded" : "BackupFailed",
+                           .message = run.error().empty() ? absl::StrCat(run.file(), ": ", run.bytes(), " bytes in ",
+                                                                         run.duration_milliseconds(), " ms")
+                                                          : run.error()});
+  v1::VolumeStatus status = volume.status();
+  *status.mutable_last_backup() = run;
+  if (run.error().empty()) *status.mutable_last_successful_backup() = run;
+  status.set_backups(static_cast<int>(Archives(fs::path(options_.backup_dir) / name, name).size()));
+  if (absl::Status written = write_(name, status); !written.ok()) {
+    options_.logger->Warn("agent", absl::StrCat("backup of ", name, ": cannot report: ", written.ToString()));
   }
 }
 

@@ -58,6 +58,9 @@ class BackupScheduler {
   // Archives one volume and prunes old archives; returns the run. `deferred` when the volume's
   // workload has not started (BackupMode::kScheduled): nothing worth keeping yet.
   v1::VolumeBackupRun RunOne(const v1::Volume& volume, absl::Time now, bool& deferred);
+  // A run that counts (not deferred): remembered for retries, counted, told as an Event and written
+  // into the Volume's status.
+  void Finished(const v1::Volume& volume, const v1::VolumeBackupRun& run);
   // A Container bound to this node that mounts `volume` and is not among the `running` ones; "" if none.
   std::string AwaitedUser(const std::string& volume, const std::vector<DockerContainer>& running) const;
 

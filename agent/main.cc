@@ -141,12 +141,7 @@ absl::StatusOr<std::unique_ptr<AgentEndpoint>> StartMetrics(opctl::agent::CurlDo
   return metrics;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // Outlives the agent and its channels; started only after the fence guard is forked, so that none
-  // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
-  std::optional<opctl::GrpcRuntime> grpc;
+void ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage("opctl-agent --controller ADDR --node NAME [--labels k=v,...] [--docker-socket PATH]");
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = [] { return "opctl-agent " + opctl::OpctlVersion() + "\n"; };
@@ -157,7 +152,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> arguments = opctl::NormalizeFlagNames(argc, argv);
   std::vector<char*> normalized = opctl::ArgvOf(arguments);
   absl::ParseCommandLine(static_cast<int>(arguments.size()), normalized.data());
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Outlives the agent and its channels; started only after the fence guard is forked, so that none
+  // of gRPC's threads or state crosses the fork (the guard's own gRPC call then hung or failed).
+  std::optional<opctl::GrpcRuntime> grpc;
+  ParseFlags(argc, argv);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -165,13 +168,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   opctl::Logger& log = opctl::Logger::Stderr();
-  absl::StatusOr<opctl::LogFormat> log_format = opctl::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
-  if (!log_format.ok()) {
-    log.Error("opctl-agent", absl::StrCat("--log-format: ", log_format.status().message()));
-    return 2;
-  }
-  opctl::ConfigureStderrLogger(*log_format, absl::GetFlag(FLAGS_v));
-  absl::StatusOr<opctl::agent::AgentOptions> flags = OptionsFromFlags();
+  absl::Status logs = opctl::ConfigureStderrLogger(absl::GetFlag(FLAGS_log_format), absl::GetFlag(FLAGS_v));
+  absl::StatusOr<opctl::agent::AgentOptions> flags = logs.ok() ? OptionsFromFlags() : logs;
   if (!flags.ok()) {
     log.Error("opctl-agent", flags.status().message());
     return 2;

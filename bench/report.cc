@@ -36,6 +36,33 @@ std::string Ratio(const std::vector<double>& ours, const std::vector<double>& th
   return absl::StrFormat("%.2fx", a / b);
 }
 
+using Cases = std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>>;
+
+// What serving /metrics (scraped every second) costs at each control-plane case, and how many series
+// it serves.
+void PrintMetricsCost(Cases& cases, const std::vector<std::string>& case_order) {
+  for (const std::string& key : case_order) {
+    if (key.rfind("control-plane/", 0) != 0) continue;
+    std::string name = key.substr(14);
+    auto& tools = cases[name];
+    if (tools.count("opctl") && tools["opctl"].count("metric_series")) {
+      std::cout << "Metrics at " << name << ": " << absl::StrFormat("%.0f", Median(tools["opctl"]["metric_series"]))
+                << " series, a scrape takes " << absl::StrFormat("%.1f", Median(tools["opctl"]["scrape_p50_ms"]))
+                << " ms (p50).";
+      if (tools.count("opctl, metrics off")) {
+        auto& on = tools["opctl"];
+        auto& off = tools["opctl, metrics off"];
+        std::cout << " With metrics on / off: apply p99 "
+                  << absl::StrFormat("%.2fx", Median(on["apply_p99_ms"]) / Median(off["apply_p99_ms"]))
+                  << ", apply p50 "
+                  << absl::StrFormat("%.2fx", Median(on["apply_p50_ms"]) / Median(off["apply_p50_ms"])) << ", converge "
+                  << absl::StrFormat("%.2fx", Median(on["converge_s"]) / Median(off["converge_s"]));
+      }
+      std::cout << "\n";
+    }
+  }
+}
+
 }  // namespace
 
 int Report(const std::string& path) {
@@ -106,8 +133,8 @@ int Report(const std::string& path) {
     std::cout << "\n";
   }
   if (data.count("footprint")) {
-    std::cout
-        << "### 5. Agent footprint while idle\n\n| case | RSS avg | RSS max | CPU | window |\n|---|---|---|---|---|\n";
+    std::cout << "### 5. Agent footprint while idle\n\n| case | RSS avg | RSS max | CPU | window "
+                 "|\n|---|---|---|---|---|\n";
     for (auto& [name, tools] : data["footprint"]) {
       for (auto& [tool, metrics] : tools) {
         std::cout << "| " << name << " | " << absl::StrFormat("%.1f MiB", Median(metrics["rss_mib_avg"])) << " | "
@@ -137,27 +164,7 @@ int Report(const std::string& path) {
       }
     }
     std::cout << "\n";
-    // What serving /metrics (scraped every second) costs, and how many series it serves.
-    for (const std::string& key : case_order) {
-      if (key.rfind("control-plane/", 0) != 0) continue;
-      std::string name = key.substr(14);
-      auto& tools = data["control-plane"][name];
-      if (tools.count("opctl") && tools["opctl"].count("metric_series")) {
-        std::cout << "Metrics at " << name << ": " << absl::StrFormat("%.0f", Median(tools["opctl"]["metric_series"]))
-                  << " series, a scrape takes " << absl::StrFormat("%.1f", Median(tools["opctl"]["scrape_p50_ms"]))
-                  << " ms (p50).";
-        if (tools.count("opctl, metrics off")) {
-          auto& on = tools["opctl"];
-          auto& off = tools["opctl, metrics off"];
-          std::cout << " With metrics on / off: apply p99 "
-                    << absl::StrFormat("%.2fx", Median(on["apply_p99_ms"]) / Median(off["apply_p99_ms"]))
-                    << ", apply p50 "
-                    << absl::StrFormat("%.2fx", Median(on["apply_p50_ms"]) / Median(off["apply_p50_ms"]))
-                    << ", converge " << absl::StrFormat("%.2fx", Median(on["converge_s"]) / Median(off["converge_s"]));
-        }
-        std::cout << "\n";
-      }
-    }
+    PrintMetricsCost(data["control-plane"], case_order);
     std::cout << "\n";
   }
   if (data.count("etcd-floor")) {

@@ -58,6 +58,13 @@ void ConfigureStderrLogger(LogFormat format, int verbosity) {
   stderr_verbosity.store(verbosity);
 }
 
+absl::Status ConfigureStderrLogger(absl::string_view format, int verbosity) {
+  absl::StatusOr<LogFormat> parsed = ParseLogFormat(format);
+  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("--log-format: ", parsed.status().message()));
+  ConfigureStderrLogger(*parsed, verbosity);
+  return absl::OkStatus();
+}
+
 std::string FormatLogLine(LogFormat format, absl::string_view time_text, LogLevel level, absl::string_view component,
                           absl::string_view message) {
   if (format == LogFormat::kText)

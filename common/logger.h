@@ -44,6 +44,8 @@ enum class LogFormat { kText, kJson };
 absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text);
 // How Logger::Stderr() writes from now on (a process's --log-format and --v).
 void ConfigureStderrLogger(LogFormat format, int verbosity);
+// The same from the flags' text; INVALID_ARGUMENT ("--log-format: ...") for a format not known.
+absl::Status ConfigureStderrLogger(absl::string_view format, int verbosity);
 // One line as the Stderr logger writes it (without the newline), at `time_text`.
 std::string FormatLogLine(LogFormat format, absl::string_view time_text, LogLevel level, absl::string_view component,
                           absl::string_view message);

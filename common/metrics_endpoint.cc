@@ -62,12 +62,21 @@ void MetricsEndpoint::Add(const std::shared_ptr<prometheus::Collectable>& collec
   exposer_->RegisterCollectable(collector);
 }
 
-prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string& help, const std::string& label,
-                                     const std::vector<std::pair<std::string, double>>& counts) {
+namespace {
+
+prometheus::MetricFamily EmptyFamily(const std::string& name, const std::string& help, prometheus::MetricType type) {
   prometheus::MetricFamily family;
   family.name = name;
   family.help = help;
-  family.type = prometheus::MetricType::Gauge;
+  family.type = type;
+  return family;
+}
+
+}  // namespace
+
+prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string& help, const std::string& label,
+                                     const std::vector<std::pair<std::string, double>>& counts) {
+  prometheus::MetricFamily family = EmptyFamily(name, help, prometheus::MetricType::Gauge);
   for (const auto& [value, count] : counts) {
     prometheus::ClientMetric sample;
     if (!label.empty()) sample.label.push_back({label, value});
@@ -79,10 +88,7 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
 
 prometheus::MetricFamily HistogramFamily(const std::string& name, const std::string& help, const std::string& label,
                                          const std::vector<std::pair<std::string, const LatencyHistogram*>>& samples) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = prometheus::MetricType::Histogram;
+  prometheus::MetricFamily family = EmptyFamily(name, help, prometheus::MetricType::Histogram);
   for (const auto& [value, histogram] : samples) {
     LatencyHistogram::Snapshot snapshot = histogram->Read();
     prometheus::ClientMetric sample;
@@ -104,10 +110,7 @@ prometheus::MetricFamily HistogramFamily(const std::string& name, const std::str
 prometheus::MetricFamily CounterFamily(
     const std::string& name, const std::string& help,
     const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, double>>& samples) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = prometheus::MetricType::Counter;
+  prometheus::MetricFamily family = EmptyFamily(name, help, prometheus::MetricType::Counter);
   for (const auto& [labels, count] : samples) {
     prometheus::ClientMetric sample;
     for (const auto& [key, value] : labels) sample.label.push_back({key, value});

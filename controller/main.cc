@@ -161,6 +161,16 @@ std::unique_ptr<grpc::Server> StartServer(const std::vector<grpc::Service*>& ser
   return server != nullptr && *port != 0 ? std::move(server) : nullptr;
 }
 
+ControlPlaneOptions PlaneOptionsFromFlags(bool elected) {
+  return {.elected = elected,
+          .bookmark_interval = absl::GetFlag(FLAGS_bookmark_interval),
+          .silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle),
+          .node_grace = absl::GetFlag(FLAGS_node_grace),
+          .history_revisions = absl::GetFlag(FLAGS_history_revisions),
+          .events = {.ttl = absl::GetFlag(FLAGS_event_ttl),
+                     .max_events = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_events)))}};
+}
+
 int Fail(const std::string& message, int exit_code) {
   Logger::Stderr().Error("opctl-controller", message);
   return exit_code;
@@ -229,9 +239,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string* described) {
 
 int Run() {
   sigset_t signals = BlockStopSignals();
-  absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
-  if (!log_format.ok()) return Fail(absl::StrCat("--log-format: ", log_format.status().message()), 2);
-  ConfigureStderrLogger(*log_format, absl::GetFlag(FLAGS_v));
+  if (absl::Status logs = ConfigureStderrLogger(absl::GetFlag(FLAGS_log_format), absl::GetFlag(FLAGS_v)); !logs.ok()) {
+    return Fail(std::string(logs.message()), 2);
+  }
 
   std::string store_name;
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(&store_name);
@@ -242,14 +252,7 @@ int Run() {
   absl::StatusOr<Security> security = LoadSecurity();
   if (!security.ok()) return Fail(std::string(security.status().message()), 2);
   MeasuredStore measured(**store);
-  ControlPlane plane(measured, *std::move(policy),
-                     {.elected = etcd != nullptr,
-                      .bookmark_interval = absl::GetFlag(FLAGS_bookmark_interval),
-                      .silent_node_settle = absl::GetFlag(FLAGS_silent_node_settle),
-                      .node_grace = absl::GetFlag(FLAGS_node_grace),
-                      .history_revisions = absl::GetFlag(FLAGS_history_revisions),
-                      .events = {.ttl = absl::GetFlag(FLAGS_event_ttl),
-                                 .max_events = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_events)))}});
+  ControlPlane plane(measured, *std::move(policy), PlaneOptionsFromFlags(etcd != nullptr));
   if (absl::Status started = plane.Start(); !started.ok()) return Fail(started.ToString(), 1);
 
   ControllerServiceOptions service_options;
