@@ -241,6 +241,69 @@ class Scraper {
   std::thread thread_;
 };
 
+// Apply latency at a steady 50 applies per second (one Volume each, acknowledged = synced).
+std::vector<double> ApplyLatencies(v1::Controller::Stub& stub, const std::string& prefix) {
+  std::vector<double> apply_ms;
+  for (int i = 0; i < 200; ++i) {
+    absl::Time start = absl::Now();
+    v1::ApplyRequest request;
+    *request.add_objects() = MarkedVolume(absl::StrCat(prefix, i), start);
+    grpc::ClientContext context;
+    v1::ApplyResponse response;
+    if (stub.Apply(&context, request, &response).ok())
+      apply_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    absl::SleepFor(absl::Milliseconds(20) - (absl::Now() - start));
+  }
+  return apply_ms;
+}
+
+// A crash loop on every node at once, and then some: each of K agents reports 100 containers
+// restarting (an Event each) ten times a second, far more than agents that fold would send.
+class EventFlood {
+ public:
+  EventFlood(std::shared_ptr<grpc::Channel> channel, int agents) : stub_(v1::Agent::NewStub(channel)) {
+    thread_ = std::thread([this, agents] {
+      while (!stop_) {
+        absl::Time round = absl::Now();
+        for (int node = 0; node < agents && !stop_; ++node) Report(absl::StrCat("sim-", node));
+        absl::SleepFor(absl::Milliseconds(100) - (absl::Now() - round));
+      }
+    });
+  }
+  // Stops; the occurrences reported.
+  int64_t Stop() {
+    stop_ = true;
+    thread_.join();
+    return reported_;
+  }
+
+ private:
+  void Report(const std::string& node) {
+    v1::ReportEventsRequest request;
+    request.set_node_name(node);
+    std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
+    for (int i = 0; i < 100; ++i) {
+      v1::Event* event = request.add_events();
+      event->mutable_involved_object()->set_kind("Container");
+      event->mutable_involved_object()->set_name(absl::StrCat(node, "-crash-", i));
+      event->set_reason("BackOff");
+      event->set_type("Warning");
+      event->set_message("Docker restarted the container after it exited");
+      event->set_count(1);
+      event->set_first_timestamp(now);
+      event->set_last_timestamp(now);
+    }
+    grpc::ClientContext context;
+    v1::ReportEventsResponse response;
+    if (stub_->ReportEvents(&context, request, &response).ok()) reported_ += request.events_size();
+  }
+
+  std::unique_ptr<v1::Agent::Stub> stub_;
+  std::atomic<bool> stop_ = false;
+  int64_t reported_ = 0;  // the flood's thread's until Stop
+  std::thread thread_;
+};
+
 int ControlPlane(int agents, int containers, const std::vector<std::string>& store_flags, bool metrics) {
   std::string dir = testing::MakeTempDir("opctl-bench-cp");
   int port = FreePort();
@@ -323,18 +386,7 @@ int ControlPlane(int agents, int containers, const std::vector<std::string>& sto
   long rss_objects = RssKib(pid);
   result["memory_per_object_kib"] = static_cast<double>(rss_objects - rss_streams) / (expected + services);
 
-  // Apply latency at a steady 50 applies per second (one Volume each, acknowledged = synced).
-  std::vector<double> apply_ms;
-  for (int i = 0; i < 200; ++i) {
-    absl::Time start = absl::Now();
-    v1::ApplyRequest request;
-    *request.add_objects() = MarkedVolume(absl::StrCat("lat-", i), start);
-    grpc::ClientContext context;
-    v1::ApplyResponse response;
-    if (stub->Apply(&context, request, &response).ok())
-      apply_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-    absl::SleepFor(absl::Milliseconds(20) - (absl::Now() - start));
-  }
+  std::vector<double> apply_ms = ApplyLatencies(*stub, "lat-");
   if (scraper) scraper->Report(result);
   scraper.reset();
   result["metrics"] = metrics;
@@ -348,6 +400,11 @@ int ControlPlane(int agents, int containers, const std::vector<std::string>& sto
     result["watch_p99_ms"] = Percentile(watch_latencies_ms, 0.99);
     result["watch_deliveries"] = watch_latencies_ms.size();
   }
+  EventFlood flood(channels[0], agents);
+  std::vector<double> flooded_ms = ApplyLatencies(*stub, "flood-");
+  result["events_reported"] = flood.Stop();
+  result["apply_flood_p50_ms"] = Percentile(flooded_ms, 0.5);
+  result["apply_flood_p99_ms"] = Percentile(flooded_ms, 0.99);
 
   stop = true;
   heartbeats.join();

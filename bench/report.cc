@@ -63,6 +63,23 @@ void PrintMetricsCost(Cases& cases, const std::vector<std::string>& case_order) 
   }
 }
 
+// Apply latency while every agent floods Events, next to the same without.
+void PrintEventFloodCost(Cases& cases, const std::vector<std::string>& case_order) {
+  for (const std::string& key : case_order) {
+    if (key.rfind("control-plane/", 0) != 0) continue;
+    std::string name = key.substr(14);
+    for (auto& [tool, m] : cases[name]) {
+      if (!m.count("apply_flood_p99_ms")) continue;
+      std::cout << "Events flood at " << name << (tool == "opctl" ? "" : ", " + tool) << ": "
+                << absl::StrFormat("%.0f", Median(m["events_reported"])) << " occurrences reported; apply p50 / p99 "
+                << absl::StrFormat("%.1f / %.1f ms", Median(m["apply_flood_p50_ms"]), Median(m["apply_flood_p99_ms"]))
+                << " during the flood, "
+                << absl::StrFormat("%.2fx", Median(m["apply_flood_p99_ms"]) / Median(m["apply_p99_ms"]))
+                << " the p99 without.\n";
+    }
+  }
+}
+
 }  // namespace
 
 int Report(const std::string& path) {
@@ -165,6 +182,7 @@ int Report(const std::string& path) {
     }
     std::cout << "\n";
     PrintMetricsCost(data["control-plane"], case_order);
+    PrintEventFloodCost(data["control-plane"], case_order);
     std::cout << "\n";
   }
   if (data.count("etcd-floor")) {

@@ -78,7 +78,7 @@ void EventFold::Add(v1::Event event) {
   absl::MutexLock lock(&mutex_);
   auto found = pending_.find(name);
   if (found != pending_.end()) {
-    FoldEvent(found->second, event);
+    FoldEvent(found->second.event, event);
     return;
   }
   if (pending_.size() >= max_events_) {
@@ -86,18 +86,24 @@ void EventFold::Add(v1::Event event) {
     return;
   }
   event.mutable_metadata()->set_name(name);
-  pending_.emplace(std::move(name), std::move(event));
+  pending_.emplace(std::move(name), Pending{next_order_++, std::move(event)});
 }
 
-std::vector<v1::Event> EventFold::Take() {
-  std::map<std::string, v1::Event> taken;
-  {
-    absl::MutexLock lock(&mutex_);
-    taken.swap(pending_);
-  }
+std::vector<v1::Event> EventFold::Take(size_t max) {
+  absl::MutexLock lock(&mutex_);
+  std::vector<std::map<std::string, Pending>::iterator> waiting;
+  waiting.reserve(pending_.size());
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) waiting.push_back(it);
+  size_t count = std::min(max, waiting.size());
+  auto by_order = [](const auto& a, const auto& b) { return a->second.order < b->second.order; };
+  std::nth_element(waiting.begin(), waiting.begin() + count, waiting.end(), by_order);
+  std::sort(waiting.begin(), waiting.begin() + count, by_order);
   std::vector<v1::Event> events;
-  events.reserve(taken.size());
-  for (auto& [name, event] : taken) events.push_back(std::move(event));
+  events.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    events.push_back(std::move(waiting[i]->second.event));
+    pending_.erase(waiting[i]);
+  }
   return events;
 }
 

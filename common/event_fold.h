@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,15 +41,21 @@ class EventFold {
 
   // `event` must have its reason, involved object, count and timestamps; its metadata.name is set here.
   void Add(v1::Event event);
-  // Every Event folded since the last Take, and the fold emptied.
-  std::vector<v1::Event> Take();
+  // The Events folded since the last Take, at most `max` of them, those waiting longest first; the
+  // rest stay (and go on folding).
+  std::vector<v1::Event> Take(size_t max = SIZE_MAX);
   // Occurrences dropped because the fold was full.
   int64_t dropped() const;
 
  private:
   const size_t max_events_;
   mutable absl::Mutex mutex_;
-  std::map<std::string, v1::Event> pending_ ABSL_GUARDED_BY(mutex_);
+  struct Pending {
+    uint64_t order;  // when it came in: who waited longest goes first
+    v1::Event event;
+  };
+  std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mutex_);
+  uint64_t next_order_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 

@@ -46,7 +46,7 @@ void EventWriter::Report(const std::string& node, std::vector<v1::Event> events)
 
 absl::StatusOr<ReconcileResult> EventWriter::Reconcile(const std::string&) {
   absl::Status result = absl::OkStatus();
-  for (const std::vector<v1::Event>& batch : Batches(pending_.Take())) {
+  for (const std::vector<v1::Event>& batch : Batches(pending_.Take(options_.max_writes_per_flush))) {
     absl::Status written = WriteBatch(batch);
     if (written.ok()) continue;
     // Kept for the next pass (folded with what arrives meanwhile); the fold's bound still holds.

@@ -28,6 +28,9 @@ struct EventWriterOptions {
   absl::Duration ttl = absl::Hours(1);
   size_t max_events = 10000;   // stored
   size_t max_pending = 10000;  // folded in memory between flushes (common/event_fold.h)
+  // Events written per flush at most (those waiting longest first; the rest keep folding): a flood
+  // costs the store a few transactions a second, never more.
+  size_t max_writes_per_flush = 500;
   absl::Duration expire_interval = absl::Seconds(10);
 };
 

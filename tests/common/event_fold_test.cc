@@ -63,6 +63,22 @@ TEST(EventFoldTest, AFullFoldDropsNewEventsCountsThemAndStillFoldsKnownOnes) {
   EXPECT_EQ(events[0].involved_object().name() == "a" ? events[0].count() : events[1].count(), 2);
 }
 
+TEST(EventFoldTest, ALimitedTakeGivesThoseWaitingLongestAndKeepsTheRestFolding) {
+  EventFold fold;
+  for (const char* name : {"c", "a", "b"}) fold.Add(EventOf(Restarted(name), kStart, kAgentComponent, ""));
+  std::vector<v1::Event> first = fold.Take(2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].involved_object().name(), "c");
+  EXPECT_EQ(first[1].involved_object().name(), "a");
+  fold.Add(EventOf(Restarted("b"), kStart, kAgentComponent, ""));
+  fold.Add(EventOf(Restarted("d"), kStart, kAgentComponent, ""));
+  std::vector<v1::Event> rest = fold.Take(1);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].involved_object().name(), "b") << "it waited before d came";
+  EXPECT_EQ(rest[0].count(), 2) << "and went on folding meanwhile";
+  EXPECT_EQ(fold.Take().size(), 1u);
+}
+
 TEST(EventFoldTest, FoldingKeepsTheEarliestFirstAndTheLatestLastWhateverTheOrder) {
   v1::Event later = EventOf(Restarted("a", "later"), kStart + absl::Seconds(10), kAgentComponent, "");
   v1::Event earlier = EventOf(Restarted("a", "earlier"), kStart, kAgentComponent, "");

@@ -100,6 +100,17 @@ TEST_F(EventWriterTest, EventsExpireAfterTheTtlAndTheOldestGoBeyondTheBound) {
       << "\"old\" expired; of seven, the five last seen are kept";
 }
 
+TEST_F(EventWriterTest, AFloodIsWrittenAFewHundredEventsAFlushNoneLost) {
+  EventWriter writer(registry_, clock_, {.max_events = 10000, .max_writes_per_flush = 300});
+  for (int i = 0; i < 1000; ++i) writer.Record(Occurrence("c" + std::to_string(i)));
+  Flush(writer);
+  EXPECT_EQ(Stored().size(), 300u);
+  EXPECT_EQ(writer.written(), 300u);
+  for (int flush = 0; flush < 3; ++flush) Flush(writer);
+  EXPECT_EQ(Stored().size(), 1000u);
+  EXPECT_EQ(writer.dropped(), 0);
+}
+
 TEST_F(EventWriterTest, AFailedWriteKeepsTheEventsForTheNextFlush) {
   writer_.Record(Occurrence("a"));
   store_.failing = true;  // a full disk, say
