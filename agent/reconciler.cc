@@ -73,7 +73,8 @@ absl::StatusOr<absl::Duration> Reconciler::Reconcile(const std::string& key) {
   return absl::ZeroDuration();  // the Node itself: nothing to do on Docker
 }
 
-absl::StatusOr<DockerImage> Reconciler::EnsureImage(const std::string& image) {
+absl::StatusOr<DockerImage> Reconciler::EnsureImage(const v1::Container& container) {
+  const std::string& image = container.spec().template_().image();
   absl::StatusOr<DockerImage> present = docker_.InspectImage(image);
   if (!absl::IsNotFound(present.status())) return present;
   if (options_.pull_policy == PullPolicy::kNever) {
@@ -85,8 +86,15 @@ absl::StatusOr<DockerImage> Reconciler::EnsureImage(const std::string& image) {
                                                       " is not on this host and names no registry to pull from "
                                                       "(this agent runs with --pull=explicit-registry)"));
   }
+  Note(container, kEventNormal, "Pulling", absl::StrCat("pulling image ", image));
+  absl::Time started = clock_.Now();
   absl::Status pulled = docker_.PullImage(image);
-  if (pulled.ok()) return docker_.InspectImage(image);
+  if (pulled.ok()) {
+    Note(container, kEventNormal, "Pulled",
+         absl::StrCat("pulled image ", image, " in ",
+                      absl::FormatDuration(absl::Trunc(clock_.Now() - started, absl::Milliseconds(1)))));
+    return docker_.InspectImage(image);
+  }
   return absl::FailedPreconditionError(
       absl::StrCat("image ", image, " is not on this host and cannot be pulled: ", pulled.message()));
 }

@@ -136,7 +136,8 @@ class Reconciler {
   // still lead exactly there; otherwise it is removed (to be made again, checked, or refused).
   absl::Status CheckHostPathsBeforeStart(const v1::Container& container, const DockerContainer& actual);
   // The image, pulled first when the pull policy allows.
-  absl::StatusOr<DockerImage> EnsureImage(const std::string& image);
+  // Pulling and Pulled are told as Events of `container`.
+  absl::StatusOr<DockerImage> EnsureImage(const v1::Container& container);
   // Reports `status` for the container unless it is what was last reported.
   void Report(const v1::Container& container, v1::ContainerStatus status);
   // The status Docker's view of the container gives.

@@ -278,7 +278,7 @@ absl::StatusOr<std::string> Reconciler::CreateAndStart(const v1::Container& cont
 }
 
 absl::StatusOr<DockerContainerSpec> Reconciler::CheckedDockerSpec(const v1::Container& container) {
-  absl::StatusOr<DockerImage> image = EnsureImage(container.spec().template_().image());
+  absl::StatusOr<DockerImage> image = EnsureImage(container);
   if (!image.ok()) {
     Fail(container, kPhasePending, "ImageNotFound", image.status());
     return image.status();

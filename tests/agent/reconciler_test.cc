@@ -271,12 +271,14 @@ TEST_F(ReconcilerTest, MissingImageIsReportedAndRetriedWithoutBlockingOthers) {
   EXPECT_EQ(status.phase(), "Pending");
   EXPECT_THAT(status.last_error(),
               HasSubstr("image nowhere/image:1 is not on this host and cannot be pulled: pull access denied"));
-  EXPECT_THAT(events_.Of("broken-0"), ::testing::ElementsAre(HasSubstr("ImageNotFound x1: image nowhere/image:1")));
+  EXPECT_THAT(events_.Of("broken-0"), ::testing::ElementsAre(HasSubstr("Pulling x1: pulling image nowhere/image:1"),
+                                                             HasSubstr("ImageNotFound x1: image nowhere/image:1")));
   EXPECT_TRUE(Pass("container/web-0").ok());
   EXPECT_EQ(sink_.statuses["web-0"].phase(), "Running");
   // Once the image can be had, the next retry succeeds.
   docker_.pullable.insert("nowhere/image:1");
   EXPECT_TRUE(Pass("container/broken-0").ok());
+  EXPECT_THAT(events_.Of("broken-0"), ::testing::Contains(HasSubstr("Pulled x1: pulled image nowhere/image:1 in ")));
   EXPECT_EQ(sink_.statuses["broken-0"].phase(), "Running");
 }
 

@@ -385,6 +385,7 @@ TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
   EXPECT_GE(Sample(scrape, R"(opctl_controller_reconcile_duration_seconds_count{controller="scheduler"})"), 1);
   EXPECT_GE(Sample(scrape, R"(opctl_controller_queue_depth{controller="service controller"})"), 0);
   EXPECT_EQ(Sample(scrape, "opctl_watch_streams"), 1);
+  EXPECT_EQ(Sample(scrape, "opctl_controller_leader"), 1) << "alone on SQLite it leads";
   EXPECT_GE(Sample(scrape, "opctl_watch_events_sent_total"), 1);
   EXPECT_EQ(Sample(scrape, "opctl_watch_cut_off_total"), 0);
   EXPECT_GE(Sample(scrape, R"(opctl_store_commits_total{result="succeeded"})"), 2);

@@ -25,6 +25,7 @@
 #include "common/object.h"
 #include "opctl/v1/controller.grpc.pb.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/private_dockerd.h"
 #include "tests/support/process.h"
 #include "tests/support/tls.h"
@@ -55,12 +56,27 @@ class EtcdControlPlaneTest : public ::testing::Test {
       ASSERT_NO_FATAL_FAILURE(StartController(i, 0));
     }
     ASSERT_TRUE(WaitFor([&] { return Leader() >= 0; }, absl::Seconds(15))) << "nobody leads";
+    // The metrics say the same: the leader, and only it, reports opctl_controller_leader 1.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          int leading = 0;
+          for (const auto& controller : controllers_) {
+            std::string scrape = testing::Scrape(testing::MetricsAddress(controller->process().Output()));
+            leading += testing::Sample(scrape, "opctl_controller_leader") == 1 ? 1 : 0;
+          }
+          std::string leader = testing::Scrape(testing::MetricsAddress(controllers_[Leader()]->process().Output()));
+          return leading == 1 && testing::Sample(leader, "opctl_controller_leader") == 1;
+        },
+        absl::Seconds(15)))
+        << "not exactly the leader reports opctl_controller_leader 1";
   }
 
   void StartController(int i, int port) {
     controllers_[i].reset();
+    std::vector<std::string> flags = etcd_->ControllerFlags();
+    flags.push_back("--metrics-listen=127.0.0.1:0");
     absl::StatusOr<std::unique_ptr<ControllerProcess>> started =
-        ControllerProcess::Start(testing::MakeTempDir("opctl-ctl"), port, etcd_->ControllerFlags());
+        ControllerProcess::Start(testing::MakeTempDir("opctl-ctl"), port, flags);
     ASSERT_TRUE(started.ok()) << started.status();
     controllers_[i] = *std::move(started);
   }
