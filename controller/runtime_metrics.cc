@@ -33,6 +33,10 @@ std::vector<prometheus::MetricFamily> RuntimeMetrics::Collect() const {
                     count(watches_.cut_off.load())),
       OutcomeFamily("opctl_store_commits_total", "store transactions, by result (conflict: a condition failed)", "",
                     {{"", &store_.commits()}}),
+      SingleCounter("opctl_store_syncs_total",
+                    "SQLite's writes to disk, each making a group of commits durable (commits_total over syncs_total "
+                    "is the batch size); 0 on etcd, which syncs on its side",
+                    count(store_.Syncs())),
       HistogramFamily("opctl_store_commit_duration_seconds",
                       "from a store commit to its answer, the disk sync (SQLite) or etcd's round trip included", "",
                       {{"", &store_.commits().duration}}),

@@ -21,6 +21,7 @@ class ForwardingStore : public Store {
   }
   int64_t Revision() const override { return inner_.Revision(); }
   absl::Status ReadsCurrent() const override { return inner_.ReadsCurrent(); }
+  uint64_t Syncs() const override { return inner_.Syncs(); }
   int64_t CompactedRevision() const override { return inner_.CompactedRevision(); }
   absl::StatusOr<std::vector<Event>> EventsAfter(int64_t after) const override { return inner_.EventsAfter(after); }
   absl::Status Compact(int64_t revision) override { return inner_.Compact(revision); }

@@ -156,6 +156,7 @@ void SqliteStore::WriterLoop() {
       }
     }
     WriteBatch(batch);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -6,6 +6,7 @@
 // Thread-safe: readers take mutex_ shared; the writer thread alone mutates.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -40,6 +41,7 @@ class SqliteStore : public KeySpaceStore {
   using Store::Commit;
   void Commit(Transaction transaction, CommitCallback done) override;
   absl::Status Compact(int64_t revision) override;
+  uint64_t Syncs() const override { return syncs_.load(std::memory_order_relaxed); }
 
  private:
   struct PendingCommit {
@@ -81,6 +83,7 @@ class SqliteStore : public KeySpaceStore {
   std::optional<int64_t> compact_request_ ABSL_GUARDED_BY(queue_mutex_);
   bool stopping_ ABSL_GUARDED_BY(queue_mutex_) = false;
   std::thread writer_;
+  std::atomic<uint64_t> syncs_{0};  // batches written (the writer thread counts)
 };
 
 }  // namespace opctl::controller

@@ -103,6 +103,9 @@ class Store {
   // OK when reads are current; UNAVAILABLE, saying why, when they may be stale (a store that mirrors
   // a remote one and has lost touch with it). A local store is always current.
   virtual absl::Status ReadsCurrent() const { return absl::OkStatus(); }
+  // How many writes to disk made commits durable so far, each a group of concurrent commits (commits
+  // divided by it is the batch size); 0 where the store does not count them (etcd syncs on its side).
+  virtual uint64_t Syncs() const { return 0; }
   // Revisions at or below this one have no history any more.
   virtual int64_t CompactedRevision() const = 0;
   // The events of every revision after `after`, in order (each event once). OUT_OF_RANGE when

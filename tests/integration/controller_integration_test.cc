@@ -390,6 +390,12 @@ TEST_F(ControllerIntegrationTest, MetricsCountCallsAndShowWhatTheStoreHolds) {
   EXPECT_EQ(Sample(scrape, "opctl_watch_cut_off_total"), 0);
   EXPECT_GE(Sample(scrape, R"(opctl_store_commits_total{result="succeeded"})"), 2);
   EXPECT_GE(Sample(scrape, R"(opctl_store_commit_duration_seconds_bucket{le="+Inf"})"), 2);
+  // Every commit was synced in some group; a group holds at least one.
+  EXPECT_GE(Sample(scrape, "opctl_store_syncs_total"), 1);
+  EXPECT_LE(Sample(scrape, "opctl_store_syncs_total"),
+            Sample(scrape, R"(opctl_store_commits_total{result="succeeded"})") +
+                Sample(scrape, R"(opctl_store_commits_total{result="conflict"})") +
+                Sample(scrape, R"(opctl_store_commits_total{result="failed"})"));
   EXPECT_GE(Sample(scrape, "opctl_events_recorded_total"), 6);
   EXPECT_EQ(Sample(scrape, "opctl_events_dropped_total"), 0);
   testing::CommandResult events = controller_->Opctl({"get", "events", "--field-selector", "reason=FailedScheduling"});
