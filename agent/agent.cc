@@ -230,11 +230,7 @@ void Agent::Work() {
   while (std::optional<std::string> key = queue_.Get()) {
     absl::Time started = absl::Now();
     absl::StatusOr<absl::Duration> result = reconciler_->Reconcile(*key);
-    work_.duration.Observe(absl::Now() - started);
-    (result.ok()                        ? work_.succeeded
-     : absl::IsAborted(result.status()) ? work_.conflicts
-                                        : work_.failed)
-        .fetch_add(1, std::memory_order_relaxed);
+    work_.Record(result.status(), absl::Now() - started);
     if (!result.ok()) {
       int failures = queue_.Failures(*key) + 1;
       if (failures == 1 || failures % 10 == 0) {

@@ -120,8 +120,8 @@ class Agent {
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
   std::thread resync_thread_;
-  std::vector<std::string> log_drivers_;
-  OutcomeStats work_;  // the workers' reconcile passes  // what this node's dockerd offers, from its /info at Start
+  std::vector<std::string> log_drivers_;  // what this node's dockerd offers, from its /info at Start
+  OutcomeStats work_;                     // the workers' reconcile passes
 };
 
 }  // namespace opctl::agent

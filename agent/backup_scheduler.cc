@@ -143,8 +143,8 @@ void BackupScheduler::Finished(const v1::Volume& volume, const v1::VolumeBackupR
     failed_.erase(name);
   else
     failed_.insert(name);
-  (run.error().empty() ? runs_.succeeded : runs_.failed).fetch_add(1, std::memory_order_relaxed);
-  runs_.duration.Observe(absl::Milliseconds(run.duration_milliseconds()));
+  runs_.Record(run.error().empty() ? absl::OkStatus() : absl::UnknownError(run.error()),
+               absl::Milliseconds(run.duration_milliseconds()));
   if (run.error().empty()) bytes_archived_.fetch_add(static_cast<uint64_t>(run.bytes()), std::memory_order_relaxed);
   options_.events->Record({.kind = kKindVolume,
                            .name = name,

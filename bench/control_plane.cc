@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "opctl/v1/agent.grpc.pb.h"
 #include "opctl/v1/controller.grpc.pb.h"
@@ -281,7 +282,7 @@ class EventFlood {
   void Report(const std::string& node) {
     v1::ReportEventsRequest request;
     request.set_node_name(node);
-    std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
+    std::string now = FormatMicroTimestamp(absl::Now());
     for (int i = 0; i < 100; ++i) {
       v1::Event* event = request.add_events();
       event->mutable_involved_object()->set_kind("Container");

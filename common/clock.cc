@@ -40,6 +40,10 @@ std::string FormatTimestamp(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
 }
 
+std::string FormatMicroTimestamp(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
+}
+
 absl::Time ParseTimestamp(const std::string& text) {
   absl::Time time;
   std::string error;

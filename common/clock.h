@@ -42,6 +42,8 @@ class ManualClock : public Clock {
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-26T01:06:58.123Z.
 std::string FormatTimestamp(absl::Time time);
+// The same to the microsecond (Kubernetes' MicroTime): what happens in a row keeps its order.
+std::string FormatMicroTimestamp(absl::Time time);
 // Parses FormatTimestamp's output (and any RFC 3339 time); InfinitePast when empty or malformed.
 absl::Time ParseTimestamp(const std::string& text);
 // Kubernetes-style age: 5s, 3m, 2h, 4d.

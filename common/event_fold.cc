@@ -6,26 +6,19 @@
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "common/object.h"
+#include "common/stable_hash.h"
 
 namespace opctl {
-namespace {
-
-// FNV-1a: stable across processes and builds (absl::Hash is seeded per process).
-uint64_t StableHash(const std::vector<std::string>& parts) {
-  uint64_t hash = 14695981039346656037ull;
-  for (const std::string& part : parts) {
-    for (unsigned char c : part) hash = (hash ^ c) * 1099511628211ull;
-    hash = (hash ^ 0xff) * 1099511628211ull;  // a separator: ("ab","c") differs from ("a","bc")
-  }
-  return hash;
-}
-
-}  // namespace
-
 std::string EventObjectName(const v1::Event& event) {
   const v1::ObjectReference& involved = event.involved_object();
-  uint64_t hash = StableHash({involved.kind(), involved.name(), event.reason(), event.type(),
-                              event.reporting_component(), event.reporting_node()});
+  uint64_t hash = StableHash()
+                      .Add(involved.kind())
+                      .Add(involved.name())
+                      .Add(event.reason())
+                      .Add(event.type())
+                      .Add(event.reporting_component())
+                      .Add(event.reporting_node())
+                      .value();
   return absl::StrCat(involved.name(), ".", absl::StrFormat("%016x", hash));
 }
 
@@ -51,8 +44,7 @@ v1::Event EventOf(const EventOccurrence& occurrence, absl::Time now, const std::
   event.set_reason(occurrence.reason);
   event.set_message(occurrence.message);
   event.set_count(std::max(1, occurrence.count));
-  // Microseconds (Kubernetes' MicroTime): what one pass reports in a row sorts in its order.
-  event.set_first_timestamp(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", now, absl::UTCTimeZone()));
+  event.set_first_timestamp(FormatMicroTimestamp(now));
   event.set_last_timestamp(event.first_timestamp());
   event.set_reporting_component(component);
   event.set_reporting_node(node);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace opctl {
@@ -47,6 +48,12 @@ struct OutcomeStats {
   std::atomic<uint64_t> conflicts{0};  // ABORTED: someone wrote first; retried
   std::atomic<uint64_t> failed{0};
   LatencyHistogram duration;
+
+  // One that ended with `status` after `took`.
+  void Record(const absl::Status& status, absl::Duration took) {
+    duration.Observe(took);
+    (status.ok() ? succeeded : absl::IsAborted(status) ? conflicts : failed).fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace opctl

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/quote.h"
 
 namespace opctl {
@@ -33,7 +34,7 @@ class StderrLogger : public Logger {
  public:
   void Write(LogLevel level, absl::string_view component, absl::string_view message) override {
     if (level == LogLevel::kDebug && stderr_verbosity.load() < 1) return;
-    std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+    std::string time = FormatTimestamp(absl::Now());
     std::string line = FormatLogLine(stderr_format.load(), time, level, component, message) + "\n";
     std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines of threads never interleave
   }

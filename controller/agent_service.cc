@@ -3,6 +3,7 @@
 #include "common/api_names.h"
 #include "common/object.h"
 #include "common/quote.h"
+#include "common/stable_hash.h"
 #include "common/validation.h"
 #include "controller/controller_service.h"
 
@@ -18,16 +19,11 @@ absl::Status AuthorizeAgent(const Authorizer& authorizer, const grpc::CallbackSe
   return caller.ok() ? authorizer.RequireAgentOf(*caller, node, action) : caller.status();
 }
 
-// A stable fingerprint of the directory (FNV-1a over names and addresses); never 0, which means "none".
+// A stable fingerprint of the directory (over names and addresses); never 0, which means "none".
 int64_t VersionOf(const std::vector<v1::PeerNode>& nodes) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (const v1::PeerNode& node : nodes) {
-    for (const std::string* part : {&node.name(), &node.address()}) {
-      for (unsigned char byte : *part) hash = (hash ^ byte) * 1099511628211ULL;
-      hash = (hash ^ 0xff) * 1099511628211ULL;
-    }
-  }
-  return static_cast<int64_t>(hash >> 1) | 1;
+  StableHash hash;
+  for (const v1::PeerNode& node : nodes) hash.Add(node.name()).Add(node.address());
+  return static_cast<int64_t>(hash.value() >> 1) | 1;
 }
 
 }  // namespace

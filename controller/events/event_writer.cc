@@ -15,11 +15,12 @@ namespace {
 constexpr size_t kBatch = 100;
 constexpr int kConflictRetries = 3;
 
-std::vector<std::vector<v1::Event>> Batches(std::vector<v1::Event> events) {
-  std::vector<std::vector<v1::Event>> batches;
-  for (size_t i = 0; i < events.size(); i += kBatch) {
-    size_t end = std::min(events.size(), i + kBatch);
-    batches.emplace_back(std::make_move_iterator(events.begin() + i), std::make_move_iterator(events.begin() + end));
+template <typename T>
+std::vector<std::vector<T>> Batches(std::vector<T> items) {
+  std::vector<std::vector<T>> batches;
+  for (size_t i = 0; i < items.size(); i += kBatch) {
+    size_t end = std::min(items.size(), i + kBatch);
+    batches.emplace_back(std::make_move_iterator(items.begin() + i), std::make_move_iterator(items.begin() + end));
   }
   return batches;
 }
@@ -30,8 +31,9 @@ EventWriter::EventWriter(Registry& registry, Clock& clock, EventWriterOptions op
     : registry_(registry), clock_(clock), options_(options), pending_(options.max_pending) {}
 
 void EventWriter::Record(EventOccurrence occurrence) {
-  recorded_.fetch_add(static_cast<uint64_t>(std::max(1, occurrence.count)), std::memory_order_relaxed);
-  pending_.Add(EventOf(occurrence, clock_.Now(), kControllerComponent, ""));
+  v1::Event event = EventOf(occurrence, clock_.Now(), kControllerComponent, "");
+  recorded_.fetch_add(static_cast<uint64_t>(event.count()), std::memory_order_relaxed);
+  pending_.Add(std::move(event));
 }
 
 void EventWriter::Report(const std::string& node, std::vector<v1::Event> events) {
@@ -108,8 +110,7 @@ absl::Status EventWriter::Expire() {
     expired.insert(expired.end(), kept.begin(), kept.begin() + excess);
   }
   absl::Status result = absl::OkStatus();
-  for (size_t i = 0; i < expired.size(); i += kBatch) {
-    std::vector<v1::Object> batch(expired.begin() + i, expired.begin() + std::min(expired.size(), i + kBatch));
+  for (std::vector<v1::Object>& batch : Batches(std::move(expired))) {
     absl::Status deleted = Wait<int64_t>([&](auto done) { registry_.DeleteObjects(std::move(batch), done); }).status();
     // One that folded a new occurrence in meanwhile is not stale any more: looked at again next time.
     if (!absl::IsAborted(deleted)) result.Update(deleted);

@@ -57,11 +57,7 @@ void ReconcileLoop::Work(WorkQueue& queue) {
     absl::Time started = clock_.Now();
     absl::StatusOr<ReconcileResult> result = reconciler_.Reconcile(*key);
     absl::Duration took = clock_.Now() - started;
-    stats_.duration.Observe(took);
-    (result.ok()                        ? stats_.succeeded
-     : absl::IsAborted(result.status()) ? stats_.conflicts
-                                        : stats_.failed)
-        .fetch_add(1, std::memory_order_relaxed);
+    stats_.Record(result.status(), took);
     if (logger_.Verbose(2)) {
       logger_.Debug(2, options_.name,
                     absl::StrCat(*key, ": ", result.ok() ? "done" : result.status().ToString(), " in ",

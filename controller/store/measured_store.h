@@ -15,11 +15,7 @@ class MeasuredStore : public ForwardingStore {
   void Commit(Transaction transaction, CommitCallback done) override {
     absl::Time started = absl::Now();
     inner_.Commit(std::move(transaction), [this, started, done = std::move(done)](absl::StatusOr<int64_t> revision) {
-      commits_.duration.Observe(absl::Now() - started);
-      (revision.ok()                        ? commits_.succeeded
-       : absl::IsAborted(revision.status()) ? commits_.conflicts
-                                            : commits_.failed)
-          .fetch_add(1, std::memory_order_relaxed);
+      commits_.Record(revision.status(), absl::Now() - started);
       done(std::move(revision));
     });
   }

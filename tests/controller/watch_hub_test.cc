@@ -47,21 +47,24 @@ class WatchHubTest : public ::testing::Test {
     v1::Object object = testing::NetworkObject(absl::StrCat("n", i), "10.0.0.0/24");
     ASSERT_TRUE(store_->CommitAndWait({{StoreKey(object), EncodeObject(object), std::nullopt}}).ok());
   }
+  // What the sinks use, declared before the hub: the hub (and its bookmark thread, which may call a
+  // sink at any time) goes first. As a test's locals they were gone while the hub still called them.
+  Collector collector_;
+  absl::Notification release_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<WatchHub> hub_;
 };
 
 TEST_F(WatchHubTest, ResumingFromARevisionMissesNothingAndRepeatsNothing) {
   for (int i = 1; i <= 5; ++i) Write(i);
-  Collector collector;
   // Writers keep going while the subscriber replays history and joins the live stream.
   std::thread writer([&] {
     for (int i = 6; i <= 200; ++i) Write(i);
   });
-  ASSERT_TRUE(hub_->Subscribe(3, collector.Sink()).ok());  // revisions 2..201 are written; after 3: 198
+  ASSERT_TRUE(hub_->Subscribe(3, collector_.Sink()).ok());  // revisions 2..201 are written; after 3: 198
   writer.join();
-  ASSERT_TRUE(opctl::testing::WaitFor([&] { return collector.Revisions().size() >= 198; }, absl::Seconds(10)));
-  std::vector<int64_t> revisions = collector.Revisions();
+  ASSERT_TRUE(opctl::testing::WaitFor([&] { return collector_.Revisions().size() >= 198; }, absl::Seconds(10)));
+  std::vector<int64_t> revisions = collector_.Revisions();
   ASSERT_EQ(revisions.size(), 198u);
   for (size_t i = 0; i < revisions.size(); ++i) EXPECT_EQ(revisions[i], static_cast<int64_t>(i + 4));
 }
@@ -69,18 +72,16 @@ TEST_F(WatchHubTest, ResumingFromARevisionMissesNothingAndRepeatsNothing) {
 TEST_F(WatchHubTest, CompactedRevisionIsRefused) {
   for (int i = 1; i <= 5; ++i) Write(i);
   ASSERT_TRUE(store_->Compact(5).ok());
-  Collector collector;
-  absl::StatusOr<uint64_t> id = hub_->Subscribe(3, collector.Sink());
+  absl::StatusOr<uint64_t> id = hub_->Subscribe(3, collector_.Sink());
   EXPECT_TRUE(absl::IsOutOfRange(id.status()));
 }
 
 TEST_F(WatchHubTest, IdleSubscribersGetBookmarks) {
-  Collector collector;
-  ASSERT_TRUE(hub_->Subscribe(0, collector.Sink()).ok());
+  ASSERT_TRUE(hub_->Subscribe(0, collector_.Sink()).ok());
   EXPECT_TRUE(opctl::testing::WaitFor(
       [&] {
-        absl::MutexLock lock(&collector.mutex);
-        return collector.bookmarks >= 2;
+        absl::MutexLock lock(&collector_.mutex);
+        return collector_.bookmarks >= 2;
       },
       absl::Seconds(5)));
 }
@@ -101,15 +102,14 @@ TEST_F(WatchHubTest, ADecliningSinkIsDropped) {
 
 // The store's writer only queues: a sink that blocks holds up other watchers' delivery, never a commit.
 TEST_F(WatchHubTest, ASlowSubscriberNeverDelaysACommit) {
-  absl::Notification release;
   ASSERT_TRUE(hub_->Subscribe(0,
                               [&](const std::vector<ChangePtr>&, int64_t) {
-                                release.WaitForNotification();
+                                release_.WaitForNotification();
                                 return true;
                               })
                   .ok());
   for (int i = 1; i <= 20; ++i) Write(i);  // each waits for its commit: none waits for the sink
-  release.Notify();
+  release_.Notify();
   EXPECT_TRUE(hub_->WaitDispatched(store_->Revision()));
 }
 
